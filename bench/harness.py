@@ -1,0 +1,463 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Exec/open overhead of sysguardd against a no-daemon baseline.
+
+Run through bench/run.sh, which builds the binaries first. Method (see
+bench/README.md): for each mode, pairs of (baseline, mode) slots in ABBA
+order -- B M | M B | B M | ... -- so the daemon is started or stopped once
+per pair and linear drift cancels out. A baseline slot runs with NO daemon
+process and no sysguard BPF program loaded; a mode slot runs with the daemon
+started, its ready file present and its policy verified. Each slot runs the
+exec loop, then the open loop. The figure reported per (mode, bench) is the
+median over pairs of ops_per_s(mode) / ops_per_s(baseline) from the same pair.
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TARGET = 0.98
+BENCHES = ("exec", "open")
+REFERENCE = {"exec": "fapolicyd 0.73-0.90", "open": "fapolicyd 0.07"}
+
+
+class Fatal(Exception):
+    """Stops the suite; carries the exit status."""
+
+    def __init__(self, msg, status=3):
+        super().__init__(msg)
+        self.status = status
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def parse_mode(spec):
+    """'baseline', 'monitor', 'enforce-10k', 'monitor-500', 'enforce-0' ..."""
+    if spec == "baseline":
+        return {"name": spec, "kind": "baseline", "rules": 0}
+    kind, _, n = spec.partition("-")
+    if kind not in ("monitor", "enforce"):
+        raise argparse.ArgumentTypeError(f"unknown mode {spec!r}")
+    if not n:
+        n = "10k"
+    try:
+        rules = int(n[:-1]) * 1000 if n.endswith("k") else int(n)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad rule count in {spec!r}")
+    return {"name": f"{kind}-{n}", "kind": kind, "rules": rules}
+
+
+# --- contamination checks: a baseline slot must really be a baseline -------
+
+def foreign_daemons(own_pid=None):
+    """PIDs of processes that would skew a baseline (sysguardd, fapolicyd)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == own_pid:
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if comm in ("sysguardd", "fapolicyd"):
+            found.append((int(entry), comm))
+    return found
+
+
+def sysguard_bpf_progs():
+    """IDs of loaded BPF programs that look like ours (sg_* names)."""
+    if not shutil.which("bpftool"):
+        return []
+    try:
+        out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
+                             text=True, timeout=10).stdout
+        progs = json.loads(out or "[]")
+    except (subprocess.SubprocessError, ValueError):
+        return []
+    return [p["id"] for p in progs if str(p.get("name", "")).startswith("sg_")]
+
+
+def baseline_contamination():
+    why = []
+    for pid, comm in foreign_daemons():
+        why.append(f"{comm} running (pid {pid})")
+    progs = sysguard_bpf_progs()
+    if progs:
+        why.append(f"sysguard BPF programs loaded (ids {progs})")
+    if os.path.exists("/sys/fs/bpf/sysguard"):
+        why.append("pinned state in /sys/fs/bpf/sysguard")
+    return why
+
+
+# --- the daemon -------------------------------------------------------------
+
+class Daemon:
+    def __init__(self, args, mode, policy, workdir):
+        self.args = args
+        self.mode = mode
+        self.policy = policy
+        self.expect_version = f"bench-{mode['kind']}-{mode['rules']}"
+        self.workdir = workdir
+        self.state_dir = os.path.join(workdir, "state")
+        self.audit_log = os.path.join(workdir, "audit.log")
+        self.stderr_path = os.path.join(workdir, "daemon.stderr")
+        self.proc = None
+        self.ready = None
+        self.starts = 0
+        self.start_s = []
+        self.stop_s = []
+        self.extra = ["--no-stdout"] if "--no-stdout" in daemon_help(args.daemon) else []
+
+    def start(self):
+        if self.mode["kind"] == "baseline":
+            return
+        if os.path.exists(os.path.join(self.state_dir, "ready")):
+            os.unlink(os.path.join(self.state_dir, "ready"))
+        cmd = [self.args.daemon, "--policy", self.policy, "--log", self.audit_log,
+               "--state-dir", self.state_dir] + self.extra
+        t0 = time.monotonic()
+        err = open(self.stderr_path, "a")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=err)
+        err.close()
+        self.starts += 1
+        ready = os.path.join(self.state_dir, "ready")
+        while not os.path.exists(ready):
+            if self.proc.poll() is not None:
+                raise Fatal(f"daemon exited with status {self.proc.returncode} before "
+                            f"ready; see {self.stderr_path}\n  command: {' '.join(cmd)}")
+            if time.monotonic() - t0 > self.args.ready_timeout:
+                self.stop()
+                raise Fatal(f"daemon not ready after {self.args.ready_timeout}s; "
+                            f"see {self.stderr_path}")
+            time.sleep(0.01)
+        self.start_s.append(time.monotonic() - t0)
+        self.ready = self._read_ready(ready)
+        if self.starts == 1:
+            log(f"daemon ready in {self.start_s[-1]:.2f}s: {json.dumps(self.ready)}")
+
+    def _read_ready(self, path):
+        # The file may be caught mid-write; retry briefly.
+        for _ in range(50):
+            try:
+                with open(path) as f:
+                    ready = json.load(f)
+                break
+            except (OSError, ValueError):
+                time.sleep(0.01)
+        else:
+            self.stop()
+            raise Fatal(f"{path}: not readable JSON")
+        # A daemon that fell back to a failsafe policy would measure nothing useful.
+        problems = []
+        if ready.get("policy_version", self.expect_version) != self.expect_version:
+            problems.append(f"policy_version {ready.get('policy_version')!r}, "
+                            f"expected {self.expect_version!r}")
+        if ready.get("mode", self.mode["kind"]) != self.mode["kind"]:
+            problems.append(f"mode {ready.get('mode')!r}, expected {self.mode['kind']!r}")
+        if problems:
+            self.stop()
+            raise Fatal("daemon did not load the benchmark policy: " + "; ".join(problems)
+                        + f"; see {self.audit_log}")
+        return ready
+
+    def stop(self):
+        if self.proc is None:
+            return
+        t0 = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=self.args.stop_timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+            raise Fatal(f"daemon ignored SIGTERM for {self.args.stop_timeout}s; killed")
+        status = self.proc.returncode
+        self.proc = None
+        self.stop_s.append(time.monotonic() - t0)
+        if status != 0:
+            raise Fatal(f"daemon exited with status {status} on SIGTERM; "
+                        f"see {self.stderr_path}")
+        if os.path.exists(os.path.join(self.state_dir, "ready")):
+            raise Fatal("daemon left its ready file behind after SIGTERM")
+
+
+def daemon_help(path):
+    try:
+        r = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=10)
+        return r.stdout + r.stderr
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+# --- the loops --------------------------------------------------------------
+
+def run_loop(args, bench, secs=None, count=None):
+    if bench == "exec":
+        cmd = [os.path.join(args.bin_dir, "execloop"), "-m", args.exec_method]
+        target = os.path.join(args.bin_dir, "tiny")
+    else:
+        cmd = [os.path.join(args.bin_dir, "openloop"), "-f", str(args.open_files)]
+        target = args.open_dir
+    cmd += ["-t", f"{secs:g}"] if secs else ["-n", str(count)]
+    cmd.append(target)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    try:
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        res = None
+    if r.returncode != 0 or res is None or res.get("failures"):
+        raise Fatal(f"{bench} loop failed (status {r.returncode}): {r.stderr.strip()} "
+                    f"{r.stdout.strip()}\n  A failed exec or open under the daemon means a "
+                    f"benchmark rule matched the benchmark itself, or the daemon broke it.", 4)
+    return res
+
+
+def run_slot(args, arm):
+    """Warm up (discarded), then the exec loop, then the open loop."""
+    run_loop(args, "exec", count=args.warmup_execs)
+    run_loop(args, "open", secs=0.05)
+    return {"arm": arm,
+            "exec": run_loop(args, "exec", secs=args.exec_secs),
+            "open": run_loop(args, "open", secs=args.open_secs)}
+
+
+# --- one mode ---------------------------------------------------------------
+
+def run_mode(args, mode, budget_s, workroot):
+    workdir = os.path.join(workroot, mode["name"])
+    os.makedirs(workdir, exist_ok=True)
+    policy = None
+    if mode["kind"] != "baseline":
+        policy = os.path.join(workdir, "policy.yaml")
+        gen = [sys.executable, os.path.join(args.bench_dir, "gen-policy.py"),
+               "-n", str(mode["rules"]), "--mode", mode["kind"], "-o", policy,
+               "--avoid", os.path.join(args.bin_dir, "tiny"),
+               "--avoid", os.path.join(args.bin_dir, "execloop"),
+               "--avoid", os.path.join(args.bin_dir, "openloop"),
+               "--avoid", args.open_dir]
+        for i in range(args.open_files):
+            gen += ["--avoid", os.path.join(args.open_dir, "f%03d" % i)]
+        subprocess.run(gen, check=True)
+    daemon = Daemon(args, mode, policy, workdir)
+
+    t_start = time.monotonic()
+    pairs, excluded, running = [], [], False
+    try:
+        for i in range(args.pairs):
+            elapsed = time.monotonic() - t_start
+            if i >= args.min_pairs and elapsed > budget_s:
+                log(f"{mode['name']}: time budget {budget_s:.0f}s reached after {i} pairs")
+                break
+            order = ("base", "mode") if i % 2 == 0 else ("mode", "base")
+            slots, dirty = {}, []
+            for arm in order:
+                want = arm == "mode" and mode["kind"] != "baseline"
+                if want and not running:
+                    daemon.start()
+                    running = True
+                    time.sleep(args.settle)
+                elif not want and running:
+                    daemon.stop()
+                    running = False
+                    time.sleep(args.settle)
+                if arm == "base" or mode["kind"] == "baseline":
+                    dirty += baseline_contamination()
+                slots[arm] = run_slot(args, arm)
+            pair = {"index": i, "order": list(order)}
+            for b in BENCHES:
+                base = slots["base"][b]["ops_per_s"]
+                other = slots["mode"][b]["ops_per_s"]
+                pair[b] = {"base_ops_per_s": base, "mode_ops_per_s": other,
+                           "ratio": other / base}
+            if dirty:
+                pair["contaminated"] = sorted(set(dirty))
+                excluded.append(pair)
+                log(f"{mode['name']} pair {i}: baseline not clean, excluded: "
+                    + "; ".join(pair["contaminated"]))
+            else:
+                pairs.append(pair)
+            log(f"{mode['name']} pair {i + 1}/{args.pairs} ({'/'.join(order)}): "
+                + "  ".join(f"{b} {pair[b]['ratio']:.3f}" for b in BENCHES))
+    finally:
+        if running:
+            daemon.stop()
+
+    if not pairs:
+        raise Fatal(f"{mode['name']}: no clean pair (baseline contaminated every time)")
+    out = {"mode": mode["name"], "kind": mode["kind"], "rules": mode["rules"],
+           "pairs": pairs, "excluded_pairs": excluded,
+           "seconds": round(time.monotonic() - t_start, 1),
+           "daemon": None}
+    if mode["kind"] != "baseline":
+        out["daemon"] = {"ready": daemon.ready, "starts": daemon.starts,
+                         "median_start_s": round(statistics.median(daemon.start_s), 3),
+                         "median_stop_s": round(statistics.median(daemon.stop_s), 3),
+                         "audit_log_bytes": os.path.getsize(daemon.audit_log)
+                         if os.path.exists(daemon.audit_log) else 0}
+    out["summary"] = {}
+    for b in BENCHES:
+        ratios = [p[b]["ratio"] for p in pairs]
+        med = statistics.median(ratios)
+        out["summary"][b] = {
+            "pairs": len(ratios),
+            "median_ratio": round(med, 4),
+            "min_ratio": round(min(ratios), 4),
+            "max_ratio": round(max(ratios), 4),
+            "base_median_ops_per_s": round(statistics.median(
+                p[b]["base_ops_per_s"] for p in pairs), 1),
+            "mode_median_ops_per_s": round(statistics.median(
+                p[b]["mode_ops_per_s"] for p in pairs), 1),
+            "target": TARGET,
+            "result": "PASS" if med >= TARGET else "MISS",
+        }
+    return out
+
+
+def markdown(results):
+    lines = ["| mode | bench | pairs | median ratio | min | max | baseline median ops/s "
+             "| mode median ops/s | target | result |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for m in results["modes"]:
+        for b in BENCHES:
+            s = m["summary"][b]
+            result = s["result"]
+            if m["kind"] == "baseline":
+                result = "noise floor"
+            lines.append(
+                f"| {m['mode']} | {b} | {s['pairs']} | {s['median_ratio']:.3f} "
+                f"| {s['min_ratio']:.3f} | {s['max_ratio']:.3f} "
+                f"| {s['base_median_ops_per_s']:,.0f} | {s['mode_median_ops_per_s']:,.0f} "
+                f"| >= {s['target']} | {result} |")
+    return "\n".join(lines)
+
+
+def git_rev(repo):
+    try:
+        r = subprocess.run(["git", "-C", repo, "rev-parse", "--short", "HEAD"],
+                           capture_output=True, text=True, timeout=10)
+        return r.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description="exec/open overhead of sysguardd")
+    ap.add_argument("--quick", action="store_true",
+                    help="~30 s smoke run: 4 pairs, short loops")
+    ap.add_argument("--pairs", type=int, help="pairs per mode (default 10, quick 4)")
+    ap.add_argument("--modes", default="monitor-10k,enforce-10k",
+                    help="comma list: baseline | monitor[-N] | enforce[-N] "
+                         "(default monitor-10k,enforce-10k; 'baseline' measures "
+                         "baseline against itself: the noise floor)")
+    ap.add_argument("--budget", type=float,
+                    help="seconds for the whole suite (default 150, quick 30); "
+                         "pairs stop early when exceeded")
+    ap.add_argument("--exec-secs", type=float, help="exec loop per slot (default 1.0, quick 0.4)")
+    ap.add_argument("--open-secs", type=float, help="open loop per slot (default 0.5, quick 0.2)")
+    ap.add_argument("--exec-method", choices=("fork", "vfork", "spawn"), default="fork")
+    ap.add_argument("--settle", type=float, default=0.3,
+                    help="seconds to wait after each daemon start/stop (default 0.3)")
+    ap.add_argument("--daemon", default=None, help="daemon binary (default build/sysguardd)")
+    ap.add_argument("--ready-timeout", type=float, default=60)
+    ap.add_argument("--stop-timeout", type=float, default=15)
+    ap.add_argument("--out", default=None, help="results JSON (default build/bench/results.json)")
+    ap.add_argument("--keep", action="store_true", help="keep the work dir (policies, logs)")
+    ap.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    args = ap.parse_args()
+
+    q = args.quick
+    args.pairs = args.pairs or (4 if q else 10)
+    args.budget = args.budget or (30 if q else 150)
+    args.exec_secs = args.exec_secs or (0.4 if q else 1.0)
+    args.open_secs = args.open_secs or (0.2 if q else 0.5)
+    args.warmup_execs = 10 if q else 20
+    args.open_files = 64
+    args.min_pairs = 3 if args.pairs >= 3 else args.pairs
+    if args.pairs < 1:
+        ap.error("--pairs must be >= 1")
+    modes = [parse_mode(s.strip()) for s in args.modes.split(",") if s.strip()]
+    if not modes:
+        ap.error("no mode")
+    args.bench_dir = os.path.join(args.repo, "bench")
+    args.bin_dir = os.path.join(args.repo, "build", "bench")
+    args.daemon = os.path.abspath(args.daemon or os.path.join(args.repo, "build", "sysguardd"))
+    args.out = args.out or os.path.join(args.bin_dir, "results.json")
+
+    need_daemon = any(m["kind"] != "baseline" for m in modes)
+    if need_daemon and not os.access(args.daemon, os.X_OK):
+        log(f"{args.daemon}: not found or not executable (make -C {args.repo})")
+        return 3
+    if need_daemon and os.geteuid() != 0:
+        log("the daemon needs root")
+        return 3
+
+    workroot = tempfile.mkdtemp(prefix="sysguard-bench.")
+    args.open_dir = os.path.join(workroot, "files")
+    subprocess.run([os.path.join(args.bin_dir, "openloop"), "--setup", "-f",
+                    str(args.open_files), args.open_dir], check=True)
+
+    started = time.monotonic()
+    results = {
+        "suite": "sysguard exec/open overhead",
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "git": git_rev(args.repo),
+        "host": {"kernel": platform.release(), "cpus": os.cpu_count(),
+                 "machine": platform.machine()},
+        "config": {"pairs": args.pairs, "min_pairs": args.min_pairs,
+                   "budget_s": args.budget, "exec_secs": args.exec_secs,
+                   "open_secs": args.open_secs, "exec_method": args.exec_method,
+                   "warmup_execs": args.warmup_execs, "open_files": args.open_files,
+                   "settle_s": args.settle, "quick": q, "order": "ABBA",
+                   "target": TARGET},
+        "reference": REFERENCE,
+        "modes": [],
+    }
+    status = 0
+    try:
+        if baseline_contamination():
+            log("warning: baseline not clean at start: " + "; ".join(baseline_contamination()))
+        for k, mode in enumerate(modes):
+            remaining = args.budget - (time.monotonic() - started)
+            budget_s = max(remaining / (len(modes) - k), 0)
+            log(f"mode {mode['name']}: up to {args.pairs} pairs, budget {budget_s:.0f}s")
+            results["modes"].append(run_mode(args, mode, budget_s, workroot))
+    except Fatal as e:
+        log(f"FATAL: {e}")
+        status = e.status
+    except KeyboardInterrupt:
+        log("interrupted")
+        status = 130
+    finally:
+        results["seconds"] = round(time.monotonic() - started, 1)
+        if not args.keep and status == 0:
+            shutil.rmtree(workroot, ignore_errors=True)
+        else:
+            log(f"work dir kept: {workroot}")
+            results["workdir"] = workroot
+    results["status"] = status
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out + ".tmp", "w") as f:
+        json.dump(results, f, indent=2)
+        f.write("\n")
+    os.replace(args.out + ".tmp", args.out)
+    if results["modes"]:
+        print(markdown(results))
+        print()
+        print(f"{results['seconds']}s in all; results in {args.out}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

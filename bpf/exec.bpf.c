@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Exec sensing and in-kernel exec enforcement.
+ *
+ * tp_btf/sched_process_exec runs after the point of no return of execve(),
+ * before the new image runs a single user instruction: a signal sent here is
+ * delivered on the way back to user mode, so a SIGKILL leaves the binary no
+ * instruction of its own (EXEC-4, backend "bpf_kill"). The LSM hooks deny
+ * the exec outright where BPF LSM is active (backend "bpf_lsm"); they are
+ * only loaded when the feature probe found them loadable.
+ */
+#include "common.bpf.h"
+#include <bpf/bpf_tracing.h>
+
+_Static_assert(sizeof(struct sg_exec_event) <= SG_ZERO_BYTES, "zero buffer too small");
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define PROT_EXEC 0x4
+/* Wake the reader only when this much is waiting; a timer bounds latency. */
+#define SG_WAKE_BYTES (SG_RINGBUF_BYTES / 4)
+
+struct sg_exec_config cfg = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SG_RINGBUF_BYTES);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SG_DENY_MAX);
+	__type(key, struct sg_inode_key);
+	__type(value, struct sg_deny_value);
+} deny_inodes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SG_LOADER_MAX);
+	__type(key, struct sg_inode_key);
+	__type(value, __u32);
+} loader_inodes SEC(".maps");
+
+static __always_inline void submit(void *e, bool urgent)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (urgent || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= SG_WAKE_BYTES)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
+static __always_inline void fill_hdr(struct sg_event_hdr *h, __u32 type,
+				     struct task_struct *task)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+
+	h->type = type;
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->pid = (__u32)pid_tgid;
+	h->tgid = pid_tgid >> 32;
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->uid = (__u32)uid_gid;
+	h->gid = uid_gid >> 32;
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* Fill what every exec record carries; the caller decides on enforcement. */
+static __always_inline void fill_exec(struct sg_exec_event *e, struct task_struct *task,
+				      struct linux_binprm *bprm, struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct file *pexe = BPF_CORE_READ(task, real_parent, mm, exe_file);
+	long n;
+
+	fill_hdr(&e->hdr, SG_EV_EXEC, task);
+	sg_file_key(file, &e->file);
+	if (pexe)
+		sg_file_key(pexe, &e->parent_file);
+	BPF_CORE_READ_STR_INTO(&e->parent_comm, task, real_parent, comm);
+	e->ctime_ns = sg_inode_ctime_ns(inode);
+	e->nlink = BPF_CORE_READ(inode, i_nlink);
+	if (e->nlink == 0)
+		e->hdr.flags |= SG_F_FILELESS;
+
+	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
+				      BPF_CORE_READ(bprm, filename));
+	e->filename_len = n > 0 ? n - 1 : 0;
+	e->path_len = sg_walk_path(file, e->path, &e->path_depth, &e->hdr.flags);
+}
+
+static __always_inline void read_args(struct sg_exec_event *e, struct task_struct *task)
+{
+	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+	__u64 len = end - start;
+
+	if (end <= start)
+		return;
+	if (len > SG_ARGS_LEN) {
+		len = SG_ARGS_LEN;
+		e->hdr.flags |= SG_F_ARGS_TRUNC;
+	}
+	/* The verifier wants the bound proven on the register it checks. */
+	asm volatile("%[len] &= 0x7ff" : [len] "+r"(len));
+	if (len > SG_ARGS_LEN)
+		return;
+	if (bpf_probe_read_user(e->args, len, (void *)start) == 0)
+		e->args_len = len;
+}
+
+static __always_inline void signal_self(struct sg_exec_event *e, int sig, __u32 ok_flag)
+{
+	long err = bpf_send_signal(sig);
+
+	e->signal_err = err;
+	if (err) {
+		e->hdr.flags |= SG_F_SIGNAL_FAILED;
+		sg_count(SG_CNT_KILL_FAILED);
+	} else {
+		e->hdr.flags |= ok_flag;
+		sg_count(sig == SG_SIGKILL ? SG_CNT_KILLS : SG_CNT_HOLDS);
+	}
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct file *file = BPF_CORE_READ(bprm, file);
+	struct sg_exec_event *e;
+	struct sg_deny_value *deny;
+	bool urgent = false;
+
+	sg_count(SG_CNT_EXEC_SEEN);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		sg_count(SG_CNT_RB_DROPS);
+		/* Losing the record must not lose the enforcement. */
+		if (cfg.enforce && file) {
+			struct sg_inode_key k;
+
+			sg_file_key(file, &k);
+			if (bpf_map_lookup_elem(&deny_inodes, &k))
+				bpf_send_signal(SG_SIGKILL);
+		}
+		return 0;
+	}
+	sg_zero_fill(e, sizeof(*e));	/* BPF-6: no residue reaches user space */
+	fill_exec(e, task, bprm, file);
+	read_args(e, task);
+
+	if (bpf_map_lookup_elem(&loader_inodes, &e->file))
+		e->hdr.flags |= SG_F_LOADER;
+
+	deny = bpf_map_lookup_elem(&deny_inodes, &e->file);
+	if (deny)
+		e->rule_id = deny->rule_id;
+
+	if (cfg.enforce && e->hdr.tgid != cfg.daemon_tgid) {
+		if (deny) {
+			signal_self(e, SG_SIGKILL, SG_F_KILLED);
+		} else if (e->hdr.flags & SG_F_FILELESS) {
+			if (cfg.fileless_deny)
+				signal_self(e, SG_SIGKILL, SG_F_KILLED);
+			else if (cfg.hold_fileless)
+				signal_self(e, SG_SIGSTOP, SG_F_HELD);
+		} else if ((e->hdr.flags & SG_F_LOADER) && cfg.hold_loader) {
+			signal_self(e, SG_SIGSTOP, SG_F_HELD);
+		}
+		urgent = e->hdr.flags & (SG_F_HELD | SG_F_SIGNAL_FAILED);
+	}
+	submit(e, urgent);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sg_exit, struct task_struct *task)
+{
+	struct sg_exit_event *e;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if ((__u32)pid_tgid != pid_tgid >> 32)
+		return 0;	/* a thread, not the process */
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		sg_count(SG_CNT_RB_DROPS);
+		return 0;
+	}
+	sg_zero_fill(e, sizeof(*e));
+	fill_hdr(&e->hdr, SG_EV_EXIT, task);
+	e->exit_code = BPF_CORE_READ(task, exit_code);
+	submit(e, false);
+	return 0;
+}
+
+/* Report an LSM denial: the exec never happens, so no sched_process_exec follows. */
+static __always_inline void report_lsm_deny(struct file *file, struct linux_binprm *bprm,
+					    __u32 rule_id, __u32 extra_flags)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct sg_exec_event *e;
+
+	sg_count(SG_CNT_LSM_DENIES);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		sg_count(SG_CNT_RB_DROPS);
+		return;
+	}
+	sg_zero_fill(e, sizeof(*e));
+	fill_exec(e, task, bprm, file);
+	e->hdr.flags |= SG_F_LSM_DENIED | extra_flags;
+	e->rule_id = rule_id;
+	submit(e, false);
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(sg_lsm_bprm_check, struct linux_binprm *bprm, int ret)
+{
+	struct sg_inode_key k;
+	struct sg_deny_value *deny;
+	struct file *file;
+
+	if (ret)
+		return ret;
+	file = BPF_CORE_READ(bprm, file);
+	if (!file)
+		return 0;
+	sg_file_key(file, &k);
+	deny = bpf_map_lookup_elem(&deny_inodes, &k);
+	if (!deny || !cfg.enforce)
+		return 0;
+	report_lsm_deny(file, bprm, deny->rule_id, 0);
+	return -EPERM;
+}
+
+/* The dynamic loader maps a program with mmap(PROT_EXEC) instead of exec'ing it. */
+SEC("lsm/mmap_file")
+int BPF_PROG(sg_lsm_mmap_file, struct file *file, unsigned long reqprot,
+	     unsigned long prot, unsigned long flags, int ret)
+{
+	struct sg_inode_key k;
+	struct sg_deny_value *deny;
+
+	if (ret)
+		return ret;
+	if (!file || !(prot & PROT_EXEC))
+		return 0;
+	sg_file_key(file, &k);
+	deny = bpf_map_lookup_elem(&deny_inodes, &k);
+	if (!deny || !cfg.enforce)
+		return 0;
+	report_lsm_deny(file, NULL, deny->rule_id, SG_F_MMAP);
+	return -EPERM;
+}

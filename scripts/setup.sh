@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install whatever Debian packages are missing (build, unit, e2e and VM tests).
+# Idempotent and quiet when everything is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=()
+for f in scripts/apt-packages.txt tests/vm/deps.txt; do
+	[ -f "$f" ] || continue
+	while read -r pkg _; do
+		case "$pkg" in ''|'#'*) continue ;; esac
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || want+=("$pkg")
+	done < "$f"
+done
+if [ "${#want[@]}" -gt 0 ]; then
+	echo "setup: installing ${want[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+fi

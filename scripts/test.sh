@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install what is missing, build, and run every test: unit (plain and under
+# ASan+UBSan), end-to-end as root against the real kernel, and the BPF LSM
+# backend inside a qemu VM. Set SYSGUARD_SKIP_VM=1 to leave the VM out locally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "test: the end-to-end tests need root" >&2; exit 1; }
+scripts/setup.sh
+
+step() { printf '\n===== %s =====\n' "$*"; }
+
+step build
+make -j"$(nproc)"
+make -j"$(nproc)" static
+
+step "unit tests"
+make unit
+
+step "unit tests under ASan + UBSan"
+make -j"$(nproc)" unit-asan
+
+step "end-to-end tests (real kernel, root)"
+python3 -m pytest -q -p no:cacheprovider tests/e2e
+
+if [ "${SYSGUARD_SKIP_VM:-0}" != 1 ]; then
+	step "BPF LSM backend in a qemu VM (Debian 6.1 kernel)"
+	tests/vm/test-lsm.sh
+fi

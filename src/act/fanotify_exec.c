@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "act/fanotify_exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "report/exec_record.h"
+#include "sense/proc.h"
+
+/* Filesystems no program is run from; marking them buys nothing. */
+static const char *const skip_fstypes[] = {
+	"proc", "sysfs", "cgroup", "cgroup2", "bpf", "securityfs", "tracefs", "debugfs",
+	"devpts", "mqueue", "pstore", "configfs", "fusectl", "binfmt_misc", "autofs",
+	"efivarfs", "nsfs", "rpc_pipefs", "selinuxfs", "hugetlbfs",
+};
+
+static bool skip_fstype(const char *t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(skip_fstypes) / sizeof(skip_fstypes[0]); i++)
+		if (!strcmp(t, skip_fstypes[i]))
+			return true;
+	return false;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape(char *s)
+{
+	char *w = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 4;
+		} else {
+			*w++ = *s++;
+		}
+	}
+	*w = '\0';
+}
+
+static bool is_marked(const struct sg_fanotify_exec *fx, dev_t dev)
+{
+	unsigned i;
+
+	for (i = 0; i < fx->nmarked; i++)
+		if (fx->marked[i] == dev)
+			return true;
+	return false;
+}
+
+int sg_fanotify_exec_scan_mounts(struct sg_fanotify_exec *fx)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int added = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned maj, min;
+		char mnt[4096], fstype[64], *sep;
+		dev_t dev;
+
+		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mnt) != 3)
+			continue;
+		sep = strstr(line, " - ");
+		if (!sep || sscanf(sep + 3, "%63s", fstype) != 1 || skip_fstype(fstype))
+			continue;
+		dev = makedev(maj, min);
+		if (is_marked(fx, dev) || fx->nmarked >= SG_FAN_MAX_SB)
+			continue;
+		unescape(mnt);
+		if (fanotify_mark(fx->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM,
+				  AT_FDCWD, mnt)) {
+			/* Mounts over which we may not see (ENOENT races, EACCES): skip. */
+			fx->stats.mark_errors++;
+			continue;
+		}
+		fx->marked[fx->nmarked++] = dev;
+		fx->stats.filesystems++;
+		added++;
+	}
+	free(line);
+	fclose(f);
+	return added;
+}
+
+int sg_fanotify_exec_start(struct sg_fanotify_exec *fx, struct sg_engine *engine,
+			   bool use_ignore, char *err, size_t errlen)
+{
+	int n;
+
+	memset(fx, 0, sizeof(*fx));
+	fx->engine = engine;
+	fx->use_ignore = use_ignore;
+	fx->mountinfo_fd = -1;
+	fx->fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK |
+			       FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS,
+			       O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (fx->fd < 0) {
+		n = -errno;
+		snprintf(err, errlen, "fanotify_init: %s", strerror(-n));
+		return n;
+	}
+	n = sg_fanotify_exec_scan_mounts(fx);
+	if (n <= 0) {
+		snprintf(err, errlen, "no filesystem could be marked (%s)",
+			 n < 0 ? strerror(-n) : "none found");
+		sg_fanotify_exec_stop(fx);
+		return n < 0 ? n : -ENOENT;
+	}
+	fx->mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	return 0;
+}
+
+void sg_fanotify_exec_stop(struct sg_fanotify_exec *fx)
+{
+	/* Closing the group lets every pending permission event through. */
+	if (fx->fd >= 0)
+		close(fx->fd);
+	if (fx->mountinfo_fd >= 0)
+		close(fx->mountinfo_fd);
+	fx->fd = -1;
+	fx->mountinfo_fd = -1;
+}
+
+int sg_fanotify_exec_flush_cache(struct sg_fanotify_exec *fx)
+{
+	/* FLUSH without MOUNT/FILESYSTEM drops inode marks only: our ignore marks. */
+	if (fanotify_mark(fx->fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL))
+		return -errno;
+	return 0;
+}
+
+static void read_small(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+}
+
+static void facts_from_event(struct sg_fanotify_exec *fx, const struct fanotify_event_metadata *m,
+			     struct sg_exec_facts *f)
+{
+	static const char deleted[] = " (deleted)";
+	char link[64];
+	struct stat st;
+	ssize_t n;
+
+	memset(f, 0, sizeof(*f));
+	f->sensor = SG_SENSOR_FANOTIFY;
+	f->pid = m->pid;
+	if (sg_proc_ppid(m->pid, &f->ppid) == 0)
+		f->has_parent = sg_proc_exe(&fx->engine->procs, f->ppid, f->parent_path,
+					    sizeof(f->parent_path)) == 0;
+	snprintf(link, sizeof(link), "/proc/%d", m->pid);
+	if (stat(link, &st) == 0) {
+		f->uid = st.st_uid;
+		f->gid = st.st_gid;
+	}
+	snprintf(link, sizeof(link), "/proc/%d/comm", m->pid);
+	read_small(link, f->comm, sizeof(f->comm));
+	if (fstat(m->fd, &st) == 0) {
+		f->id.dev = st.st_dev;
+		f->id.ino = st.st_ino;
+		f->has_id = true;
+		f->fileless = st.st_nlink == 0;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", m->fd);
+	n = readlink(link, f->path, sizeof(f->path) - 1);
+	if (n > 0) {
+		/* The kernel appends " (deleted)" to unlinked files; it is not part of the name. */
+		if (f->fileless && (size_t)n > sizeof(deleted) - 1 &&
+		    !memcmp(f->path + n - (sizeof(deleted) - 1), deleted, sizeof(deleted) - 1))
+			n -= sizeof(deleted) - 1;
+		f->path[n] = '\0';
+		f->path_len = n;
+		f->has_path = true;
+	}
+}
+
+static int respond(struct sg_fanotify_exec *fx, int fd, bool allow)
+{
+	struct fanotify_response r = { .fd = fd, .response = allow ? FAN_ALLOW : FAN_DENY };
+
+	if (write(fx->fd, &r, sizeof(r)) != sizeof(r)) {
+		fx->stats.response_errors++;
+		return -errno;
+	}
+	return 0;
+}
+
+static void handle_one(struct sg_fanotify_exec *fx, const struct fanotify_event_metadata *m)
+{
+	struct sg_engine *e = fx->engine;
+	struct sg_exec_facts f;
+	struct sg_verdict v;
+	uint64_t id;
+	int err;
+
+	fx->stats.events++;
+	if (!(m->mask & FAN_OPEN_EXEC_PERM)) {
+		respond(fx, m->fd, true);
+		return;
+	}
+	facts_from_event(fx, m, &f);
+	sg_engine_decide(e, &f, m->fd, &v);
+	if (v.action == SG_ACTION_ALLOW) {
+		fx->stats.allowed++;
+		respond(fx, m->fd, true);
+		/* Cleared by the kernel on modify, so a changed file is decided again. */
+		if (fx->use_ignore && v.file_only && !f.fileless &&
+		    fanotify_mark(fx->fd, FAN_MARK_ADD | FAN_MARK_IGNORE, FAN_OPEN_EXEC_PERM,
+				  m->fd, NULL) == 0)
+			fx->stats.ignore_marks++;
+		return;
+	}
+	fx->stats.denied++;
+	err = respond(fx, m->fd, false);
+	id = sg_record_exec(e->audit, &f, &v, SG_MODE_ENFORCE, "fanotify");
+	if (err)
+		e->stats.mitigation_failures++;
+	else
+		e->stats.mitigations++;
+	sg_record_mitigation(e->audit, &f, id, "fanotify", "deny_exec", err);
+}
+
+void sg_fanotify_exec_handle(struct sg_fanotify_exec *fx)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	ssize_t len;
+
+	for (;;) {
+		const struct fanotify_event_metadata *m = (void *)buf;
+
+		len = read(fx->fd, buf, sizeof(buf));
+		if (len <= 0)
+			return;
+		for (; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
+			if (m->vers != FANOTIFY_METADATA_VERSION || m->fd < 0)
+				continue;
+			handle_one(fx, m);
+			close(m->fd);
+		}
+	}
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "act/kernel_rules.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sense/kdev.h"
+
+int sg_resolve_stat(const char *path, struct sg_file_id *id, void *ctx)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	return 0;
+}
+
+struct deny_set {
+	struct sg_inode_key *keys;
+	struct sg_deny_value *vals;
+	size_t n, cap;
+	struct sg_audit *audit;
+	int err;
+};
+
+static void audit_unresolved(struct sg_audit *a, const struct sg_rule *r, int err)
+{
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(a, &j, "policy_rule_unresolved", SG_SEV_WARNING);
+	sg_json_kv_str(&j, "rule", r->name);
+	sg_json_kv_u64(&j, "line", r->line);
+	sg_json_kv_bytes(&j, "path", r->pattern, strlen(r->pattern));
+	sg_json_kv_str(&j, "error", strerror(-err));
+	sg_json_kv_str(&j, "effect", "the kernel cannot enforce this rule by identity; "
+		       "user-space backends still match it by path");
+	sg_audit_commit(a, &j);
+	sg_json_free(&j);
+}
+
+static void add_rule(const struct sg_rule *r, void *ctx)
+{
+	struct deny_set *s = ctx;
+	struct sg_file_id id;
+
+	if (r->kind == SG_MATCH_IDENTITY) {
+		id = r->id_target;
+	} else {
+		int err = sg_resolve_stat(r->pattern, &id, NULL);
+
+		/* A path that does not exist yet is still enforced in user space. */
+		if (err) {
+			if (err != -ENOENT)
+				audit_unresolved(s->audit, r, err);
+			return;
+		}
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		void *k = realloc(s->keys, cap * sizeof(*s->keys));
+		void *v = k ? realloc(s->vals, cap * sizeof(*s->vals)) : NULL;
+
+		if (k)
+			s->keys = k;
+		if (!v) {
+			s->err = -ENOMEM;
+			return;
+		}
+		s->vals = v;
+		s->cap = cap;
+	}
+	s->keys[s->n] = (struct sg_inode_key){ .ino = id.ino, .dev = sg_kdev_from_st(id.dev) };
+	s->vals[s->n] = (struct sg_deny_value){ .rule_id = r->id };
+	s->n++;
+}
+
+int sg_kernel_rules_apply(struct sg_exec_bpf *x, const struct sg_policy *p, struct sg_audit *a)
+{
+	struct deny_set s = { .audit = a };
+	struct sg_json j;
+	int err;
+
+	sg_policy_foreach_kernel_deny(p, add_rule, &s);
+	err = s.err ? s.err : sg_exec_bpf_set_denies(x, s.keys, s.vals, s.n);
+	sg_json_init(&j);
+	sg_audit_begin(a, &j, "bpf_map_update", err ? SG_SEV_CRITICAL : SG_SEV_INFO);
+	sg_json_kv_str(&j, "map", "deny_inodes");
+	sg_json_kv_u64(&j, "entries", s.n);
+	sg_json_kv_str(&j, "result", err ? strerror(-err) : "ok");
+	sg_audit_commit(a, &j);
+	sg_json_free(&j);
+	free(s.keys);
+	free(s.vals);
+	return err ? err : (int)s.n;
+}
+
+int sg_kernel_loaders_register(struct sg_exec_bpf *x, struct sg_audit *a)
+{
+	static const char *const patterns[] = {
+		"/lib*/ld-linux*.so*", "/lib/*/ld-linux*.so*", "/usr/lib*/ld-linux*.so*",
+		"/usr/lib/*/ld-linux*.so*", "/lib/ld-musl-*.so*", "/usr/lib/ld-musl-*.so*",
+	};
+	struct sg_inode_key seen[SG_LOADER_MAX];
+	int n = 0;
+	size_t i, k;
+
+	for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		glob_t g;
+
+		if (glob(patterns[i], 0, NULL, &g))
+			continue;
+		for (k = 0; k < g.gl_pathc && n < SG_LOADER_MAX; k++) {
+			struct sg_inode_key key;
+			struct stat st;
+			int m;
+
+			if (stat(g.gl_pathv[k], &st) || !S_ISREG(st.st_mode))
+				continue;
+			key = (struct sg_inode_key){ .ino = st.st_ino, .dev = sg_kdev_from_st(st.st_dev) };
+			for (m = 0; m < n && memcmp(&seen[m], &key, sizeof(key)); m++)
+				;
+			if (m < n || sg_exec_bpf_add_loader(x, &key))
+				continue;
+			seen[n++] = key;
+			struct sg_json j;
+
+			sg_json_init(&j);
+			sg_audit_begin(a, &j, "bpf_map_update", SG_SEV_INFO);
+			sg_json_kv_str(&j, "map", "loader_inodes");
+			sg_json_kv_bytes(&j, "path", g.gl_pathv[k], strlen(g.gl_pathv[k]));
+			sg_audit_commit(a, &j);
+			sg_json_free(&j);
+		}
+		globfree(&g);
+	}
+	return n;
+}

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+/* sysguardctl: the operator's tool. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report/json.h"
+#include "sense/mounts.h"
+#include "sense/probe.h"
+
+static const char *state_dir = "/run/sysguard";
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sysguardctl [--state-dir DIR] COMMAND\n"
+		"  probe [--json]   kernel features and which backends are usable here\n"
+		"  status           the running daemon's mode, policy and active backends\n"
+		"  stats            the running daemon's counters (decisions, drops, kills)\n");
+}
+
+static const struct {
+	const char *backend;
+	enum sg_feature needs[3];
+	unsigned n;
+} backends[] = {
+	{ "bpf_lsm", { SG_FEAT_BPF_LSM, SG_FEAT_RINGBUF }, 2 },
+	{ "fanotify", { SG_FEAT_FAN_EXEC_PERM }, 1 },
+	{ "bpf_kill", { SG_FEAT_TP_BTF, SG_FEAT_SEND_SIGNAL, SG_FEAT_RINGBUF }, 3 },
+	{ "exec_tracepoint", { SG_FEAT_TP_BTF, SG_FEAT_RINGBUF }, 2 },
+};
+
+static bool backend_usable(const struct sg_features *fs, size_t i)
+{
+	unsigned k;
+
+	for (k = 0; k < backends[i].n; k++)
+		if (!fs->f[backends[i].needs[k]].usable)
+			return false;
+	return true;
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+	bool json = argc > 1 && !strcmp(argv[1], "--json");
+	struct sg_features fs;
+	struct sg_json j;
+	size_t i;
+
+	if (geteuid() != 0)
+		fprintf(stderr, "sysguardctl: probe needs root; results below are what this user may do\n");
+	sg_probe_run(&fs);
+	if (!json) {
+		printf("%-22s %-8s %s\n", "FEATURE", "USABLE", "DETAIL");
+		for (i = 0; i < SG_FEAT_MAX; i++)
+			printf("%-22s %-8s %s\n", sg_feature_name(i), fs.f[i].usable ? "yes" : "no",
+			       fs.f[i].detail);
+		printf("\n%-22s %s\n", "BACKEND", "USABLE");
+		for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+			printf("%-22s %s\n", backends[i].backend, backend_usable(&fs, i) ? "yes" : "no");
+		printf("%-22s %s\n", "pidfd_kill", "yes");
+		return 0;
+	}
+	sg_json_init(&j);
+	sg_json_begin_object(&j);
+	sg_probe_to_json(&fs, &j);
+	sg_json_key(&j, "backends");
+	sg_json_begin_object(&j);
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		sg_json_kv_bool(&j, backends[i].backend, backend_usable(&fs, i));
+	sg_json_kv_bool(&j, "pidfd_kill", true);
+	sg_json_end_object(&j);
+	sg_json_end_object(&j);
+	printf("%.*s\n", (int)j.len, j.buf);
+	sg_json_free(&j);
+	return 0;
+}
+
+static int cat_state(const char *name, const char *what)
+{
+	char path[4096], buf[65536];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", state_dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "sysguardctl: no %s at %s (%s): is sysguardd running with --state-dir %s?\n",
+			what, path, strerror(errno), state_dir);
+		return 1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, n, stdout);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+
+	if (i + 1 < argc && !strcmp(argv[i], "--state-dir")) {
+		state_dir = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[i], "probe"))
+		return cmd_probe(argc - i, argv + i);
+	if (!strcmp(argv[i], "status"))
+		return cat_state("ready", "status");
+	if (!strcmp(argv[i], "stats"))
+		return cat_state("stats.json", "stats");
+	if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "sysguardctl: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "decide/engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "act/pidfd.h"
+#include "sense/loader_args.h"
+#include "report/exec_record.h"
+#include "sense/decode.h"
+#include "sense/file_hash.h"
+#include "sense/kdev.h"
+
+#define SG_HASH_CACHE_ENTRIES 16384
+
+int sg_engine_init(struct sg_engine *e, struct sg_audit *audit)
+{
+	memset(e, 0, sizeof(*e));
+	e->audit = audit;
+	e->mode_override = -1;
+	e->hashes = sg_hash_cache_new(SG_HASH_CACHE_ENTRIES);
+	if (!e->hashes)
+		return -ENOMEM;
+	return sg_proc_table_init(&e->procs);
+}
+
+void sg_engine_free(struct sg_engine *e)
+{
+	sg_policy_free(e->policy);
+	sg_hash_cache_free(e->hashes);
+	sg_proc_table_free(&e->procs);
+	memset(e, 0, sizeof(*e));
+}
+
+void sg_engine_set_policy(struct sg_engine *e, struct sg_policy *p)
+{
+	struct sg_policy *old = e->policy;
+
+	e->policy = p;
+	sg_audit_set_policy_version(e->audit, sg_policy_version(p));
+	sg_policy_free(old);
+}
+
+enum sg_mode sg_engine_mode(const struct sg_engine *e)
+{
+	return e->mode_override >= 0 ? (enum sg_mode)e->mode_override : sg_policy_mode(e->policy);
+}
+
+/* Open the running executable of pid, or failing that the path if it is the same file. */
+static int open_exe(const struct sg_exec_facts *f)
+{
+	char link[64];
+	struct stat st;
+	int fd;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", f->pid);
+	fd = open(link, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 || !f->has_path || f->fileless)
+		return fd >= 0 ? fd : -errno;
+	fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || (f->has_id && (st.st_dev != f->id.dev || st.st_ino != f->id.ino))) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+void sg_engine_decide(struct sg_engine *e, struct sg_exec_facts *f, int fd,
+		      struct sg_verdict *v)
+{
+	static const uint8_t unknown_hash[SG_SHA256_LEN];
+	struct sg_exec_subject s = {
+		.path = f->has_path ? f->path : NULL,
+		.id = f->has_id ? &f->id : NULL,
+		.sha256 = f->has_sha256 ? f->sha256 : NULL,
+		.parent_path = f->has_parent ? f->parent_path : NULL,
+	};
+	int own = -1, err;
+
+	if (sg_policy_eval(e->policy, &s, v) == SG_EVAL_DONE)
+		goto out;
+	if (fd < 0)
+		fd = own = open_exe(f);
+	err = fd < 0 ? fd : sg_file_sha256(fd, e->hashes, f->sha256);
+	if (err == 0) {
+		f->has_sha256 = true;
+		s.sha256 = f->sha256;
+	} else {
+		/* No file has this digest: the hash rules simply do not match. */
+		f->hash_err = err;
+		e->stats.hash_errors++;
+		s.sha256 = unknown_hash;
+	}
+	sg_policy_eval(e->policy, &s, v);
+	if (own >= 0)
+		close(own);
+out:
+	if (v->action == SG_ACTION_DENY)
+		e->stats.denied++;
+	else
+		e->stats.allowed++;
+}
+
+static const struct sg_rule *rule_by_id(const struct sg_engine *e, uint32_t id)
+{
+	size_t n = sg_policy_rule_count(e->policy);
+
+	return id >= 1 && id <= n ? sg_policy_rule(e->policy, id - 1) : NULL;
+}
+
+static void facts_from_view(struct sg_engine *e, const struct sg_exec_view *v,
+			    struct sg_exec_facts *f)
+{
+	const struct sg_exec_event *ev = v->ev;
+
+	memset(f, 0, sizeof(*f));
+	f->sensor = ev->hdr.flags & SG_F_LSM_DENIED ? SG_SENSOR_BPF_LSM : SG_SENSOR_EXEC_TP;
+	f->pid = ev->hdr.tgid;
+	f->ppid = ev->hdr.ppid;
+	f->uid = ev->hdr.uid;
+	f->gid = ev->hdr.gid;
+	f->cgroup_id = ev->hdr.cgroup_id;
+	memcpy(f->comm, ev->hdr.comm, sizeof(f->comm));
+	f->comm[sizeof(f->comm) - 1] = '\0';
+	if (v->path_len) {
+		memcpy(f->path, v->path, v->path_len + 1);
+		f->path_len = v->path_len;
+		f->has_path = true;
+	}
+	if (ev->file.ino) {
+		f->id.dev = sg_st_from_kdev(ev->file.dev);
+		f->id.ino = ev->file.ino;
+		f->has_id = true;
+	}
+	f->has_parent = sg_proc_exe(&e->procs, f->ppid, f->parent_path,
+				    sizeof(f->parent_path)) == 0;
+	f->filename = v->filename;
+	f->filename_len = v->filename_len;
+	f->args = v->args;
+	f->args_len = v->args_len;
+	f->args_truncated = ev->hdr.flags & SG_F_ARGS_TRUNC;
+	f->fileless = ev->hdr.flags & SG_F_FILELESS;
+	f->loader = ev->hdr.flags & SG_F_LOADER;
+	f->via_mmap = ev->hdr.flags & SG_F_MMAP;
+	f->held = ev->hdr.flags & SG_F_HELD;
+}
+
+static void mitigate(struct sg_engine *e, struct sg_exec_facts *f, uint64_t decision,
+		     const char *backend, const char *action, int err)
+{
+	if (err)
+		e->stats.mitigation_failures++;
+	else
+		e->stats.mitigations++;
+	sg_record_mitigation(e->audit, f, decision, backend, action, err);
+}
+
+/* A kernel backend already acted; record what it did. */
+static void on_kernel_action(struct sg_engine *e, struct sg_exec_facts *f,
+			     const struct sg_exec_event *ev)
+{
+	struct sg_verdict v = { .action = SG_ACTION_DENY, .rule = rule_by_id(e, ev->rule_id) };
+	const char *backend = f->sensor == SG_SENSOR_BPF_LSM ? "bpf_lsm" : "bpf_kill";
+	const char *action = f->sensor == SG_SENSOR_BPF_LSM ?
+		(f->via_mmap ? "deny_mmap_exec" : "deny_exec") : "kill_at_exec";
+	uint64_t id;
+
+	if (!v.rule && f->fileless)
+		f->reason = "fileless_exec";
+	e->stats.denied++;
+	id = sg_record_exec(e->audit, f, &v, SG_MODE_ENFORCE, backend);
+	mitigate(e, f, id, backend, action, 0);
+}
+
+/*
+ * The dynamic loader was run as the program: the verdict is about the
+ * program it was asked to load, which we open relative to the caller's cwd.
+ */
+static int loader_target(struct sg_exec_facts *f, int *out_fd)
+{
+	char cwd[64], link[64], cmdline[65536];
+	const char *prog;
+	struct stat st;
+	ssize_t n;
+	int dfd, fd;
+
+	/* The ring-buffer copy of argv may be truncated; the stopped process's is whole. */
+	snprintf(cwd, sizeof(cwd), "/proc/%d/cmdline", f->pid);
+	fd = open(cwd, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, cmdline, sizeof(cmdline));
+	close(fd);
+	if (n <= 0 || n == sizeof(cmdline))
+		return n < 0 ? -errno : -E2BIG;
+	prog = sg_loader_program(cmdline, n);
+	if (!prog)
+		return -ENOENT;
+	snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", f->pid);
+	dfd = open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	fd = openat(dfd, prog, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	close(dfd);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -errno;
+	}
+	f->id.dev = st.st_dev;
+	f->id.ino = st.st_ino;
+	f->has_id = true;
+	f->fileless = st.st_nlink == 0;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, f->path, sizeof(f->path) - 1);
+	f->has_path = n > 0;
+	f->path_len = n > 0 ? (size_t)n : 0;
+	f->path[f->path_len] = '\0';
+	f->has_sha256 = false;
+	*out_fd = fd;
+	return 0;
+}
+
+/* The kernel stopped the process at exec: decide, then kill or resume it. */
+static void on_held(struct sg_engine *e, struct sg_exec_facts *f)
+{
+	struct sg_verdict v;
+	uint64_t id;
+	int fd = -1, err;
+
+	e->stats.held++;
+	if (f->loader) {
+		err = loader_target(f, &fd);
+		if (err == -ENOENT) {
+			/* Nothing to load (--help, a missing file): the loader runs nothing. */
+			f->reason = "loader_without_program";
+		} else if (err) {
+			/* A program we cannot inspect is not let through. */
+			struct sg_verdict deny = { .action = SG_ACTION_DENY };
+
+			f->reason = "loader_program_unreadable";
+			f->hash_err = err;
+			id = sg_record_exec(e->audit, f, &deny, SG_MODE_ENFORCE, "bpf_hold");
+			mitigate(e, f, id, "pidfd_kill", "kill_held",
+				 sg_pidfd_signal(f->pid, SIGKILL, NULL));
+			return;
+		}
+	}
+	sg_engine_decide(e, f, fd, &v);
+	if (fd >= 0)
+		close(fd);
+	if (v.action == SG_ACTION_DENY) {
+		id = sg_record_exec(e->audit, f, &v, SG_MODE_ENFORCE, "bpf_hold");
+		err = sg_pidfd_signal(f->pid, SIGKILL, NULL);
+		mitigate(e, f, id, "pidfd_kill", "kill_held", err);
+		return;
+	}
+	id = sg_record_exec(e->audit, f, &v, SG_MODE_ENFORCE, NULL);
+	err = sg_pidfd_signal(f->pid, SIGCONT, NULL);
+	if (err)
+		mitigate(e, f, id, "pidfd", "resume_held", err);
+}
+
+static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct sg_exec_event *ev)
+{
+	enum sg_mode mode = sg_engine_mode(e);
+	struct sg_verdict v;
+	uint64_t id;
+	int err;
+
+	if (f->has_path)
+		sg_proc_table_set(&e->procs, f->pid, f->path);
+	if (ev->hdr.flags & SG_F_KILLED) {
+		on_kernel_action(e, f, ev);
+		return;
+	}
+	if (ev->hdr.flags & SG_F_SIGNAL_FAILED) {
+		struct sg_exec_facts copy = *f;
+
+		mitigate(e, &copy, 0, "bpf_kill", "signal_at_exec", ev->signal_err);
+	}
+	if (f->held) {
+		on_held(e, f);
+		return;
+	}
+	sg_engine_decide(e, f, -1, &v);
+	if (v.action == SG_ACTION_ALLOW || mode == SG_MODE_MONITOR) {
+		sg_record_exec(e->audit, f, &v, mode, NULL);
+		return;
+	}
+	/* It ran although denied: no earlier backend covered it. Last resort. */
+	id = sg_record_exec(e->audit, f, &v, mode, "pidfd_kill");
+	err = sg_pidfd_signal(f->pid, SIGKILL, f->has_id ? &f->id : NULL);
+	mitigate(e, f, id, "pidfd_kill", "kill_after_exec", err);
+}
+
+int sg_engine_on_record(void *ctx, void *data, size_t size)
+{
+	struct sg_engine *e = ctx;
+	struct sg_exec_facts f;
+	struct sg_exec_view v;
+	int type = sg_event_type(data, size);
+
+	e->stats.events++;
+	if (type == SG_EV_EXIT) {
+		const struct sg_exit_event *x = data;
+
+		sg_proc_table_del(&e->procs, x->hdr.tgid);
+		return 0;
+	}
+	if (sg_decode_exec(data, size, &v)) {
+		e->stats.decode_errors++;
+		return 0;
+	}
+	facts_from_view(e, &v, &f);
+	if (f.sensor == SG_SENSOR_BPF_LSM)
+		on_kernel_action(e, &f, v.ev);
+	else
+		on_exec(e, &f, v.ev);
+	return 0;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The exec decision point: turns sensed facts into a verdict with the
+ * policy, gathers what the policy needs (content hash, parent), and hands
+ * the outcome to the mitigation and report stages.
+ */
+#ifndef SG_ENGINE_H
+#define SG_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy/hash_cache.h"
+#include "policy/policy.h"
+#include "report/audit.h"
+#include "sense/exec_bpf.h"
+#include "sense/facts.h"
+#include "sense/proc.h"
+
+struct sg_engine_stats {
+	uint64_t events;		/* ring-buffer records handled */
+	uint64_t decode_errors;
+	uint64_t allowed;
+	uint64_t denied;
+	uint64_t mitigations;
+	uint64_t mitigation_failures;
+	uint64_t hash_errors;
+	uint64_t held;			/* execs held in the kernel for a user-space verdict */
+};
+
+struct sg_engine {
+	struct sg_policy *policy;
+	struct sg_hash_cache *hashes;
+	struct sg_proc_table procs;
+	struct sg_audit *audit;
+	struct sg_exec_bpf *kern;	/* NULL when the exec object did not load */
+	int mode_override;		/* -1, or an enum sg_mode forced by --mode */
+	struct sg_engine_stats stats;
+};
+
+int sg_engine_init(struct sg_engine *e, struct sg_audit *audit);
+void sg_engine_free(struct sg_engine *e);
+
+/* Take ownership of a compiled policy; the previous one is freed. */
+void sg_engine_set_policy(struct sg_engine *e, struct sg_policy *p);
+
+enum sg_mode sg_engine_mode(const struct sg_engine *e);
+
+/*
+ * Decide on an exec. `fd` is an open descriptor of the executable to hash
+ * when the policy needs its content, or -1 (then /proc/pid/exe is tried).
+ */
+void sg_engine_decide(struct sg_engine *e, struct sg_exec_facts *f, int fd,
+		      struct sg_verdict *v);
+
+/* Ring-buffer callback (libbpf ring_buffer_sample_fn); ctx is the engine. */
+int sg_engine_on_record(void *ctx, void *data, size_t size);
+
+#endif

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Evaluation: one deterministic verdict per exec subject.
+ *
+ * Kinds are visited in precedence order (identity, sha256, path, glob) and,
+ * within a kind, in file order; the first matching deny and the first
+ * matching allow are kept. Any deny beats every allow; with neither, the
+ * default action decides. Identity, sha256 and path lookups are hash table
+ * probes; globs are scanned in order.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+struct eval_state {
+	const struct sg_rule *deny;	/* first matching deny in precedence order */
+	const struct sg_rule *allow;	/* first matching allow in precedence order */
+	bool target_hit;		/* a parent-constrained rule's target matched */
+};
+
+static bool parent_matches(const struct sg_policy *p, uint32_t i, const char *parent)
+{
+	const struct sg_rule *r = &p->rules[i];
+
+	if (!parent)
+		return false;
+	if (r->parent_is_glob)
+		return sg_glob_match(p->ext[i].parent_glob, parent);
+	return strcmp(r->parent_pattern, parent) == 0;
+}
+
+/* Rule i's target matched the file: apply its parent constraint and record it. */
+static void consider(const struct sg_policy *p, uint32_t i,
+		     const struct sg_exec_subject *s, struct eval_state *st)
+{
+	const struct sg_rule *r = &p->rules[i];
+
+	if (r->parent_pattern) {
+		st->target_hit = true;
+		if (!parent_matches(p, i, s->parent_path))
+			return;
+	}
+	if (r->action == SG_ACTION_DENY) {
+		if (!st->deny)
+			st->deny = r;
+	} else if (!st->allow) {
+		st->allow = r;
+	}
+}
+
+static void walk_chain(const struct sg_policy *p, uint32_t i,
+		       const struct sg_exec_subject *s, struct eval_state *st)
+{
+	for (; i != SG_NIL; i = p->ext[i].next)
+		consider(p, i, s, st);
+}
+
+/* Nothing further can change the verdict or file_only. */
+static bool settled(const struct sg_policy *p, const struct eval_state *st)
+{
+	size_t parents = p->n_parent[0] + p->n_parent[1] + p->n_parent[2] + p->n_parent[3];
+
+	return st->deny && (st->target_hit || parents == 0);
+}
+
+static void eval_globs(const struct sg_policy *p, const struct sg_exec_subject *s,
+		       struct eval_state *st)
+{
+	size_t k;
+
+	for (k = 0; k < p->nglobs && !settled(p, st); k++) {
+		uint32_t i = p->globs[k];
+		const struct sg_rule *r = &p->rules[i];
+		/* Skip the match when its outcome could not change anything. */
+		bool useful = (r->parent_pattern && !st->target_hit) ||
+			      (!st->deny && (r->action == SG_ACTION_DENY || !st->allow));
+
+		if (useful && sg_glob_match(p->ext[i].glob, s->path))
+			consider(p, i, s, st);
+	}
+}
+
+enum sg_eval_status sg_policy_eval(const struct sg_policy *p,
+				   const struct sg_exec_subject *s,
+				   struct sg_verdict *v)
+{
+	struct eval_state st = { 0 };
+	bool id_deny, id_allow, hash_unknown;
+
+	if (s->id)
+		walk_chain(p, sg_policy_find_id(p, s->id), s, &st);
+	id_deny = st.deny != NULL;
+	id_allow = st.allow != NULL;
+
+	hash_unknown = p->n_kind[SG_MATCH_SHA256] > 0 && !s->sha256;
+	if (s->sha256 && !settled(p, &st))
+		walk_chain(p, sg_policy_find_sha(p, s->sha256), s, &st);
+	if (s->path && !settled(p, &st))
+		walk_chain(p, sg_policy_find_path(p, s->path), s, &st);
+	if (s->path)
+		eval_globs(p, s, &st);
+
+	if (st.deny) {
+		v->action = SG_ACTION_DENY;
+		v->rule = st.deny;
+	} else if (st.allow) {
+		v->action = SG_ACTION_ALLOW;
+		v->rule = st.allow;
+	} else {
+		v->action = p->default_action;
+		v->rule = NULL;
+	}
+	/* An unknown hash may hide a parent-constrained target: assume it does. */
+	v->file_only = !st.target_hit && !(hash_unknown && p->n_parent[SG_MATCH_SHA256]);
+
+	/*
+	 * Only an identity deny outranks every hash rule. Otherwise a hash deny
+	 * would win, and a hash allow would win when nothing denies and no
+	 * identity allow came first.
+	 */
+	if (hash_unknown && !id_deny &&
+	    (p->n_sha_deny > 0 || (!st.deny && !id_allow)))
+		return SG_EVAL_NEED_HASH;
+	return SG_EVAL_DONE;
+}

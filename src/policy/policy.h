@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Policy engine: parse a policy document, compile it into lookup tables and
+ * evaluate exec subjects against it. No I/O happens here: the caller reads
+ * the file, resolves identities (stat) and computes hashes, so the engine can
+ * be unit-tested alone and fuzzed.
+ */
+#ifndef SG_POLICY_H
+#define SG_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SG_SHA256_LEN 32
+#define SG_POLICY_VERSION_MAX 64
+#define SG_RULE_NAME_MAX 64
+
+enum sg_mode {
+	SG_MODE_MONITOR = 0,
+	SG_MODE_ENFORCE = 1,
+};
+
+enum sg_action {
+	SG_ACTION_ALLOW = 0,
+	SG_ACTION_DENY = 1,
+};
+
+/* What a rule matches on; listed in evaluation precedence order. */
+/* How an exec of a file with no name (memfd, deleted file) is handled. */
+enum sg_fileless {
+	SG_FILELESS_INSPECT = 0,	/* hold it, hash it, decide like any other exec */
+	SG_FILELESS_DENY = 1,		/* deny outright */
+};
+
+enum sg_match_kind {
+	SG_MATCH_IDENTITY = 0,	/* device + inode of the executable */
+	SG_MATCH_SHA256 = 1,	/* content hash */
+	SG_MATCH_PATH = 2,	/* exact absolute path */
+	SG_MATCH_GLOB = 3,	/* fnmatch(3) pattern, FNM_PATHNAME semantics */
+};
+
+/* A file identity as user space sees it (st_dev, st_ino). */
+struct sg_file_id {
+	uint64_t dev;
+	uint64_t ino;
+};
+
+struct sg_rule {
+	uint32_t id;			/* 1-based, order of appearance */
+	char name[SG_RULE_NAME_MAX];	/* from the file, or "rule-<id>" */
+	enum sg_action action;
+	enum sg_match_kind kind;
+	char *pattern;			/* path, glob or identity path (NULL for explicit dev/ino) */
+	struct sg_file_id id_target;	/* SG_MATCH_IDENTITY, once resolved */
+	bool id_resolved;
+	uint8_t sha256[SG_SHA256_LEN];	/* SG_MATCH_SHA256 */
+	/* Optional parent-process constraint: exact path or glob of the parent's executable. */
+	char *parent_pattern;
+	bool parent_is_glob;
+	unsigned line;			/* line in the policy source, for messages */
+};
+
+/* What the engine needs to know about an exec. Any pointer may be NULL when unknown. */
+struct sg_exec_subject {
+	const char *path;		/* absolute path of the executable */
+	const struct sg_file_id *id;	/* identity of the executable */
+	const uint8_t *sha256;		/* content hash, SG_SHA256_LEN bytes */
+	const char *parent_path;	/* parent process's executable */
+};
+
+enum sg_eval_status {
+	SG_EVAL_DONE = 0,
+	/* A hash rule could decide, but subject->sha256 is NULL: compute it and call again. */
+	SG_EVAL_NEED_HASH = 1,
+};
+
+struct sg_verdict {
+	enum sg_action action;
+	const struct sg_rule *rule;	/* NULL when the default action decided */
+	/*
+	 * True when the verdict depends only on the file (not on the parent),
+	 * so a backend may cache it per file (e.g. a fanotify ignore mark).
+	 */
+	bool file_only;
+};
+
+struct sg_policy_error {
+	unsigned line;			/* 0 when not tied to a line */
+	unsigned column;
+	char message[256];
+};
+
+struct sg_policy;
+
+/*
+ * Parse and compile a policy document held in memory. `source` names it in
+ * error messages. On failure returns a negative errno, fills *err and leaves
+ * *out untouched.
+ */
+int sg_policy_parse(const char *buf, size_t len, const char *source,
+		    struct sg_policy **out, struct sg_policy_error *err);
+
+void sg_policy_free(struct sg_policy *p);
+
+const char *sg_policy_version(const struct sg_policy *p);
+enum sg_fileless sg_policy_fileless(const struct sg_policy *p);
+enum sg_mode sg_policy_mode(const struct sg_policy *p);
+enum sg_action sg_policy_default_action(const struct sg_policy *p);
+
+/*
+ * Identity rules written with a path are resolved by the caller (stat).
+ * `resolve` returns 0 and fills *id, or a negative errno; an unresolvable
+ * rule stays inactive and its error is reported through `report`.
+ */
+typedef int (*sg_resolve_fn)(const char *path, struct sg_file_id *id, void *ctx);
+typedef void (*sg_report_fn)(const struct sg_rule *rule, int err, void *ctx);
+int sg_policy_resolve(struct sg_policy *p, sg_resolve_fn resolve,
+		      sg_report_fn report, void *ctx);
+
+/* Deterministic decision; see docs/policy.md for precedence. */
+enum sg_eval_status sg_policy_eval(const struct sg_policy *p,
+				   const struct sg_exec_subject *s,
+				   struct sg_verdict *v);
+
+/* True when at least one rule matches on content hash. */
+bool sg_policy_has_hash_rules(const struct sg_policy *p);
+
+/*
+ * Rules the kernel can enforce alone: deny rules without a parent constraint
+ * matching on identity (resolved) or exact path. Path rules are reported with
+ * their path so the caller can resolve them to an identity.
+ */
+typedef void (*sg_rule_fn)(const struct sg_rule *rule, void *ctx);
+void sg_policy_foreach_kernel_deny(const struct sg_policy *p, sg_rule_fn fn, void *ctx);
+
+size_t sg_policy_rule_count(const struct sg_policy *p);
+const struct sg_rule *sg_policy_rule(const struct sg_policy *p, size_t i);
+
+const char *sg_match_kind_name(enum sg_match_kind k);
+const char *sg_action_name(enum sg_action a);
+const char *sg_mode_name(enum sg_mode m);
+
+#endif

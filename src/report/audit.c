@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Audit log writer (LOG-1, LOG-2).
+ *
+ * Ordering: the mutex is taken in sg_audit_begin() and released in
+ * sg_audit_commit(), so the event id is assigned and the line is written in
+ * one critical section. That is what makes lines appear in the file in
+ * strictly increasing event_id order across threads; assigning ids under one
+ * lock and writing under another would let a later id overtake an earlier
+ * one. The price is that a caller must commit every record it begins, on the
+ * same thread, and do no I/O in between (building the record is in-memory
+ * work). Records are built in the caller's own struct sg_json, so the lock
+ * covers formatting of one record, not a shared buffer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+
+/* "2026-11-23T16:40:01.123456789Z" plus NUL */
+#define SG_TS_LEN 31
+
+void sg_node_id_default(char *buf, size_t len, const char *override)
+{
+	char host[HOST_NAME_MAX + 1];
+
+	if (!buf || !len)
+		return;
+	if (override && override[0]) {
+		snprintf(buf, len, "%s", override);
+		return;
+	}
+	/* gethostname() need not NUL-terminate a truncated name. */
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		if (host[0]) {
+			snprintf(buf, len, "%s", host);
+			return;
+		}
+	}
+	snprintf(buf, len, "unknown");
+}
+
+int sg_audit_open(struct sg_audit *a, const char *path, bool to_stdout,
+		  const char *node_id)
+{
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	a->to_stdout = to_stdout;
+	a->next_event_id = 1;
+	sg_node_id_default(a->node_id, sizeof(a->node_id), node_id);
+	if (path) {
+		a->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (a->fd < 0)
+			return -errno;
+	}
+	err = pthread_mutex_init(&a->lock, NULL);
+	if (err) {
+		if (a->fd >= 0)
+			close(a->fd);
+		a->fd = -1;
+		return -err;
+	}
+	return 0;
+}
+
+void sg_audit_close(struct sg_audit *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	pthread_mutex_destroy(&a->lock);
+}
+
+void sg_audit_set_policy_version(struct sg_audit *a, const char *version)
+{
+	pthread_mutex_lock(&a->lock);
+	snprintf(a->policy_version, sizeof(a->policy_version), "%s",
+		 version ? version : "");
+	pthread_mutex_unlock(&a->lock);
+}
+
+const char *sg_severity_name(enum sg_severity s)
+{
+	switch (s) {
+	case SG_SEV_INFO:
+		return "info";
+	case SG_SEV_WARNING:
+		return "warning";
+	case SG_SEV_CRITICAL:
+		return "critical";
+	}
+	/* An out-of-range value is a bug; err on the loud side. */
+	return "critical";
+}
+
+enum sg_severity sg_severity_for(bool denied, bool enforce, bool mitigation_failed)
+{
+	if (mitigation_failed)
+		return SG_SEV_CRITICAL;
+	if (denied)
+		return enforce ? SG_SEV_CRITICAL : SG_SEV_WARNING;
+	return SG_SEV_INFO;
+}
+
+/* RFC 3339 UTC with nanoseconds from CLOCK_REALTIME. */
+static void format_ts(char out[SG_TS_LEN])
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) || !gmtime_r(&ts.tv_sec, &tm)) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = 0;
+		gmtime_r(&ts.tv_sec, &tm);
+	}
+	n = strftime(out, SG_TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, SG_TS_LEN - n, ".%09uZ",
+		 (unsigned int)(ts.tv_nsec % 1000000000));
+}
+
+static void format_event_id(char out[17], uint64_t id)
+{
+	snprintf(out, 17, "%016" PRIx64, id);
+}
+
+uint64_t sg_audit_begin(struct sg_audit *a, struct sg_json *j, const char *type,
+			enum sg_severity sev)
+{
+	char id[17], ts[SG_TS_LEN];
+	uint64_t event_id;
+
+	pthread_mutex_lock(&a->lock);
+	event_id = a->next_event_id++;
+	format_event_id(id, event_id);
+	format_ts(ts);
+
+	sg_json_reset(j);
+	sg_json_begin_object(j);
+	sg_json_kv_str(j, "event_id", id);
+	sg_json_kv_str(j, "ts", ts);
+	sg_json_kv_str(j, "node_id", a->node_id);
+	sg_json_kv_str(j, "policy_version",
+		       a->policy_version[0] ? a->policy_version : NULL);
+	sg_json_kv_str(j, "type", type ? type : "unknown");
+	sg_json_kv_str(j, "severity", sg_severity_name(sev));
+	return event_id;
+}
+
+/* Copy s into out as JSON-safe ASCII; anything else becomes '?'. */
+static void ascii_safe(char *out, size_t len, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[i] = (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? (char)c : '?';
+	}
+	out[i] = '\0';
+}
+
+/*
+ * The record the caller built is unusable (allocation failure, or objects
+ * left open): write a minimal one under the same event id instead of losing
+ * the event silently. Built on the stack, so it cannot fail for lack of
+ * memory.
+ */
+static size_t format_fallback(const struct sg_audit *a, const char *reason,
+			      char *out, size_t len)
+{
+	char id[17], ts[SG_TS_LEN], node[sizeof(a->node_id)];
+	char version[sizeof(a->policy_version) + 2];
+	char pv[sizeof(a->policy_version)];
+	int n;
+
+	format_event_id(id, a->next_event_id - 1);
+	format_ts(ts);
+	ascii_safe(node, sizeof(node), a->node_id);
+	if (a->policy_version[0]) {
+		ascii_safe(pv, sizeof(pv), a->policy_version);
+		snprintf(version, sizeof(version), "\"%s\"", pv);
+	} else {
+		snprintf(version, sizeof(version), "null");
+	}
+	n = snprintf(out, len,
+		     "{\"event_id\":\"%s\",\"ts\":\"%s\",\"node_id\":\"%s\","
+		     "\"policy_version\":%s,\"type\":\"audit_error\","
+		     "\"severity\":\"critical\",\"error\":\"%s\"}\n",
+		     id, ts, node, version, reason);
+	if (n < 0)
+		return 0;
+	return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+/* Write all of buf, riding out short writes and EINTR. 0 or -errno. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t w;
+
+	while (len) {
+		w = write(fd, buf, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0)
+			return -EIO;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int sg_audit_commit(struct sg_audit *a, struct sg_json *j)
+{
+	char fallback[sizeof(a->node_id) + sizeof(a->policy_version) + 256];
+	const char *line;
+	size_t len;
+	int err = 0, e;
+
+	sg_json_end_object(j);
+	sg_json_end_line(j);
+	len = j->len;
+	if (j->oom || j->depth || !len) {
+		len = format_fallback(a, j->oom ? "record_oom" : "record_malformed",
+				      fallback, sizeof(fallback));
+		line = fallback;
+	} else {
+		line = j->buf;
+	}
+	if (a->fd >= 0) {
+		e = write_all(a->fd, line, len);
+		if (e)
+			err = e;
+	}
+	if (a->to_stdout) {
+		e = write_all(STDOUT_FILENO, line, len);
+		if (e && !err)
+			err = e;
+	}
+	/* Atomic so a metrics reader can load it without taking the lock. */
+	if (err)
+		__atomic_fetch_add(&a->write_errors, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&a->lock);
+	return err;
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "report/exec_record.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const sensor_names[] = {
+	[SG_SENSOR_EXEC_TP] = "exec_tracepoint",
+	[SG_SENSOR_FANOTIFY] = "fanotify",
+	[SG_SENSOR_BPF_LSM] = "bpf_lsm",
+};
+
+static void args_array(struct sg_json *j, const char *args, size_t len)
+{
+	size_t off = 0;
+
+	sg_json_begin_array(j);
+	while (len && off <= len) {
+		const char *s = args + off;
+		const char *nul = memchr(s, '\0', len - off);
+		size_t n = nul ? (size_t)(nul - s) : len - off;
+
+		sg_json_strn(j, s, n);
+		off += n + 1;
+	}
+	sg_json_end_array(j);
+}
+
+void sg_record_process(struct sg_json *j, const struct sg_exec_facts *f)
+{
+	sg_json_key(j, "process");
+	sg_json_begin_object(j);
+	sg_json_kv_i64(j, "pid", f->pid);
+	sg_json_kv_i64(j, "ppid", f->ppid);
+	sg_json_kv_u64(j, "uid", f->uid);
+	sg_json_kv_u64(j, "gid", f->gid);
+	sg_json_kv_bytes(j, "comm", f->comm, strnlen(f->comm, sizeof(f->comm)));
+	if (f->has_path)
+		sg_json_kv_bytes(j, "exe", f->path, f->path_len);
+	else
+		sg_json_kv_str(j, "exe", NULL);
+	if (f->filename)
+		sg_json_kv_bytes(j, "filename", f->filename, f->filename_len);
+	if (f->args) {
+		sg_json_key(j, "args");
+		args_array(j, f->args, f->args_len);
+		sg_json_kv_bool(j, "args_truncated", f->args_truncated);
+	}
+	sg_json_kv_u64(j, "cgroup_id", f->cgroup_id);
+	sg_json_end_object(j);
+
+	sg_json_key(j, "parent");
+	sg_json_begin_object(j);
+	sg_json_kv_i64(j, "pid", f->ppid);
+	if (f->has_parent)
+		sg_json_kv_bytes(j, "exe", f->parent_path, strlen(f->parent_path));
+	else
+		sg_json_kv_str(j, "exe", NULL);
+	sg_json_end_object(j);
+
+	sg_json_key(j, "file");
+	sg_json_begin_object(j);
+	if (f->has_id) {
+		sg_json_kv_u64(j, "dev", f->id.dev);
+		sg_json_kv_u64(j, "ino", f->id.ino);
+	}
+	if (f->has_sha256)
+		sg_json_kv_hex(j, "sha256", f->sha256, sizeof(f->sha256));
+	sg_json_kv_bool(j, "fileless", f->fileless);
+	sg_json_kv_bool(j, "loader", f->loader);
+	sg_json_end_object(j);
+	sg_json_kv_str(j, "sensor", sensor_names[f->sensor]);
+}
+
+static void rule_fields(struct sg_json *j, const struct sg_verdict *v)
+{
+	sg_json_key(j, "rule");
+	if (!v->rule) {
+		sg_json_null(j);
+		sg_json_kv_bool(j, "default_action", true);
+		return;
+	}
+	sg_json_begin_object(j);
+	sg_json_kv_u64(j, "id", v->rule->id);
+	sg_json_kv_str(j, "name", v->rule->name);
+	sg_json_kv_str(j, "kind", sg_match_kind_name(v->rule->kind));
+	sg_json_kv_u64(j, "line", v->rule->line);
+	sg_json_end_object(j);
+	sg_json_kv_bool(j, "default_action", false);
+}
+
+uint64_t sg_record_exec(struct sg_audit *a, const struct sg_exec_facts *f,
+			const struct sg_verdict *v, enum sg_mode mode, const char *enforced_by)
+{
+	bool denied = v->action == SG_ACTION_DENY;
+	enum sg_severity sev = sg_severity_for(denied, mode == SG_MODE_ENFORCE, false);
+	struct sg_json j;
+	uint64_t id;
+
+	sg_json_init(&j);
+	id = sg_audit_begin(a, &j, "exec", sev);
+	sg_json_kv_str(&j, "action", f->via_mmap ? "mmap_exec" : "exec");
+	sg_json_kv_str(&j, "decision", sg_action_name(v->action));
+	sg_json_kv_str(&j, "mode", sg_mode_name(mode));
+	rule_fields(&j, v);
+	sg_json_kv_str(&j, "enforced_by", enforced_by);
+	if (f->reason)
+		sg_json_kv_str(&j, "reason", f->reason);
+	if (f->held)
+		sg_json_kv_bool(&j, "held", true);
+	if (f->hash_err)
+		sg_json_kv_i64(&j, "hash_error", f->hash_err);
+	sg_record_process(&j, f);
+	sg_audit_commit(a, &j);
+	sg_json_free(&j);
+	return id;
+}
+
+uint64_t sg_record_mitigation(struct sg_audit *a, const struct sg_exec_facts *f,
+			      uint64_t decision_id, const char *backend, const char *action,
+			      int err)
+{
+	enum sg_severity sev = err ? SG_SEV_CRITICAL : SG_SEV_INFO;
+	struct sg_json j;
+	uint64_t id;
+	char ref[17];
+
+	sg_json_init(&j);
+	id = sg_audit_begin(a, &j, err ? "action_error" : "mitigation", sev);
+	snprintf(ref, sizeof(ref), "%016llx", (unsigned long long)decision_id);
+	sg_json_kv_str(&j, "decision_event_id", ref);
+	sg_json_kv_str(&j, "backend", backend);
+	sg_json_kv_str(&j, "action", action);
+	sg_json_kv_str(&j, "result", err ? "failed" : "ok");
+	if (err) {
+		sg_json_kv_i64(&j, "errno", -err);
+		sg_json_kv_str(&j, "error", strerror(-err));
+	}
+	sg_record_process(&j, f);
+	sg_audit_commit(a, &j);
+	sg_json_free(&j);
+	return id;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Audit records for exec decisions and the mitigations that enforce them (EXEC-5). */
+#ifndef SG_EXEC_RECORD_H
+#define SG_EXEC_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy/policy.h"
+#include "report/audit.h"
+#include "sense/facts.h"
+
+/*
+ * One "exec" record: the decision, the rule, the process. `enforced_by` names
+ * the backend that stopped it, or NULL. Returns the record's event id.
+ */
+uint64_t sg_record_exec(struct sg_audit *a, const struct sg_exec_facts *f,
+			const struct sg_verdict *v, enum sg_mode mode, const char *enforced_by);
+
+/*
+ * One "mitigation" record for an action taken on `decision_id`; when err is
+ * non-zero it is an "action_error" record with severity critical.
+ */
+uint64_t sg_record_mitigation(struct sg_audit *a, const struct sg_exec_facts *f,
+			      uint64_t decision_id, const char *backend, const char *action,
+			      int err);
+
+/* The process fields shared by exec records: {"pid":..,"exe":..,"args":[..],..}. */
+void sg_record_process(struct sg_json *j, const struct sg_exec_facts *f);
+
+#endif

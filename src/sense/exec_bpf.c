@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sense/exec_bpf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "exec.skel.h"
+
+static int attach(struct sg_exec_bpf *x, struct bpf_program *p, char *err, size_t errlen)
+{
+	struct bpf_link *l = bpf_program__attach(p);
+
+	if (!l) {
+		int e = -errno;
+
+		snprintf(err, errlen, "attach %s: %s", bpf_program__name(p), strerror(-e));
+		return e;
+	}
+	x->links[x->nlinks++] = l;
+	return 0;
+}
+
+int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_fn cb,
+		      void *ctx, char *err, size_t errlen)
+{
+	int e;
+
+	memset(x, 0, sizeof(*x));
+	x->skel = exec_bpf__open();
+	if (!x->skel) {
+		e = -errno;
+		snprintf(err, errlen, "open exec object: %s", strerror(-e));
+		return e;
+	}
+	bpf_program__set_autoload(x->skel->progs.sg_lsm_bprm_check, with_lsm);
+	bpf_program__set_autoload(x->skel->progs.sg_lsm_mmap_file, with_lsm);
+	e = exec_bpf__load(x->skel);
+	if (e) {
+		snprintf(err, errlen, "load exec object%s: %s", with_lsm ? " with LSM hooks" : "",
+			 strerror(-e));
+		goto fail;
+	}
+	if ((e = attach(x, x->skel->progs.sg_exec, err, errlen)) ||
+	    (e = attach(x, x->skel->progs.sg_exit, err, errlen)))
+		goto fail;
+	if (with_lsm) {
+		if ((e = attach(x, x->skel->progs.sg_lsm_bprm_check, err, errlen)) ||
+		    (e = attach(x, x->skel->progs.sg_lsm_mmap_file, err, errlen)))
+			goto fail;
+		x->lsm_attached = true;
+	}
+	x->rb = ring_buffer__new(bpf_map__fd(x->skel->maps.events), cb, ctx, NULL);
+	if (!x->rb) {
+		e = -errno;
+		snprintf(err, errlen, "ring buffer: %s", strerror(-e));
+		goto fail;
+	}
+	return 0;
+fail:
+	sg_exec_bpf_stop(x);
+	return e;
+}
+
+void sg_exec_bpf_stop(struct sg_exec_bpf *x)
+{
+	unsigned i;
+
+	ring_buffer__free(x->rb);
+	for (i = 0; i < x->nlinks; i++)
+		bpf_link__destroy(x->links[i]);
+	exec_bpf__destroy(x->skel);
+	memset(x, 0, sizeof(*x));
+}
+
+void sg_exec_bpf_configure(struct sg_exec_bpf *x, const struct sg_exec_config *cfg)
+{
+	/* .bss is memory-mapped: the programs see each store at once; the switch goes last. */
+	volatile struct sg_exec_config *live = &x->skel->bss->cfg;
+
+	live->daemon_tgid = cfg->daemon_tgid;
+	live->fileless_deny = cfg->fileless_deny;
+	live->hold_fileless = cfg->hold_fileless;
+	live->hold_loader = cfg->hold_loader;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	live->enforce = cfg->enforce;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct sg_inode_key));
+}
+
+int sg_exec_bpf_set_denies(struct sg_exec_bpf *x, const struct sg_inode_key *keys,
+			   const struct sg_deny_value *vals, size_t n)
+{
+	int fd = bpf_map__fd(x->skel->maps.deny_inodes);
+	struct sg_inode_key *sorted, cur, next;
+	size_t i;
+	int err = 0;
+	bool more;
+
+	if (n > SG_DENY_MAX)
+		return -E2BIG;
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY))
+			return -errno;
+	/* Then drop what the new set no longer holds. */
+	sorted = malloc((n ? n : 1) * sizeof(*sorted));
+	if (!sorted)
+		return -ENOMEM;
+	memcpy(sorted, keys, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), key_cmp);
+	more = bpf_map_get_next_key(fd, NULL, &cur) == 0;
+	while (more) {
+		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
+		if (!bsearch(&cur, sorted, n, sizeof(*sorted), key_cmp) &&
+		    bpf_map_delete_elem(fd, &cur) && errno != ENOENT)
+			err = -errno;
+		cur = next;
+	}
+	free(sorted);
+	x->deny_count = n;
+	return err;
+}
+
+int sg_exec_bpf_add_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key)
+{
+	__u32 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.loader_inodes), key, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int sg_exec_bpf_ringbuf_fd(struct sg_exec_bpf *x)
+{
+	return ring_buffer__epoll_fd(x->rb);
+}
+
+int sg_exec_bpf_consume(struct sg_exec_bpf *x)
+{
+	return ring_buffer__consume(x->rb);
+}
+
+int sg_exec_bpf_counters(struct sg_exec_bpf *x, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(x->skel->maps.counters);
+	__u64 *vals;
+	__u32 k;
+	int c;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (k = 0; k < SG_CNT_MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}

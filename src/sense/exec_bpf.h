@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Owner of the exec BPF object: loads it (with the BPF LSM hooks only when
+ * the probe found them loadable), attaches it, and gives the other stages
+ * the ring buffer, the kernel deny set and the run-time switches.
+ */
+#ifndef SG_EXEC_BPF_H
+#define SG_EXEC_BPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include <bpf/libbpf.h>
+
+#include "sysguard.h"
+
+struct exec_bpf;
+
+struct sg_exec_bpf {
+	struct exec_bpf *skel;
+	struct bpf_link *links[4];
+	unsigned nlinks;
+	bool lsm_attached;
+	struct ring_buffer *rb;
+	size_t deny_count;
+};
+
+/*
+ * Load and attach. With `with_lsm`, the lsm/ programs are loaded too and
+ * must attach, or the call fails (the caller retries without them).
+ * `cb` receives every ring-buffer record.
+ */
+int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_fn cb,
+		      void *ctx, char *err, size_t errlen);
+void sg_exec_bpf_stop(struct sg_exec_bpf *x);
+
+/* Apply the run-time switches; effective for the next exec. */
+void sg_exec_bpf_configure(struct sg_exec_bpf *x, const struct sg_exec_config *cfg);
+
+/*
+ * Replace the kernel deny set with keys[0..n): new entries are added before
+ * stale ones go, so no exec slips through between two sets. 0 or -errno.
+ */
+int sg_exec_bpf_set_denies(struct sg_exec_bpf *x, const struct sg_inode_key *keys,
+			   const struct sg_deny_value *vals, size_t n);
+
+int sg_exec_bpf_add_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key);
+
+int sg_exec_bpf_ringbuf_fd(struct sg_exec_bpf *x);
+/* Drain the ring buffer; returns records consumed or -errno. */
+int sg_exec_bpf_consume(struct sg_exec_bpf *x);
+
+/* Sum the per-CPU counters into out[SG_CNT_MAX]. */
+int sg_exec_bpf_counters(struct sg_exec_bpf *x, uint64_t *out);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What the sense stage learned about one exec, whichever sensor saw it. */
+#ifndef SG_FACTS_H
+#define SG_FACTS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy/policy.h"
+
+enum sg_sensor {
+	SG_SENSOR_EXEC_TP = 0,	/* tp_btf/sched_process_exec: the exec happened */
+	SG_SENSOR_FANOTIFY,	/* FAN_OPEN_EXEC_PERM: the exec is waiting for us */
+	SG_SENSOR_BPF_LSM,	/* an LSM hook denied it in the kernel */
+};
+
+struct sg_exec_facts {
+	enum sg_sensor sensor;
+	pid_t pid;
+	pid_t ppid;
+	uid_t uid;
+	gid_t gid;
+	uint64_t cgroup_id;
+	char comm[16];
+	char path[PATH_MAX];
+	size_t path_len;	/* path may hold any byte but NUL */
+	bool has_path;
+	struct sg_file_id id;
+	bool has_id;
+	uint8_t sha256[SG_SHA256_LEN];
+	bool has_sha256;
+	int hash_err;		/* why sha256 is missing when it was needed */
+	char parent_path[PATH_MAX];
+	bool has_parent;
+	const char *filename;	/* execve() argument, as given */
+	size_t filename_len;
+	const char *args;	/* NUL-separated argv */
+	size_t args_len;
+	bool args_truncated;
+	bool fileless;		/* memfd or deleted file */
+	bool loader;		/* the dynamic loader run as the program */
+	bool via_mmap;		/* denied at mmap(PROT_EXEC), not at exec */
+	bool held;		/* stopped in the kernel until user space decided */
+	const char *reason;	/* why, when no policy rule decided (e.g. "fileless_exec") */
+};
+
+#endif

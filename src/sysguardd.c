@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sysguardd: sense (exec tracepoint, fanotify) -> decide (policy engine) ->
+ * act (BPF LSM, fanotify deny, in-kernel kill, pidfd kill) -> report (audit).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <sodium.h>
+
+#include "act/fanotify_exec.h"
+#include "act/kernel_rules.h"
+#include "decide/engine.h"
+#include "report/audit.h"
+#include "sense/exec_bpf.h"
+#include "sense/mounts.h"
+#include "sense/probe.h"
+
+#define SG_VERSION "0.1.0"
+#define SG_POLICY_MAX_BYTES (16u << 20)
+/* Ring-buffer wake-ups are batched in the kernel; this bounds the latency. */
+#define SG_POLL_MS 5
+#define SG_STATS_MS 1000
+
+/* What runs when the policy cannot be had at start (POL-4). */
+static const char failsafe_closed[] = "version: \"failsafe-closed\"\nmode: enforce\ndefault: deny\n";
+static const char failsafe_open[] = "version: \"failsafe-open\"\nmode: monitor\ndefault: allow\n";
+
+struct options {
+	const char *policy_path;
+	const char *log_path;
+	const char *state_dir;
+	const char *node_id;
+	bool to_stdout;
+	bool strict;
+	int mode;		/* -1: as the policy says */
+	bool no_lsm, no_fanotify, no_kill;
+};
+
+struct daemon {
+	struct options opt;
+	struct sg_audit audit;
+	struct sg_features features;
+	struct sg_engine engine;
+	struct sg_exec_bpf kern;
+	bool kern_up;
+	struct sg_fanotify_exec fan;
+	bool fan_up;
+	uint64_t rb_drops_seen;
+	uint64_t started_ns;
+	int epfd;
+	int sigfd;
+};
+
+static uint64_t now_ms(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sysguardd [options]\n"
+		"  --policy FILE       policy file (default /etc/sysguard/policy.yaml)\n"
+		"  --log FILE          audit log, JSON lines (default /var/log/sysguard/audit.log; '-' for none)\n"
+		"  --stdout            also write audit records to stdout\n"
+		"  --state-dir DIR     ready/stats files (default /run/sysguard)\n"
+		"  --node-id ID        node_id in records (default $SYSGUARD_NODE_ID, $NODE_NAME, hostname)\n"
+		"  --mode MODE         monitor|enforce, overrides the policy's mode\n"
+		"  --strict            policy unavailable at start: fail closed (deny all execs)\n"
+		"                      instead of open (monitor, allow all)\n"
+		"  --disable-backend B bpf_lsm|fanotify|bpf_kill (testing and diagnosis)\n"
+		"  --version\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longs[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "stdout", no_argument, NULL, 'o' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "node-id", required_argument, NULL, 'n' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "disable-backend", required_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	*o = (struct options){
+		.policy_path = "/etc/sysguard/policy.yaml",
+		.log_path = "/var/log/sysguard/audit.log",
+		.state_dir = "/run/sysguard",
+		.mode = -1,
+	};
+	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->policy_path = optarg; break;
+		case 'l': o->log_path = strcmp(optarg, "-") ? optarg : NULL; break;
+		case 'o': o->to_stdout = true; break;
+		case 's': o->state_dir = optarg; break;
+		case 'n': o->node_id = optarg; break;
+		case 'S': o->strict = true; break;
+		case 'm':
+			if (!strcmp(optarg, "monitor"))
+				o->mode = SG_MODE_MONITOR;
+			else if (!strcmp(optarg, "enforce"))
+				o->mode = SG_MODE_ENFORCE;
+			else {
+				fprintf(stderr, "sysguardd: --mode must be monitor or enforce, not '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'd':
+			if (!strcmp(optarg, "bpf_lsm"))
+				o->no_lsm = true;
+			else if (!strcmp(optarg, "fanotify"))
+				o->no_fanotify = true;
+			else if (!strcmp(optarg, "bpf_kill"))
+				o->no_kill = true;
+			else {
+				fprintf(stderr, "sysguardd: unknown backend '%s' (bpf_lsm, fanotify, bpf_kill)\n", optarg);
+				return -1;
+			}
+			break;
+		case 'V': printf("sysguardd %s\n", SG_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "sysguardd: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static void note(struct daemon *d, const char *type, enum sg_severity sev, const char *key,
+		 const char *val)
+{
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, type, sev);
+	if (key)
+		sg_json_kv_str(&j, key, val);
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	size_t off = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || st.st_size > SG_POLICY_MAX_BYTES) {
+		close(fd);
+		return st.st_size > SG_POLICY_MAX_BYTES ? -EFBIG : -errno;
+	}
+	buf = malloc(st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (off < (size_t)st.st_size && (n = read(fd, buf + off, st.st_size - off)) > 0)
+		off += n;
+	close(fd);
+	buf[off] = '\0';
+	*out = buf;
+	*len = off;
+	return 0;
+}
+
+static void report_unresolved(const struct sg_rule *r, int err, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "policy_rule_unresolved", SG_SEV_WARNING);
+	sg_json_kv_str(&j, "rule", r->name);
+	sg_json_kv_u64(&j, "line", r->line);
+	sg_json_kv_str(&j, "error", strerror(-err));
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}
+
+/* Read, parse and resolve a policy; on failure explain on stderr and in the log. */
+static struct sg_policy *load_policy(struct daemon *d, const char *path)
+{
+	struct sg_policy_error perr = { 0 };
+	struct sg_policy *p = NULL;
+	struct sg_json j;
+	size_t len = 0;
+	char *buf = NULL;
+	int err = read_file(path, &buf, &len);
+
+	if (err) {
+		snprintf(perr.message, sizeof(perr.message), "cannot read: %s", strerror(-err));
+	} else {
+		err = sg_policy_parse(buf, len, path, &p, &perr);
+		free(buf);
+	}
+	if (err) {
+		fprintf(stderr, "sysguardd: %s:%u:%u: %s\n", path, perr.line, perr.column, perr.message);
+		sg_json_init(&j);
+		sg_audit_begin(&d->audit, &j, "policy_error", SG_SEV_CRITICAL);
+		sg_json_kv_bytes(&j, "path", path, strlen(path));
+		sg_json_kv_u64(&j, "line", perr.line);
+		sg_json_kv_u64(&j, "column", perr.column);
+		sg_json_kv_str(&j, "error", perr.message);
+		sg_audit_commit(&d->audit, &j);
+		sg_json_free(&j);
+		return NULL;
+	}
+	sg_policy_resolve(p, sg_resolve_stat, report_unresolved, d);
+	return p;
+}
+
+static struct sg_policy *failsafe_policy(struct daemon *d)
+{
+	const char *doc = d->opt.strict ? failsafe_closed : failsafe_open;
+	struct sg_policy_error perr;
+	struct sg_policy *p = NULL;
+
+	if (sg_policy_parse(doc, strlen(doc), "<failsafe>", &p, &perr))
+		return NULL;
+	note(d, "policy_failsafe", d->opt.strict ? SG_SEV_CRITICAL : SG_SEV_WARNING, "behaviour",
+	     d->opt.strict ? "fail closed: enforce, every exec denied until a valid policy loads"
+			   : "fail open: monitor, nothing blocked until a valid policy loads");
+	return p;
+}
+
+static struct sg_exec_config kernel_config(struct daemon *d)
+{
+	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE && !d->opt.no_kill;
+	bool fileless_deny = sg_policy_fileless(d->engine.policy) == SG_FILELESS_DENY;
+
+	return (struct sg_exec_config){
+		.enforce = enforce,
+		.fileless_deny = fileless_deny,
+		.hold_fileless = !fileless_deny,
+		.hold_loader = 1,
+		.daemon_tgid = getpid(),
+	};
+}
+
+/* Push the current policy into every active backend. */
+static void apply_policy(struct daemon *d)
+{
+	struct sg_exec_config cfg;
+
+	if (d->kern_up) {
+		cfg = kernel_config(d);
+		sg_kernel_rules_apply(&d->kern, d->engine.policy, &d->audit);
+		sg_exec_bpf_configure(&d->kern, &cfg);
+	}
+	if (d->fan_up)
+		sg_fanotify_exec_flush_cache(&d->fan);
+}
+
+static void reload_policy(struct daemon *d)
+{
+	char old[SG_POLICY_VERSION_MAX];
+	struct sg_policy *p = load_policy(d, d->opt.policy_path);
+	struct sg_json j;
+
+	if (!p)
+		return;		/* the running policy stays; load_policy said why */
+	snprintf(old, sizeof(old), "%s", sg_policy_version(d->engine.policy));
+	sg_engine_set_policy(&d->engine, p);
+	apply_policy(d);
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "policy_reload", SG_SEV_INFO);
+	sg_json_kv_str(&j, "old_policy_version", old);
+	sg_json_kv_str(&j, "new_policy_version", sg_policy_version(p));
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}
+
+static void backend_record(struct daemon *d, const char *name, bool active, const char *detail)
+{
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "backend", active ? SG_SEV_INFO : SG_SEV_WARNING);
+	sg_json_kv_str(&j, "backend", name);
+	sg_json_kv_bool(&j, "active", active);
+	sg_json_kv_str(&j, "detail", detail);
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+	fprintf(stderr, "sysguardd: backend %-10s %s (%s)\n", name, active ? "ACTIVE" : "inactive",
+		detail);
+}
+
+static int start_backends(struct daemon *d)
+{
+	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
+	bool want_lsm = d->features.f[SG_FEAT_BPF_LSM].usable && !d->opt.no_lsm;
+	char err[256] = "";
+	int e;
+
+	e = sg_exec_bpf_start(&d->kern, want_lsm, sg_engine_on_record, &d->engine, err, sizeof(err));
+	if (e && want_lsm) {
+		backend_record(d, "bpf_lsm", false, err);
+		want_lsm = false;
+		e = sg_exec_bpf_start(&d->kern, false, sg_engine_on_record, &d->engine, err,
+				      sizeof(err));
+	}
+	if (e) {
+		backend_record(d, "exec_tracepoint", false, err);
+		return e;
+	}
+	d->kern_up = true;
+	d->engine.kern = &d->kern;
+	backend_record(d, "exec_tracepoint", true, "tp_btf/sched_process_exec, ring buffer");
+	sg_kernel_loaders_register(&d->kern, &d->audit);
+	apply_policy(d);
+
+	if (d->kern.lsm_attached)
+		backend_record(d, "bpf_lsm", enforce, enforce ? "bprm_check_security + mmap_file attached"
+							       : "attached; monitor mode never denies");
+	else if (!want_lsm)
+		backend_record(d, "bpf_lsm", false, d->opt.no_lsm ? "disabled by --disable-backend"
+								 : d->features.f[SG_FEAT_BPF_LSM].detail);
+
+	if (!enforce) {
+		backend_record(d, "fanotify", false, "monitor mode: nothing to block");
+	} else if (d->opt.no_fanotify) {
+		backend_record(d, "fanotify", false, "disabled by --disable-backend");
+	} else if (!d->features.f[SG_FEAT_FAN_EXEC_PERM].usable) {
+		backend_record(d, "fanotify", false, d->features.f[SG_FEAT_FAN_EXEC_PERM].detail);
+	} else if (sg_fanotify_exec_start(&d->fan, &d->engine,
+					  d->features.f[SG_FEAT_FAN_MARK_IGNORE].usable, err,
+					  sizeof(err))) {
+		backend_record(d, "fanotify", false, err);
+	} else {
+		d->fan_up = true;
+		snprintf(err, sizeof(err), "FAN_OPEN_EXEC_PERM on %u filesystems%s", d->fan.nmarked,
+			 d->fan.use_ignore ? ", ignore marks for allowed files" : "");
+		backend_record(d, "fanotify", true, err);
+	}
+
+	if (!enforce)
+		backend_record(d, "bpf_kill", false, "monitor mode");
+	else if (d->opt.no_kill)
+		backend_record(d, "bpf_kill", false, "disabled by --disable-backend");
+	else if (!d->features.f[SG_FEAT_SEND_SIGNAL].usable)
+		backend_record(d, "bpf_kill", false, d->features.f[SG_FEAT_SEND_SIGNAL].detail);
+	else
+		backend_record(d, "bpf_kill", true, "bpf_send_signal(SIGKILL) at exec for identity and path rules");
+	backend_record(d, "pidfd_kill", enforce, enforce ? "last resort for what ran past the kernel"
+							 : "monitor mode");
+	return 0;
+}
+
+static void write_state(struct daemon *d, const char *name, struct sg_json *j)
+{
+	char path[4096], tmp[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", d->opt.state_dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, j->buf, j->len) == (ssize_t)j->len && write(fd, "\n", 1) == 1)
+		rename(tmp, path);
+	else
+		unlink(tmp);
+	close(fd);
+}
+
+static void backends_json(struct daemon *d, struct sg_json *j)
+{
+	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
+
+	sg_json_key(j, "backends");
+	sg_json_begin_array(j);
+	if (d->kern.lsm_attached && enforce)
+		sg_json_str(j, "bpf_lsm");
+	if (d->fan_up)
+		sg_json_str(j, "fanotify");
+	if (d->kern_up && enforce && !d->opt.no_kill && d->features.f[SG_FEAT_SEND_SIGNAL].usable)
+		sg_json_str(j, "bpf_kill");
+	if (enforce)
+		sg_json_str(j, "pidfd_kill");
+	sg_json_end_array(j);
+}
+
+static void write_ready(struct daemon *d)
+{
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_json_begin_object(&j);
+	sg_json_kv_i64(&j, "pid", getpid());
+	sg_json_kv_str(&j, "version", SG_VERSION);
+	sg_json_kv_str(&j, "mode", sg_mode_name(sg_engine_mode(&d->engine)));
+	sg_json_kv_str(&j, "policy_version", sg_policy_version(d->engine.policy));
+	backends_json(d, &j);
+	sg_json_end_object(&j);
+	write_state(d, "ready", &j);
+	sg_json_free(&j);
+}
+
+static void check_drops(struct daemon *d, const uint64_t *k)
+{
+	struct sg_json j;
+
+	if (k[SG_CNT_RB_DROPS] == d->rb_drops_seen)
+		return;
+	/* LOG-4: a lost event is counted and said, never silent. */
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "ringbuf_drops", SG_SEV_WARNING);
+	sg_json_kv_u64(&j, "dropped", k[SG_CNT_RB_DROPS] - d->rb_drops_seen);
+	sg_json_kv_u64(&j, "total", k[SG_CNT_RB_DROPS]);
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+	d->rb_drops_seen = k[SG_CNT_RB_DROPS];
+}
+
+static void write_stats(struct daemon *d)
+{
+	static const char *const knames[SG_CNT_MAX] = {
+		"ringbuf_drops", "execs_seen", "kills", "kill_failures", "holds", "lsm_denies",
+	};
+	const struct sg_engine_stats *s = &d->engine.stats;
+	uint64_t k[SG_CNT_MAX] = { 0 };
+	struct sg_json j;
+	int i;
+
+	if (d->kern_up && sg_exec_bpf_counters(&d->kern, k) == 0)
+		check_drops(d, k);
+	sg_json_init(&j);
+	sg_json_begin_object(&j);
+	sg_json_kv_u64(&j, "uptime_s", (now_ms(CLOCK_MONOTONIC) - d->started_ns) / 1000);
+	sg_json_kv_str(&j, "policy_version", sg_policy_version(d->engine.policy));
+	sg_json_key(&j, "decisions");
+	sg_json_begin_object(&j);
+	sg_json_kv_u64(&j, "events", s->events);
+	sg_json_kv_u64(&j, "decode_errors", s->decode_errors);
+	sg_json_kv_u64(&j, "allowed", s->allowed);
+	sg_json_kv_u64(&j, "denied", s->denied);
+	sg_json_kv_u64(&j, "mitigations", s->mitigations);
+	sg_json_kv_u64(&j, "mitigation_failures", s->mitigation_failures);
+	sg_json_kv_u64(&j, "hash_errors", s->hash_errors);
+	sg_json_kv_u64(&j, "held", s->held);
+	sg_json_end_object(&j);
+	sg_json_key(&j, "kernel");
+	sg_json_begin_object(&j);
+	for (i = 0; i < SG_CNT_MAX; i++)
+		sg_json_kv_u64(&j, knames[i], k[i]);
+	sg_json_kv_u64(&j, "deny_entries", d->kern.deny_count);
+	sg_json_end_object(&j);
+	sg_json_key(&j, "fanotify");
+	sg_json_begin_object(&j);
+	sg_json_kv_bool(&j, "active", d->fan_up);
+	sg_json_kv_u64(&j, "events", d->fan.stats.events);
+	sg_json_kv_u64(&j, "allowed", d->fan.stats.allowed);
+	sg_json_kv_u64(&j, "denied", d->fan.stats.denied);
+	sg_json_kv_u64(&j, "ignore_marks", d->fan.stats.ignore_marks);
+	sg_json_kv_u64(&j, "response_errors", d->fan.stats.response_errors);
+	sg_json_kv_u64(&j, "filesystems", d->fan.stats.filesystems);
+	sg_json_end_object(&j);
+	sg_json_kv_u64(&j, "audit_write_errors", d->audit.write_errors);
+	sg_json_end_object(&j);
+	write_state(d, "stats.json", &j);
+	sg_json_free(&j);
+}
+
+static int setup_loop(struct daemon *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sigfd < 0 || d->epfd < 0)
+		return -errno;
+	ev.data.fd = d->sigfd;
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &ev);
+	ev.data.fd = sg_exec_bpf_ringbuf_fd(&d->kern);
+	epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	if (d->fan_up) {
+		ev.data.fd = d->fan.fd;
+		epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->fan.fd, &ev);
+		if (d->fan.mountinfo_fd >= 0) {
+			ev.events = EPOLLPRI | EPOLLERR;
+			ev.data.fd = d->fan.mountinfo_fd;
+			epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->fan.mountinfo_fd, &ev);
+		}
+	}
+	return 0;
+}
+
+/* Returns false when the daemon should stop. */
+static bool handle_signals(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload_policy(d);
+			continue;
+		}
+		return false;
+	}
+	return true;
+}
+
+static void run(struct daemon *d)
+{
+	uint64_t next_stats = 0;
+	bool running = true;
+
+	while (running) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(d->epfd, evs, 8, SG_POLL_MS), i;
+		uint64_t now;
+
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == d->sigfd)
+				running = handle_signals(d);
+			else if (d->fan_up && fd == d->fan.fd)
+				sg_fanotify_exec_handle(&d->fan);
+			else if (d->fan_up && fd == d->fan.mountinfo_fd)
+				sg_fanotify_exec_scan_mounts(&d->fan);
+		}
+		/* Wake-ups are suppressed in the kernel: drain on every tick. */
+		sg_exec_bpf_consume(&d->kern);
+		now = now_ms(CLOCK_MONOTONIC);
+		if (now >= next_stats) {
+			write_stats(d);
+			next_stats = now + SG_STATS_MS;
+		}
+	}
+}
+
+static void mount_needed(struct daemon *d)
+{
+	static const struct { const char *dir, *type; } fs[] = {
+		{ SG_BPFFS_PATH, "bpf" },
+		{ SG_SECURITYFS_PATH, "securityfs" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
+		int r = sg_ensure_mounted(fs[i].dir, fs[i].type);
+
+		if (r > 0)
+			note(d, "mount", SG_SEV_INFO, "mounted", fs[i].dir);
+		else if (r < 0)
+			note(d, "mount", SG_SEV_WARNING, "failed", fs[i].dir);
+	}
+}
+
+static void raise_memlock(struct daemon *d)
+{
+	struct rlimit r = { RLIM_INFINITY, RLIM_INFINITY };
+
+	/* Kernels >= 5.11 charge BPF memory to the memcg; the limit may not matter. */
+	if (setrlimit(RLIMIT_MEMLOCK, &r))
+		note(d, "daemon", SG_SEV_INFO, "memlock",
+		     "setrlimit(RLIMIT_MEMLOCK) refused; relying on memcg accounting");
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .epfd = -1, .sigfd = -1 };
+	char node[256], ready[4200];
+	const char *env_node;
+	struct sg_policy *p;
+	struct sg_json j;
+	int err;
+
+	if (parse_args(argc, argv, &d.opt))
+		return 2;
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sysguardd: libsodium failed to initialise\n");
+		return 1;
+	}
+	env_node = d.opt.node_id ? d.opt.node_id : getenv("SYSGUARD_NODE_ID");
+	if (!env_node || !*env_node)
+		env_node = getenv("NODE_NAME");	/* Kubernetes Downward API: spec.nodeName */
+	sg_node_id_default(node, sizeof(node), env_node);
+	if (mkdir(d.opt.state_dir, 0700) && errno != EEXIST) {
+		fprintf(stderr, "sysguardd: cannot create state dir %s: %s\n", d.opt.state_dir,
+			strerror(errno));
+		return 1;
+	}
+	err = sg_audit_open(&d.audit, d.opt.log_path, d.opt.to_stdout, node);
+	if (err) {
+		fprintf(stderr, "sysguardd: cannot open audit log %s: %s\n",
+			d.opt.log_path ? d.opt.log_path : "(none)", strerror(-err));
+		return 1;
+	}
+	d.started_ns = now_ms(CLOCK_MONOTONIC);
+	sg_json_init(&j);
+	sg_audit_begin(&d.audit, &j, "daemon_start", SG_SEV_INFO);
+	sg_json_kv_str(&j, "version", SG_VERSION);
+	sg_json_kv_i64(&j, "pid", getpid());
+	sg_audit_commit(&d.audit, &j);
+	sg_json_free(&j);
+
+	raise_memlock(&d);
+	mount_needed(&d);
+	sg_probe_run(&d.features);
+	sg_json_init(&j);
+	sg_audit_begin(&d.audit, &j, "probe", SG_SEV_INFO);
+	sg_probe_to_json(&d.features, &j);
+	sg_audit_commit(&d.audit, &j);
+	sg_json_free(&j);
+
+	if (sg_engine_init(&d.engine, &d.audit)) {
+		fprintf(stderr, "sysguardd: out of memory\n");
+		return 1;
+	}
+	d.engine.mode_override = d.opt.mode;
+	p = load_policy(&d, d.opt.policy_path);
+	if (!p)
+		p = failsafe_policy(&d);
+	if (!p) {
+		fprintf(stderr, "sysguardd: internal error: failsafe policy does not parse\n");
+		return 1;
+	}
+	sg_engine_set_policy(&d.engine, p);
+
+	err = start_backends(&d);
+	if (err) {
+		fprintf(stderr, "sysguardd: cannot start the exec sensor; is this root on a BTF kernel?\n");
+		return 1;
+	}
+	if (setup_loop(&d)) {
+		fprintf(stderr, "sysguardd: event loop: %s\n", strerror(errno));
+		return 1;
+	}
+	write_ready(&d);
+	fprintf(stderr, "sysguardd: running, mode %s, policy %s\n",
+		sg_mode_name(sg_engine_mode(&d.engine)), sg_policy_version(d.engine.policy));
+	run(&d);
+
+	snprintf(ready, sizeof(ready), "%s/ready", d.opt.state_dir);
+	unlink(ready);
+	if (d.fan_up)
+		sg_fanotify_exec_stop(&d.fan);
+	sg_exec_bpf_consume(&d.kern);
+	sg_exec_bpf_stop(&d.kern);
+	note(&d, "daemon_stop", SG_SEV_INFO, NULL, NULL);
+	sg_engine_free(&d.engine);
+	sg_audit_close(&d.audit);
+	return 0;
+}
