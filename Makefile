@@ -10,8 +10,8 @@ O        ?= build
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -Isrc -I$(O) -Ibpf
-LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -Isrc -I$(O) -Ibpf
+override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lpthread
 
 # Pure libraries (no libbpf): policy engine and report writers, unit-testable.
@@ -46,6 +46,11 @@ $(O)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.h $(O)/vmlinux.h
 $(O)/%.skel.h: $(O)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
+# Pure library objects do not need the BPF skeletons (so unit builds need no BTF).
+$(LIB_OBJS): $(O)/%.o: %.c $(wildcard src/*/*.h) bpf/sysguard.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
 $(O)/%.o: %.c $(wildcard src/*/*.h) bpf/sysguard.h $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -67,9 +72,9 @@ $(O)/static/sysguardctl: $(CLI_SRCS) $(KERN_SRCS) $(LIB_SRCS) $(SKELS)
 	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(KERN_SRCS) $(LIB_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 
-$(O)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS)
+$(O)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ -lcmocka -lyaml -lsodium -lpthread -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lcmocka -lyaml -lsodium -lpthread -o $@
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

@@ -49,17 +49,55 @@ static inline uint64_t bench_parse_secs(const char *opt, const char *s)
 	return (uint64_t)(v * 1e9);
 }
 
-/* One line of JSON on stdout: the only thing the harness reads. */
-static inline void bench_report(const char *bench, const char *method,
-				uint64_t ops, uint64_t elapsed_ns, uint64_t failures)
+#define BENCH_MAX_REPS 100
+
+/* Parse -r: number of back-to-back sub-runs whose median is reported. */
+static inline unsigned bench_parse_reps(const char *s)
 {
-	double secs = (double)elapsed_ns / 1e9;
+	uint64_t v = bench_parse_u64("-r", s);
+
+	if (v > BENCH_MAX_REPS) {
+		fprintf(stderr, "-r: at most %d sub-runs\n", BENCH_MAX_REPS);
+		exit(2);
+	}
+	return (unsigned)v;
+}
+
+static int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * One line of JSON on stdout, the only thing the harness reads: totals over
+ * all sub-runs, each sub-run's rate, and their median (robust to a burst of
+ * foreign load that hits fewer than half of them).
+ */
+static inline void bench_report(const char *bench, const char *method, unsigned reps,
+				const uint64_t *ops, const uint64_t *ns, uint64_t failures)
+{
+	double rate[BENCH_MAX_REPS], sorted[BENCH_MAX_REPS], median;
+	uint64_t tops = 0, tns = 0;
+
+	for (unsigned i = 0; i < reps; i++) {
+		tops += ops[i];
+		tns += ns[i];
+		rate[i] = ns[i] ? (double)ops[i] * 1e9 / (double)ns[i] : 0.0;
+		sorted[i] = rate[i];
+	}
+	qsort(sorted, reps, sizeof(sorted[0]), bench_cmp_double);
+	median = reps % 2 ? sorted[reps / 2] : (sorted[reps / 2 - 1] + sorted[reps / 2]) / 2;
 
 	printf("{\"bench\":\"%s\",\"method\":\"%s\",\"ops\":%" PRIu64
 	       ",\"elapsed_ns\":%" PRIu64 ",\"ops_per_s\":%.3f,\"ns_per_op\":%.1f"
-	       ",\"failures\":%" PRIu64 "}\n",
-	       bench, method, ops, elapsed_ns, secs > 0 ? (double)ops / secs : 0.0,
-	       ops ? (double)elapsed_ns / (double)ops : 0.0, failures);
+	       ",\"median_ops_per_s\":%.3f,\"runs_ops_per_s\":[",
+	       bench, method, tops, tns, tns ? (double)tops * 1e9 / (double)tns : 0.0,
+	       tops ? (double)tns / (double)tops : 0.0, median);
+	for (unsigned i = 0; i < reps; i++)
+		printf("%s%.3f", i ? "," : "", rate[i]);
+	printf("],\"failures\":%" PRIu64 "}\n", failures);
 	fflush(stdout);
 }
 

@@ -8,7 +8,10 @@
  * and makes the run exit 1: a denied exec is cheaper than a real one, so a
  * benchmark that silently tolerated denials would report a flattering number.
  *
- * Usage: execloop [-n COUNT | -t SECONDS] [-m fork|vfork|spawn] BINARY
+ * With -r, REPS sub-runs back to back; each one's rate and their median are
+ * reported as well ("runs_ops_per_s", "median_ops_per_s").
+ *
+ * Usage: execloop [-n COUNT | -t SECONDS] [-r REPS] [-m fork|vfork|spawn] BINARY
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -24,9 +27,10 @@ extern char **environ;
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: execloop [-n COUNT | -t SECONDS] [-m fork|vfork|spawn] BINARY\n"
-		"  -n COUNT    number of execs (default 1000)\n"
-		"  -t SECONDS  run for this long instead (decimal allowed)\n"
+		"usage: execloop [-n COUNT | -t SECONDS] [-r REPS] [-m fork|vfork|spawn] BINARY\n"
+		"  -n COUNT    number of execs per sub-run (default 1000)\n"
+		"  -t SECONDS  run each sub-run for this long instead (decimal allowed)\n"
+		"  -r REPS     sub-runs back to back; their median is reported too (default 1)\n"
 		"  -m METHOD   fork+execve (default), vfork+execve, or posix_spawn\n");
 	exit(2);
 }
@@ -62,14 +66,17 @@ static int run_once(const char *method, const char *bin, char *const argv[])
 
 int main(int argc, char **argv)
 {
-	uint64_t count = 1000, duration_ns = 0, ops = 0, failures = 0, t0, t1;
+	uint64_t count = 1000, duration_ns = 0, failures = 0;
+	uint64_t ops[BENCH_MAX_REPS], ns[BENCH_MAX_REPS];
+	unsigned reps = 1;
 	const char *method = "fork";
 	int c;
 
-	while ((c = getopt(argc, argv, "n:t:m:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:r:m:h")) != -1) {
 		switch (c) {
 		case 'n': count = bench_parse_u64("-n", optarg); duration_ns = 0; break;
 		case 't': duration_ns = bench_parse_secs("-t", optarg); break;
+		case 'r': reps = bench_parse_reps(optarg); break;
 		case 'm':
 			if (strcmp(optarg, "fork") && strcmp(optarg, "vfork") &&
 			    strcmp(optarg, "spawn"))
@@ -90,24 +97,30 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	t0 = bench_now_ns();
-	t1 = t0;
-	for (;;) {
-		if (duration_ns ? t1 - t0 >= duration_ns : ops >= count)
-			break;
-		int st = run_once(method, bin, child_argv);
+	for (unsigned r = 0; r < reps; r++) {
+		uint64_t t0 = bench_now_ns(), t1 = t0, n = 0;
 
-		if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			if (failures++ == 0) {
-				if (st < 0)
-					fprintf(stderr, "execloop: exec %s: %s\n", bin, strerror(errno));
-				else
-					fprintf(stderr, "execloop: child of %s: status 0x%x\n", bin, st);
+		for (;;) {
+			if (duration_ns ? t1 - t0 >= duration_ns : n >= count)
+				break;
+			int st = run_once(method, bin, child_argv);
+
+			if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+				if (failures++ == 0) {
+					if (st < 0)
+						fprintf(stderr, "execloop: exec %s: %s\n", bin,
+							strerror(errno));
+					else
+						fprintf(stderr, "execloop: child of %s: status 0x%x\n",
+							bin, st);
+				}
 			}
+			n++;
+			t1 = bench_now_ns();
 		}
-		ops++;
-		t1 = bench_now_ns();
+		ops[r] = n;
+		ns[r] = t1 - t0;
 	}
-	bench_report("exec", method, ops, t1 - t0, failures);
+	bench_report("exec", method, reps, ops, ns, failures);
 	return failures ? 1 : 0;
 }

@@ -203,7 +203,7 @@ def daemon_help(path):
 
 # --- the loops --------------------------------------------------------------
 
-def run_loop(args, bench, secs=None, count=None):
+def run_loop(args, bench, secs=None, count=None, reps=1):
     if bench == "exec":
         cmd = [os.path.join(args.bin_dir, "execloop"), "-m", args.exec_method]
         target = os.path.join(args.bin_dir, "tiny")
@@ -211,7 +211,7 @@ def run_loop(args, bench, secs=None, count=None):
         cmd = [os.path.join(args.bin_dir, "openloop"), "-f", str(args.open_files)]
         target = args.open_dir
     cmd += ["-t", f"{secs:g}"] if secs else ["-n", str(count)]
-    cmd.append(target)
+    cmd += ["-r", str(reps), target]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     try:
         res = json.loads(r.stdout.strip().splitlines()[-1])
@@ -224,13 +224,44 @@ def run_loop(args, bench, secs=None, count=None):
     return res
 
 
+def cpu_pressure():
+    """(loadavg 1 min, CPU pressure avg10 %) for the record; None where unknown."""
+    load = psi = None
+    try:
+        load = os.getloadavg()[0]
+        with open("/proc/pressure/cpu") as f:
+            psi = float(f.readline().split()[1].split("=")[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return load, psi
+
+
 def run_slot(args, arm):
     """Warm up (discarded), then the exec loop, then the open loop."""
     run_loop(args, "exec", count=args.warmup_execs)
     run_loop(args, "open", secs=0.05)
     return {"arm": arm,
-            "exec": run_loop(args, "exec", secs=args.exec_secs),
-            "open": run_loop(args, "open", secs=args.open_secs)}
+            "exec": run_loop(args, "exec", secs=args.exec_secs / args.reps, reps=args.reps),
+            "open": run_loop(args, "open", secs=args.open_secs / args.reps, reps=args.reps)}
+
+
+def busy_cpus(window=0.2):
+    """CPUs busy (0..ncpu) over a short window while the benchmark is idle:
+    the foreign load a pair was measured under, for the record."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        idle = v[3] + (v[4] if len(v) > 4 else 0)
+        return sum(v[:8]), idle
+    try:
+        t0, i0 = sample()
+        time.sleep(window)
+        t1, i1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    if t1 == t0:
+        return None
+    return round((1 - (i1 - i0) / (t1 - t0)) * (os.cpu_count() or 1), 2)
 
 
 # --- one mode ---------------------------------------------------------------
@@ -262,6 +293,13 @@ def run_mode(args, mode, budget_s, workroot):
                 break
             order = ("base", "mode") if i % 2 == 0 else ("mode", "base")
             slots, dirty = {}, []
+            busy = busy_cpus()
+            waited = 0.0
+            while (busy is not None and busy > args.quiet_below
+                   and waited < args.quiet_wait):
+                time.sleep(1.0)
+                waited += 1.2
+                busy = busy_cpus()
             for arm in order:
                 want = arm == "mode" and mode["kind"] != "baseline"
                 if want and not running:
@@ -275,12 +313,19 @@ def run_mode(args, mode, budget_s, workroot):
                 if arm == "base" or mode["kind"] == "baseline":
                     dirty += baseline_contamination()
                 slots[arm] = run_slot(args, arm)
-            pair = {"index": i, "order": list(order)}
+            load, psi = cpu_pressure()
+            pair = {"index": i, "order": list(order), "t": round(time.monotonic() - t_start, 2),
+                    "loadavg1": load, "cpu_psi_avg10": psi, "foreign_busy_cpus": busy,
+                    "busy": busy is not None and busy > args.quiet_below}
             for b in BENCHES:
-                base = slots["base"][b]["ops_per_s"]
-                other = slots["mode"][b]["ops_per_s"]
+                sb, sm = slots["base"][b], slots["mode"][b]
+                base, other = sb[args.key], sm[args.key]
                 pair[b] = {"base_ops_per_s": base, "mode_ops_per_s": other,
-                           "ratio": other / base}
+                           "ratio": other / base,
+                           "ratio_of_totals": sm["ops_per_s"] / sb["ops_per_s"],
+                           "base_runs": sb["runs_ops_per_s"],
+                           "mode_runs": sm["runs_ops_per_s"],
+                           "base_ops": sb["ops"], "mode_ops": sm["ops"]}
             if dirty:
                 pair["contaminated"] = sorted(set(dirty))
                 excluded.append(pair)
@@ -306,6 +351,9 @@ def run_mode(args, mode, budget_s, workroot):
                          "median_stop_s": round(statistics.median(daemon.stop_s), 3),
                          "audit_log_bytes": os.path.getsize(daemon.audit_log)
                          if os.path.exists(daemon.audit_log) else 0}
+    busy = [p["foreign_busy_cpus"] for p in pairs if p["foreign_busy_cpus"] is not None]
+    out["foreign_busy_cpus_median"] = round(statistics.median(busy), 2) if busy else None
+    out["busy_pairs"] = sum(1 for p in pairs if p["busy"])
     out["summary"] = {}
     for b in BENCHES:
         ratios = [p[b]["ratio"] for p in pairs]
@@ -313,6 +361,8 @@ def run_mode(args, mode, budget_s, workroot):
         out["summary"][b] = {
             "pairs": len(ratios),
             "median_ratio": round(med, 4),
+            "median_ratio_of_totals": round(statistics.median(
+                p[b]["ratio_of_totals"] for p in pairs), 4),
             "min_ratio": round(min(ratios), 4),
             "max_ratio": round(max(ratios), 4),
             "base_median_ops_per_s": round(statistics.median(
@@ -327,18 +377,21 @@ def run_mode(args, mode, budget_s, workroot):
 
 def markdown(results):
     lines = ["| mode | bench | pairs | median ratio | min | max | baseline median ops/s "
-             "| mode median ops/s | target | result |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| mode median ops/s | foreign load | target | result |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for m in results["modes"]:
         for b in BENCHES:
             s = m["summary"][b]
             result = s["result"]
+            busy = m.get("foreign_busy_cpus_median")
+            busy = "?" if busy is None else f"{busy:.2f} CPU"
             if m["kind"] == "baseline":
                 result = "noise floor"
             lines.append(
                 f"| {m['mode']} | {b} | {s['pairs']} | {s['median_ratio']:.3f} "
                 f"| {s['min_ratio']:.3f} | {s['max_ratio']:.3f} "
                 f"| {s['base_median_ops_per_s']:,.0f} | {s['mode_median_ops_per_s']:,.0f} "
+                f"| {busy} "
                 f"| >= {s['target']} | {result} |")
     return "\n".join(lines)
 
@@ -355,8 +408,8 @@ def git_rev(repo):
 def main():
     ap = argparse.ArgumentParser(description="exec/open overhead of sysguardd")
     ap.add_argument("--quick", action="store_true",
-                    help="~30 s smoke run: 4 pairs, short loops")
-    ap.add_argument("--pairs", type=int, help="pairs per mode (default 10, quick 4)")
+                    help="~30 s smoke run: up to 6 pairs, short loops")
+    ap.add_argument("--pairs", type=int, help="pairs per mode at most (default 20, quick 6)")
     ap.add_argument("--modes", default="monitor-10k,enforce-10k",
                     help="comma list: baseline | monitor[-N] | enforce[-N] "
                          "(default monitor-10k,enforce-10k; 'baseline' measures "
@@ -364,11 +417,22 @@ def main():
     ap.add_argument("--budget", type=float,
                     help="seconds for the whole suite (default 150, quick 30); "
                          "pairs stop early when exceeded")
-    ap.add_argument("--exec-secs", type=float, help="exec loop per slot (default 1.0, quick 0.4)")
-    ap.add_argument("--open-secs", type=float, help="open loop per slot (default 0.5, quick 0.2)")
+    ap.add_argument("--exec-secs", type=float, help="exec loop per slot (default 0.5, quick 0.25)")
+    ap.add_argument("--open-secs", type=float, help="open loop per slot (default 0.25, quick 0.1)")
     ap.add_argument("--exec-method", choices=("fork", "vfork", "spawn"), default="fork")
+    ap.add_argument("--reps", type=int, default=5,
+                    help="sub-runs per loop per slot (default 5)")
+    ap.add_argument("--estimator", choices=("median", "total"), default="median",
+                    help="slot throughput: median of its sub-runs (default) or "
+                         "total ops / total time")
     ap.add_argument("--settle", type=float, default=0.3,
                     help="seconds to wait after each daemon start/stop (default 0.3)")
+    ap.add_argument("--quiet-below", type=float, default=0.25,
+                    help="foreign load (busy CPUs, sampled before each pair) above "
+                         "which a pair is flagged busy (default 0.25)")
+    ap.add_argument("--quiet-wait", type=float, default=0,
+                    help="wait up to this many seconds before each pair for the "
+                         "foreign load to drop (default 0: do not wait)")
     ap.add_argument("--daemon", default=None, help="daemon binary (default build/sysguardd)")
     ap.add_argument("--ready-timeout", type=float, default=60)
     ap.add_argument("--stop-timeout", type=float, default=15)
@@ -378,11 +442,14 @@ def main():
     args = ap.parse_args()
 
     q = args.quick
-    args.pairs = args.pairs or (4 if q else 10)
+    args.pairs = args.pairs or (6 if q else 20)
     args.budget = args.budget or (30 if q else 150)
-    args.exec_secs = args.exec_secs or (0.4 if q else 1.0)
-    args.open_secs = args.open_secs or (0.2 if q else 0.5)
-    args.warmup_execs = 10 if q else 20
+    args.exec_secs = args.exec_secs or (0.25 if q else 0.5)
+    args.open_secs = args.open_secs or (0.1 if q else 0.25)
+    args.warmup_execs = 10
+    if not 1 <= args.reps <= 100:
+        ap.error("--reps must be 1..100")
+    args.key = "median_ops_per_s" if args.estimator == "median" else "ops_per_s"
     args.open_files = 64
     args.min_pairs = 3 if args.pairs >= 3 else args.pairs
     if args.pairs < 1:
@@ -418,8 +485,10 @@ def main():
         "config": {"pairs": args.pairs, "min_pairs": args.min_pairs,
                    "budget_s": args.budget, "exec_secs": args.exec_secs,
                    "open_secs": args.open_secs, "exec_method": args.exec_method,
+                   "reps": args.reps, "estimator": args.estimator,
                    "warmup_execs": args.warmup_execs, "open_files": args.open_files,
-                   "settle_s": args.settle, "quick": q, "order": "ABBA",
+                   "settle_s": args.settle, "quiet_below": args.quiet_below,
+                   "quiet_wait_s": args.quiet_wait, "quick": q, "order": "ABBA",
                    "target": TARGET},
         "reference": REFERENCE,
         "modes": [],
@@ -452,6 +521,12 @@ def main():
         json.dump(results, f, indent=2)
         f.write("\n")
     os.replace(args.out + ".tmp", args.out)
+    busy = [m for m in results["modes"] if m["busy_pairs"] * 2 > len(m["pairs"])]
+    if busy:
+        log("warning: most pairs of " + ", ".join(m["mode"] for m in busy)
+            + f" ran while other processes kept > {args.quiet_below} CPU busy; "
+            "their ratios say more about that load than about the daemon "
+            "(rerun on a quiet machine, or with --quiet-wait)")
     if results["modes"]:
         print(markdown(results))
         print()

@@ -8,7 +8,9 @@
  * program would). Any failed open is a failure and makes the run exit 1.
  *
  * Usage: openloop --setup DIR [-f FILES]            create DIR/f000.. once
- *        openloop [-n COUNT | -t SECONDS] [-f FILES] DIR
+ *        openloop [-n COUNT | -t SECONDS] [-r REPS] [-f FILES] DIR
+ *
+ * With -r, REPS sub-runs back to back, reported like execloop's.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -24,10 +26,11 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: openloop --setup DIR [-f FILES]\n"
-		"       openloop [-n COUNT | -t SECONDS] [-f FILES] DIR\n"
+		"       openloop [-n COUNT | -t SECONDS] [-r REPS] [-f FILES] DIR\n"
 		"  -f FILES    number of files in the set (default 64)\n"
-		"  -n COUNT    number of opens (default 100000)\n"
-		"  -t SECONDS  run for this long instead (decimal allowed)\n");
+		"  -n COUNT    number of opens per sub-run (default 100000)\n"
+		"  -t SECONDS  run each sub-run for this long instead (decimal allowed)\n"
+		"  -r REPS     sub-runs back to back; their median is reported too (default 1)\n");
 	exit(2);
 }
 
@@ -55,7 +58,9 @@ static int setup(const char *dir, unsigned nfiles)
 
 int main(int argc, char **argv)
 {
-	uint64_t count = 100000, duration_ns = 0, ops = 0, failures = 0, t0, t1;
+	uint64_t count = 100000, duration_ns = 0, failures = 0;
+	uint64_t ops[BENCH_MAX_REPS], ns[BENCH_MAX_REPS];
+	unsigned reps = 1;
 	unsigned nfiles = 64;
 	int do_setup = 0, c;
 	static const struct option longopts[] = {
@@ -63,11 +68,12 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 
-	while ((c = getopt_long(argc, argv, "n:t:f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:t:r:f:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'S': do_setup = 1; break;
 		case 'n': count = bench_parse_u64("-n", optarg); duration_ns = 0; break;
 		case 't': duration_ns = bench_parse_secs("-t", optarg); break;
+		case 'r': reps = bench_parse_reps(optarg); break;
 		case 'f':
 			nfiles = (unsigned)bench_parse_u64("-f", optarg);
 			if (nfiles > 1000)
@@ -104,33 +110,37 @@ int main(int argc, char **argv)
 
 	unsigned next = 0;
 
-	t0 = bench_now_ns();
-	t1 = t0;
-	for (;;) {
-		if (duration_ns) {
-			if (ops % CHECK_EVERY == 0) {
-				t1 = bench_now_ns();
-				if (t1 - t0 >= duration_ns)
-					break;
-			}
-		} else if (ops >= count) {
-			break;
-		}
-		int fd = open(paths[next], O_RDONLY | O_CLOEXEC);
+	for (unsigned r = 0; r < reps; r++) {
+		uint64_t t0 = bench_now_ns(), t1 = t0, n = 0;
 
-		if (fd < 0) {
-			if (failures++ == 0)
-				fprintf(stderr, "openloop: open %s: %s\n", paths[next],
-					strerror(errno));
-		} else {
-			close(fd);
+		for (;;) {
+			if (duration_ns) {
+				if (n % CHECK_EVERY == 0) {
+					t1 = bench_now_ns();
+					if (t1 - t0 >= duration_ns)
+						break;
+				}
+			} else if (n >= count) {
+				break;
+			}
+			int fd = open(paths[next], O_RDONLY | O_CLOEXEC);
+
+			if (fd < 0) {
+				if (failures++ == 0)
+					fprintf(stderr, "openloop: open %s: %s\n", paths[next],
+						strerror(errno));
+			} else {
+				close(fd);
+			}
+			if (++next == nfiles)
+				next = 0;
+			n++;
 		}
-		if (++next == nfiles)
-			next = 0;
-		ops++;
+		t1 = bench_now_ns();
+		ops[r] = n;
+		ns[r] = t1 - t0;
 	}
-	t1 = bench_now_ns();
-	bench_report("open", "open", ops, t1 - t0, failures);
+	bench_report("open", "open", reps, ops, ns, failures);
 	free(paths);
 	return failures ? 1 : 0;
 }

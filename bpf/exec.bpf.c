@@ -131,6 +131,7 @@ int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	struct file *file = BPF_CORE_READ(bprm, file);
 	struct sg_exec_event *e;
 	struct sg_deny_value *deny;
+	struct sg_inode_key key;
 	bool urgent = false;
 
 	sg_count(SG_CNT_EXEC_SEEN);
@@ -138,7 +139,7 @@ int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	if (!e) {
 		sg_count(SG_CNT_RB_DROPS);
 		/* Losing the record must not lose the enforcement. */
-		if (cfg.enforce && file) {
+		if (cfg.enforce && cfg.kill && file) {
 			struct sg_inode_key k;
 
 			sg_file_key(file, &k);
@@ -151,15 +152,17 @@ int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	fill_exec(e, task, bprm, file);
 	read_args(e, task);
 
-	if (bpf_map_lookup_elem(&loader_inodes, &e->file))
+	/* Kernels before 6.2 refuse ring-buffer memory as a map key: use a stack copy. */
+	key = e->file;
+	if (bpf_map_lookup_elem(&loader_inodes, &key))
 		e->hdr.flags |= SG_F_LOADER;
 
-	deny = bpf_map_lookup_elem(&deny_inodes, &e->file);
+	deny = bpf_map_lookup_elem(&deny_inodes, &key);
 	if (deny)
 		e->rule_id = deny->rule_id;
 
 	if (cfg.enforce && e->hdr.tgid != cfg.daemon_tgid) {
-		if (deny) {
+		if (deny && cfg.kill) {
 			signal_self(e, SG_SIGKILL, SG_F_KILLED);
 		} else if (e->hdr.flags & SG_F_FILELESS) {
 			if (cfg.fileless_deny)

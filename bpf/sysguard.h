@@ -49,12 +49,12 @@ struct sg_deny_value {
 
 /* Global switches written by user space before attach (rodata) or at run time (bss/data). */
 struct sg_exec_config {
-	__u32 enforce;		/* 0 monitor: never signal; 1 enforce */
+	__u32 enforce;		/* 0 monitor: never deny or signal; 1 enforce */
+	__u32 kill;		/* SIGKILL at exec for the deny set (backend bpf_kill) */
 	__u32 fileless_deny;	/* 1: kill fileless execs; 0: hold them for a verdict */
 	__u32 hold_fileless;	/* 1: hold fileless execs for user space */
 	__u32 hold_loader;	/* 1: hold direct dynamic-loader runs for user space */
 	__u32 daemon_tgid;	/* never signal the daemon itself */
-	__u32 pad;
 };
 
 struct sg_event_hdr {

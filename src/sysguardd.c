@@ -46,7 +46,7 @@ struct options {
 	bool to_stdout;
 	bool strict;
 	int mode;		/* -1: as the policy says */
-	bool no_lsm, no_fanotify, no_kill;
+	bool no_lsm, no_fanotify, no_kill, no_hold;
 };
 
 struct daemon {
@@ -84,7 +84,7 @@ static void usage(FILE *out)
 		"  --mode MODE         monitor|enforce, overrides the policy's mode\n"
 		"  --strict            policy unavailable at start: fail closed (deny all execs)\n"
 		"                      instead of open (monitor, allow all)\n"
-		"  --disable-backend B bpf_lsm|fanotify|bpf_kill (testing and diagnosis)\n"
+		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold (testing and diagnosis)\n"
 		"  --version\n");
 }
 
@@ -136,8 +136,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 				o->no_fanotify = true;
 			else if (!strcmp(optarg, "bpf_kill"))
 				o->no_kill = true;
+			else if (!strcmp(optarg, "hold"))
+				o->no_hold = true;
 			else {
-				fprintf(stderr, "sysguardd: unknown backend '%s' (bpf_lsm, fanotify, bpf_kill)\n", optarg);
+				fprintf(stderr, "sysguardd: unknown backend '%s' (bpf_lsm, fanotify, bpf_kill, hold)\n", optarg);
 				return -1;
 			}
 			break;
@@ -256,14 +258,16 @@ static struct sg_policy *failsafe_policy(struct daemon *d)
 
 static struct sg_exec_config kernel_config(struct daemon *d)
 {
-	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE && !d->opt.no_kill;
+	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
 	bool fileless_deny = sg_policy_fileless(d->engine.policy) == SG_FILELESS_DENY;
 
+	/* The LSM hooks read `enforce` too; --disable-backend bpf_kill empties only the kill. */
 	return (struct sg_exec_config){
 		.enforce = enforce,
+		.kill = enforce && !d->opt.no_kill,
 		.fileless_deny = fileless_deny,
-		.hold_fileless = !fileless_deny,
-		.hold_loader = 1,
+		.hold_fileless = !fileless_deny && !d->opt.no_hold,
+		.hold_loader = !d->opt.no_hold,
 		.daemon_tgid = getpid(),
 	};
 }
@@ -648,6 +652,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.engine.mode_override = d.opt.mode;
+	snprintf(d.engine.cgroup2_root, sizeof(d.engine.cgroup2_root), "%s", d.features.cgroup2_path);
 	p = load_policy(&d, d.opt.policy_path);
 	if (!p)
 		p = failsafe_policy(&d);

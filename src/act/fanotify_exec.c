@@ -178,6 +178,7 @@ static void facts_from_event(struct sg_fanotify_exec *fx, const struct fanotify_
 		f->uid = st.st_uid;
 		f->gid = st.st_gid;
 	}
+	f->cgroup_id = sg_proc_cgroup_id(m->pid, fx->engine->cgroup2_root);
 	snprintf(link, sizeof(link), "/proc/%d/comm", m->pid);
 	read_small(link, f->comm, sizeof(f->comm));
 	if (fstat(m->fd, &st) == 0) {

@@ -34,6 +34,7 @@ struct sg_engine {
 	struct sg_proc_table procs;
 	struct sg_audit *audit;
 	struct sg_exec_bpf *kern;	/* NULL when the exec object did not load */
+	char cgroup2_root[256];		/* where cgroup ids of /proc facts are looked up */
 	int mode_override;		/* -1, or an enum sg_mode forced by --mode */
 	struct sg_engine_stats stats;
 };

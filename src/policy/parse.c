@@ -129,6 +129,11 @@ static int next(struct parser *ps)
 			return fail_nomem(ps);
 		if (yp->error == YAML_READER_ERROR)
 			offset_to_mark(ps, yp->problem_offset, &m);
+		if (yp->context && yp->context_mark.line != m.line)
+			return fail(ps, m, "YAML syntax error: %s %s started at line %u, column %u",
+				    yp->problem ? yp->problem : "unknown", yp->context,
+				    (unsigned)yp->context_mark.line + 1,
+				    (unsigned)yp->context_mark.column + 1);
 		return fail(ps, m, "YAML syntax error: %s%s%s", yp->problem ? yp->problem : "unknown",
 			    yp->context ? " " : "", yp->context ? yp->context : "");
 	}

@@ -83,6 +83,7 @@ void sg_exec_bpf_configure(struct sg_exec_bpf *x, const struct sg_exec_config *c
 	volatile struct sg_exec_config *live = &x->skel->bss->cfg;
 
 	live->daemon_tgid = cfg->daemon_tgid;
+	live->kill = cfg->kill;
 	live->fileless_deny = cfg->fileless_deny;
 	live->hold_fileless = cfg->hold_fileless;
 	live->hold_loader = cfg->hold_loader;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int sg_proc_table_init(struct sg_proc_table *t)
@@ -128,5 +129,33 @@ int sg_proc_ppid(pid_t pid, pid_t *ppid)
 	close_paren = strrchr(buf, ')');
 	if (!close_paren || sscanf(close_paren + 1, " %*c %d", ppid) != 1)
 		return -EIO;
+	return 0;
+}
+
+uint64_t sg_proc_cgroup_id(pid_t pid, const char *cg2_root)
+{
+	char path[64], buf[4096], dir[4352], *line, *save = NULL;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (!cg2_root || !*cg2_root)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The v2 hierarchy is the line "0::/path". */
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		snprintf(dir, sizeof(dir), "%s%s", cg2_root, line + 3);
+		return stat(dir, &st) == 0 ? (uint64_t)st.st_ino : 0;
+	}
 	return 0;
 }

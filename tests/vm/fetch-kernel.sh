@@ -78,6 +78,11 @@ fetch() {
 	# apt-get download drops privileges to _apt: let it write the temp dir.
 	chmod 0777 "$tmp"
 
+	# A fresh machine may have no package lists yet: update once if needed.
+	if [[ -z "$(candidates)" ]]; then
+		log "no linux-image-6.1.0-*-amd64 in the package lists: running apt-get update"
+		apt-get update -q >&2 || log "apt-get update failed"
+	fi
 	pkg=""
 	for cand in $(candidates); do
 		ver="$(apt-cache policy "$cand" 2>/dev/null | sed -n 's/^ *Candidate: //p')"

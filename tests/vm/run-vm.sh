@@ -24,6 +24,8 @@
 #   SYSGUARD_VM_APPEND    extra kernel command line arguments
 #   SYSGUARD_VM_MEM       guest memory in MiB (default 1024)
 #   SYSGUARD_VM_VERBOSE   1: also stream the console to stderr while it runs
+#   SYSGUARD_VM_KEEP      1: keep the work dir (initramfs tree, initrd.gz)
+#   SYSGUARD_VM_NO_KVM    1: never use KVM even if /dev/kvm is usable
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,20 +43,18 @@ now_ms() { date +%s%3N; }
 GUEST_DIR="$(cd "$1" 2>/dev/null && pwd)" || die "no such directory: $1" 2
 [[ -f "$GUEST_DIR/guest-test.sh" ]] || die "$GUEST_DIR/guest-test.sh is missing" 2
 
-for tool in qemu-system-x86_64 busybox cpio gzip timeout; do
+for tool in qemu-system-x86_64 busybox cpio gzip timeout readelf; do
 	command -v "$tool" >/dev/null || die "$tool not found (install tests/vm/deps.txt)"
 done
 BUSYBOX="$(command -v busybox)"
-if ! file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked'; then
-	# `file` may be missing; fall back to checking for an ELF interpreter.
-	if readelf -l "$BUSYBOX" 2>/dev/null | grep -q 'Requesting program interpreter'; then
-		die "$BUSYBOX is not static: install busybox-static"
-	fi
+if readelf -l "$BUSYBOX" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+	die "$BUSYBOX is dynamically linked: install busybox-static"
 fi
 
 t_start="$(now_ms)"
 CACHE="$("$HERE/fetch-kernel.sh" | tail -n1)"
 KERNEL="$CACHE/vmlinuz"
+t_kernel="$(now_ms)"
 [[ -s "$KERNEL" ]] || die "no kernel at $KERNEL"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/sysguard-vm.XXXXXX")"
@@ -82,6 +82,7 @@ cp "$BUSYBOX" "$ROOT/bin/busybox"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$ROOT/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOT/etc/group"
 printf 'sysguard-vm\n' >"$ROOT/etc/hostname"
+ln -s /proc/mounts "$ROOT/etc/mtab"
 printf '127.0.0.1 localhost sysguard-vm\n::1 localhost\n' >"$ROOT/etc/hosts"
 
 # Copies host file $1 into the initramfs at the same absolute path.
@@ -113,7 +114,7 @@ if [[ -f "$GUEST_DIR/libs.txt" ]]; then
 	done <"$GUEST_DIR/libs.txt"
 fi
 
-cp -a "$GUEST_DIR/." "$ROOT/sysguard/"
+cp -RL --preserve=mode "$GUEST_DIR/." "$ROOT/sysguard/" # symlinks are followed
 chmod +x "$ROOT/sysguard/guest-test.sh"
 
 cat >"$ROOT/init" <<'EOF'
@@ -161,7 +162,7 @@ INITRD="$WORK/initrd.gz"
 (cd "$ROOT" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null --create --format=newc --owner=0:0 --quiet) | gzip -1 >"$INITRD"
 t_initrd="$(now_ms)"
-log "initramfs $(du -k "$INITRD" | cut -f1) KiB built in $((t_initrd - t_start)) ms; kernel $(cat "$CACHE/package" 2>/dev/null || echo "$KERNEL")"
+log "kernel ready in $((t_kernel - t_start)) ms; initramfs $(du -k "$INITRD" | cut -f1) KiB built in $((t_initrd - t_kernel)) ms; kernel $(cat "$CACHE/package" 2>/dev/null || echo "$KERNEL")"
 
 # ---------------------------------------------------------------- boot
 ACCEL=()

@@ -6,7 +6,8 @@
  *                                   pin link and maps under PIN_DIR, exit
  *   loader stats PIN_DIR            print call and deny-hit counters
  *   loader detach PIN_DIR           unpin everything (the program goes away)
- *   loader exec FILE [ARG...]       execv() FILE; on failure print
+ *   loader exec FILE ARGV0 [ARG...] execv() FILE with that argv (ARGV0 picks
+ *                                   the busybox applet); on failure print
  *                                   "loader: exec-errno=N (text)" and exit 126
  *
  * The BPF object is embedded (skeleton); nothing is read from disk.
@@ -171,13 +172,13 @@ int main(int argc, char **argv)
 		return do_stats(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "detach"))
 		return do_detach(argv[2]);
-	if (argc >= 3 && !strcmp(argv[1], "exec")) {
-		execv(argv[2], argv + 2);
+	if (argc >= 4 && !strcmp(argv[1], "exec")) {
+		execv(argv[2], argv + 3);
 		int e = errno;
 		printf("loader: exec-errno=%d (%s)\n", e, strerror(e));
 		return 126;
 	}
-	fprintf(stderr, "usage: %s attach PIN_DIR FILE... | stats PIN_DIR | detach PIN_DIR | exec FILE [ARG...]\n",
+	fprintf(stderr, "usage: %s attach PIN_DIR FILE... | stats PIN_DIR | detach PIN_DIR | exec FILE ARGV0 [ARG...]\n",
 		argv[0]);
 	return 2;
 }

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Hash cache: hits only under the same stamp, LRU bound, removal under churn. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "policy/hash_cache.h"
+
+static void sha_of(uint64_t n, uint8_t out[SG_SHA256_LEN])
+{
+	memset(out, 0, SG_SHA256_LEN);
+	memcpy(out, &n, sizeof(n));
+	out[31] = 0x5a;
+}
+
+static void test_hit_returns_stored_hash(void **state)
+{
+	struct sg_hash_cache *c = sg_hash_cache_new(4);
+	struct sg_file_id id = { 2049, 12 };
+	struct sg_file_stamp st = { .ctime_ns = 100, .mtime_ns = 90, .size = 4096 };
+	uint8_t in[SG_SHA256_LEN], out[SG_SHA256_LEN];
+	struct sg_hash_cache_stats s;
+
+	assert_non_null(c);
+	sha_of(7, in);
+	assert_false(sg_hash_cache_get(c, &id, &st, out));
+	sg_hash_cache_put(c, &id, &st, in);
+	assert_true(sg_hash_cache_get(c, &id, &st, out));
+	assert_memory_equal(in, out, SG_SHA256_LEN);
+	sg_hash_cache_stats(c, &s);
+	assert_int_equal(s.hits, 1);
+	assert_int_equal(s.misses, 1);
+	assert_int_equal(s.entries, 1);
+	assert_int_equal(s.max_entries, 4);
+	sg_hash_cache_free(c);
+}
+
+static void test_other_identity_is_a_miss(void **state)
+{
+	struct sg_hash_cache *c = sg_hash_cache_new(4);
+	struct sg_file_id id = { 1, 2 }, other_dev = { 9, 2 }, other_ino = { 1, 3 };
+	struct sg_file_stamp st = { 1, 1, 1 };
+	uint8_t h[SG_SHA256_LEN], out[SG_SHA256_LEN];
+
+	sha_of(1, h);
+	sg_hash_cache_put(c, &id, &st, h);
+	assert_false(sg_hash_cache_get(c, &other_dev, &st, out));
+	assert_false(sg_hash_cache_get(c, &other_ino, &st, out));
+	sg_hash_cache_free(c);
+}
+
+static void test_changed_stamp_is_stale_and_dropped(void **state)
+{
+	static const struct sg_file_stamp changed[] = {
+		{ .ctime_ns = 101, .mtime_ns = 90, .size = 4096 },
+		{ .ctime_ns = 100, .mtime_ns = 91, .size = 4096 },
+		{ .ctime_ns = 100, .mtime_ns = 90, .size = 4097 },
+	};
+	struct sg_file_stamp st = { .ctime_ns = 100, .mtime_ns = 90, .size = 4096 };
+	struct sg_hash_cache *c = sg_hash_cache_new(4);
+	struct sg_file_id id = { 3, 4 };
+	uint8_t h[SG_SHA256_LEN], out[SG_SHA256_LEN];
+	struct sg_hash_cache_stats s;
+	size_t i;
+
+	sha_of(5, h);
+	for (i = 0; i < 3; i++) {
+		sg_hash_cache_put(c, &id, &st, h);
+		assert_false(sg_hash_cache_get(c, &id, &changed[i], out));
+		/* The stale entry is gone: even the old stamp misses now. */
+		assert_false(sg_hash_cache_get(c, &id, &st, out));
+	}
+	sg_hash_cache_stats(c, &s);
+	assert_int_equal(s.stale, 3);
+	assert_int_equal(s.entries, 0);
+	sg_hash_cache_free(c);
+}
+
+static void test_put_replaces_hash_and_stamp(void **state)
+{
+	struct sg_hash_cache *c = sg_hash_cache_new(2);
+	struct sg_file_id id = { 3, 4 };
+	struct sg_file_stamp a = { 1, 1, 1 }, b = { 2, 2, 2 };
+	uint8_t h1[SG_SHA256_LEN], h2[SG_SHA256_LEN], out[SG_SHA256_LEN];
+	struct sg_hash_cache_stats s;
+
+	sha_of(1, h1);
+	sha_of(2, h2);
+	sg_hash_cache_put(c, &id, &a, h1);
+	sg_hash_cache_put(c, &id, &b, h2);
+	assert_true(sg_hash_cache_get(c, &id, &b, out));
+	assert_memory_equal(out, h2, SG_SHA256_LEN);
+	sg_hash_cache_stats(c, &s);
+	assert_int_equal(s.entries, 1);
+	sg_hash_cache_free(c);
+}
+
+static void test_lru_bound_evicts_least_recently_used(void **state)
+{
+	struct sg_hash_cache *c = sg_hash_cache_new(3);
+	struct sg_file_stamp st = { 1, 1, 1 };
+	struct sg_file_id id[4] = { { 1, 1 }, { 1, 2 }, { 1, 3 }, { 1, 4 } };
+	uint8_t h[SG_SHA256_LEN], out[SG_SHA256_LEN];
+	struct sg_hash_cache_stats s;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		sha_of(i, h);
+		sg_hash_cache_put(c, &id[i], &st, h);
+	}
+	/* Touch the oldest, so the second becomes least recently used. */
+	assert_true(sg_hash_cache_get(c, &id[0], &st, out));
+	sha_of(3, h);
+	sg_hash_cache_put(c, &id[3], &st, h);
+
+	assert_false(sg_hash_cache_get(c, &id[1], &st, out));
+	assert_true(sg_hash_cache_get(c, &id[0], &st, out));
+	assert_true(sg_hash_cache_get(c, &id[2], &st, out));
+	assert_true(sg_hash_cache_get(c, &id[3], &st, out));
+	sha_of(3, h);
+	assert_memory_equal(out, h, SG_SHA256_LEN);
+	sg_hash_cache_stats(c, &s);
+	assert_int_equal(s.entries, 3);
+	assert_int_equal(s.evictions, 1);
+	sg_hash_cache_free(c);
+}
+
+static void test_forget_and_clear(void **state)
+{
+	struct sg_hash_cache *c = sg_hash_cache_new(8);
+	struct sg_file_stamp st = { 1, 1, 1 };
+	struct sg_file_id a = { 1, 1 }, b = { 1, 2 };
+	uint8_t h[SG_SHA256_LEN], out[SG_SHA256_LEN];
+	struct sg_hash_cache_stats s;
+
+	sha_of(1, h);
+	sg_hash_cache_put(c, &a, &st, h);
+	sg_hash_cache_put(c, &b, &st, h);
+	sg_hash_cache_forget(c, &a);
+	sg_hash_cache_forget(c, &a);
+	assert_false(sg_hash_cache_get(c, &a, &st, out));
+	assert_true(sg_hash_cache_get(c, &b, &st, out));
+	sg_hash_cache_clear(c);
+	assert_false(sg_hash_cache_get(c, &b, &st, out));
+	sg_hash_cache_stats(c, &s);
+	assert_int_equal(s.entries, 0);
+	sg_hash_cache_put(c, &a, &st, h);
+	assert_true(sg_hash_cache_get(c, &a, &st, out));
+	sg_hash_cache_free(c);
+}
+
+static void test_rejects_bad_size(void **state)
+{
+	assert_null(sg_hash_cache_new(0));
+	assert_null(sg_hash_cache_new((size_t)1 << 31));
+	sg_hash_cache_free(NULL);
+}
+
+/*
+ * Many keys through a small cache, with forgets and stale lookups mixed in:
+ * whatever the table reshuffles, exactly the last `max` live keys stay found.
+ */
+static void test_churn_keeps_exactly_the_recent_entries(void **state)
+{
+	enum { MAX = 64, N = 20000 };
+	struct sg_hash_cache *c = sg_hash_cache_new(MAX);
+	struct sg_file_stamp st = { 5, 5, 5 };
+	uint8_t h[SG_SHA256_LEN], out[SG_SHA256_LEN];
+	struct sg_hash_cache_stats s;
+	uint64_t i, k;
+
+	for (i = 0; i < N; i++) {
+		/* Identities that collide in the low bits to stress probing. */
+		struct sg_file_id id = { .dev = i % 3, .ino = i * 1024 };
+
+		sha_of(i, h);
+		sg_hash_cache_put(c, &id, &st, h);
+		if (i % 7 == 0 && i >= 3) {
+			struct sg_file_id old = { .dev = (i - 3) % 3, .ino = (i - 3) * 1024 };
+
+			sg_hash_cache_forget(c, &old);
+		}
+	}
+	sg_hash_cache_stats(c, &s);
+	assert_true(s.entries <= MAX);
+	for (k = N - 40; k < N; k++) {
+		struct sg_file_id id = { .dev = k % 3, .ino = k * 1024 };
+		bool forgotten = (k + 3) % 7 == 0 && k + 3 < N;
+
+		sha_of(k, h);
+		if (forgotten) {
+			assert_false(sg_hash_cache_get(c, &id, &st, out));
+		} else {
+			assert_true(sg_hash_cache_get(c, &id, &st, out));
+			assert_memory_equal(out, h, SG_SHA256_LEN);
+		}
+	}
+	for (k = 0; k < N - 200; k++) {
+		struct sg_file_id id = { .dev = k % 3, .ino = k * 1024 };
+
+		assert_false(sg_hash_cache_get(c, &id, &st, out));
+	}
+	sg_hash_cache_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hit_returns_stored_hash),
+		cmocka_unit_test(test_other_identity_is_a_miss),
+		cmocka_unit_test(test_changed_stamp_is_stale_and_dropped),
+		cmocka_unit_test(test_put_replaces_hash_and_stamp),
+		cmocka_unit_test(test_lru_bound_evicts_least_recently_used),
+		cmocka_unit_test(test_forget_and_clear),
+		cmocka_unit_test(test_rejects_bad_size),
+		cmocka_unit_test(test_churn_keeps_exactly_the_recent_entries),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

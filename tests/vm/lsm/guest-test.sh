@@ -1,0 +1,73 @@
+#!/bin/sh
+# Runs inside the Debian 6.1 guest (BPF LSM active): the real, statically
+# linked sysguardd must pick the bpf_lsm backend and deny with it alone.
+set -u
+SG=/sysguard
+RUN=/run/sg
+mkdir -p "$RUN"
+DPID=
+
+fail() {
+	echo "FAIL: $*"
+	[ -f "$RUN/err.txt" ] && tail -n 20 "$RUN/err.txt"
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null
+	echo "SYSGUARD-VM-RESULT: FAIL"
+	exit 1
+}
+
+start_daemon() {
+	rm -f "$RUN/ready" "$RUN/audit.log"
+	"$SG/sysguardd" --policy "$SG/policy.yaml" --log "$RUN/audit.log" --state-dir "$RUN" "$@" \
+		2>"$RUN/err.txt" &
+	DPID=$!
+	i=0
+	while [ ! -f "$RUN/ready" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -f "$RUN/ready" ] || fail "daemon not ready: $(cat "$RUN/err.txt")"
+	echo "ready: $(cat "$RUN/ready")"
+}
+
+stop_daemon() {
+	kill "$DPID"
+	wait "$DPID"
+	DPID=
+}
+
+# must_not_run NAME CMD...: CMD must fail and its marker /tmp/NAME must not appear.
+must_not_run() {
+	name=$1
+	shift
+	"$@" "/tmp/$name" 2>/dev/null && fail "$name: exec succeeded"
+	[ -e "/tmp/$name" ] && fail "$name: the denied binary ran (marker exists)"
+	echo "ok: $name denied"
+}
+
+"$SG/sysguardctl" probe --json > "$RUN/probe.json" || fail "probe failed"
+grep -q '"bpf_lsm":{"usable":true' "$RUN/probe.json" || fail "probe: bpf_lsm not usable: $(cat "$RUN/probe.json")"
+echo "ok: probe reports bpf_lsm usable"
+
+# 1. BPF LSM alone: no fanotify, no in-kernel kill, no hold.
+start_daemon --disable-backend fanotify --disable-backend bpf_kill --disable-backend hold
+grep -q '"backends":\["bpf_lsm"' "$RUN/ready" || fail "bpf_lsm not the first active backend"
+"$SG/allowed-touch" /tmp/allowed || fail "allowed binary did not run"
+[ -e /tmp/allowed ] || fail "allowed binary left no marker"
+echo "ok: allowed binary runs"
+must_not_run by-path "$SG/denied-touch"
+ln -s "$SG/denied-touch" /tmp/symlink-touch
+must_not_run by-symlink /tmp/symlink-touch
+ln "$SG/denied-touch" /tmp/hardlink-touch
+must_not_run by-hardlink /tmp/hardlink-touch
+# The dynamic loader maps the program instead of exec'ing it: lsm/mmap_file.
+must_not_run by-loader /lib64/ld-linux-x86-64.so.2 "$SG/denied-touch"
+sleep 1
+stop_daemon
+grep -q '"enforced_by":"bpf_lsm"' "$RUN/audit.log" || fail "no exec record enforced_by bpf_lsm"
+grep -q '"action":"mmap_exec".*"enforced_by":"bpf_lsm"' "$RUN/audit.log" || fail "no mmap_exec denial recorded"
+grep -q '"type":"mitigation".*"backend":"bpf_lsm"' "$RUN/audit.log" || fail "no mitigation record"
+echo "ok: audit log has bpf_lsm exec, mmap_exec and mitigation records"
+
+# 2. Everything the probe allows, stacked: bpf_lsm first.
+start_daemon
+grep -q '"backends":\["bpf_lsm","fanotify","bpf_kill"' "$RUN/ready" || fail "unexpected backend set"
+must_not_run stacked "$SG/denied-touch"
+stop_daemon
+echo "SYSGUARD-VM-RESULT: PASS"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The BPF LSM backend, for real: boot a Debian 6.1 kernel with BPF LSM active
+# and run the statically linked daemon against real binaries inside it.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+OUT="$(mktemp -d "${TMPDIR:-/tmp}/sysguard-vm-lsm.XXXXXX")"
+trap 'rm -rf "$OUT"' EXIT
+
+make -C "$ROOT" -s static
+cp "$ROOT/build/static/sysguardd" "$ROOT/build/static/sysguardctl" "$OUT/"
+cp "$HERE/lsm/guest-test.sh" "$HERE/lsm/policy.yaml" "$OUT/"
+touch_bin="$(command -v touch)"
+cp "$touch_bin" "$OUT/denied-touch"
+cp "$touch_bin" "$OUT/allowed-touch"
+# Dynamic binaries need glibc and the loader in the guest: run-vm.sh adds their libraries.
+echo "$touch_bin" > "$OUT/libs.txt"
+"$HERE/run-vm.sh" "$OUT"
