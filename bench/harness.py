@@ -310,9 +310,15 @@ def run_mode(args, mode, budget_s, workroot):
                     daemon.stop()
                     running = False
                     time.sleep(args.settle)
-                if arm == "base" or mode["kind"] == "baseline":
-                    dirty += baseline_contamination()
-                slots[arm] = run_slot(args, arm)
+                for when in ("before", "after"):
+                    if when == "after":
+                        slots[arm] = run_slot(args, arm)
+                    if arm == "base" or mode["kind"] == "baseline":
+                        dirty += baseline_contamination()
+                    else:
+                        # Only our daemon may run during a mode slot.
+                        dirty += [f"another {comm} running (pid {pid})" for pid, comm
+                                  in foreign_daemons(own_pid=daemon.proc.pid)]
             load, psi = cpu_pressure()
             pair = {"index": i, "order": list(order), "t": round(time.monotonic() - t_start, 2),
                     "loadavg1": load, "cpu_psi_avg10": psi, "foreign_busy_cpus": busy,

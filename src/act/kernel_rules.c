@@ -24,43 +24,14 @@ struct deny_set {
 	struct sg_inode_key *keys;
 	struct sg_deny_value *vals;
 	size_t n, cap;
-	struct sg_audit *audit;
 	int err;
 };
-
-static void audit_unresolved(struct sg_audit *a, const struct sg_rule *r, int err)
-{
-	struct sg_json j;
-
-	sg_json_init(&j);
-	sg_audit_begin(a, &j, "policy_rule_unresolved", SG_SEV_WARNING);
-	sg_json_kv_str(&j, "rule", r->name);
-	sg_json_kv_u64(&j, "line", r->line);
-	sg_json_kv_bytes(&j, "path", r->pattern, strlen(r->pattern));
-	sg_json_kv_str(&j, "error", strerror(-err));
-	sg_json_kv_str(&j, "effect", "the kernel cannot enforce this rule by identity; "
-		       "user-space backends still match it by path");
-	sg_audit_commit(a, &j);
-	sg_json_free(&j);
-}
 
 static void add_rule(const struct sg_rule *r, void *ctx)
 {
 	struct deny_set *s = ctx;
-	struct sg_file_id id;
+	struct sg_file_id id = r->id_target;
 
-	if (r->kind == SG_MATCH_IDENTITY) {
-		id = r->id_target;
-	} else {
-		int err = sg_resolve_stat(r->pattern, &id, NULL);
-
-		/* A path that does not exist yet is still enforced in user space. */
-		if (err) {
-			if (err != -ENOENT)
-				audit_unresolved(s->audit, r, err);
-			return;
-		}
-	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		void *k = realloc(s->keys, cap * sizeof(*s->keys));
@@ -82,7 +53,7 @@ static void add_rule(const struct sg_rule *r, void *ctx)
 
 int sg_kernel_rules_apply(struct sg_exec_bpf *x, const struct sg_policy *p, struct sg_audit *a)
 {
-	struct deny_set s = { .audit = a };
+	struct deny_set s = { 0 };
 	struct sg_json j;
 	int err;
 

@@ -4,7 +4,9 @@
  *
  * Kinds are visited in precedence order (identity, sha256, path, glob) and,
  * within a kind, in file order; the first matching deny and the first
- * matching allow are kept. Any deny beats every allow; with neither, the
+ * matching allow are kept. A resolved path rule also matches, in the
+ * identity step, the file it named at load, so a hard link or a rename of
+ * that file cannot get around it. Any deny beats every allow; with neither, the
  * default action decides. Identity, sha256 and path lookups are hash table
  * probes; globs are scanned in order.
  */
@@ -55,6 +57,14 @@ static void walk_chain(const struct sg_policy *p, uint32_t i,
 		consider(p, i, s, st);
 }
 
+/* Identity chains link identity rules and path rules (by the file they named). */
+static void walk_id_chain(const struct sg_policy *p, uint32_t i,
+			  const struct sg_exec_subject *s, struct eval_state *st)
+{
+	for (; i != SG_NIL; i = p->ext[i].id_next)
+		consider(p, i, s, st);
+}
+
 /* Nothing further can change the verdict or file_only. */
 static bool settled(const struct sg_policy *p, const struct eval_state *st)
 {
@@ -88,7 +98,7 @@ enum sg_eval_status sg_policy_eval(const struct sg_policy *p,
 	bool id_deny, id_allow, hash_unknown;
 
 	if (s->id)
-		walk_chain(p, sg_policy_find_id(p, s->id), s, &st);
+		walk_id_chain(p, sg_policy_find_id(p, s->id), s, &st);
 	id_deny = st.deny != NULL;
 	id_allow = st.allow != NULL;
 

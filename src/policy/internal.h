@@ -16,6 +16,7 @@ struct sg_rule_ext {
 	struct sg_glob *glob;		/* SG_MATCH_GLOB target */
 	struct sg_glob *parent_glob;	/* parent constraint when parent_is_glob */
 	uint32_t next;			/* next rule with the same table key, in file order */
+	uint32_t id_next;		/* same, in the identity table (identity and path rules) */
 	unsigned name_line, name_col;	/* where the name was given, for messages */
 };
 
@@ -30,7 +31,7 @@ struct sg_policy {
 	size_t nrules;
 	size_t cap;
 
-	struct sg_table by_id;		/* active identity rules */
+	struct sg_table by_id;		/* resolved identity rules, and path rules by their file */
 	struct sg_table by_sha;
 	struct sg_table by_path;
 	uint32_t *globs;		/* glob rules, in file order */

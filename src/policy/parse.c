@@ -472,22 +472,93 @@ static int parse_parent(struct parser *ps, struct sg_rule *r, struct sg_rule_ext
 
 enum rule_key { K_NAME, K_ACTION, K_PATH, K_GLOB, K_IDENTITY, K_SHA256, K_PARENT };
 
+static const char *const rule_keys[] = {
+	"name", "action", "path", "glob", "identity", "sha256", "parent",
+};
+
+static int take_name(struct parser *ps, const char *what, struct sg_rule *r,
+		     struct sg_rule_ext *x)
+{
+	size_t i;
+
+	if (slen(ps) == 0 || slen(ps) >= SG_RULE_NAME_MAX)
+		return fail(ps, ps->ev.start_mark, "%s must be 1 to %d characters", what,
+			    SG_RULE_NAME_MAX - 1);
+	for (i = 0; i < slen(ps); i++) {
+		unsigned char c = sval(ps)[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return fail(ps, ps->ev.start_mark,
+				    "%s must not contain control characters", what);
+	}
+	memcpy(r->name, sval(ps), slen(ps) + 1);
+	x->name_line = (unsigned)ps->ev.start_mark.line + 1;
+	x->name_col = (unsigned)ps->ev.start_mark.column + 1;
+	return 0;
+}
+
+/* The value of rule key k; the current event is that value. */
+static int take_rule_value(struct parser *ps, size_t k, struct sg_rule *r,
+			   struct sg_rule_ext *x)
+{
+	static const char *const actions[] = { "allow", "deny" };
+	char what[64];
+	int rc, v;
+
+	snprintf(what, sizeof(what), "rule %u: \"%s\"", r->id, rule_keys[k]);
+	if (k == K_PARENT) {
+		if (ps->ev.type != YAML_MAPPING_START_EVENT)
+			return fail(ps, ps->ev.start_mark,
+				    "%s must be a mapping such as {path: /usr/sbin/nginx} or {glob: \"/usr/**/nginx\"}",
+				    what);
+		return parse_parent(ps, r, x);
+	}
+	if (k == K_IDENTITY && ps->ev.type == YAML_MAPPING_START_EVENT) {
+		r->kind = SG_MATCH_IDENTITY;
+		return parse_identity_map(ps, r);
+	}
+	rc = want_scalar(ps, what);
+	if (rc)
+		return rc;
+	switch (k) {
+	case K_NAME:
+		return take_name(ps, what, r, x);
+	case K_ACTION:
+		rc = take_enum(ps, what, actions, &v);
+		r->action = v ? SG_ACTION_DENY : SG_ACTION_ALLOW;
+		return rc;
+	case K_PATH:
+		r->kind = SG_MATCH_PATH;
+		rc = check_path(ps, what, true);
+		return rc ? rc : dup_value(ps, &r->pattern);
+	case K_GLOB:
+		r->kind = SG_MATCH_GLOB;
+		rc = take_glob(ps, what, &x->glob);
+		return rc ? rc : dup_value(ps, &r->pattern);
+	case K_IDENTITY:
+		/* A path, resolved to dev+inode later by sg_policy_resolve(). */
+		r->kind = SG_MATCH_IDENTITY;
+		rc = check_path(ps, what, false);
+		return rc ? rc : dup_value(ps, &r->pattern);
+	case K_SHA256:
+		r->kind = SG_MATCH_SHA256;
+		return take_sha256(ps, what, r->sha256);
+	}
+	return 0;
+}
+
 /* One rule; the current event is its MAPPING_START. */
 static int parse_rule(struct parser *ps)
 {
-	static const char *const keys[] = {
-		"name", "action", "path", "glob", "identity", "sha256", "parent",
-	};
-	static const char *const actions[] = { "allow", "deny" };
 	yaml_mark_t start = ps->ev.start_mark;
 	const char *matcher = NULL;
 	struct sg_policy *p = ps->p;
 	struct sg_rule_ext *x;
 	struct sg_rule *r;
-	char where[32], what[64];
+	char where[32];
 	unsigned seen = 0;
 	size_t k;
-	int rc, v;
+	int rc;
 
 	r = append_rule(p);
 	if (!r)
@@ -503,85 +574,20 @@ static int parse_rule(struct parser *ps)
 			return rc;
 		if (ps->ev.type == YAML_MAPPING_END_EVENT)
 			break;
-		rc = take_key(ps, where, keys, sizeof(keys) / sizeof(keys[0]), &seen, &k);
+		rc = take_key(ps, where, rule_keys, sizeof(rule_keys) / sizeof(rule_keys[0]),
+			      &seen, &k);
 		if (rc)
 			return rc;
 		if (k >= K_PATH && k <= K_SHA256) {
 			if (matcher)
 				return fail(ps, ps->ev.start_mark,
 					    "rule %u: has both \"%s\" and \"%s\"; a rule takes exactly one of path, glob, identity or sha256, so write two rules",
-					    r->id, matcher, keys[k]);
-			matcher = keys[k];
+					    r->id, matcher, rule_keys[k]);
+			matcher = rule_keys[k];
 		}
 		rc = next(ps);
-		if (rc)
-			return rc;
-		snprintf(what, sizeof(what), "rule %u: \"%s\"", r->id, keys[k]);
-
-		if (k == K_PARENT) {
-			if (ps->ev.type != YAML_MAPPING_START_EVENT)
-				return fail(ps, ps->ev.start_mark,
-					    "%s must be a mapping such as {path: /usr/sbin/nginx} or {glob: \"/usr/**/nginx\"}",
-					    what);
-			rc = parse_parent(ps, r, x);
-			if (rc)
-				return rc;
-			continue;
-		}
-		if (k == K_IDENTITY && ps->ev.type == YAML_MAPPING_START_EVENT) {
-			r->kind = SG_MATCH_IDENTITY;
-			rc = parse_identity_map(ps, r);
-			if (rc)
-				return rc;
-			continue;
-		}
-		rc = want_scalar(ps, what);
-		if (rc)
-			return rc;
-		switch (k) {
-		case K_NAME:
-			if (slen(ps) == 0 || slen(ps) >= SG_RULE_NAME_MAX)
-				return fail(ps, ps->ev.start_mark,
-					    "%s must be 1 to %d characters", what, SG_RULE_NAME_MAX - 1);
-			for (size_t i = 0; i < slen(ps); i++) {
-				unsigned char c = sval(ps)[i];
-
-				if (c < 0x20 || c == 0x7f)
-					return fail(ps, ps->ev.start_mark,
-						    "%s must not contain control characters", what);
-			}
-			memcpy(r->name, sval(ps), slen(ps) + 1);
-			x->name_line = (unsigned)ps->ev.start_mark.line + 1;
-			x->name_col = (unsigned)ps->ev.start_mark.column + 1;
-			break;
-		case K_ACTION:
-			rc = take_enum(ps, what, actions, &v);
-			r->action = v ? SG_ACTION_DENY : SG_ACTION_ALLOW;
-			break;
-		case K_PATH:
-			r->kind = SG_MATCH_PATH;
-			rc = check_path(ps, what, true);
-			if (!rc)
-				rc = dup_value(ps, &r->pattern);
-			break;
-		case K_GLOB:
-			r->kind = SG_MATCH_GLOB;
-			rc = take_glob(ps, what, &x->glob);
-			if (!rc)
-				rc = dup_value(ps, &r->pattern);
-			break;
-		case K_IDENTITY:
-			/* A path, resolved to dev+inode later by sg_policy_resolve(). */
-			r->kind = SG_MATCH_IDENTITY;
-			rc = check_path(ps, what, false);
-			if (!rc)
-				rc = dup_value(ps, &r->pattern);
-			break;
-		case K_SHA256:
-			r->kind = SG_MATCH_SHA256;
-			rc = take_sha256(ps, what, r->sha256);
-			break;
-		}
+		if (!rc)
+			rc = take_rule_value(ps, k, r, x);
 		if (rc)
 			return rc;
 	}
@@ -669,7 +675,8 @@ static int parse_root(struct parser *ps)
 				if (c < 0x20 || c > 0x7e)
 					break;
 			}
-			if (slen(ps) == 0 || slen(ps) >= SG_POLICY_VERSION_MAX || i < slen(ps))
+			if (slen(ps) == 0 || slen(ps) >= SG_POLICY_VERSION_MAX || i < slen(ps) ||
+			    is_null(ps))
 				return fail(ps, ps->ev.start_mark,
 					    "\"version\" must be 1 to %d printable ASCII characters, e.g. \"2026-11-23.1\"",
 					    SG_POLICY_VERSION_MAX - 1);
@@ -774,15 +781,16 @@ static int check_names(struct parser *ps)
 int sg_policy_parse(const char *buf, size_t len, const char *source,
 		    struct sg_policy **out, struct sg_policy_error *err)
 {
+	struct sg_policy_error scratch;
 	struct parser ps = {
-		.buf = buf,
-		.len = len,
+		.buf = buf ? buf : "",
+		.len = buf ? len : 0,
 		.source = source ? source : "<policy>",
-		.err = err,
+		.err = err ? err : &scratch,
 	};
 	int rc;
 
-	memset(err, 0, sizeof(*err));
+	memset(ps.err, 0, sizeof(*ps.err));
 	if (len > SG_POLICY_MAX_BYTES)
 		return fail_at(&ps, 0, 0, -EFBIG,
 			       "policy is %zu bytes, over the 16 MiB limit; split it or hash-list binaries in fewer rules",
@@ -794,7 +802,7 @@ int sg_policy_parse(const char *buf, size_t len, const char *source,
 		free(ps.p);
 		return fail_nomem(&ps);
 	}
-	yaml_parser_set_input_string(&ps.yp, (const unsigned char *)buf, len);
+	yaml_parser_set_input_string(&ps.yp, (const unsigned char *)ps.buf, ps.len);
 	rc = parse_stream(&ps);
 	if (ps.have_ev)
 		yaml_event_delete(&ps.ev);

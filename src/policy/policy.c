@@ -62,10 +62,11 @@ void sg_policy_index_identities(struct sg_policy *p)
 	for (i = p->nrules; i-- > 0;) {
 		struct sg_rule *r = &p->rules[i];
 
-		if (r->kind != SG_MATCH_IDENTITY || !r->id_resolved)
+		p->ext[i].id_next = SG_NIL;
+		if ((r->kind != SG_MATCH_IDENTITY && r->kind != SG_MATCH_PATH) || !r->id_resolved)
 			continue;
-		p->ext[i].next = sg_table_push(&p->by_id, hash_id(&r->id_target), eq_id, p,
-					       &r->id_target, (uint32_t)i);
+		p->ext[i].id_next = sg_table_push(&p->by_id, hash_id(&r->id_target), eq_id, p,
+						  &r->id_target, (uint32_t)i);
 	}
 }
 
@@ -74,7 +75,7 @@ int sg_policy_compile(struct sg_policy *p)
 	size_t i, g = 0;
 	int rc;
 
-	rc = sg_table_init(&p->by_id, p->n_kind[SG_MATCH_IDENTITY]);
+	rc = sg_table_init(&p->by_id, p->n_kind[SG_MATCH_IDENTITY] + p->n_kind[SG_MATCH_PATH]);
 	if (!rc)
 		rc = sg_table_init(&p->by_sha, p->n_kind[SG_MATCH_SHA256]);
 	if (!rc)
@@ -180,10 +181,11 @@ int sg_policy_resolve(struct sg_policy *p, sg_resolve_fn resolve,
 	for (i = 0; i < p->nrules; i++) {
 		struct sg_rule *r = &p->rules[i];
 		struct sg_file_id id = { 0 };
+		bool is_path = r->kind == SG_MATCH_PATH;
 		int rc;
 
 		/* Explicit {dev, ino} rules have no path and are always active. */
-		if (r->kind != SG_MATCH_IDENTITY || !r->pattern)
+		if ((r->kind != SG_MATCH_IDENTITY && !is_path) || !r->pattern)
 			continue;
 		rc = resolve(r->pattern, &id, ctx);
 		if (rc == 0) {
@@ -193,7 +195,8 @@ int sg_policy_resolve(struct sg_policy *p, sg_resolve_fn resolve,
 		}
 		r->id_resolved = false;
 		memset(&r->id_target, 0, sizeof(r->id_target));
-		if (report)
+		/* A path rule still matches by name; only identity rules go inactive. */
+		if (report && !is_path)
 			report(r, rc < 0 ? rc : -rc, ctx);
 	}
 	sg_policy_index_identities(p);
@@ -209,8 +212,7 @@ void sg_policy_foreach_kernel_deny(const struct sg_policy *p, sg_rule_fn fn, voi
 
 		if (r->action != SG_ACTION_DENY || r->parent_pattern)
 			continue;
-		if (r->kind == SG_MATCH_PATH ||
-		    (r->kind == SG_MATCH_IDENTITY && r->id_resolved))
+		if ((r->kind == SG_MATCH_PATH || r->kind == SG_MATCH_IDENTITY) && r->id_resolved)
 			fn(r, ctx);
 	}
 }

@@ -26,18 +26,18 @@ enum sg_action {
 	SG_ACTION_DENY = 1,
 };
 
-/* What a rule matches on; listed in evaluation precedence order. */
 /* How an exec of a file with no name (memfd, deleted file) is handled. */
 enum sg_fileless {
 	SG_FILELESS_INSPECT = 0,	/* hold it, hash it, decide like any other exec */
 	SG_FILELESS_DENY = 1,		/* deny outright */
 };
 
+/* What a rule matches on; listed in evaluation precedence order. */
 enum sg_match_kind {
 	SG_MATCH_IDENTITY = 0,	/* device + inode of the executable */
 	SG_MATCH_SHA256 = 1,	/* content hash */
 	SG_MATCH_PATH = 2,	/* exact absolute path */
-	SG_MATCH_GLOB = 3,	/* fnmatch(3) pattern, FNM_PATHNAME semantics */
+	SG_MATCH_GLOB = 3,	/* glob: * and ? stop at '/', ** crosses it (docs/policy.md) */
 };
 
 /* A file identity as user space sees it (st_dev, st_ino). */
@@ -109,9 +109,13 @@ enum sg_mode sg_policy_mode(const struct sg_policy *p);
 enum sg_action sg_policy_default_action(const struct sg_policy *p);
 
 /*
- * Identity rules written with a path are resolved by the caller (stat).
- * `resolve` returns 0 and fills *id, or a negative errno; an unresolvable
- * rule stays inactive and its error is reported through `report`.
+ * Identity rules written with a path, and exact path rules, are resolved by
+ * the caller (stat). `resolve` returns 0 and fills *id, or a negative errno;
+ * an unresolvable identity rule stays inactive and its error is reported
+ * through `report`; a path rule still matches by name. A resolved path rule
+ * also matches its file by identity. May be called again (a binary was
+ * replaced); not while evaluations run. Returns 0, or -EINVAL without
+ * `resolve`.
  */
 typedef int (*sg_resolve_fn)(const char *path, struct sg_file_id *id, void *ctx);
 typedef void (*sg_report_fn)(const struct sg_rule *rule, int err, void *ctx);
@@ -128,8 +132,7 @@ bool sg_policy_has_hash_rules(const struct sg_policy *p);
 
 /*
  * Rules the kernel can enforce alone: deny rules without a parent constraint
- * matching on identity (resolved) or exact path. Path rules are reported with
- * their path so the caller can resolve them to an identity.
+ * matching on identity or exact path, once resolved (id_target is valid).
  */
 typedef void (*sg_rule_fn)(const struct sg_rule *rule, void *ctx);
 void sg_policy_foreach_kernel_deny(const struct sg_policy *p, sg_rule_fn fn, void *ctx);

@@ -150,6 +150,8 @@ class Tools:
         self.root = Path(root)
         self.marker = self.root / "bin" / "marker"
         self.sgexec = self.root / "bin" / "sgexec"
+        # Statically linked: reaches main() at once, so it shows a late kill.
+        self.marker_static = self.root / "bin" / "marker-static"
         self.loader = LOADER
         self._n = 0
 
@@ -162,12 +164,20 @@ class Tools:
             if r.returncode:
                 pytest.exit(f"e2e: cannot build helper {name}:\n{r.stdout}", returncode=1)
         self.marker_bytes = self.marker.read_bytes()
+        r = subprocess.run(["cc", "-O2", "-static", "-o", str(self.marker_static),
+                            str(HELPERS_SRC / "marker.c")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode:
+            sys.stderr.write(f"e2e: no static libc ({r.stdout.strip()}); using the dynamic marker\n")
+            shutil.copyfile(self.marker, self.marker_static)
+        self.marker_static_bytes = self.marker_static.read_bytes()
 
-    def make_bin(self, directory, name, tag=None):
+    def make_bin(self, directory, name, tag=None, static=False):
         """
         A copy of the marker program at directory/name (str or bytes). A tag
         is appended after the ELF image so each tag gives its own SHA-256
-        (the kernel ignores trailing bytes). Returns the path, as bytes when
+        (the kernel ignores trailing bytes). static=True copies the statically
+        linked build instead. Returns the path, as bytes when
         name is bytes.
         """
         self._n += 1
@@ -178,7 +188,8 @@ class Tools:
         else:
             path = os.path.join(os.fspath(directory), name)
         with open(path, "wb") as f:
-            f.write(self.marker_bytes + b"\0SG-E2E-TAG:" + tag.encode() + b"\0")
+            image = self.marker_static_bytes if static else self.marker_bytes
+            f.write(image + b"\0SG-E2E-TAG:" + tag.encode() + b"\0")
         os.chmod(path, 0o755)
         return path
 

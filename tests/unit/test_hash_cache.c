@@ -207,6 +207,111 @@ static void test_churn_keeps_exactly_the_recent_entries(void **state)
 	sg_hash_cache_free(c);
 }
 
+/* A plain array LRU, obviously right, to check the real one against. */
+struct model {
+	struct {
+		struct sg_file_id id;
+		struct sg_file_stamp st;
+		uint8_t sha[SG_SHA256_LEN];
+		uint64_t used;		/* 0 = empty slot */
+	} e[16];
+	size_t max;
+	uint64_t clock;
+};
+
+static int model_find(struct model *m, const struct sg_file_id *id)
+{
+	size_t i;
+
+	for (i = 0; i < m->max; i++)
+		if (m->e[i].used && m->e[i].id.dev == id->dev && m->e[i].id.ino == id->ino)
+			return (int)i;
+	return -1;
+}
+
+static bool model_get(struct model *m, const struct sg_file_id *id,
+		      const struct sg_file_stamp *st, uint8_t *out)
+{
+	int i = model_find(m, id);
+
+	if (i < 0)
+		return false;
+	if (memcmp(&m->e[i].st, st, sizeof(*st))) {
+		m->e[i].used = 0;
+		return false;
+	}
+	memcpy(out, m->e[i].sha, SG_SHA256_LEN);
+	m->e[i].used = ++m->clock;
+	return true;
+}
+
+static void model_put(struct model *m, const struct sg_file_id *id,
+		      const struct sg_file_stamp *st, const uint8_t *sha)
+{
+	int i = model_find(m, id);
+	size_t k;
+
+	if (i < 0) {
+		for (k = 0; k < m->max; k++)
+			if (!m->e[k].used)
+				break;
+		if (k == m->max) {
+			k = 0;
+			for (size_t j = 1; j < m->max; j++)
+				if (m->e[j].used < m->e[k].used)
+					k = j;
+		}
+		i = (int)k;
+	}
+	m->e[i].id = *id;
+	m->e[i].st = *st;
+	memcpy(m->e[i].sha, sha, SG_SHA256_LEN);
+	m->e[i].used = ++m->clock;
+}
+
+static void test_matches_reference_lru_under_random_ops(void **state)
+{
+	struct model m = { .max = 16 };
+	struct sg_hash_cache *c = sg_hash_cache_new(m.max);
+	unsigned seed = 7;
+	int n;
+
+	for (n = 0; n < 200000; n++) {
+		struct sg_file_id id;
+		struct sg_file_stamp st;
+		uint8_t h[SG_SHA256_LEN], a[SG_SHA256_LEN], b[SG_SHA256_LEN];
+		unsigned r, op;
+		bool got, want;
+		int i;
+
+		seed = seed * 1103515245 + 12345;
+		r = seed >> 8;
+		op = r % 10;
+		id.dev = (r >> 4) % 2;
+		id.ino = ((r >> 5) % 40) * 64;	/* shared low bits: long probe runs */
+		st.ctime_ns = (r >> 12) % 2;
+		st.mtime_ns = 1;
+		st.size = 1;
+		if (op < 5) {
+			sha_of(r, h);
+			model_put(&m, &id, &st, h);
+			sg_hash_cache_put(c, &id, &st, h);
+		} else if (op < 9) {
+			want = model_get(&m, &id, &st, a);
+			got = sg_hash_cache_get(c, &id, &st, b);
+			assert_int_equal(got, want);
+			if (got)
+				assert_memory_equal(a, b, SG_SHA256_LEN);
+		} else {
+			i = model_find(&m, &id);
+			if (i >= 0)
+				m.e[i].used = 0;
+			sg_hash_cache_forget(c, &id);
+		}
+	}
+	sg_hash_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_forget_and_clear),
 		cmocka_unit_test(test_rejects_bad_size),
 		cmocka_unit_test(test_churn_keeps_exactly_the_recent_entries),
+		cmocka_unit_test(test_matches_reference_lru_under_random_ops),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -238,6 +238,8 @@ static void test_rejects_missing_version_with_line(void **state)
 static void test_rejects_bad_version(void **state)
 {
 	expect_error("version: \"\"\n", 1, "\"version\" must be 1 to 63");
+	expect_error("version: ~\n", 1, "\"version\" must be 1 to 63");
+	expect_error("mode: enforce\nversion:\n", 2, "\"version\" must be 1 to 63");
 	expect_error("version: \"a\\tb\"\n", 1, "printable");
 	expect_error("version: \"0123456789012345678901234567890123456789012345678901234567890123\"\n",
 		     1, "1 to 63");
@@ -951,15 +953,53 @@ static void test_kernel_deny_lists_unconstrained_identity_and_path_denies(void *
 				   "  - {name: ip, action: deny, identity: /usr/local/bin/miner}\n"
 				   "  - {name: iu, action: deny, identity: /nowhere}\n"
 				   "  - name: h\n    action: deny\n    sha256: " SHA_A_HEX "\n");
-	struct fake_fs fs = { .path = { "/usr/local/bin/miner" }, .id = { { 8, 99 } } };
+	struct fake_fs fs = { .path = { "/usr/local/bin/miner", "/usr/bin/nc" },
+			      .id = { { 8, 99 }, { 8, 7 } } };
 	char seen[128] = "";
 
+	/* The kernel knows files, not names: only resolved rules can go there. */
 	sg_policy_foreach_kernel_deny(p, collect, seen);
-	assert_string_equal(seen, "p ie ");
+	assert_string_equal(seen, "ie ");
 	sg_policy_resolve(p, fake_resolve, NULL, &fs);
 	seen[0] = '\0';
 	sg_policy_foreach_kernel_deny(p, collect, seen);
 	assert_string_equal(seen, "p ie ip ");
+	sg_policy_free(p);
+}
+
+static void test_path_rule_follows_its_file_through_a_hard_link(void **state)
+{
+	struct sg_policy *p = load(HDR "rules:\n"
+				   "  - {name: nc, action: deny, path: /usr/bin/nc}\n");
+	struct fake_fs fs = { .path = { "/usr/bin/nc" }, .id = { { 8, 7 } } };
+	struct sg_file_id same = { 8, 7 }, other = { 8, 8 };
+	struct sg_exec_subject link = { .path = "/tmp/innocent", .id = &same };
+	struct sg_exec_subject unrelated = { .path = "/tmp/innocent", .id = &other };
+	struct sg_verdict v;
+
+	sg_policy_resolve(p, fake_resolve, fake_report, &fs);
+	assert_int_equal(fs.reported, 0);
+	assert_int_equal(sg_policy_eval(p, &link, &v), SG_EVAL_DONE);
+	assert_int_equal(v.action, SG_ACTION_DENY);
+	assert_string_equal(v.rule->name, "nc");
+	assert_int_equal(v.rule->kind, SG_MATCH_PATH);
+	assert_int_equal(sg_policy_eval(p, &unrelated, &v), SG_EVAL_DONE);
+	assert_int_equal(v.action, SG_ACTION_ALLOW);
+	sg_policy_free(p);
+}
+
+static void test_unresolvable_path_rule_still_matches_by_name(void **state)
+{
+	struct sg_policy *p = load(HDR "rules:\n"
+				   "  - {name: later, action: deny, path: /opt/later/bin}\n");
+	struct fake_fs fs = { 0 };
+	struct sg_exec_subject s = { .path = "/opt/later/bin" };
+	struct sg_verdict v;
+
+	sg_policy_resolve(p, fake_resolve, fake_report, &fs);
+	assert_int_equal(fs.reported, 0);
+	assert_int_equal(sg_policy_eval(p, &s, &v), SG_EVAL_DONE);
+	assert_int_equal(v.action, SG_ACTION_DENY);
 	sg_policy_free(p);
 }
 
@@ -1212,6 +1252,8 @@ int main(void)
 		cmocka_unit_test(test_identity_path_rule_inactive_until_resolved),
 		cmocka_unit_test(test_resolve_again_follows_replaced_file),
 		cmocka_unit_test(test_kernel_deny_lists_unconstrained_identity_and_path_denies),
+		cmocka_unit_test(test_path_rule_follows_its_file_through_a_hard_link),
+		cmocka_unit_test(test_unresolvable_path_rule_still_matches_by_name),
 		cmocka_unit_test(test_names_of_enums),
 		cmocka_unit_test(test_default_policy_watches_without_breaking_the_host),
 		cmocka_unit_test(test_example_policies_parse_and_decide),

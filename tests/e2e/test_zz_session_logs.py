@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: Apache-2.0
+"""LOG-1/LOG-2 over the whole session: every line of every daemon's log (runs last)."""
+import json
+
+import pytest
+
+from checks import validate_records
+from conftest import SESSION_LOGS
+
+
+def test_every_log_line_of_the_session_is_valid():
+    if not SESSION_LOGS:
+        pytest.skip("no daemon ran in this session")
+    problems = []
+    total = 0
+    for path in SESSION_LOGS:
+        if not path.exists():
+            continue
+        raw = path.read_bytes()
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            problems.append(f"{path}: not UTF-8: {e}")
+        lines = raw.split(b"\n")
+        if lines[-1] != b"":
+            problems.append(f"{path}: last line not terminated")
+        recs, bad = [], []
+        for line in lines[:-1]:
+            try:
+                r = json.loads(line)
+                if not isinstance(r, dict):
+                    raise ValueError("not an object")
+                recs.append(r)
+            except ValueError as e:
+                bad.append((line, str(e)))
+        total += len(recs)
+        problems += [f"{path}: {e}" for e in validate_records(recs, bad, node_id="e2e-node")]
+    assert total > 0
+    assert not problems, "\n".join(problems[:50])
