@@ -15,7 +15,7 @@ override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lpthread
 
 # Pure libraries (no libbpf): policy engine and report writers, unit-testable.
-LIB_SRCS := $(wildcard src/policy/*.c) $(wildcard src/report/*.c) src/sense/decode.c src/sense/loader_args.c
+LIB_SRCS := $(wildcard src/policy/*.c) $(wildcard src/report/*.c) $(wildcard src/config/*.c) src/sense/decode.c src/sense/loader_args.c
 # Daemon stages that talk to the kernel.
 KERN_SRCS := $(filter-out src/sense/decode.c src/sense/loader_args.c,$(wildcard src/sense/*.c)) $(wildcard src/decide/*.c) $(wildcard src/act/*.c)
 DAEMON_MAIN := src/sysguardd.c

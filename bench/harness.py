@@ -212,7 +212,11 @@ def run_loop(args, bench, secs=None, count=None, reps=1):
         target = args.open_dir
     cmd += ["-t", f"{secs:g}"] if secs else ["-n", str(count)]
     cmd += ["-r", str(reps), target]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    pin = None
+    if args.cpu is not None:
+        def pin():
+            os.sched_setaffinity(0, {args.cpu})
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, preexec_fn=pin)
     try:
         res = json.loads(r.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
@@ -433,6 +437,8 @@ def main():
                          "total ops / total time")
     ap.add_argument("--settle", type=float, default=0.3,
                     help="seconds to wait after each daemon start/stop (default 0.3)")
+    ap.add_argument("--cpu", type=int, default=None,
+                    help="pin the exec and open loops (not the daemon) to this CPU")
     ap.add_argument("--quiet-below", type=float, default=0.25,
                     help="foreign load (busy CPUs, sampled before each pair) above "
                          "which a pair is flagged busy (default 0.25)")
@@ -453,6 +459,8 @@ def main():
     args.exec_secs = args.exec_secs or (0.25 if q else 0.5)
     args.open_secs = args.open_secs or (0.1 if q else 0.25)
     args.warmup_execs = 10
+    if args.cpu is not None and args.cpu not in os.sched_getaffinity(0):
+        ap.error(f"--cpu {args.cpu}: not an allowed CPU here")
     if not 1 <= args.reps <= 100:
         ap.error("--reps must be 1..100")
     args.key = "median_ops_per_s" if args.estimator == "median" else "ops_per_s"
@@ -491,7 +499,7 @@ def main():
         "config": {"pairs": args.pairs, "min_pairs": args.min_pairs,
                    "budget_s": args.budget, "exec_secs": args.exec_secs,
                    "open_secs": args.open_secs, "exec_method": args.exec_method,
-                   "reps": args.reps, "estimator": args.estimator,
+                   "reps": args.reps, "estimator": args.estimator, "cpu": args.cpu,
                    "warmup_execs": args.warmup_execs, "open_files": args.open_files,
                    "settle_s": args.settle, "quiet_below": args.quiet_below,
                    "quiet_wait_s": args.quiet_wait, "quick": q, "order": "ABBA",

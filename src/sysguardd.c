@@ -21,8 +21,10 @@
 #include <sodium.h>
 
 #include "act/fanotify_exec.h"
+#include "config/config.h"
 #include "act/kernel_rules.h"
 #include "decide/engine.h"
+#include "report/alert.h"
 #include "report/audit.h"
 #include "sense/exec_bpf.h"
 #include "sense/mounts.h"
@@ -39,14 +41,25 @@ static const char failsafe_closed[] = "version: \"failsafe-closed\"\nmode: enfor
 static const char failsafe_open[] = "version: \"failsafe-open\"\nmode: monitor\ndefault: allow\n";
 
 struct options {
+	const char *config_path;
 	const char *policy_path;
 	const char *log_path;
+	bool log_none;
 	const char *state_dir;
 	const char *node_id;
 	bool to_stdout;
 	bool strict;
 	int mode;		/* -1: as the policy says */
 	bool no_lsm, no_fanotify, no_kill, no_hold;
+	/* Alerts: NULL / -1 when not given on the command line. */
+	bool alert_enabled;
+	const char *alert_url;
+	const char *alert_format;
+	const char *alert_ca_bundle;
+	const char *alert_dedup_window;
+	const char *alert_per_minute;
+	const char *alert_timeout_ms;
+	struct sg_config config;
 };
 
 struct daemon {
@@ -58,6 +71,7 @@ struct daemon {
 	bool kern_up;
 	struct sg_fanotify_exec fan;
 	bool fan_up;
+	struct sg_alerts *alerts;
 	uint64_t rb_drops_seen;
 	uint64_t started_ns;
 	int epfd;
@@ -85,6 +99,14 @@ static void usage(FILE *out)
 		"  --strict            policy unavailable at start: fail closed (deny all execs)\n"
 		"                      instead of open (monitor, allow all)\n"
 		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold (testing and diagnosis)\n"
+		"  --config FILE       settings file (YAML); command-line options win\n"
+		"  --alert-enabled     start the alert dispatcher (webhooks for denies and failures)\n"
+		"  --alert-url URL     http:// or https:// webhook\n"
+		"  --alert-format F    slack|teams (default slack)\n"
+		"  --alert-dedup-window S  drop repeats of (exe, severity) within S seconds (default 60)\n"
+		"  --alert-per-minute N    at most N alerts a minute (default 30)\n"
+		"  --alert-ca-bundle FILE  CA certificates for HTTPS (default: the system's)\n"
+		"  --alert-timeout-ms MS   per request (default 5000)\n"
 		"  --version\n");
 }
 
@@ -99,22 +121,25 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "disable-backend", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "alert-enabled", no_argument, NULL, 'A' },
+		{ "alert-url", required_argument, NULL, 'U' },
+		{ "alert-format", required_argument, NULL, 'F' },
+		{ "alert-dedup-window", required_argument, NULL, 'W' },
+		{ "alert-per-minute", required_argument, NULL, 'R' },
+		{ "alert-ca-bundle", required_argument, NULL, 'C' },
+		{ "alert-timeout-ms", required_argument, NULL, 'T' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
 
-	*o = (struct options){
-		.policy_path = "/etc/sysguard/policy.yaml",
-		.log_path = "/var/log/sysguard/audit.log",
-		.state_dir = "/run/sysguard",
-		.mode = -1,
-	};
+	*o = (struct options){ .mode = -1 };
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->policy_path = optarg; break;
-		case 'l': o->log_path = strcmp(optarg, "-") ? optarg : NULL; break;
+		case 'l': o->log_path = optarg; break;
 		case 'o': o->to_stdout = true; break;
 		case 's': o->state_dir = optarg; break;
 		case 'n': o->node_id = optarg; break;
@@ -143,6 +168,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			break;
+		case 'c': o->config_path = optarg; break;
+		case 'A': o->alert_enabled = true; break;
+		case 'U': o->alert_url = optarg; break;
+		case 'F': o->alert_format = optarg; break;
+		case 'W': o->alert_dedup_window = optarg; break;
+		case 'R': o->alert_per_minute = optarg; break;
+		case 'C': o->alert_ca_bundle = optarg; break;
+		case 'T': o->alert_timeout_ms = optarg; break;
 		case 'V': printf("sysguardd %s\n", SG_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -152,6 +185,120 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "sysguardd: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	return 0;
+}
+
+static int read_file(const char *path, char **out, size_t *len);
+
+static const char *const config_keys[] = {
+	"policy", "log", "state_dir", "node_id", "mode", "strict",
+	"alerts.enabled", "alerts.url", "alerts.format", "alerts.dedup_window_s",
+	"alerts.per_minute", "alerts.ca_bundle", "alerts.timeout_ms", NULL,
+};
+
+/* Settings the command line left unset come from --config, then the defaults. */
+static int apply_config(struct options *o)
+{
+	struct sg_config *c = &o->config;
+	const char *v;
+	char err[512];
+	size_t len = 0;
+	char *buf = NULL;
+	int rc;
+
+	if (o->config_path) {
+		rc = read_file(o->config_path, &buf, &len);
+		if (rc) {
+			fprintf(stderr, "sysguardd: cannot read config %s: %s\n", o->config_path,
+				strerror(-rc));
+			return rc;
+		}
+		rc = sg_config_parse(buf, len, o->config_path, c, err, sizeof(err));
+		free(buf);
+		if (!rc)
+			rc = sg_config_check_keys(c, config_keys, o->config_path, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "sysguardd: %s\n", err);
+			return rc;
+		}
+	}
+#define FROM_CONFIG(field, key) do { if (!o->field) o->field = sg_config_get(c, key); } while (0)
+	FROM_CONFIG(policy_path, "policy");
+	FROM_CONFIG(log_path, "log");
+	FROM_CONFIG(state_dir, "state_dir");
+	FROM_CONFIG(node_id, "node_id");
+	FROM_CONFIG(alert_url, "alerts.url");
+	FROM_CONFIG(alert_format, "alerts.format");
+	FROM_CONFIG(alert_dedup_window, "alerts.dedup_window_s");
+	FROM_CONFIG(alert_per_minute, "alerts.per_minute");
+	FROM_CONFIG(alert_ca_bundle, "alerts.ca_bundle");
+	FROM_CONFIG(alert_timeout_ms, "alerts.timeout_ms");
+#undef FROM_CONFIG
+	if (o->mode < 0 && (v = sg_config_get(c, "mode"))) {
+		if (strcmp(v, "monitor") && strcmp(v, "enforce")) {
+			fprintf(stderr, "sysguardd: %s: mode must be monitor or enforce\n", o->config_path);
+			return -EINVAL;
+		}
+		o->mode = strcmp(v, "monitor") ? SG_MODE_ENFORCE : SG_MODE_MONITOR;
+	}
+	if ((v = sg_config_get(c, "strict")) && !o->strict && sg_config_bool(v, &o->strict)) {
+		fprintf(stderr, "sysguardd: %s: strict must be true or false\n", o->config_path);
+		return -EINVAL;
+	}
+	if ((v = sg_config_get(c, "alerts.enabled")) && !o->alert_enabled &&
+	    sg_config_bool(v, &o->alert_enabled)) {
+		fprintf(stderr, "sysguardd: %s: alerts.enabled must be true or false\n", o->config_path);
+		return -EINVAL;
+	}
+	if (!o->policy_path)
+		o->policy_path = "/etc/sysguard/policy.yaml";
+	if (!o->log_path)
+		o->log_path = "/var/log/sysguard/audit.log";
+	if (!strcmp(o->log_path, "-"))
+		o->log_path = NULL;
+	if (!o->state_dir)
+		o->state_dir = "/run/sysguard";
+	return 0;
+}
+
+/* ALERT-1: nothing is created unless alerts are enabled. */
+static int start_alerts(struct daemon *d)
+{
+	struct options *o = &d->opt;
+	struct sg_alert_config cfg = {
+		.url = o->alert_url,
+		.ca_bundle = o->alert_ca_bundle,
+		.dedup_window_s = 60,
+		.per_minute = 30,
+		.timeout_ms = 5000,
+	};
+	char err[256];
+	int fmt = o->alert_format ? sg_alert_format_parse(o->alert_format) : SG_ALERT_SLACK;
+
+	if (!o->alert_enabled)
+		return 0;
+	if (!o->alert_url) {
+		fprintf(stderr, "sysguardd: alerts are enabled but no URL is set (--alert-url or alerts.url)\n");
+		return -EINVAL;
+	}
+	if (fmt < 0) {
+		fprintf(stderr, "sysguardd: alert format must be slack or teams, not '%s'\n", o->alert_format);
+		return -EINVAL;
+	}
+	cfg.format = fmt;
+	if ((o->alert_dedup_window && sg_config_uint(o->alert_dedup_window, 0, 86400, &cfg.dedup_window_s)) ||
+	    (o->alert_per_minute && sg_config_uint(o->alert_per_minute, 1, 100000, &cfg.per_minute)) ||
+	    (o->alert_timeout_ms && sg_config_uint(o->alert_timeout_ms, 1, 600000, &cfg.timeout_ms))) {
+		fprintf(stderr, "sysguardd: alert dedup window (0-86400 s), per-minute cap (1-100000) "
+			"and timeout (1-600000 ms) must be whole numbers in range\n");
+		return -EINVAL;
+	}
+	d->alerts = sg_alerts_start(&cfg, err, sizeof(err));
+	if (!d->alerts) {
+		fprintf(stderr, "sysguardd: cannot start alerts: %s\n", err);
+		return -EINVAL;
+	}
+	d->engine.alerts = d->alerts;
 	return 0;
 }
 
@@ -434,16 +581,34 @@ static void write_ready(struct daemon *d)
 static void check_drops(struct daemon *d, const uint64_t *k)
 {
 	struct sg_json j;
+	uint64_t id;
 
 	if (k[SG_CNT_RB_DROPS] == d->rb_drops_seen)
 		return;
 	/* LOG-4: a lost event is counted and said, never silent. */
 	sg_json_init(&j);
-	sg_audit_begin(&d->audit, &j, "ringbuf_drops", SG_SEV_WARNING);
+	id = sg_audit_begin(&d->audit, &j, "ringbuf_drops", SG_SEV_WARNING);
 	sg_json_kv_u64(&j, "dropped", k[SG_CNT_RB_DROPS] - d->rb_drops_seen);
 	sg_json_kv_u64(&j, "total", k[SG_CNT_RB_DROPS]);
 	sg_audit_commit(&d->audit, &j);
 	sg_json_free(&j);
+	if (d->alerts) {
+		char eid[17], detail[96];
+		struct sg_alert_event ev = {
+			.kind = "ringbuf_drops",
+			.event_id = eid,
+			.node_id = d->audit.node_id,
+			.severity = "warning",
+			.policy_version = d->audit.policy_version,
+			.action = "none",
+			.detail = detail,
+		};
+
+		snprintf(eid, sizeof(eid), "%016llx", (unsigned long long)id);
+		snprintf(detail, sizeof(detail), "%llu exec events lost (ring buffer full)",
+			 (unsigned long long)(k[SG_CNT_RB_DROPS] - d->rb_drops_seen));
+		sg_alerts_submit(d->alerts, &ev);
+	}
 	d->rb_drops_seen = k[SG_CNT_RB_DROPS];
 }
 
@@ -491,6 +656,20 @@ static void write_stats(struct daemon *d)
 	sg_json_kv_u64(&j, "filesystems", d->fan.stats.filesystems);
 	sg_json_end_object(&j);
 	sg_json_kv_u64(&j, "audit_write_errors", d->audit.write_errors);
+	if (d->alerts) {
+		struct sg_alert_stats as;
+
+		sg_alerts_stats(d->alerts, &as);
+		sg_json_key(&j, "alerts");
+		sg_json_begin_object(&j);
+		sg_json_kv_u64(&j, "queued", as.queued);
+		sg_json_kv_u64(&j, "sent", as.sent);
+		sg_json_kv_u64(&j, "failed", as.failed);
+		sg_json_kv_u64(&j, "deduplicated", as.deduplicated);
+		sg_json_kv_u64(&j, "rate_limited", as.rate_limited);
+		sg_json_kv_u64(&j, "overflow_dropped", as.overflow_dropped);
+		sg_json_end_object(&j);
+	}
 	sg_json_end_object(&j);
 	write_state(d, "stats.json", &j);
 	sg_json_free(&j);
@@ -609,7 +788,7 @@ int main(int argc, char **argv)
 	struct sg_json j;
 	int err;
 
-	if (parse_args(argc, argv, &d.opt))
+	if (parse_args(argc, argv, &d.opt) || apply_config(&d.opt))
 		return 2;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "sysguardd: libsodium failed to initialise\n");
@@ -652,6 +831,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.engine.mode_override = d.opt.mode;
+	if (start_alerts(&d))
+		return 2;
 	snprintf(d.engine.cgroup2_root, sizeof(d.engine.cgroup2_root), "%s", d.features.cgroup2_path);
 	p = load_policy(&d, d.opt.policy_path);
 	if (!p)
@@ -683,7 +864,9 @@ int main(int argc, char **argv)
 	sg_exec_bpf_consume(&d.kern);
 	sg_exec_bpf_stop(&d.kern);
 	note(&d, "daemon_stop", SG_SEV_INFO, NULL, NULL);
+	sg_alerts_stop(d.alerts);
 	sg_engine_free(&d.engine);
 	sg_audit_close(&d.audit);
+	sg_config_free(&d.opt.config);
 	return 0;
 }

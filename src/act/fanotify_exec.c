@@ -238,12 +238,12 @@ static void handle_one(struct sg_fanotify_exec *fx, const struct fanotify_event_
 	}
 	fx->stats.denied++;
 	err = respond(fx, m->fd, false);
-	id = sg_record_exec(e->audit, &f, &v, SG_MODE_ENFORCE, "fanotify");
+	id = sg_record_exec(e->audit, e->alerts, &f, &v, SG_MODE_ENFORCE, "fanotify");
 	if (err)
 		e->stats.mitigation_failures++;
 	else
 		e->stats.mitigations++;
-	sg_record_mitigation(e->audit, &f, id, "fanotify", "deny_exec", err);
+	sg_record_mitigation(e->audit, e->alerts, &f, id, "fanotify", "deny_exec", err);
 }
 
 void sg_fanotify_exec_handle(struct sg_fanotify_exec *fx)

@@ -160,7 +160,7 @@ static void mitigate(struct sg_engine *e, struct sg_exec_facts *f, uint64_t deci
 		e->stats.mitigation_failures++;
 	else
 		e->stats.mitigations++;
-	sg_record_mitigation(e->audit, f, decision, backend, action, err);
+	sg_record_mitigation(e->audit, e->alerts, f, decision, backend, action, err);
 }
 
 /* A kernel backend already acted; record what it did. */
@@ -176,7 +176,7 @@ static void on_kernel_action(struct sg_engine *e, struct sg_exec_facts *f,
 	if (!v.rule && f->fileless)
 		f->reason = "fileless_exec";
 	e->stats.denied++;
-	id = sg_record_exec(e->audit, f, &v, SG_MODE_ENFORCE, backend);
+	id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, backend);
 	mitigate(e, f, id, backend, action, 0);
 }
 
@@ -249,7 +249,7 @@ static void on_held(struct sg_engine *e, struct sg_exec_facts *f)
 
 			f->reason = "loader_program_unreadable";
 			f->hash_err = err;
-			id = sg_record_exec(e->audit, f, &deny, SG_MODE_ENFORCE, "bpf_hold");
+			id = sg_record_exec(e->audit, e->alerts, f, &deny, SG_MODE_ENFORCE, "bpf_hold");
 			mitigate(e, f, id, "pidfd_kill", "kill_held",
 				 sg_pidfd_signal(f->pid, SIGKILL, NULL));
 			return;
@@ -259,12 +259,12 @@ static void on_held(struct sg_engine *e, struct sg_exec_facts *f)
 	if (fd >= 0)
 		close(fd);
 	if (v.action == SG_ACTION_DENY) {
-		id = sg_record_exec(e->audit, f, &v, SG_MODE_ENFORCE, "bpf_hold");
+		id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, "bpf_hold");
 		err = sg_pidfd_signal(f->pid, SIGKILL, NULL);
 		mitigate(e, f, id, "pidfd_kill", "kill_held", err);
 		return;
 	}
-	id = sg_record_exec(e->audit, f, &v, SG_MODE_ENFORCE, NULL);
+	id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, NULL);
 	err = sg_pidfd_signal(f->pid, SIGCONT, NULL);
 	if (err)
 		mitigate(e, f, id, "pidfd", "resume_held", err);
@@ -294,11 +294,11 @@ static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct s
 	}
 	sg_engine_decide(e, f, -1, &v);
 	if (v.action == SG_ACTION_ALLOW || mode == SG_MODE_MONITOR) {
-		sg_record_exec(e->audit, f, &v, mode, NULL);
+		sg_record_exec(e->audit, e->alerts, f, &v, mode, NULL);
 		return;
 	}
 	/* It ran although denied: no earlier backend covered it. Last resort. */
-	id = sg_record_exec(e->audit, f, &v, mode, "pidfd_kill");
+	id = sg_record_exec(e->audit, e->alerts, f, &v, mode, "pidfd_kill");
 	err = sg_pidfd_signal(f->pid, SIGKILL, f->has_id ? &f->id : NULL);
 	mitigate(e, f, id, "pidfd_kill", "kill_after_exec", err);
 }

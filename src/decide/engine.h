@@ -12,6 +12,7 @@
 
 #include "policy/hash_cache.h"
 #include "policy/policy.h"
+#include "report/alert.h"
 #include "report/audit.h"
 #include "sense/exec_bpf.h"
 #include "sense/facts.h"
@@ -33,6 +34,7 @@ struct sg_engine {
 	struct sg_hash_cache *hashes;
 	struct sg_proc_table procs;
 	struct sg_audit *audit;
+	struct sg_alerts *alerts;	/* NULL unless --alert-enabled */
 	struct sg_exec_bpf *kern;	/* NULL when the exec object did not load */
 	char cgroup2_root[256];		/* where cgroup ids of /proc facts are looked up */
 	int mode_override;		/* -1, or an enum sg_mode forced by --mode */

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const sensor_names[] = {
 	[SG_SENSOR_EXEC_TP] = "exec_tracepoint",
@@ -89,8 +90,40 @@ static void rule_fields(struct sg_json *j, const struct sg_verdict *v)
 	sg_json_kv_bool(j, "default_action", false);
 }
 
-uint64_t sg_record_exec(struct sg_audit *a, const struct sg_exec_facts *f,
-			const struct sg_verdict *v, enum sg_mode mode, const char *enforced_by)
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void alert(struct sg_audit *a, struct sg_alerts *alerts, const char *kind,
+		  uint64_t id, enum sg_severity sev, const struct sg_exec_facts *f,
+		  const char *rule, const char *action, const char *detail)
+{
+	char eid[17];
+	struct sg_alert_event ev = {
+		.kind = kind,
+		.event_id = eid,
+		.node_id = a->node_id,
+		.severity = sg_severity_name(sev),
+		.exe = f->has_path ? f->path : NULL,
+		.exe_len = f->has_path ? f->path_len : 0,
+		.rule = rule,
+		.policy_version = a->policy_version,
+		.action = action,
+		.detail = detail,
+		.ts_ns = realtime_ns(),
+	};
+
+	snprintf(eid, sizeof(eid), "%016llx", (unsigned long long)id);
+	sg_alerts_submit(alerts, &ev);
+}
+
+uint64_t sg_record_exec(struct sg_audit *a, struct sg_alerts *alerts,
+			const struct sg_exec_facts *f, const struct sg_verdict *v,
+			enum sg_mode mode, const char *enforced_by)
 {
 	bool denied = v->action == SG_ACTION_DENY;
 	enum sg_severity sev = sg_severity_for(denied, mode == SG_MODE_ENFORCE, false);
@@ -113,12 +146,15 @@ uint64_t sg_record_exec(struct sg_audit *a, const struct sg_exec_facts *f,
 	sg_record_process(&j, f);
 	sg_audit_commit(a, &j);
 	sg_json_free(&j);
+	if (alerts && denied)
+		alert(a, alerts, "deny", id, sev, f, v->rule ? v->rule->name : NULL,
+		      enforced_by ? enforced_by : "none", sg_mode_name(mode));
 	return id;
 }
 
-uint64_t sg_record_mitigation(struct sg_audit *a, const struct sg_exec_facts *f,
-			      uint64_t decision_id, const char *backend, const char *action,
-			      int err)
+uint64_t sg_record_mitigation(struct sg_audit *a, struct sg_alerts *alerts,
+			      const struct sg_exec_facts *f, uint64_t decision_id,
+			      const char *backend, const char *action, int err)
 {
 	enum sg_severity sev = err ? SG_SEV_CRITICAL : SG_SEV_INFO;
 	struct sg_json j;
@@ -139,5 +175,7 @@ uint64_t sg_record_mitigation(struct sg_audit *a, const struct sg_exec_facts *f,
 	sg_record_process(&j, f);
 	sg_audit_commit(a, &j);
 	sg_json_free(&j);
+	if (alerts && err)
+		alert(a, alerts, "action_error", id, sev, f, NULL, action, strerror(-err));
 	return id;
 }

@@ -7,23 +7,26 @@
 #include <stdint.h>
 
 #include "policy/policy.h"
+#include "report/alert.h"
 #include "report/audit.h"
 #include "sense/facts.h"
 
 /*
  * One "exec" record: the decision, the rule, the process. `enforced_by` names
- * the backend that stopped it, or NULL. Returns the record's event id.
+ * the backend that stopped it, or NULL. A deny is also handed to `alerts`
+ * (NULL when alerts are off). Returns the record's event id.
  */
-uint64_t sg_record_exec(struct sg_audit *a, const struct sg_exec_facts *f,
-			const struct sg_verdict *v, enum sg_mode mode, const char *enforced_by);
+uint64_t sg_record_exec(struct sg_audit *a, struct sg_alerts *alerts,
+			const struct sg_exec_facts *f, const struct sg_verdict *v,
+			enum sg_mode mode, const char *enforced_by);
 
 /*
  * One "mitigation" record for an action taken on `decision_id`; when err is
- * non-zero it is an "action_error" record with severity critical.
+ * non-zero it is an "action_error" record with severity critical, and alerted.
  */
-uint64_t sg_record_mitigation(struct sg_audit *a, const struct sg_exec_facts *f,
-			      uint64_t decision_id, const char *backend, const char *action,
-			      int err);
+uint64_t sg_record_mitigation(struct sg_audit *a, struct sg_alerts *alerts,
+			      const struct sg_exec_facts *f, uint64_t decision_id,
+			      const char *backend, const char *action, int err);
 
 /* The process fields shared by exec records: {"pid":..,"exe":..,"args":[..],..}. */
 void sg_record_process(struct sg_json *j, const struct sg_exec_facts *f);

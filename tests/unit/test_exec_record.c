@@ -111,7 +111,7 @@ static void test_hostile_exe_yields_one_valid_line_with_hex(void **state)
 	struct jc_doc docs[4];
 
 	hostile_facts(&f);
-	sg_record_exec(&fx->audit, &f, &v, SG_MODE_ENFORCE, "fanotify");
+	sg_record_exec(&fx->audit, NULL, &f, &v, SG_MODE_ENFORCE, "fanotify");
 	assert_int_equal(read_lines(fx, docs, 4), 1);
 	assert_string_equal(str_of(&docs[0], "type"), "exec");
 	assert_string_equal(str_of(&docs[0], "decision"), "deny");
@@ -133,8 +133,8 @@ static void test_monitor_deny_is_warning_and_allow_is_info(void **state)
 	struct jc_doc docs[4];
 
 	hostile_facts(&f);
-	sg_record_exec(&fx->audit, &f, &deny, SG_MODE_MONITOR, NULL);
-	sg_record_exec(&fx->audit, &f, &allow, SG_MODE_ENFORCE, NULL);
+	sg_record_exec(&fx->audit, NULL, &f, &deny, SG_MODE_MONITOR, NULL);
+	sg_record_exec(&fx->audit, NULL, &f, &allow, SG_MODE_ENFORCE, NULL);
 	assert_int_equal(read_lines(fx, docs, 4), 2);
 	assert_string_equal(str_of(&docs[0], "severity"), "warning");
 	assert_string_equal(str_of(&docs[1], "severity"), "info");
@@ -150,8 +150,8 @@ static void test_failed_mitigation_is_critical_action_error(void **state)
 	struct jc_doc docs[4];
 
 	hostile_facts(&f);
-	sg_record_mitigation(&fx->audit, &f, 0x2a, "pidfd_kill", "kill_after_exec", -3);
-	sg_record_mitigation(&fx->audit, &f, 0x2b, "fanotify", "deny_exec", 0);
+	sg_record_mitigation(&fx->audit, NULL, &f, 0x2a, "pidfd_kill", "kill_after_exec", -3);
+	sg_record_mitigation(&fx->audit, NULL, &f, 0x2b, "fanotify", "deny_exec", 0);
 	assert_int_equal(read_lines(fx, docs, 4), 2);
 	assert_string_equal(str_of(&docs[0], "type"), "action_error");
 	assert_string_equal(str_of(&docs[0], "severity"), "critical");
