@@ -12,12 +12,12 @@ HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -Isrc -I$(O) -Ibpf
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
-LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lpthread
+LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lcurl -lpthread
 
 # Pure libraries (no libbpf): policy engine and report writers, unit-testable.
-LIB_SRCS := $(wildcard src/policy/*.c) $(wildcard src/report/*.c) $(wildcard src/config/*.c) src/sense/decode.c src/sense/loader_args.c
+LIB_SRCS := $(wildcard src/policy/*.c) $(wildcard src/report/*.c) $(wildcard src/config/*.c) src/sense/decode.c src/sense/loader_args.c src/sense/elf_loader.c
 # Daemon stages that talk to the kernel.
-KERN_SRCS := $(filter-out src/sense/decode.c src/sense/loader_args.c,$(wildcard src/sense/*.c)) $(wildcard src/decide/*.c) $(wildcard src/act/*.c)
+KERN_SRCS := $(filter-out src/sense/decode.c src/sense/loader_args.c src/sense/elf_loader.c,$(wildcard src/sense/*.c)) $(wildcard src/decide/*.c) $(wildcard src/act/*.c)
 DAEMON_MAIN := src/sysguardd.c
 CLI_SRCS := $(wildcard src/cli/*.c)
 
@@ -61,20 +61,22 @@ $(O)/sysguardd: $(O)/src/sysguardd.o $(KERN_OBJS) $(LIB_OBJS)
 $(O)/sysguardctl: $(patsubst %.c,$(O)/%.o,$(CLI_SRCS)) $(KERN_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 
-# Statically linked daemon for the BPF LSM VM test (no libc/so in the guest).
+# Statically linked daemon for the BPF LSM VM test (no libc/so in the guest),
+# without libcurl: the alert dispatcher refuses to start (SG_ALERT_NO_CURL).
+STATIC_SRCS := $(KERN_SRCS) $(LIB_SRCS)
 static: $(O)/static/sysguardd $(O)/static/sysguardctl
-$(O)/static/sysguardd: $(DAEMON_MAIN) $(KERN_SRCS) $(LIB_SRCS) $(SKELS)
+$(O)/static/sysguardd: $(DAEMON_MAIN) $(STATIC_SRCS) $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -Isrc -I$(O) -Ibpf -static $(DAEMON_MAIN) $(KERN_SRCS) $(LIB_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -Isrc -I$(O) -Ibpf -static $(DAEMON_MAIN) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
-$(O)/static/sysguardctl: $(CLI_SRCS) $(KERN_SRCS) $(LIB_SRCS) $(SKELS)
+$(O)/static/sysguardctl: $(CLI_SRCS) $(STATIC_SRCS) $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(KERN_SRCS) $(LIB_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 
 $(O)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lcmocka -lyaml -lsodium -lpthread -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lcmocka -lyaml -lsodium -lelf -lcurl -lpthread -o $@
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

@@ -11,7 +11,7 @@
  * With -r, REPS sub-runs back to back; each one's rate and their median are
  * reported as well ("runs_ops_per_s", "median_ops_per_s").
  *
- * Usage: execloop [-n COUNT | -t SECONDS] [-r REPS] [-m fork|vfork|spawn] BINARY
+ * Usage: execloop [-n COUNT | -t SECONDS] [-r REPS] [-W] [-m fork|vfork|spawn] BINARY
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -27,10 +27,11 @@ extern char **environ;
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: execloop [-n COUNT | -t SECONDS] [-r REPS] [-m fork|vfork|spawn] BINARY\n"
+		"usage: execloop [-n COUNT | -t SECONDS] [-r REPS] [-W] [-m fork|vfork|spawn] BINARY\n"
 		"  -n COUNT    number of execs per sub-run (default 1000)\n"
 		"  -t SECONDS  run each sub-run for this long instead (decimal allowed)\n"
 		"  -r REPS     sub-runs back to back; their median is reported too (default 1)\n"
+		"  -W          run one more sub-run first, as a warm-up, and drop it\n"
 		"  -m METHOD   fork+execve (default), vfork+execve, or posix_spawn\n");
 	exit(2);
 }
@@ -69,14 +70,16 @@ int main(int argc, char **argv)
 	uint64_t count = 1000, duration_ns = 0, failures = 0;
 	uint64_t ops[BENCH_MAX_REPS], ns[BENCH_MAX_REPS];
 	unsigned reps = 1;
+	int warm = 0;
 	const char *method = "fork";
 	int c;
 
-	while ((c = getopt(argc, argv, "n:t:r:m:h")) != -1) {
+	while ((c = getopt(argc, argv, "Wn:t:r:m:h")) != -1) {
 		switch (c) {
 		case 'n': count = bench_parse_u64("-n", optarg); duration_ns = 0; break;
 		case 't': duration_ns = bench_parse_secs("-t", optarg); break;
 		case 'r': reps = bench_parse_reps(optarg); break;
+		case 'W': warm = 1; break;
 		case 'm':
 			if (strcmp(optarg, "fork") && strcmp(optarg, "vfork") &&
 			    strcmp(optarg, "spawn"))
@@ -97,7 +100,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	for (unsigned r = 0; r < reps; r++) {
+	/* With -W, sub-run 0 warms caches up and is not reported. */
+	for (unsigned r = warm ? 0 : 1; r <= reps; r++) {
 		uint64_t t0 = bench_now_ns(), t1 = t0, n = 0;
 
 		for (;;) {
@@ -118,8 +122,10 @@ int main(int argc, char **argv)
 			n++;
 			t1 = bench_now_ns();
 		}
-		ops[r] = n;
-		ns[r] = t1 - t0;
+		if (r == 0)
+			continue;
+		ops[r - 1] = n;
+		ns[r - 1] = t1 - t0;
 	}
 	bench_report("exec", method, reps, ops, ns, failures);
 	return failures ? 1 : 0;

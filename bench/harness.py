@@ -211,7 +211,7 @@ def run_loop(args, bench, secs=None, count=None, reps=1):
         cmd = [os.path.join(args.bin_dir, "openloop"), "-f", str(args.open_files)]
         target = args.open_dir
     cmd += ["-t", f"{secs:g}"] if secs else ["-n", str(count)]
-    cmd += ["-r", str(reps), target]
+    cmd += ["-W", "-r", str(reps), target]
     pin = None
     if args.cpu is not None:
         def pin():
@@ -241,9 +241,7 @@ def cpu_pressure():
 
 
 def run_slot(args, arm):
-    """Warm up (discarded), then the exec loop, then the open loop."""
-    run_loop(args, "exec", count=args.warmup_execs)
-    run_loop(args, "open", secs=0.05)
+    """The exec loop, then the open loop; each drops a first warm-up sub-run."""
     return {"arm": arm,
             "exec": run_loop(args, "exec", secs=args.exec_secs / args.reps, reps=args.reps),
             "open": run_loop(args, "open", secs=args.open_secs / args.reps, reps=args.reps)}
@@ -299,10 +297,11 @@ def run_mode(args, mode, budget_s, workroot):
             slots, dirty = {}, []
             busy = busy_cpus()
             waited = 0.0
-            while (busy is not None and busy > args.quiet_below
-                   and waited < args.quiet_wait):
-                time.sleep(1.0)
-                waited += 1.2
+            while waited < args.quiet_wait and (
+                    (busy is not None and busy > args.quiet_below)
+                    or foreign_daemons(own_pid=daemon.proc.pid if daemon.proc else None)):
+                time.sleep(0.5)
+                waited += 0.7
                 busy = busy_cpus()
             for arm in order:
                 want = arm == "mode" and mode["kind"] != "baseline"
@@ -326,7 +325,8 @@ def run_mode(args, mode, budget_s, workroot):
             load, psi = cpu_pressure()
             pair = {"index": i, "order": list(order), "t": round(time.monotonic() - t_start, 2),
                     "loadavg1": load, "cpu_psi_avg10": psi, "foreign_busy_cpus": busy,
-                    "busy": busy is not None and busy > args.quiet_below}
+                    "busy": busy is not None and busy > args.quiet_below,
+                    "waited_s": round(waited, 1)}
             for b in BENCHES:
                 sb, sm = slots["base"][b], slots["mode"][b]
                 base, other = sb[args.key], sm[args.key]
@@ -371,6 +371,9 @@ def run_mode(args, mode, budget_s, workroot):
         out["summary"][b] = {
             "pairs": len(ratios),
             "median_ratio": round(med, 4),
+            "median_ratio_ci95": median_ci95(ratios),
+            "p25_ratio": round(statistics.quantiles(ratios, n=4)[0], 4) if len(ratios) > 1 else None,
+            "p75_ratio": round(statistics.quantiles(ratios, n=4)[2], 4) if len(ratios) > 1 else None,
             "median_ratio_of_totals": round(statistics.median(
                 p[b]["ratio_of_totals"] for p in pairs), 4),
             "min_ratio": round(min(ratios), 4),
@@ -385,20 +388,35 @@ def run_mode(args, mode, budget_s, workroot):
     return out
 
 
+def median_ci95(values):
+    """Distribution-free ~95% confidence interval of the median (order
+    statistics, normal approximation of the binomial); None under 6 values."""
+    v = sorted(values)
+    n = len(v)
+    if n < 6:
+        return None
+    half = 0.98 * n ** 0.5
+    lo = max(int(n / 2 - half), 0)
+    hi = min(int(-(-(n / 2 + half) // 1)), n - 1)
+    return [round(v[lo], 4), round(v[hi], 4)]
+
+
 def markdown(results):
-    lines = ["| mode | bench | pairs | median ratio | min | max | baseline median ops/s "
-             "| mode median ops/s | foreign load | target | result |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| mode | bench | pairs | median ratio | 95% CI of median | min | max "
+             "| baseline median ops/s | mode median ops/s | foreign load | target | result |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for m in results["modes"]:
         for b in BENCHES:
             s = m["summary"][b]
             result = s["result"]
+            ci = s["median_ratio_ci95"]
+            ci = "-" if ci is None else f"{ci[0]:.3f}-{ci[1]:.3f}"
             busy = m.get("foreign_busy_cpus_median")
             busy = "?" if busy is None else f"{busy:.2f} CPU"
             if m["kind"] == "baseline":
                 result = "noise floor"
             lines.append(
-                f"| {m['mode']} | {b} | {s['pairs']} | {s['median_ratio']:.3f} "
+                f"| {m['mode']} | {b} | {s['pairs']} | {s['median_ratio']:.3f} | {ci} "
                 f"| {s['min_ratio']:.3f} | {s['max_ratio']:.3f} "
                 f"| {s['base_median_ops_per_s']:,.0f} | {s['mode_median_ops_per_s']:,.0f} "
                 f"| {busy} "
@@ -444,7 +462,8 @@ def main():
                          "which a pair is flagged busy (default 0.25)")
     ap.add_argument("--quiet-wait", type=float, default=0,
                     help="wait up to this many seconds before each pair for the "
-                         "foreign load to drop (default 0: do not wait)")
+                         "foreign load to drop and other sysguardd/fapolicyd "
+                         "processes to exit (default 0: do not wait)")
     ap.add_argument("--daemon", default=None, help="daemon binary (default build/sysguardd)")
     ap.add_argument("--ready-timeout", type=float, default=60)
     ap.add_argument("--stop-timeout", type=float, default=15)
@@ -458,7 +477,6 @@ def main():
     args.budget = args.budget or (30 if q else 150)
     args.exec_secs = args.exec_secs or (0.25 if q else 0.5)
     args.open_secs = args.open_secs or (0.1 if q else 0.25)
-    args.warmup_execs = 10
     if args.cpu is not None and args.cpu not in os.sched_getaffinity(0):
         ap.error(f"--cpu {args.cpu}: not an allowed CPU here")
     if not 1 <= args.reps <= 100:
@@ -500,7 +518,7 @@ def main():
                    "budget_s": args.budget, "exec_secs": args.exec_secs,
                    "open_secs": args.open_secs, "exec_method": args.exec_method,
                    "reps": args.reps, "estimator": args.estimator, "cpu": args.cpu,
-                   "warmup_execs": args.warmup_execs, "open_files": args.open_files,
+                   "warmup": "one extra sub-run per loop, dropped", "open_files": args.open_files,
                    "settle_s": args.settle, "quiet_below": args.quiet_below,
                    "quiet_wait_s": args.quiet_wait, "quick": q, "order": "ABBA",
                    "target": TARGET},

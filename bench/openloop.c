@@ -8,7 +8,7 @@
  * program would). Any failed open is a failure and makes the run exit 1.
  *
  * Usage: openloop --setup DIR [-f FILES]            create DIR/f000.. once
- *        openloop [-n COUNT | -t SECONDS] [-r REPS] [-f FILES] DIR
+ *        openloop [-n COUNT | -t SECONDS] [-r REPS] [-W] [-f FILES] DIR
  *
  * With -r, REPS sub-runs back to back, reported like execloop's.
  */
@@ -26,11 +26,12 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: openloop --setup DIR [-f FILES]\n"
-		"       openloop [-n COUNT | -t SECONDS] [-r REPS] [-f FILES] DIR\n"
+		"       openloop [-n COUNT | -t SECONDS] [-r REPS] [-W] [-f FILES] DIR\n"
 		"  -f FILES    number of files in the set (default 64)\n"
 		"  -n COUNT    number of opens per sub-run (default 100000)\n"
 		"  -t SECONDS  run each sub-run for this long instead (decimal allowed)\n"
-		"  -r REPS     sub-runs back to back; their median is reported too (default 1)\n");
+		"  -r REPS     sub-runs back to back; their median is reported too (default 1)\n"
+		"  -W          run one more sub-run first, as a warm-up, and drop it\n");
 	exit(2);
 }
 
@@ -61,6 +62,7 @@ int main(int argc, char **argv)
 	uint64_t count = 100000, duration_ns = 0, failures = 0;
 	uint64_t ops[BENCH_MAX_REPS], ns[BENCH_MAX_REPS];
 	unsigned reps = 1;
+	int warm = 0;
 	unsigned nfiles = 64;
 	int do_setup = 0, c;
 	static const struct option longopts[] = {
@@ -68,12 +70,13 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 
-	while ((c = getopt_long(argc, argv, "n:t:r:f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Wn:t:r:f:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'S': do_setup = 1; break;
 		case 'n': count = bench_parse_u64("-n", optarg); duration_ns = 0; break;
 		case 't': duration_ns = bench_parse_secs("-t", optarg); break;
 		case 'r': reps = bench_parse_reps(optarg); break;
+		case 'W': warm = 1; break;
 		case 'f':
 			nfiles = (unsigned)bench_parse_u64("-f", optarg);
 			if (nfiles > 1000)
@@ -110,7 +113,8 @@ int main(int argc, char **argv)
 
 	unsigned next = 0;
 
-	for (unsigned r = 0; r < reps; r++) {
+	/* With -W, sub-run 0 warms caches up and is not reported. */
+	for (unsigned r = warm ? 0 : 1; r <= reps; r++) {
 		uint64_t t0 = bench_now_ns(), t1 = t0, n = 0;
 
 		for (;;) {
@@ -137,8 +141,10 @@ int main(int argc, char **argv)
 			n++;
 		}
 		t1 = bench_now_ns();
-		ops[r] = n;
-		ns[r] = t1 - t0;
+		if (r == 0)
+			continue;
+		ops[r - 1] = n;
+		ns[r - 1] = t1 - t0;
 	}
 	bench_report("open", "open", reps, ops, ns, failures);
 	free(paths);

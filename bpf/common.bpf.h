@@ -64,7 +64,7 @@ static __always_inline void sg_file_key(struct file *f, struct sg_inode_key *k)
 
 struct sg_path_scratch {
 	char buf[SG_PATH_BUF];
-};
+} __attribute__((aligned(8)));
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -79,7 +79,34 @@ struct sg_walk_ctx {
 	__u32 off;
 	__u32 flags;
 	__u16 depth;
+	__u64 hash;
 };
+
+#define SG_FNV_OFFSET 0xcbf29ce484222325ull
+#define SG_FNV_PRIME 0x100000001b3ull
+
+/* FNV-1a over 8-byte words of the scratch path; the tail word is masked to `off`. */
+static long sg_hash_step(__u32 i, void *data)
+{
+	struct sg_walk_ctx *c = data;
+	struct sg_path_scratch *s;
+	__u32 zero = 0, at = i * 8, left;
+	__u64 w;
+
+	if (at >= c->off)
+		return 1;
+	s = bpf_map_lookup_elem(&sg_path_scratch, &zero);
+	if (!s)
+		return 1;
+	/* A mask, not a comparison: the verifier must see the bound on this very register. */
+	at &= SG_PATH_BUF - 8;
+	w = *(__u64 *)&s->buf[at];
+	left = c->off - at;
+	if (left < 8)
+		w &= (1ull << (left * 8)) - 1;
+	c->hash = (c->hash ^ w) * SG_FNV_PRIME;
+	return 0;
+}
 
 /* One step of the walk; bpf_loop() verifies it once, however deep the path. */
 static long sg_walk_step(__u32 i, void *data)
@@ -128,10 +155,11 @@ static long sg_walk_step(__u32 i, void *data)
  * Write the components of f's path into buf (SG_PATH_BUF bytes), leaf first,
  * each NUL terminated; user space reverses them. bpf_d_path() is not allowed
  * from tracepoints, so walk dentries and cross mounts ourselves. Returns
- * bytes used; sets *depth and ORs SG_F_PATH_TRUNC / SG_F_PATH_PSEUDO into *flags.
+ * bytes used; sets *depth and *hash (of the bytes written) and ORs
+ * SG_F_PATH_TRUNC / SG_F_PATH_PSEUDO into *flags.
  */
 static __always_inline __u32 sg_walk_path(struct file *f, char *buf, __u16 *depth,
-					  __u32 *flags)
+					  __u32 *flags, __u64 *hash)
 {
 	struct vfsmount *vfs = BPF_CORE_READ(f, f_path.mnt);
 	struct sg_walk_ctx c = {
@@ -143,6 +171,8 @@ static __always_inline __u32 sg_walk_path(struct file *f, char *buf, __u16 *dept
 
 	if (bpf_loop(SG_PATH_DEPTH, sg_walk_step, &c, 0) == SG_PATH_DEPTH)
 		c.flags |= SG_F_PATH_TRUNC;
+	c.hash = SG_FNV_OFFSET;
+	bpf_loop(SG_PATH_BUF / 8, sg_hash_step, &c, 0);
 	s = bpf_map_lookup_elem(&sg_path_scratch, &zero);
 	n = c.off;
 	if (!s || n > SG_PATH_BUF)
@@ -152,6 +182,7 @@ static __always_inline __u32 sg_walk_path(struct file *f, char *buf, __u16 *dept
 		return 0;
 	*depth = c.depth;
 	*flags |= c.flags;
+	*hash = c.hash;
 	return n;
 }
 

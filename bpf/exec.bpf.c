@@ -34,12 +34,78 @@ struct {
 	__type(value, struct sg_deny_value);
 } deny_inodes SEC(".maps");
 
+/*
+ * Files fanotify lets run without asking (ignore marks), with a hash of the
+ * path they were allowed under: an exec of the same inode under another name
+ * (rename, hard link) is held for a fresh verdict, since rules can be by name.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SG_LOADER_MAX);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SG_NAME_CACHE_MAX);
 	__type(key, struct sg_inode_key);
-	__type(value, __u32);
-} loader_inodes SEC(".maps");
+	__type(value, __u64);
+} name_cache SEC(".maps");
+
+/* Loader-shaped files (static-pie) user space read and found not to be loaders, by ctime. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SG_NOT_LOADER_MAX);
+	__type(key, struct sg_inode_key);
+	__type(value, __u64);
+} not_loader SEC(".maps");
+
+#define ET_DYN 3
+#define PT_INTERP 3
+#define PT_PHDR 6
+#define SG_ELF_PHDR_SIZE 56
+
+/*
+ * A dynamic loader run as the program (ld.so PROG, or any copy of it) maps
+ * PROG itself, out of sight of exec hooks. Its image has a shape: a 64-bit
+ * ET_DYN ELF whose first program headers hold neither PT_PHDR nor PT_INTERP.
+ * Static-pie executables share it; user space tells them apart (DT_SONAME).
+ */
+struct sg_elf_head {
+	unsigned char buf[256];	/* linux_binprm.buf: the file's first bytes */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_elf_head);
+} elf_head SEC(".maps");
+
+static __always_inline bool loader_shaped(struct linux_binprm *bprm)
+{
+	struct sg_elf_head *h;
+	__u32 zero = 0, off;
+	__u64 phoff;
+	__u16 phnum;
+	int i;
+
+	h = bpf_map_lookup_elem(&elf_head, &zero);
+	if (!h || bpf_probe_read_kernel(h->buf, sizeof(h->buf), &bprm->buf))
+		return false;
+	if (*(__u32 *)h->buf != 0x464c457f || h->buf[4] != 2 ||	/* "\x7fELF", 64-bit */
+	    *(__u16 *)&h->buf[16] != ET_DYN || *(__u16 *)&h->buf[54] != SG_ELF_PHDR_SIZE)
+		return false;
+	phoff = *(__u64 *)&h->buf[32];
+	phnum = *(__u16 *)&h->buf[56];
+	if (phnum == 0 || phoff > sizeof(h->buf) - 3 * SG_ELF_PHDR_SIZE)
+		return false;
+	for (i = 0; i < 3 && i < phnum; i++) {
+		__u32 type;
+
+		off = (__u32)phoff + i * SG_ELF_PHDR_SIZE;
+		if (off > sizeof(h->buf) - 4)
+			return false;
+		type = *(__u32 *)&h->buf[off];
+		if (type == PT_PHDR || type == PT_INTERP)
+			return false;
+	}
+	return true;
+}
 
 static __always_inline void submit(void *e, bool urgent)
 {
@@ -88,7 +154,7 @@ static __always_inline void fill_exec(struct sg_exec_event *e, struct task_struc
 	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
 				      BPF_CORE_READ(bprm, filename));
 	e->filename_len = n > 0 ? n - 1 : 0;
-	e->path_len = sg_walk_path(file, e->path, &e->path_depth, &e->hdr.flags);
+	e->path_len = sg_walk_path(file, e->path, &e->path_depth, &e->hdr.flags, &e->path_hash);
 }
 
 static __always_inline void read_args(struct sg_exec_event *e, struct task_struct *task)
@@ -132,6 +198,7 @@ int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	struct sg_exec_event *e;
 	struct sg_deny_value *deny;
 	struct sg_inode_key key;
+	__u64 *cached_name;
 	bool urgent = false;
 
 	sg_count(SG_CNT_EXEC_SEEN);
@@ -154,8 +221,15 @@ int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 
 	/* Kernels before 6.2 refuse ring-buffer memory as a map key: use a stack copy. */
 	key = e->file;
-	if (bpf_map_lookup_elem(&loader_inodes, &key))
-		e->hdr.flags |= SG_F_LOADER;
+	if (loader_shaped(bprm)) {
+		__u64 *ok_ctime = bpf_map_lookup_elem(&not_loader, &key);
+
+		if (!ok_ctime || *ok_ctime != e->ctime_ns)
+			e->hdr.flags |= SG_F_LOADER;
+	}
+	cached_name = bpf_map_lookup_elem(&name_cache, &key);
+	if (cached_name)
+		e->hdr.flags |= *cached_name == e->path_hash ? SG_F_NAME_CACHED : SG_F_NAME_CHANGED;
 
 	deny = bpf_map_lookup_elem(&deny_inodes, &key);
 	if (deny)
@@ -170,6 +244,8 @@ int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 			else if (cfg.hold_fileless)
 				signal_self(e, SG_SIGSTOP, SG_F_HELD);
 		} else if ((e->hdr.flags & SG_F_LOADER) && cfg.hold_loader) {
+			signal_self(e, SG_SIGSTOP, SG_F_HELD);
+		} else if (e->hdr.flags & SG_F_NAME_CHANGED) {
 			signal_self(e, SG_SIGSTOP, SG_F_HELD);
 		}
 		urgent = e->hdr.flags & (SG_F_HELD | SG_F_SIGNAL_FAILED);

@@ -16,7 +16,8 @@
 
 #define SG_RINGBUF_BYTES	(8u << 20)
 #define SG_DENY_MAX		65536	/* identities the kernel denies itself */
-#define SG_LOADER_MAX		16
+#define SG_NAME_CACHE_MAX	16384	/* allowed files cached by fanotify ignore marks */
+#define SG_NOT_LOADER_MAX	4096	/* loader-shaped files user space found not to be loaders */
 
 enum sg_event_type {
 	SG_EV_EXEC = 1,
@@ -27,13 +28,15 @@ enum sg_event_type {
 #define SG_F_PATH_TRUNC		(1u << 0)	/* more components than SG_PATH_DEPTH */
 #define SG_F_ARGS_TRUNC		(1u << 1)
 #define SG_F_FILELESS		(1u << 2)	/* memfd or unlinked file (nlink == 0) */
-#define SG_F_LOADER		(1u << 3)	/* the dynamic loader run as the program */
+#define SG_F_LOADER		(1u << 3)	/* an ELF shaped like a dynamic loader run as the program */
 #define SG_F_KILLED		(1u << 4)	/* SIGKILL sent in kernel at exec */
 #define SG_F_HELD		(1u << 5)	/* SIGSTOP sent: user space must resume or kill */
 #define SG_F_SIGNAL_FAILED	(1u << 6)	/* bpf_send_signal() returned an error */
 #define SG_F_LSM_DENIED		(1u << 7)	/* denied by a BPF LSM hook: the exec never happened */
 #define SG_F_MMAP		(1u << 8)	/* ...at mmap(PROT_EXEC), e.g. by the dynamic loader */
 #define SG_F_PATH_PSEUDO	(1u << 9)	/* path is a pseudo name (memfd:x), not a directory path */
+#define SG_F_NAME_CHANGED	(1u << 10)	/* a cached-allowed file run under another name */
+#define SG_F_NAME_CACHED	(1u << 11)	/* a cached-allowed file run under the cached name */
 
 /* Kernel view of a file: s_dev is major << 20 | minor, not st_dev. */
 struct sg_inode_key {
@@ -76,6 +79,7 @@ struct sg_exec_event {
 	struct sg_inode_key file;	/* executable */
 	struct sg_inode_key parent_file;/* parent's executable, zero if none */
 	__u64 ctime_ns;			/* executable's inode ctime, to validate caches */
+	__u64 path_hash;		/* FNV-1a of path[0..path_len), for the name cache */
 	__u32 nlink;
 	__u32 rule_id;			/* kernel deny rule that matched, 0 if none */
 	__s32 signal_err;		/* bpf_send_signal() result when a signal was sent */

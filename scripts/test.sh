@@ -20,7 +20,7 @@ step "unit tests under ASan + UBSan"
 make -j"$(nproc)" unit-asan
 
 step "end-to-end tests (real kernel, root)"
-python3 -m pytest -q -p no:cacheprovider tests/e2e
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
 
 if [ "${SYSGUARD_SKIP_VM:-0}" != 1 ]; then
 	step "BPF LSM backend in a qemu VM (Debian 6.1 kernel)"

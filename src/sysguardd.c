@@ -50,7 +50,7 @@ struct options {
 	bool to_stdout;
 	bool strict;
 	int mode;		/* -1: as the policy says */
-	bool no_lsm, no_fanotify, no_kill, no_hold;
+	bool no_lsm, no_fanotify, no_kill, no_hold, no_pidfd;
 	/* Alerts: NULL / -1 when not given on the command line. */
 	bool alert_enabled;
 	const char *alert_url;
@@ -98,7 +98,7 @@ static void usage(FILE *out)
 		"  --mode MODE         monitor|enforce, overrides the policy's mode\n"
 		"  --strict            policy unavailable at start: fail closed (deny all execs)\n"
 		"                      instead of open (monitor, allow all)\n"
-		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold (testing and diagnosis)\n"
+		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold|pidfd_kill (testing, diagnosis)\n"
 		"  --config FILE       settings file (YAML); command-line options win\n"
 		"  --alert-enabled     start the alert dispatcher (webhooks for denies and failures)\n"
 		"  --alert-url URL     http:// or https:// webhook\n"
@@ -163,8 +163,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 				o->no_kill = true;
 			else if (!strcmp(optarg, "hold"))
 				o->no_hold = true;
+			else if (!strcmp(optarg, "pidfd_kill"))
+				o->no_pidfd = true;
 			else {
-				fprintf(stderr, "sysguardd: unknown backend '%s' (bpf_lsm, fanotify, bpf_kill, hold)\n", optarg);
+				fprintf(stderr, "sysguardd: unknown backend '%s' (bpf_lsm, fanotify, bpf_kill, hold, pidfd_kill)\n", optarg);
 				return -1;
 			}
 			break;
@@ -368,13 +370,14 @@ static struct sg_policy *load_policy(struct daemon *d, const char *path)
 	int err = read_file(path, &buf, &len);
 
 	if (err) {
-		snprintf(perr.message, sizeof(perr.message), "cannot read: %s", strerror(-err));
+		snprintf(perr.message, sizeof(perr.message), "%s: cannot read: %s", path, strerror(-err));
 	} else {
 		err = sg_policy_parse(buf, len, path, &p, &perr);
 		free(buf);
 	}
 	if (err) {
-		fprintf(stderr, "sysguardd: %s:%u:%u: %s\n", path, perr.line, perr.column, perr.message);
+		/* The parser's message already names the file, line and column. */
+		fprintf(stderr, "sysguardd: %s\n", perr.message);
 		sg_json_init(&j);
 		sg_audit_begin(&d->audit, &j, "policy_error", SG_SEV_CRITICAL);
 		sg_json_kv_bytes(&j, "path", path, strlen(path));
@@ -431,25 +434,8 @@ static void apply_policy(struct daemon *d)
 	}
 	if (d->fan_up)
 		sg_fanotify_exec_flush_cache(&d->fan);
-}
-
-static void reload_policy(struct daemon *d)
-{
-	char old[SG_POLICY_VERSION_MAX];
-	struct sg_policy *p = load_policy(d, d->opt.policy_path);
-	struct sg_json j;
-
-	if (!p)
-		return;		/* the running policy stays; load_policy said why */
-	snprintf(old, sizeof(old), "%s", sg_policy_version(d->engine.policy));
-	sg_engine_set_policy(&d->engine, p);
-	apply_policy(d);
-	sg_json_init(&j);
-	sg_audit_begin(&d->audit, &j, "policy_reload", SG_SEV_INFO);
-	sg_json_kv_str(&j, "old_policy_version", old);
-	sg_json_kv_str(&j, "new_policy_version", sg_policy_version(p));
-	sg_audit_commit(&d->audit, &j);
-	sg_json_free(&j);
+	if (d->kern_up)
+		sg_exec_bpf_clear_names(&d->kern);
 }
 
 static void backend_record(struct daemon *d, const char *name, bool active, const char *detail)
@@ -465,6 +451,62 @@ static void backend_record(struct daemon *d, const char *name, bool active, cons
 	sg_json_free(&j);
 	fprintf(stderr, "sysguardd: backend %-10s %s (%s)\n", name, active ? "ACTIVE" : "inactive",
 		detail);
+}
+
+static void watch_fd(struct daemon *d, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+
+	if (d->epfd >= 0 && fd >= 0)
+		epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void unwatch_fd(struct daemon *d, int fd)
+{
+	if (d->epfd >= 0 && fd >= 0)
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* fanotify runs only in enforce mode: start or stop it to match the current mode. */
+static void sync_fanotify(struct daemon *d)
+{
+	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
+	char err[256] = "";
+
+	if (!enforce && d->fan_up) {
+		unwatch_fd(d, d->fan.fd);
+		unwatch_fd(d, d->fan.mountinfo_fd);
+		d->engine.cache_allowed = NULL;
+		sg_fanotify_exec_stop(&d->fan);
+		d->fan_up = false;
+		backend_record(d, "fanotify", false, "monitor mode: nothing to block");
+		return;
+	}
+	if (!enforce || d->fan_up) {
+		if (!enforce)
+			backend_record(d, "fanotify", false, "monitor mode: nothing to block");
+		return;
+	}
+	if (d->opt.no_fanotify) {
+		backend_record(d, "fanotify", false, "disabled by --disable-backend");
+	} else if (!d->features.f[SG_FEAT_FAN_EXEC_PERM].usable) {
+		backend_record(d, "fanotify", false, d->features.f[SG_FEAT_FAN_EXEC_PERM].detail);
+	} else if (sg_fanotify_exec_start(&d->fan, &d->engine,
+					  d->features.f[SG_FEAT_FAN_MARK_IGNORE].usable, err,
+					  sizeof(err))) {
+		backend_record(d, "fanotify", false, err);
+	} else {
+		d->fan_up = true;
+		snprintf(err, sizeof(err), "FAN_OPEN_EXEC_PERM on %u filesystems%s", d->fan.nmarked,
+			 d->fan.use_ignore ? ", ignore marks for allowed files" : "");
+		backend_record(d, "fanotify", true, err);
+		watch_fd(d, d->fan.fd, EPOLLIN);
+		watch_fd(d, d->fan.mountinfo_fd, EPOLLPRI | EPOLLERR);
+		if (d->fan.use_ignore) {
+			d->engine.cache_allowed = sg_fanotify_exec_ignore;
+			d->engine.cache_ctx = &d->fan;
+		}
+	}
 }
 
 static int start_backends(struct daemon *d)
@@ -488,7 +530,6 @@ static int start_backends(struct daemon *d)
 	d->kern_up = true;
 	d->engine.kern = &d->kern;
 	backend_record(d, "exec_tracepoint", true, "tp_btf/sched_process_exec, ring buffer");
-	sg_kernel_loaders_register(&d->kern, &d->audit);
 	apply_policy(d);
 
 	if (d->kern.lsm_attached)
@@ -498,22 +539,7 @@ static int start_backends(struct daemon *d)
 		backend_record(d, "bpf_lsm", false, d->opt.no_lsm ? "disabled by --disable-backend"
 								 : d->features.f[SG_FEAT_BPF_LSM].detail);
 
-	if (!enforce) {
-		backend_record(d, "fanotify", false, "monitor mode: nothing to block");
-	} else if (d->opt.no_fanotify) {
-		backend_record(d, "fanotify", false, "disabled by --disable-backend");
-	} else if (!d->features.f[SG_FEAT_FAN_EXEC_PERM].usable) {
-		backend_record(d, "fanotify", false, d->features.f[SG_FEAT_FAN_EXEC_PERM].detail);
-	} else if (sg_fanotify_exec_start(&d->fan, &d->engine,
-					  d->features.f[SG_FEAT_FAN_MARK_IGNORE].usable, err,
-					  sizeof(err))) {
-		backend_record(d, "fanotify", false, err);
-	} else {
-		d->fan_up = true;
-		snprintf(err, sizeof(err), "FAN_OPEN_EXEC_PERM on %u filesystems%s", d->fan.nmarked,
-			 d->fan.use_ignore ? ", ignore marks for allowed files" : "");
-		backend_record(d, "fanotify", true, err);
-	}
+	sync_fanotify(d);
 
 	if (!enforce)
 		backend_record(d, "bpf_kill", false, "monitor mode");
@@ -523,8 +549,11 @@ static int start_backends(struct daemon *d)
 		backend_record(d, "bpf_kill", false, d->features.f[SG_FEAT_SEND_SIGNAL].detail);
 	else
 		backend_record(d, "bpf_kill", true, "bpf_send_signal(SIGKILL) at exec for identity and path rules");
-	backend_record(d, "pidfd_kill", enforce, enforce ? "last resort for what ran past the kernel"
-							 : "monitor mode");
+	if (d->opt.no_pidfd)
+		backend_record(d, "pidfd_kill", false, "disabled by --disable-backend");
+	else
+		backend_record(d, "pidfd_kill", enforce, enforce ? "last resort for what ran past the kernel"
+								 : "monitor mode");
 	return 0;
 }
 
@@ -557,7 +586,7 @@ static void backends_json(struct daemon *d, struct sg_json *j)
 		sg_json_str(j, "fanotify");
 	if (d->kern_up && enforce && !d->opt.no_kill && d->features.f[SG_FEAT_SEND_SIGNAL].usable)
 		sg_json_str(j, "bpf_kill");
-	if (enforce)
+	if (enforce && !d->opt.no_pidfd)
 		sg_json_str(j, "pidfd_kill");
 	sg_json_end_array(j);
 }
@@ -675,6 +704,27 @@ static void write_stats(struct daemon *d)
 	sg_json_free(&j);
 }
 
+static void reload_policy(struct daemon *d)
+{
+	char old[SG_POLICY_VERSION_MAX];
+	struct sg_policy *p = load_policy(d, d->opt.policy_path);
+	struct sg_json j;
+
+	if (!p)
+		return;		/* the running policy stays; load_policy said why */
+	snprintf(old, sizeof(old), "%s", sg_policy_version(d->engine.policy));
+	sg_engine_set_policy(&d->engine, p);
+	apply_policy(d);
+	sync_fanotify(d);
+	write_ready(d);
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "policy_reload", SG_SEV_INFO);
+	sg_json_kv_str(&j, "old_policy_version", old);
+	sg_json_kv_str(&j, "new_policy_version", sg_policy_version(p));
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}
+
 static int setup_loop(struct daemon *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -695,13 +745,8 @@ static int setup_loop(struct daemon *d)
 	ev.data.fd = sg_exec_bpf_ringbuf_fd(&d->kern);
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	if (d->fan_up) {
-		ev.data.fd = d->fan.fd;
-		epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->fan.fd, &ev);
-		if (d->fan.mountinfo_fd >= 0) {
-			ev.events = EPOLLPRI | EPOLLERR;
-			ev.data.fd = d->fan.mountinfo_fd;
-			epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->fan.mountinfo_fd, &ev);
-		}
+		watch_fd(d, d->fan.fd, EPOLLIN);
+		watch_fd(d, d->fan.mountinfo_fd, EPOLLPRI | EPOLLERR);
 	}
 	return 0;
 }
@@ -831,6 +876,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.engine.mode_override = d.opt.mode;
+	d.engine.no_pidfd_kill = d.opt.no_pidfd;
 	if (start_alerts(&d))
 		return 2;
 	snprintf(d.engine.cgroup2_root, sizeof(d.engine.cgroup2_root), "%s", d.features.cgroup2_path);

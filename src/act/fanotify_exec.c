@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "report/exec_record.h"
+#include "sense/kdev.h"
 #include "sense/proc.h"
 
 /* Filesystems no program is run from; marking them buys nothing. */
@@ -136,6 +137,16 @@ void sg_fanotify_exec_stop(struct sg_fanotify_exec *fx)
 	fx->mountinfo_fd = -1;
 }
 
+void sg_fanotify_exec_ignore(void *ctx, int fd)
+{
+	struct sg_fanotify_exec *fx = ctx;
+
+	/* Cleared by the kernel on modify, so a changed file is decided again. */
+	if (fx->use_ignore &&
+	    fanotify_mark(fx->fd, FAN_MARK_ADD | FAN_MARK_IGNORE, FAN_OPEN_EXEC_PERM, fd, NULL) == 0)
+		fx->stats.ignore_marks++;
+}
+
 int sg_fanotify_exec_flush_cache(struct sg_fanotify_exec *fx)
 {
 	/* FLUSH without MOUNT/FILESYSTEM drops inode marks only: our ignore marks. */
@@ -226,14 +237,15 @@ static void handle_one(struct sg_fanotify_exec *fx, const struct fanotify_event_
 	}
 	facts_from_event(fx, m, &f);
 	sg_engine_decide(e, &f, m->fd, &v);
+	/* We were asked, so the file has no ignore mark: its cached name is void. */
+	if (e->kern && f.has_id) {
+		struct sg_inode_key key = { .ino = f.id.ino, .dev = sg_kdev_from_st(f.id.dev) };
+
+		sg_exec_bpf_forget_name(e->kern, &key);
+	}
 	if (v.action == SG_ACTION_ALLOW) {
 		fx->stats.allowed++;
 		respond(fx, m->fd, true);
-		/* Cleared by the kernel on modify, so a changed file is decided again. */
-		if (fx->use_ignore && v.file_only && !f.fileless &&
-		    fanotify_mark(fx->fd, FAN_MARK_ADD | FAN_MARK_IGNORE, FAN_OPEN_EXEC_PERM,
-				  m->fd, NULL) == 0)
-			fx->stats.ignore_marks++;
 		return;
 	}
 	fx->stats.denied++;

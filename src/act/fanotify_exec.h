@@ -2,8 +2,9 @@
 /*
  * Backend "fanotify": a synchronous exec deny through FAN_OPEN_EXEC_PERM on
  * filesystem marks. Files whose allow verdict depends only on the file get
- * an ignore mark, which the kernel clears when the file is modified, so
- * allowed binaries cost nothing after their first exec.
+ * an ignore mark (placed through sg_fanotify_exec_ignore once the kernel
+ * holds renamed copies), which the kernel clears when the file is modified,
+ * so allowed binaries cost nothing after their first exec.
  */
 #ifndef SG_FANOTIFY_EXEC_H
 #define SG_FANOTIFY_EXEC_H
@@ -45,6 +46,12 @@ void sg_fanotify_exec_handle(struct sg_fanotify_exec *fx);
 
 /* Mark filesystems mounted since the last scan. Returns how many were added. */
 int sg_fanotify_exec_scan_mounts(struct sg_fanotify_exec *fx);
+
+/*
+ * Let the file behind fd run without asking until it is modified (an ignore
+ * mark). The caller has made the kernel hold the file under any other name.
+ */
+void sg_fanotify_exec_ignore(void *fx, int fd);
 
 /* Drop every ignore mark (the policy changed, cached allows may be wrong). */
 int sg_fanotify_exec_flush_cache(struct sg_fanotify_exec *fx);

@@ -2,7 +2,6 @@
 #include "act/kernel_rules.h"
 
 #include <errno.h>
-#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,46 +68,4 @@ int sg_kernel_rules_apply(struct sg_exec_bpf *x, const struct sg_policy *p, stru
 	free(s.keys);
 	free(s.vals);
 	return err ? err : (int)s.n;
-}
-
-int sg_kernel_loaders_register(struct sg_exec_bpf *x, struct sg_audit *a)
-{
-	static const char *const patterns[] = {
-		"/lib*/ld-linux*.so*", "/lib/*/ld-linux*.so*", "/usr/lib*/ld-linux*.so*",
-		"/usr/lib/*/ld-linux*.so*", "/lib/ld-musl-*.so*", "/usr/lib/ld-musl-*.so*",
-	};
-	struct sg_inode_key seen[SG_LOADER_MAX];
-	int n = 0;
-	size_t i, k;
-
-	for (i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
-		glob_t g;
-
-		if (glob(patterns[i], 0, NULL, &g))
-			continue;
-		for (k = 0; k < g.gl_pathc && n < SG_LOADER_MAX; k++) {
-			struct sg_inode_key key;
-			struct stat st;
-			int m;
-
-			if (stat(g.gl_pathv[k], &st) || !S_ISREG(st.st_mode))
-				continue;
-			key = (struct sg_inode_key){ .ino = st.st_ino, .dev = sg_kdev_from_st(st.st_dev) };
-			for (m = 0; m < n && memcmp(&seen[m], &key, sizeof(key)); m++)
-				;
-			if (m < n || sg_exec_bpf_add_loader(x, &key))
-				continue;
-			seen[n++] = key;
-			struct sg_json j;
-
-			sg_json_init(&j);
-			sg_audit_begin(a, &j, "bpf_map_update", SG_SEV_INFO);
-			sg_json_kv_str(&j, "map", "loader_inodes");
-			sg_json_kv_bytes(&j, "path", g.gl_pathv[k], strlen(g.gl_pathv[k]));
-			sg_audit_commit(a, &j);
-			sg_json_free(&j);
-		}
-		globfree(&g);
-	}
-	return n;
 }

@@ -1,8 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/*
- * Compile the rules the kernel can enforce alone (identity, exact path) into
- * the exec object's deny set, and register the dynamic loaders it must hold.
- */
+/* Compile the rules the kernel can enforce alone (identity, exact path) into the deny set. */
 #ifndef SG_KERNEL_RULES_H
 #define SG_KERNEL_RULES_H
 
@@ -12,9 +9,6 @@
 
 /* Resolve, install, audit. Returns the number of kernel deny entries, or -errno. */
 int sg_kernel_rules_apply(struct sg_exec_bpf *x, const struct sg_policy *p, struct sg_audit *a);
-
-/* Find the dynamic loaders present on this host and register them. Returns how many. */
-int sg_kernel_loaders_register(struct sg_exec_bpf *x, struct sg_audit *a);
 
 /* sg_resolve_fn for sg_policy_resolve: stat(2), following symlinks. */
 int sg_resolve_stat(const char *path, struct sg_file_id *id, void *ctx);

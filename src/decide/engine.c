@@ -14,6 +14,7 @@
 #include "sense/loader_args.h"
 #include "report/exec_record.h"
 #include "sense/decode.h"
+#include "sense/elf_loader.h"
 #include "sense/file_hash.h"
 #include "sense/kdev.h"
 
@@ -180,36 +181,53 @@ static void on_kernel_action(struct sg_engine *e, struct sg_exec_facts *f,
 	mitigate(e, f, id, backend, action, 0);
 }
 
+/* argv of a process, whole, from /proc (the ring-buffer copy may be truncated). */
+static ssize_t read_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? -E2BIG : n;
+}
+
 /*
  * The dynamic loader was run as the program: the verdict is about the
  * program it was asked to load, which we open relative to the caller's cwd.
+ * A process already gone (monitor mode) leaves the ring-buffer argv, which
+ * names it only when absolute. 0, -ENOENT when no program is named, -errno.
  */
 static int loader_target(struct sg_exec_facts *f, int *out_fd)
 {
 	char cwd[64], link[64], cmdline[65536];
 	const char *prog;
 	struct stat st;
-	ssize_t n;
+	ssize_t n = read_cmdline(f->pid, cmdline, sizeof(cmdline));
 	int dfd, fd;
 
-	/* The ring-buffer copy of argv may be truncated; the stopped process's is whole. */
-	snprintf(cwd, sizeof(cwd), "/proc/%d/cmdline", f->pid);
-	fd = open(cwd, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, cmdline, sizeof(cmdline));
-	close(fd);
-	if (n <= 0 || n == sizeof(cmdline))
-		return n < 0 ? -errno : -E2BIG;
-	prog = sg_loader_program(cmdline, n);
+	if (n == -ENOENT || n == -ESRCH)
+		prog = sg_loader_program(f->args, f->args_len);
+	else if (n < 0)
+		return n;
+	else
+		prog = sg_loader_program(cmdline, n);
 	if (!prog)
 		return -ENOENT;
 	snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", f->pid);
-	dfd = open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
+	dfd = prog[0] == '/' ? AT_FDCWD : open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 && dfd != AT_FDCWD)
 		return -errno;
 	fd = openat(dfd, prog, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	close(dfd);
+	if (dfd >= 0)
+		close(dfd);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {
@@ -230,52 +248,79 @@ static int loader_target(struct sg_exec_facts *f, int *out_fd)
 	return 0;
 }
 
-/* The kernel stopped the process at exec: decide, then kill or resume it. */
-static void on_held(struct sg_engine *e, struct sg_exec_facts *f)
+static struct sg_inode_key kernel_key(const struct sg_exec_event *ev)
 {
-	struct sg_verdict v;
-	uint64_t id;
-	int fd = -1, err;
+	return ev->file;
+}
 
-	e->stats.held++;
-	if (f->loader) {
-		err = loader_target(f, &fd);
-		if (err == -ENOENT) {
-			/* Nothing to load (--help, a missing file): the loader runs nothing. */
-			f->reason = "loader_without_program";
-		} else if (err) {
-			/* A program we cannot inspect is not let through. */
-			struct sg_verdict deny = { .action = SG_ACTION_DENY };
+/*
+ * The kernel flags loader-shaped images; a static-pie binary has the same
+ * shape. Only a real loader (by its DT_SONAME) is judged by its program.
+ * Returns 0, or -errno when the loader's program cannot be inspected.
+ */
+static int resolve_subject(struct sg_engine *e, struct sg_exec_facts *f,
+			   const struct sg_exec_event *ev, int *fd)
+{
+	int exe, is_loader = 1, err;
 
-			f->reason = "loader_program_unreadable";
-			f->hash_err = err;
-			id = sg_record_exec(e->audit, e->alerts, f, &deny, SG_MODE_ENFORCE, "bpf_hold");
-			mitigate(e, f, id, "pidfd_kill", "kill_held",
-				 sg_pidfd_signal(f->pid, SIGKILL, NULL));
-			return;
-		}
+	*fd = -1;
+	if (!f->loader)
+		return 0;
+	exe = open_exe(f);
+	if (exe >= 0) {
+		is_loader = sg_elf_is_loader(exe);
+		close(exe);
 	}
-	sg_engine_decide(e, f, fd, &v);
-	if (fd >= 0)
-		close(fd);
-	if (v.action == SG_ACTION_DENY) {
-		id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, "bpf_hold");
-		err = sg_pidfd_signal(f->pid, SIGKILL, NULL);
-		mitigate(e, f, id, "pidfd_kill", "kill_held", err);
+	if (is_loader == 0) {
+		struct sg_inode_key key = kernel_key(ev);
+
+		f->loader = false;
+		if (e->kern)
+			sg_exec_bpf_not_loader(e->kern, &key, ev->ctime_ns);
+		return 0;
+	}
+	err = loader_target(f, fd);
+	if (err == -ENOENT) {
+		/* Nothing to load (--help, a missing file): the loader runs nothing. */
+		f->reason = "loader_without_program";
+		return 0;
+	}
+	if (err) {
+		f->reason = "loader_program_unreadable";
+		f->hash_err = err;
+	}
+	return err;
+}
+
+/*
+ * An allowed file whose verdict depends only on the file may skip fanotify
+ * from now on: first the kernel learns the name it was allowed under (so a
+ * rename or link into a denied name is held), then the ignore mark goes on.
+ */
+static void cache_allowed(struct sg_engine *e, struct sg_exec_facts *f,
+			  const struct sg_exec_event *ev, const struct sg_verdict *v)
+{
+	struct sg_inode_key key = kernel_key(ev);
+	int fd;
+
+	if (!e->cache_allowed || !e->kern || v->action != SG_ACTION_ALLOW || !v->file_only ||
+	    f->fileless || f->loader || !f->has_id || (ev->hdr.flags & SG_F_NAME_CACHED))
 		return;
-	}
-	id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, NULL);
-	err = sg_pidfd_signal(f->pid, SIGCONT, NULL);
-	if (err)
-		mitigate(e, f, id, "pidfd", "resume_held", err);
+	if (sg_exec_bpf_cache_name(e->kern, &key, ev->path_hash))
+		return;
+	fd = open_exe(f);
+	if (fd < 0)
+		return;
+	e->cache_allowed(e->cache_ctx, fd);
+	close(fd);
 }
 
 static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct sg_exec_event *ev)
 {
 	enum sg_mode mode = sg_engine_mode(e);
-	struct sg_verdict v;
+	struct sg_verdict v = { .action = SG_ACTION_DENY };
 	uint64_t id;
-	int err;
+	int fd, err;
 
 	if (f->has_path)
 		sg_proc_table_set(&e->procs, f->pid, f->path);
@@ -288,18 +333,50 @@ static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct s
 
 		mitigate(e, &copy, 0, "bpf_kill", "signal_at_exec", ev->signal_err);
 	}
+	if (f->held)
+		e->stats.held++;
+
+	/* A program we cannot inspect is not let through. */
+	if (resolve_subject(e, f, ev, &fd) == 0) {
+		if (f->fileless && sg_policy_fileless(e->policy) == SG_FILELESS_DENY) {
+			f->reason = "fileless_exec";
+			e->stats.denied++;
+		} else {
+			sg_engine_decide(e, f, fd, &v);
+		}
+	} else {
+		e->stats.denied++;
+	}
+	if (fd >= 0)
+		close(fd);
+
 	if (f->held) {
-		on_held(e, f);
+		if (v.action == SG_ACTION_DENY) {
+			id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, "bpf_hold");
+			mitigate(e, f, id, "pidfd_kill", "kill_held", sg_pidfd_signal(f->pid, SIGKILL, NULL));
+			return;
+		}
+		id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, NULL);
+		err = sg_pidfd_signal(f->pid, SIGCONT, NULL);
+		if (err)
+			mitigate(e, f, id, "pidfd", "resume_held", err);
+		if (ev->hdr.flags & SG_F_NAME_CHANGED)
+			cache_allowed(e, f, ev, &v);
 		return;
 	}
-	sg_engine_decide(e, f, -1, &v);
 	if (v.action == SG_ACTION_ALLOW || mode == SG_MODE_MONITOR) {
 		sg_record_exec(e->audit, e->alerts, f, &v, mode, NULL);
+		if (mode == SG_MODE_ENFORCE)
+			cache_allowed(e, f, ev, &v);
 		return;
 	}
 	/* It ran although denied: no earlier backend covered it. Last resort. */
+	if (e->no_pidfd_kill) {
+		sg_record_exec(e->audit, e->alerts, f, &v, mode, NULL);
+		return;
+	}
 	id = sg_record_exec(e->audit, e->alerts, f, &v, mode, "pidfd_kill");
-	err = sg_pidfd_signal(f->pid, SIGKILL, f->has_id ? &f->id : NULL);
+	err = sg_pidfd_signal(f->pid, SIGKILL, f->has_id && !f->loader ? &f->id : NULL);
 	mitigate(e, f, id, "pidfd_kill", "kill_after_exec", err);
 }
 

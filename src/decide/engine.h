@@ -37,7 +37,11 @@ struct sg_engine {
 	struct sg_alerts *alerts;	/* NULL unless --alert-enabled */
 	struct sg_exec_bpf *kern;	/* NULL when the exec object did not load */
 	char cgroup2_root[256];		/* where cgroup ids of /proc facts are looked up */
-	int mode_override;		/* -1, or an enum sg_mode forced by --mode */
+	int mode_override;
+	bool no_pidfd_kill;		/* --disable-backend pidfd_kill: report only */
+	/* Set while fanotify can cache allows: put an ignore mark on the file behind fd. */
+	void (*cache_allowed)(void *ctx, int fd);
+	void *cache_ctx;		/* -1, or an enum sg_mode forced by --mode */
 	struct sg_engine_stats stats;
 };
 

@@ -51,6 +51,14 @@ struct sg_alert_stats {
 	uint64_t deduplicated;		/* dropped by the dedup window */
 	uint64_t rate_limited;		/* dropped by the token bucket */
 	uint64_t overflow_dropped;	/* oldest entry dropped because the queue was full */
+	/*
+	 * Not a counter: queued but not yet sent or failed (in the queue or in
+	 * flight, at most SG_ALERT_QUEUE_LEN + 1). Every submitted deny or
+	 * action_error is in exactly one of sent, failed, deduplicated,
+	 * rate_limited, overflow_dropped, pending; and
+	 * queued = sent + failed + overflow_dropped + pending.
+	 */
+	uint64_t pending;
 };
 
 struct sg_alerts;
@@ -61,7 +69,14 @@ struct sg_alerts *sg_alerts_start(const struct sg_alert_config *cfg, char *err, 
 /* Never blocks on the network or the worker; drops the oldest when full. */
 void sg_alerts_submit(struct sg_alerts *a, const struct sg_alert_event *ev);
 
+/* A consistent snapshot (all fields read under one lock); zeros when a is NULL. */
 void sg_alerts_stats(struct sg_alerts *a, struct sg_alert_stats *out);
+
+/*
+ * Tests: replace the CLOCK_MONOTONIC clock (ns) behind the dedup window, the
+ * token bucket and the failure log. NULL restores it.
+ */
+void sg_alerts_set_clock(struct sg_alerts *a, uint64_t (*now_ns)(void *ctx), void *ctx);
 
 /* Stop the worker (waits at most one request timeout) and free everything. */
 void sg_alerts_stop(struct sg_alerts *a);

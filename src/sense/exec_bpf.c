@@ -129,11 +129,34 @@ int sg_exec_bpf_set_denies(struct sg_exec_bpf *x, const struct sg_inode_key *key
 	return err;
 }
 
-int sg_exec_bpf_add_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key)
+int sg_exec_bpf_cache_name(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 path_hash)
 {
-	__u32 one = 1;
+	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.name_cache), key, &path_hash, BPF_ANY))
+		return -errno;
+	return 0;
+}
 
-	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.loader_inodes), key, &one, BPF_ANY))
+void sg_exec_bpf_clear_names(struct sg_exec_bpf *x)
+{
+	int fd = bpf_map__fd(x->skel->maps.name_cache);
+	struct sg_inode_key cur, next;
+	bool more = bpf_map_get_next_key(fd, NULL, &cur) == 0;
+
+	while (more) {
+		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
+		bpf_map_delete_elem(fd, &cur);
+		cur = next;
+	}
+}
+
+void sg_exec_bpf_forget_name(struct sg_exec_bpf *x, const struct sg_inode_key *key)
+{
+	bpf_map_delete_elem(bpf_map__fd(x->skel->maps.name_cache), key);
+}
+
+int sg_exec_bpf_not_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 ctime_ns)
+{
+	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.not_loader), key, &ctime_ns, BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -46,7 +46,16 @@ void sg_exec_bpf_configure(struct sg_exec_bpf *x, const struct sg_exec_config *c
 int sg_exec_bpf_set_denies(struct sg_exec_bpf *x, const struct sg_inode_key *keys,
 			   const struct sg_deny_value *vals, size_t n);
 
-int sg_exec_bpf_add_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key);
+/*
+ * Remember that `key` was allowed under the path whose kernel hash is
+ * `path_hash`; an exec of it under another name is then held (name cache).
+ */
+int sg_exec_bpf_cache_name(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 path_hash);
+void sg_exec_bpf_clear_names(struct sg_exec_bpf *x);
+void sg_exec_bpf_forget_name(struct sg_exec_bpf *x, const struct sg_inode_key *key);
+
+/* A loader-shaped file that is not a loader (static-pie), valid while its ctime holds. */
+int sg_exec_bpf_not_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 ctime_ns);
 
 int sg_exec_bpf_ringbuf_fd(struct sg_exec_bpf *x);
 /* Drain the ring buffer; returns records consumed or -errno. */

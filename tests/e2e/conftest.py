@@ -231,8 +231,9 @@ def tools():
 
 @pytest.fixture
 def workdir(tools, request):
+    tools._n += 1
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)[:80]
-    d = tools.root / "t" / name
+    d = tools.root / "t" / f"{tools._n:03d}-{name}"
     d.mkdir(parents=True)
     return Path(os.path.realpath(d))
 

@@ -193,10 +193,6 @@ def test_monitor_mode_reports_memfd_hash_match(tools, workdir, daemon):
     assert rec["file"]["fileless"] is True and rec["rule"]["name"] == "h"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: in monitor mode nothing holds a direct run of the dynamic loader, and the "
-    "decision is made on ld.so itself: 'ld.so /denied' is logged as allow/info, the deny "
-    "enforce mode would make is never reported (docs/policy.md: mode does not change the decision)"))
 def test_monitor_mode_reports_loader_run_of_denied_binary(tools, workdir, daemon):
     bad = tools.make_bin(workdir, "ld-mon")
     d = daemon(Policy([{"name": "p", "action": "deny", "path": bad}], mode="monitor"))
@@ -207,10 +203,6 @@ def test_monitor_mode_reports_loader_run_of_denied_binary(tools, workdir, daemon
     assert (rec["decision"], rec["severity"]) == ("deny", "warning"), rec
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: fileless_exec: deny is applied only by the in-kernel kill, which monitor mode "
-    "switches off; the engine's own verdict ignores it, so in monitor mode a memfd exec is "
-    "logged as allow/info instead of deny/warning (reason fileless_exec)"))
 def test_monitor_mode_reports_fileless_exec_deny(tools, workdir, daemon):
     ok = tools.make_bin(workdir, "memfd-fileless-mon")
     d = daemon(Policy([], mode="monitor", fileless="deny"))

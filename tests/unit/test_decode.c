@@ -7,10 +7,13 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sense/decode.h"
+#include "sense/elf_loader.h"
 #include "sense/loader_args.h"
 
 static struct sg_exec_event *new_event(void)
@@ -169,6 +172,37 @@ static void test_loader_last_arg_without_nul(void **state)
 	assert_string_equal(sg_loader_program("ld.so\0/bin/x", 12), "/bin/x");
 }
 
+static void test_loaders_are_known_by_soname(void **state)
+{
+	assert_true(sg_soname_is_loader("ld-linux-x86-64.so.2"));
+	assert_true(sg_soname_is_loader("ld-linux-aarch64.so.1"));
+	assert_true(sg_soname_is_loader("ld64.so.2"));
+	assert_true(sg_soname_is_loader("ld-musl-x86_64.so.1"));
+	assert_true(sg_soname_is_loader("libc.so"));
+	assert_false(sg_soname_is_loader("libc.so.6"));
+	assert_false(sg_soname_is_loader("libm.so.6"));
+	assert_false(sg_soname_is_loader(""));
+}
+
+static void test_elf_is_loader_reads_the_real_loader(void **state)
+{
+	int fd = open("/lib64/ld-linux-x86-64.so.2", O_RDONLY);
+
+	if (fd < 0)
+		skip();
+	assert_int_equal(sg_elf_is_loader(fd), 1);
+	close(fd);
+	fd = open("/bin/true", O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(sg_elf_is_loader(fd), 0);
+	close(fd);
+	fd = open("/etc/hostname", O_RDONLY);
+	if (fd >= 0) {
+		assert_true(sg_elf_is_loader(fd) <= 0);
+		close(fd);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +219,8 @@ int main(void)
 		cmocka_unit_test(test_loader_double_dash_then_program),
 		cmocka_unit_test(test_loader_without_program),
 		cmocka_unit_test(test_loader_last_arg_without_nul),
+		cmocka_unit_test(test_loaders_are_known_by_soname),
+		cmocka_unit_test(test_elf_is_loader_reads_the_real_loader),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,9 +45,10 @@ must_not_run() {
 grep -q '"bpf_lsm":{"usable":true' "$RUN/probe.json" || fail "probe: bpf_lsm not usable: $(cat "$RUN/probe.json")"
 echo "ok: probe reports bpf_lsm usable"
 
-# 1. BPF LSM alone: no fanotify, no in-kernel kill, no hold.
-start_daemon --disable-backend fanotify --disable-backend bpf_kill --disable-backend hold
-grep -q '"backends":\["bpf_lsm"' "$RUN/ready" || fail "bpf_lsm not the first active backend"
+# 1. BPF LSM alone: no fanotify, no in-kernel kill, no hold, no user-space kill.
+start_daemon --disable-backend fanotify --disable-backend bpf_kill --disable-backend hold \
+	--disable-backend pidfd_kill
+grep -q '"backends":\["bpf_lsm"\]' "$RUN/ready" || fail "bpf_lsm is not the only active backend"
 "$SG/allowed-touch" /tmp/allowed || fail "allowed binary did not run"
 [ -e /tmp/allowed ] || fail "allowed binary left no marker"
 echo "ok: allowed binary runs"
