@@ -15,9 +15,9 @@ override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lcurl -lpthread
 
 # Pure libraries (no libbpf): policy engine and report writers, unit-testable.
-LIB_SRCS := $(wildcard src/policy/*.c) $(wildcard src/report/*.c) $(wildcard src/config/*.c) src/sense/decode.c src/sense/loader_args.c src/sense/elf_loader.c
+LIB_SRCS := $(wildcard src/policy/*.c) $(wildcard src/report/*.c) $(wildcard src/config/*.c) $(wildcard src/store/*.c) src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/elf_loader.c $(wildcard src/net/*.c)
 # Daemon stages that talk to the kernel.
-KERN_SRCS := $(filter-out src/sense/decode.c src/sense/loader_args.c src/sense/elf_loader.c,$(wildcard src/sense/*.c)) $(wildcard src/decide/*.c) $(wildcard src/act/*.c)
+KERN_SRCS := $(filter-out src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/elf_loader.c,$(wildcard src/sense/*.c)) $(wildcard src/decide/*.c) $(wildcard src/act/*.c)
 DAEMON_MAIN := src/sysguardd.c
 CLI_SRCS := $(wildcard src/cli/*.c)
 
@@ -31,7 +31,7 @@ KERN_OBJS := $(patsubst %.c,$(O)/%.o,$(KERN_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all clean unit unit-asan static
+.PHONY: all clean unit unit-asan static helper-audit fuzz
 .SECONDARY:
 all: $(O)/sysguardd $(O)/sysguardctl
 
@@ -47,11 +47,11 @@ $(O)/%.skel.h: $(O)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 # Pure library objects do not need the BPF skeletons (so unit builds need no BTF).
-$(LIB_OBJS): $(O)/%.o: %.c $(wildcard src/*/*.h) bpf/sysguard.h
+$(LIB_OBJS): $(O)/%.o: %.c $(wildcard src/*/*.h) $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(O)/%.o: %.c $(wildcard src/*/*.h) bpf/sysguard.h $(SKELS)
+$(O)/%.o: %.c $(wildcard src/*/*.h) $(wildcard bpf/*.h) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -78,12 +78,66 @@ $(O)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lcmocka -lyaml -lsodium -lelf -lcurl -lpthread -o $@
 
+# BPF-2 helper audit on real objects: ours pass (and use exactly the
+# allowlist), the crafted ones in bpf/testdata/ are refused. Opens, never loads.
+AUDIT_TESTDATA := $(patsubst bpf/testdata/%.bpf.c,$(O)/bpf/testdata/%.bpf.o,$(wildcard bpf/testdata/*.bpf.c))
+$(O)/bpf/testdata/%.bpf.o: bpf/testdata/%.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/$(shell $(CC) -dumpmachine) -Wall -Werror -c $< -o $@
+
+$(O)/tests/audit_objects: tests/helper_audit/audit_objects.c $(O)/src/sense/prog_audit.o $(O)/src/sense/helper_audit.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -lbpf -lelf -lz -o $@
+
+# The objects whose loaders run the audit (src/sense/exec_bpf.c, src/sense/probe.c).
+AUDITED_OBJS := $(O)/bpf/exec.bpf.o $(O)/bpf/probe.bpf.o $(O)/bpf/egress.bpf.o $(O)/bpf/shield.bpf.o
+helper-audit: $(O)/tests/audit_objects $(AUDITED_OBJS) $(AUDIT_TESTDATA)
+	$(O)/tests/audit_objects $(O)/bpf/testdata $(AUDITED_OBJS)
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 unit-asan:
 	$(MAKE) O=$(O)/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" unit
+
+# libFuzzer targets (fuzz/): each first replays fuzz/regressions/<target>/
+# (every file once), then fuzzes for FUZZ_SECONDS from fuzz/corpus/<target>/
+# (+ FUZZ_SEEDS_<target>); a crash fails the build and is saved under
+# $(O)/fuzz/ (add it to fuzz/regressions/<target>/ once fixed).
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := policy_parse decode bundle_verify helper_audit_elf
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer -D_GNU_SOURCE -Isrc -Ibpf
+FUZZ_SRCS_policy_parse  := $(filter-out %/bundle.c,$(wildcard src/policy/*.c)) $(wildcard src/net/*.c)
+FUZZ_SRCS_decode        := src/sense/decode.c
+FUZZ_SRCS_bundle_verify := src/policy/bundle.c
+FUZZ_SRCS_helper_audit_elf := src/sense/helper_audit.c
+FUZZ_SEEDS_policy_parse := policies policies/examples
+FUZZ_MAXLEN_decode      := -max_len=8192
+FUZZ_MAXLEN_helper_audit_elf := -max_len=65536
+FUZZ_DICT = $(if $(wildcard fuzz/$(1).dict),-dict=fuzz/$(1).dict)
+FUZZ_BINS := $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
+
+.SECONDEXPANSION:
+$(O)/fuzz/%: fuzz/%.c $$(FUZZ_SRCS_$$*) $(wildcard src/*/*.h) $(wildcard bpf/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -lyaml -lsodium -o $@
+
+fuzz: $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+
+# fuzz-run-<target>: one target (a pattern rule, so not .PHONY; no such file exists).
+fuzz-run-%: $(O)/fuzz/%
+	@set -e; t=$*; \
+	regs=$$(find fuzz/regressions/$$t -type f ! -name '*.md' 2>/dev/null | sort); \
+	echo "== fuzz $$t: replay $$(echo "$$regs" | grep -c . || true) regression input(s)"; \
+	if [ -n "$$regs" ]; then $< $$regs >$<.replay.log 2>&1 || \
+		{ tail -40 $<.replay.log; echo "fuzz $$t: a regression input fails" >&2; exit 1; }; fi; \
+	echo "== fuzz $$t: $(FUZZ_SECONDS)s"; mkdir -p $<.corpus; \
+	$< -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$<- \
+		$(FUZZ_MAXLEN_$*) $(call FUZZ_DICT,$*) $<.corpus fuzz/corpus/$$t $(FUZZ_SEEDS_$*) >$<.log 2>&1 || \
+		{ tail -60 $<.log; echo "fuzz $$t: crash, input saved as $<-*" >&2; exit 1; }; \
+	grep -E '^#[0-9]+.*DONE' $<.log | tail -1
 
 clean:
 	rm -rf $(O)

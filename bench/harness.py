@@ -356,6 +356,10 @@ def run_mode(args, mode, budget_s, workroot):
            "seconds": round(time.monotonic() - t_start, 1),
            "daemon": None}
     if mode["kind"] != "baseline":
+        out["direct_cost"] = direct_cost(args, daemon)
+        log(f"{mode['name']}: direct cost per exec: BPF {out['direct_cost']['bpf_ns_per_exec']} ns "
+            f"of {out['direct_cost']['exec_ns']} ns, daemon CPU "
+            f"{out['direct_cost']['daemon_cpu_us_per_exec']} us (other core)")
         out["daemon"] = {"ready": daemon.ready, "starts": daemon.starts,
                          "median_start_s": round(statistics.median(daemon.start_s), 3),
                          "median_stop_s": round(statistics.median(daemon.stop_s), 3),
@@ -386,6 +390,67 @@ def run_mode(args, mode, budget_s, workroot):
             "result": "PASS" if med >= TARGET else "MISS",
         }
     return out
+
+
+def bpf_prog_runtime():
+    """{name: (run_time_ns, run_cnt)} of our programs; needs kernel.bpf_stats_enabled."""
+    try:
+        out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
+                             text=True, timeout=10).stdout
+        progs = json.loads(out or "[]")
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return {}
+    got = {}
+    for p in progs:
+        name = str(p.get("name", ""))
+        if name.startswith("sg_"):
+            t, c = got.get(name, (0, 0))
+            got[name] = (t + p.get("run_time_ns", 0), c + p.get("run_cnt", 0))
+    return got
+
+
+def proc_cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def direct_cost(args, daemon, secs=3.0):
+    """
+    What one exec costs the kernel programs and the daemon, measured rather
+    than inferred from throughput: run time of the sg_* programs
+    (kernel.bpf_stats_enabled, switched on only for this phase: it adds a
+    clock read to every BPF run) and the daemon's CPU time, per exec.
+    These are exact where the throughput ratios are noisy.
+    """
+    stats_path = "/proc/sys/kernel/bpf_stats_enabled"
+    with open(stats_path) as f:
+        old = f.read().strip()
+    daemon.start()
+    try:
+        with open(stats_path, "w") as f:
+            f.write("1")
+        time.sleep(args.settle)
+        b0, c0 = bpf_prog_runtime(), proc_cpu_s(daemon.proc.pid)
+        res = run_loop(args, "exec", secs=secs, reps=1)
+        b1, c1 = bpf_prog_runtime(), proc_cpu_s(daemon.proc.pid)
+    finally:
+        with open(stats_path, "w") as f:
+            f.write(old)
+        daemon.stop()
+    execs = res["ops"]
+    exec_ns = res["elapsed_ns"] / execs
+    progs = {}
+    for name, (t, c) in b1.items():
+        t0, n0 = b0.get(name, (0, 0))
+        if c - n0 > 0:
+            progs[name] = {"runs": c - n0, "ns_per_run": round((t - t0) / (c - n0), 1),
+                           "ns_per_exec": round((t - t0) / execs, 1)}
+    bpf_ns = sum(v["ns_per_exec"] for v in progs.values())
+    return {"execs": execs, "exec_ns": round(exec_ns), "programs": progs,
+            "bpf_ns_per_exec": round(bpf_ns, 1),
+            "bpf_share_of_exec": round(bpf_ns / exec_ns, 5),
+            "daemon_cpu_us_per_exec": round((c1 - c0) * 1e6 / execs, 1)}
 
 
 def median_ci95(values):
@@ -421,6 +486,15 @@ def markdown(results):
                 f"| {s['base_median_ops_per_s']:,.0f} | {s['mode_median_ops_per_s']:,.0f} "
                 f"| {busy} "
                 f"| >= {s['target']} | {result} |")
+    costs = [m for m in results["modes"] if m.get("direct_cost")]
+    if costs:
+        lines += ["", "| mode | execs | exec ns | BPF ns per exec (share) | daemon CPU us per exec |",
+                  "|---|---:|---:|---:|---:|"]
+        for m in costs:
+            c = m["direct_cost"]
+            lines.append(f"| {m['mode']} | {c['execs']} | {c['exec_ns']:,} "
+                         f"| {c['bpf_ns_per_exec']:,.0f} ({100 * c['bpf_share_of_exec']:.2f}%) "
+                         f"| {c['daemon_cpu_us_per_exec']:.1f} |")
     return "\n".join(lines)
 
 

@@ -32,9 +32,14 @@ static __always_inline __u64 sg_inode_ctime_ns(struct inode *inode)
 	struct inode___ctime_ts66 *t66 = (void *)inode;
 	struct inode___ctime_ts *t = (void *)inode;
 
+	/*
+	 * Since 6.13 bit 31 of i_ctime_nsec is I_CTIME_QUERIED (multigrain
+	 * timestamps): a stat() flips it without changing the time, so it
+	 * must not make the ctime look new. Nanoseconds never reach bit 30.
+	 */
 	if (bpf_core_field_exists(s->i_ctime_sec))
 		return BPF_CORE_READ(s, i_ctime_sec) * 1000000000ull +
-		       BPF_CORE_READ(s, i_ctime_nsec);
+		       (BPF_CORE_READ(s, i_ctime_nsec) & 0x7fffffffu);
 	if (bpf_core_field_exists(t66->__i_ctime))
 		return BPF_CORE_READ(t66, __i_ctime.tv_sec) * 1000000000ull +
 		       BPF_CORE_READ(t66, __i_ctime.tv_nsec);

@@ -22,6 +22,7 @@
 enum sg_event_type {
 	SG_EV_EXEC = 1,
 	SG_EV_EXIT = 2,
+	SG_EV_NET = 3,
 };
 
 /* sg_exec_event.flags */
@@ -100,6 +101,70 @@ struct sg_exit_event {
 	__u32 pad;
 };
 
+/*
+ * Egress (NET-1): cgroup connect/sendmsg hooks. An LPM trie per family maps
+ * a destination prefix to one rule list; user space folds every shorter
+ * prefix's rules into the lists of the longer ones it contains (most
+ * specific first, then file order), so one lookup finds every candidate and
+ * the first rule whose port, protocol and executable fit decides.
+ */
+#define SG_EGRESS_PREFIXES	16384
+#define SG_EGRESS_LIST_LEN	8
+#define SG_EGRESS_LISTS		16384
+
+struct sg_egress_key4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct sg_egress_key6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+enum sg_egress_action {
+	SG_EGRESS_DENY = 1,
+	SG_EGRESS_AUDIT = 2,
+};
+
+struct sg_egress_rule {
+	__u32 rule_id;		/* 1-based index into the policy's egress rules; 0 ends the list */
+	__u8 action;		/* enum sg_egress_action */
+	__u8 proto;		/* 0 any, 6 tcp, 17 udp */
+	__u16 port_lo;		/* host order; 0..65535 is any port */
+	__u16 port_hi;
+	__u16 pad;
+	struct sg_inode_key exe;/* ino 0: any executable */
+};
+
+struct sg_egress_list {
+	struct sg_egress_rule r[SG_EGRESS_LIST_LEN];
+};
+
+struct sg_egress_config {
+	__u32 enforce;		/* 0 monitor: report what would be denied, block nothing */
+	__u32 pad;
+};
+
+/* sg_net_event.op */
+#define SG_NET_CONNECT		1
+#define SG_NET_SENDMSG		2
+
+struct sg_net_event {
+	struct sg_event_hdr hdr;
+	struct sg_inode_key exe;	/* the caller's executable */
+	__u32 rule_id;
+	__u8 action;			/* enum sg_egress_action of the matching rule */
+	__u8 blocked;			/* 1: the call failed with EPERM */
+	__u8 family;			/* 4 or 6 */
+	__u8 proto;
+	__u16 dport;			/* host order */
+	__u8 op;			/* SG_NET_CONNECT or SG_NET_SENDMSG */
+	__u8 pad;
+	__u32 pad2;
+	__u8 daddr[16];			/* network order; v4 in the first 4 bytes */
+};
+
 /* Per-CPU counters, indexed by enum sg_counter. */
 enum sg_counter {
 	SG_CNT_RB_DROPS = 0,		/* ring buffer full: event lost */
@@ -109,6 +174,14 @@ enum sg_counter {
 	SG_CNT_HOLDS,
 	SG_CNT_LSM_DENIES,
 	SG_CNT_MAX,
+};
+
+/* egress.bpf.c's per-CPU counters. */
+enum sg_net_counter {
+	SG_NCNT_DENIES = 0,	/* calls refused */
+	SG_NCNT_MATCHES,	/* calls a rule matched (denied, audited or would-deny) */
+	SG_NCNT_RB_DROPS,	/* ring buffer full: record lost, verdict still applied */
+	SG_NCNT_MAX,
 };
 
 #endif

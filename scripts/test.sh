@@ -19,8 +19,17 @@ make unit
 step "unit tests under ASan + UBSan"
 make -j"$(nproc)" unit-asan
 
+step "BPF helper audit on real objects (BPF-2)"
+make helper-audit
+
+step "fuzzing (libFuzzer, 4 targets x 20 s)"
+make fuzz FUZZ_SECONDS=20
+
 step "end-to-end tests (real kernel, root)"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+
+step "deployment files (systemd unit, Dockerfile, DaemonSet, Helm chart)"
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/deploy
 
 if [ "${SYSGUARD_SKIP_VM:-0}" != 1 ]; then
 	step "BPF LSM backend in a qemu VM (Debian 6.1 kernel)"

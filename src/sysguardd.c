@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -20,9 +21,13 @@
 #include <bpf/libbpf.h>
 #include <sodium.h>
 
+#include "act/egress.h"
 #include "act/fanotify_exec.h"
-#include "config/config.h"
 #include "act/kernel_rules.h"
+#include "act/policy_watch.h"
+#include "act/shield_stats.h"
+#include "net/cidr.h"
+#include "config/config.h"
 #include "decide/engine.h"
 #include "report/alert.h"
 #include "report/audit.h"
@@ -34,6 +39,8 @@
 #define SG_POLICY_MAX_BYTES (16u << 20)
 /* Ring-buffer wake-ups are batched in the kernel; this bounds the latency. */
 #define SG_POLL_MS 5
+/* Per-CIDR Shield hits in stats.json only up to this many rules: a stats tick stays cheap. */
+#define SG_SHIELD_STATS_MAX_CIDRS 20000
 #define SG_STATS_MS 1000
 
 /* What runs when the policy cannot be had at start (POL-4). */
@@ -50,7 +57,7 @@ struct options {
 	bool to_stdout;
 	bool strict;
 	int mode;		/* -1: as the policy says */
-	bool no_lsm, no_fanotify, no_kill, no_hold, no_pidfd;
+	bool no_lsm, no_fanotify, no_kill, no_hold, no_pidfd, no_egress;
 	/* Alerts: NULL / -1 when not given on the command line. */
 	bool alert_enabled;
 	const char *alert_url;
@@ -71,6 +78,10 @@ struct daemon {
 	bool kern_up;
 	struct sg_fanotify_exec fan;
 	bool fan_up;
+	struct sg_egress egress;
+	bool egress_up;
+	struct sg_policy_watch watch;
+	bool break_glass;		/* POL-5: forced to monitor mode by <state-dir>/break-glass */
 	struct sg_alerts *alerts;
 	uint64_t rb_drops_seen;
 	uint64_t started_ns;
@@ -98,7 +109,7 @@ static void usage(FILE *out)
 		"  --mode MODE         monitor|enforce, overrides the policy's mode\n"
 		"  --strict            policy unavailable at start: fail closed (deny all execs)\n"
 		"                      instead of open (monitor, allow all)\n"
-		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold|pidfd_kill (testing, diagnosis)\n"
+		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold|pidfd_kill|egress (testing, diagnosis)\n"
 		"  --config FILE       settings file (YAML); command-line options win\n"
 		"  --alert-enabled     start the alert dispatcher (webhooks for denies and failures)\n"
 		"  --alert-url URL     http:// or https:// webhook\n"
@@ -165,8 +176,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 				o->no_hold = true;
 			else if (!strcmp(optarg, "pidfd_kill"))
 				o->no_pidfd = true;
+			else if (!strcmp(optarg, "egress"))
+				o->no_egress = true;
 			else {
-				fprintf(stderr, "sysguardd: unknown backend '%s' (bpf_lsm, fanotify, bpf_kill, hold, pidfd_kill)\n", optarg);
+				fprintf(stderr, "sysguardd: unknown backend '%s' (bpf_lsm, fanotify, bpf_kill, hold, pidfd_kill, egress)\n", optarg);
 				return -1;
 			}
 			break;
@@ -195,7 +208,8 @@ static int read_file(const char *path, char **out, size_t *len);
 static const char *const config_keys[] = {
 	"policy", "log", "state_dir", "node_id", "mode", "strict",
 	"alerts.enabled", "alerts.url", "alerts.format", "alerts.dedup_window_s",
-	"alerts.per_minute", "alerts.ca_bundle", "alerts.timeout_ms", NULL,
+	"alerts.per_minute", "alerts.ca_bundle", "alerts.timeout_ms",
+	"shield.interfaces", "shield.generic", "shield.list", NULL,
 };
 
 /* Settings the command line left unset come from --config, then the defaults. */
@@ -422,6 +436,41 @@ static struct sg_exec_config kernel_config(struct daemon *d)
 	};
 }
 
+static void egress_rule_skipped(const struct sg_net_rule *r, int err, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "egress_rule_inactive", SG_SEV_WARNING);
+	sg_json_kv_str(&j, "rule", r->name);
+	sg_json_kv_u64(&j, "line", r->line);
+	sg_json_kv_bytes(&j, "exe", r->exe, strlen(r->exe));
+	sg_json_kv_str(&j, "error", strerror(-err));
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}
+
+static void apply_egress(struct daemon *d)
+{
+	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
+	char err[256] = "";
+	struct sg_json j;
+
+	if (!sg_egress_apply(&d->egress, d->engine.policy, enforce, egress_rule_skipped, d, err,
+			     sizeof(err)))
+		return;
+	/* The previous egress rules stay in force; say so loudly. */
+	fprintf(stderr, "sysguardd: egress rules not applied: %s\n", err);
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "action_error", SG_SEV_CRITICAL);
+	sg_json_kv_str(&j, "backend", "egress");
+	sg_json_kv_str(&j, "action", "apply_rules");
+	sg_json_kv_str(&j, "error", err);
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}
+
 /* Push the current policy into every active backend. */
 static void apply_policy(struct daemon *d)
 {
@@ -436,6 +485,8 @@ static void apply_policy(struct daemon *d)
 		sg_fanotify_exec_flush_cache(&d->fan);
 	if (d->kern_up)
 		sg_exec_bpf_clear_names(&d->kern);
+	if (d->egress_up)
+		apply_egress(d);
 }
 
 static void backend_record(struct daemon *d, const char *name, bool active, const char *detail)
@@ -509,6 +560,117 @@ static void sync_fanotify(struct daemon *d)
 	}
 }
 
+static void start_egress(struct daemon *d)
+{
+	bool want_lsm = d->features.f[SG_FEAT_BPF_LSM].usable && !d->opt.no_lsm;
+	char err[256] = "";
+
+	if (d->opt.no_egress) {
+		backend_record(d, "egress", false, "disabled by --disable-backend");
+		return;
+	}
+	if (!d->features.f[SG_FEAT_CGROUP2].usable) {
+		backend_record(d, "egress", false, d->features.f[SG_FEAT_CGROUP2].detail);
+		return;
+	}
+	if (want_lsm && sg_egress_start(&d->egress, d->features.cgroup2_path, true,
+					sg_engine_on_net_record, &d->engine, err, sizeof(err))) {
+		backend_record(d, "egress_lsm", false, err);
+		want_lsm = false;
+	}
+	if (!want_lsm && sg_egress_start(&d->egress, d->features.cgroup2_path, false,
+					 sg_engine_on_net_record, &d->engine, err, sizeof(err))) {
+		backend_record(d, "egress", false, err);
+		return;
+	}
+	d->egress_up = true;
+	apply_egress(d);
+	if (d->egress.lsm_attached)
+		backend_record(d, "egress_lsm", true, "lsm/socket_connect for connects");
+	backend_record(d, "egress", true, d->egress.lsm_attached ?
+		       "cgroup/sendmsg4|6 at the cgroup2 root (connects: lsm/socket_connect)" :
+		       "cgroup/connect4|6 + sendmsg4|6 at the cgroup2 root");
+}
+
+/* Load a Shield deny list file (one CIDR a line) into the live Shield. */
+static int shield_load_list(struct sg_shield *s, const char *path, char *err, size_t errlen)
+{
+	struct sg_cidr *v = NULL;
+	size_t len = 0, n = 0;
+	char *text = NULL;
+	int rc = read_file(path, &text, &len);
+
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = sg_cidr_parse_list(text, len, &v, &n, err, errlen);
+	if (!rc)
+		rc = sg_shield_update(s, v, n, NULL, 0, true, err, errlen);
+	free(text);
+	free(v);
+	return rc;
+}
+
+/*
+ * NET-2/NET-5: attach the Shield to the interfaces the config names. It
+ * lives in pinned maps (sysguardctl shield edits them) and fails open: any
+ * error is reported and traffic keeps flowing; the daemon carries on.
+ */
+static void start_shield(struct daemon *d)
+{
+	struct sg_shield_opts o = {
+		.pin_dir = SG_SHIELD_PIN_DIR, .max_rules = SG_SHIELD_DEF_RULES,
+		.v4_chunks = SG_SHIELD_DEF_CHUNKS, .v6_bits = SG_SHIELD_DEF_V6_BITS,
+		.v6_entries = SG_SHIELD_DEF_V6_ENTRIES,
+	};
+	const char *ifs = sg_config_get(&d->opt.config, "shield.interfaces");
+	const char *list = sg_config_get(&d->opt.config, "shield.list");
+	const char *g = sg_config_get(&d->opt.config, "shield.generic"), *mode = "";
+	char err[512] = "", detail[600], name[IF_NAMESIZE];
+	struct sg_shield *s = NULL;
+	bool generic = false;
+	size_t k;
+	int rc;
+
+	if (!ifs || !*ifs)
+		return;		/* no Shield asked for: nothing to report */
+	if (g && sg_config_bool(g, &generic)) {
+		backend_record(d, "shield", false, "shield.generic must be true or false; not attached, traffic flows");
+		return;
+	}
+	rc = sg_shield_open(SG_SHIELD_PIN_DIR, &s, err, sizeof(err));
+	if (rc == -ENOENT) {
+		err[0] = '\0';
+		rc = sg_shield_create(&o, &s, err, sizeof(err));
+	}
+	if (rc) {
+		snprintf(detail, sizeof(detail), "%s; not attached, traffic flows", err);
+		backend_record(d, "shield", false, detail);
+		return;
+	}
+	if (list && (rc = shield_load_list(s, list, err, sizeof(err)))) {
+		snprintf(detail, sizeof(detail), "list not loaded (%s); the previous list stays", err);
+		backend_record(d, "shield", false, detail);
+	}
+	while (*ifs) {
+		k = strcspn(ifs, ", ");
+		if (k > 0 && k < sizeof(name)) {
+			memcpy(name, ifs, k);
+			name[k] = '\0';
+			rc = sg_shield_attach(s, name, generic, &mode, err, sizeof(err));
+			if (rc)
+				snprintf(detail, sizeof(detail), "%s: %s; traffic flows", name, err);
+			else
+				snprintf(detail, sizeof(detail), "%s: %s XDP", name, mode);
+			backend_record(d, "shield", rc == 0, detail);
+		}
+		ifs += k;
+		ifs += strspn(ifs, ", ");
+	}
+	sg_shield_close(s);
+}
+
 static int start_backends(struct daemon *d)
 {
 	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
@@ -549,6 +711,8 @@ static int start_backends(struct daemon *d)
 		backend_record(d, "bpf_kill", false, d->features.f[SG_FEAT_SEND_SIGNAL].detail);
 	else
 		backend_record(d, "bpf_kill", true, "bpf_send_signal(SIGKILL) at exec for identity and path rules");
+	start_egress(d);
+	start_shield(d);
 	if (d->opt.no_pidfd)
 		backend_record(d, "pidfd_kill", false, "disabled by --disable-backend");
 	else
@@ -588,6 +752,8 @@ static void backends_json(struct daemon *d, struct sg_json *j)
 		sg_json_str(j, "bpf_kill");
 	if (enforce && !d->opt.no_pidfd)
 		sg_json_str(j, "pidfd_kill");
+	if (d->egress_up && enforce)
+		sg_json_str(j, "egress");
 	sg_json_end_array(j);
 }
 
@@ -600,6 +766,7 @@ static void write_ready(struct daemon *d)
 	sg_json_kv_i64(&j, "pid", getpid());
 	sg_json_kv_str(&j, "version", SG_VERSION);
 	sg_json_kv_str(&j, "mode", sg_mode_name(sg_engine_mode(&d->engine)));
+	sg_json_kv_bool(&j, "break_glass", d->break_glass);
 	sg_json_kv_str(&j, "policy_version", sg_policy_version(d->engine.policy));
 	backends_json(d, &j);
 	sg_json_end_object(&j);
@@ -648,6 +815,8 @@ static void write_stats(struct daemon *d)
 	};
 	const struct sg_engine_stats *s = &d->engine.stats;
 	uint64_t k[SG_CNT_MAX] = { 0 };
+	struct sg_hash_cache_stats hs;
+	uint64_t nk[SG_NCNT_MAX];
 	struct sg_json j;
 	int i;
 
@@ -683,6 +852,26 @@ static void write_stats(struct daemon *d)
 	sg_json_kv_u64(&j, "ignore_marks", d->fan.stats.ignore_marks);
 	sg_json_kv_u64(&j, "response_errors", d->fan.stats.response_errors);
 	sg_json_kv_u64(&j, "filesystems", d->fan.stats.filesystems);
+	sg_json_end_object(&j);
+	if (d->egress_up && sg_egress_counters(&d->egress, nk) == 0) {
+		sg_json_key(&j, "egress");
+		sg_json_begin_object(&j);
+		sg_json_kv_u64(&j, "denied", nk[SG_NCNT_DENIES]);
+		sg_json_kv_u64(&j, "matched", nk[SG_NCNT_MATCHES]);
+		sg_json_kv_u64(&j, "ringbuf_drops", nk[SG_NCNT_RB_DROPS]);
+		sg_json_kv_u64(&j, "prefixes", d->egress.prefixes);
+		sg_json_end_object(&j);
+	}
+	/* NET-2: the Shield lives in pinned maps (sysguardctl shield); report what is loaded. */
+	sg_shield_stats_pinned(SG_SHIELD_PIN_DIR, SG_SHIELD_STATS_MAX_CIDRS, &j);
+	sg_hash_cache_stats(d->engine.hashes, &hs);
+	sg_json_key(&j, "hash_cache");
+	sg_json_begin_object(&j);
+	sg_json_kv_u64(&j, "hits", hs.hits);
+	sg_json_kv_u64(&j, "misses", hs.misses);
+	sg_json_kv_u64(&j, "stale", hs.stale);
+	sg_json_kv_u64(&j, "evictions", hs.evictions);
+	sg_json_kv_u64(&j, "entries", hs.entries);
 	sg_json_end_object(&j);
 	sg_json_kv_u64(&j, "audit_write_errors", d->audit.write_errors);
 	if (d->alerts) {
@@ -744,11 +933,59 @@ static int setup_loop(struct daemon *d)
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &ev);
 	ev.data.fd = sg_exec_bpf_ringbuf_fd(&d->kern);
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	if (d->egress_up)
+		watch_fd(d, sg_egress_ringbuf_fd(&d->egress), EPOLLIN);
+	/* POL-3: a changed policy file reloads like SIGHUP (editors, ConfigMap volumes). */
+	d->watch.fd = -1;
+	if (d->opt.policy_path && sg_policy_watch_init(&d->watch, d->opt.policy_path) == 0)
+		watch_fd(d, sg_policy_watch_fd(&d->watch), EPOLLIN);
 	if (d->fan_up) {
 		watch_fd(d, d->fan.fd, EPOLLIN);
 		watch_fd(d, d->fan.mountinfo_fd, EPOLLPRI | EPOLLERR);
 	}
 	return 0;
+}
+
+/*
+ * POL-5 break-glass: while <state-dir>/break-glass exists (sysguardctl
+ * break-glass on), the daemon runs in monitor mode whatever the policy says.
+ * Checked at start and on SIGHUP, independent of the policy file, so a
+ * broken policy cannot keep an operator locked out. True when it changed.
+ */
+static bool check_break_glass(struct daemon *d)
+{
+	char path[4096], reason[512] = "";
+	struct stat st;
+	struct sg_json j;
+	bool on;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/break-glass", d->opt.state_dir);
+	on = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+	if (on == d->break_glass)
+		return false;
+	d->break_glass = on;
+	d->engine.mode_override = on ? SG_MODE_MONITOR : d->opt.mode;
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "break_glass", on ? SG_SEV_CRITICAL : SG_SEV_WARNING);
+	sg_json_kv_str(&j, "state", on ? "on" : "off");
+	sg_json_kv_str(&j, "mode", sg_mode_name(sg_engine_mode(&d->engine)));
+	if (on) {
+		ssize_t n = 0;
+
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0) {
+			n = read(fd, reason, sizeof(reason) - 1);
+			close(fd);
+		}
+		sg_json_kv_bytes(&j, "reason", reason, n > 0 ? (size_t)n : 0);
+		sg_json_kv_u64(&j, "by_uid", st.st_uid);
+	}
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+	fprintf(stderr, "sysguardd: break-glass %s: mode %s\n", on ? "ON" : "off",
+		sg_mode_name(sg_engine_mode(&d->engine)));
+	return true;
 }
 
 /* Returns false when the daemon should stop. */
@@ -758,6 +995,11 @@ static bool handle_signals(struct daemon *d)
 
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
+			if (check_break_glass(d)) {
+				apply_policy(d);
+				sync_fanotify(d);
+				write_ready(d);
+			}
 			reload_policy(d);
 			continue;
 		}
@@ -781,6 +1023,8 @@ static void run(struct daemon *d)
 
 			if (fd == d->sigfd)
 				running = handle_signals(d);
+			else if (fd == d->watch.fd && sg_policy_watch_changed(&d->watch))
+				reload_policy(d);
 			else if (d->fan_up && fd == d->fan.fd)
 				sg_fanotify_exec_handle(&d->fan);
 			else if (d->fan_up && fd == d->fan.mountinfo_fd)
@@ -788,6 +1032,8 @@ static void run(struct daemon *d)
 		}
 		/* Wake-ups are suppressed in the kernel: drain on every tick. */
 		sg_exec_bpf_consume(&d->kern);
+		if (d->egress_up)
+			sg_egress_consume(&d->egress);
 		now = now_ms(CLOCK_MONOTONIC);
 		if (now >= next_stats) {
 			write_stats(d);
@@ -877,6 +1123,7 @@ int main(int argc, char **argv)
 	}
 	d.engine.mode_override = d.opt.mode;
 	d.engine.no_pidfd_kill = d.opt.no_pidfd;
+	check_break_glass(&d);
 	if (start_alerts(&d))
 		return 2;
 	snprintf(d.engine.cgroup2_root, sizeof(d.engine.cgroup2_root), "%s", d.features.cgroup2_path);
@@ -909,6 +1156,11 @@ int main(int argc, char **argv)
 		sg_fanotify_exec_stop(&d.fan);
 	sg_exec_bpf_consume(&d.kern);
 	sg_exec_bpf_stop(&d.kern);
+	if (d.egress_up) {
+		sg_egress_consume(&d.egress);
+		sg_egress_stop(&d.egress);
+	}
+	sg_policy_watch_close(&d.watch);
 	note(&d, "daemon_stop", SG_SEV_INFO, NULL, NULL);
 	sg_alerts_stop(d.alerts);
 	sg_engine_free(&d.engine);

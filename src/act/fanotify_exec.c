@@ -190,6 +190,8 @@ static void facts_from_event(struct sg_fanotify_exec *fx, const struct fanotify_
 		f->gid = st.st_gid;
 	}
 	f->cgroup_id = sg_proc_cgroup_id(m->pid, fx->engine->cgroup2_root);
+	sg_proc_container(&fx->engine->procs, m->pid, f->cgroup_id, fx->engine->cgroup2_root,
+			  &f->container);
 	snprintf(link, sizeof(link), "/proc/%d/comm", m->pid);
 	read_small(link, f->comm, sizeof(f->comm));
 	if (fstat(m->fd, &st) == 0) {

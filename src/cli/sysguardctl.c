@@ -4,12 +4,17 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/policy_cmd.h"
 #include "report/json.h"
 #include "sense/mounts.h"
 #include "sense/probe.h"
+#include "cli/shield_cmd.h"
 
 static const char *state_dir = "/run/sysguard";
 
@@ -19,7 +24,11 @@ static void usage(FILE *out)
 		"usage: sysguardctl [--state-dir DIR] COMMAND\n"
 		"  probe [--json]   kernel features and which backends are usable here\n"
 		"  status           the running daemon's mode, policy and active backends\n"
-		"  stats            the running daemon's counters (decisions, drops, kills)\n");
+		"  stats            the running daemon's counters (decisions, drops, kills)\n"
+		"  reload           make the running daemon reload its policy (as SIGHUP)\n"
+		"  break-glass on --reason TEXT | off\n"
+		"                   force monitor mode (audited) until switched off (docs/break-glass.md)\n"
+		"  policy keygen|sign|verify   signed policy bundles (docs/policy-bundles.md)\n");
 }
 
 static const struct {
@@ -98,6 +107,103 @@ static int cat_state(const char *name, const char *what)
 	return 0;
 }
 
+/* The daemon's pid from its ready file, checked against /proc so a recycled pid is never signalled. */
+static pid_t daemon_pid(void)
+{
+	char path[4096], buf[4096], comm[32] = "";
+	const char *p;
+	ssize_t n;
+	long pid;
+	int fd;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/ready", state_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "\"pid\":");
+	if (!p || (pid = strtol(p + 6, NULL, 10)) <= 1)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return strncmp(comm, "sysguardd", 9) ? -1 : (pid_t)pid;
+}
+
+static int cmd_reload(void);
+
+static int cmd_break_glass(int argc, char **argv)
+{
+	char path[4096];
+	bool on = argc >= 2 && !strcmp(argv[1], "on");
+	int fd;
+
+	if (!(argc == 4 && on && !strcmp(argv[2], "--reason") && argv[3][0]) &&
+	    !(argc == 2 && !strcmp(argv[1], "off"))) {
+		fprintf(stderr, "usage: sysguardctl break-glass on --reason TEXT | off\n");
+		return 2;
+	}
+	if (daemon_pid() < 0) {
+		fprintf(stderr, "sysguardctl: no running sysguardd with --state-dir %s\n", state_dir);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/break-glass", state_dir);
+	if (on) {
+		size_t len = strlen(argv[3]);
+
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 || write(fd, argv[3], len) != (ssize_t)len) {
+			fprintf(stderr, "sysguardctl: %s: %s\n", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return 1;
+		}
+		close(fd);
+	} else if (unlink(path) && errno != ENOENT) {
+		fprintf(stderr, "sysguardctl: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	return cmd_reload();
+}
+
+static int cmd_reload(void)
+{
+	char path[4096];
+	struct stat before, after;
+	pid_t pid = daemon_pid();
+	int i;
+
+	if (pid < 0) {
+		fprintf(stderr, "sysguardctl: no running sysguardd with --state-dir %s\n", state_dir);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/ready", state_dir);
+	if (stat(path, &before) || kill(pid, SIGHUP)) {
+		fprintf(stderr, "sysguardctl: reload: %s\n", strerror(errno));
+		return 1;
+	}
+	/* The daemon rewrites its ready file after a successful reload. */
+	for (i = 0; i < 50; i++) {
+		if (stat(path, &after) == 0 &&
+		    (after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+		     after.st_mtim.tv_nsec != before.st_mtim.tv_nsec || after.st_ino != before.st_ino))
+			return cat_state("ready", "status");
+		usleep(100 * 1000);
+	}
+	fprintf(stderr, "sysguardctl: sysguardd (pid %d) kept its policy: see policy_error in its audit log\n",
+		(int)pid);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -116,8 +222,17 @@ int main(int argc, char **argv)
 		return cat_state("ready", "status");
 	if (!strcmp(argv[i], "stats"))
 		return cat_state("stats.json", "stats");
+	if (!strcmp(argv[i], "reload"))
+		return cmd_reload();
+	if (!strcmp(argv[i], "break-glass"))
+		return cmd_break_glass(argc - i, argv + i);
+	if (!strcmp(argv[i], "policy"))
+		return sg_cmd_policy(argc - i, argv + i);
+	if (!strcmp(argv[i], "shield"))
+		return sg_cli_shield(argc - i, argv + i);
 	if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 		usage(stdout);
+		sg_cli_shield_usage(stdout);
 		return 0;
 	}
 	fprintf(stderr, "sysguardctl: unknown command '%s'\n", argv[i]);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "decide/engine.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -9,10 +10,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <netinet/in.h>
 
 #include "act/pidfd.h"
 #include "sense/loader_args.h"
 #include "report/exec_record.h"
+#include "report/net_record.h"
 #include "sense/decode.h"
 #include "sense/elf_loader.h"
 #include "sense/file_hash.h"
@@ -88,9 +91,14 @@ void sg_engine_decide(struct sg_engine *e, struct sg_exec_facts *f, int fd,
 
 	if (sg_policy_eval(e->policy, &s, v) == SG_EVAL_DONE)
 		goto out;
-	if (fd < 0)
-		fd = own = open_exe(f);
-	err = fd < 0 ? fd : sg_file_sha256(fd, e->hashes, f->sha256);
+	/* A program run again is decided without opening it: no I/O on the hot path. */
+	if (fd < 0 && f->has_id && f->ctime_ns && !f->fileless &&
+	    sg_hash_cache_get_ctime(e->hashes, &f->id, f->ctime_ns, f->sha256))
+		err = 0;
+	else if (fd < 0 && (fd = own = open_exe(f)) < 0)
+		err = fd;
+	else
+		err = sg_file_sha256(fd, e->hashes, f->sha256);
 	if (err == 0) {
 		f->has_sha256 = true;
 		s.sha256 = f->sha256;
@@ -129,6 +137,7 @@ static void facts_from_view(struct sg_engine *e, const struct sg_exec_view *v,
 	f->uid = ev->hdr.uid;
 	f->gid = ev->hdr.gid;
 	f->cgroup_id = ev->hdr.cgroup_id;
+	sg_proc_container(&e->procs, f->pid, f->cgroup_id, e->cgroup2_root, &f->container);
 	memcpy(f->comm, ev->hdr.comm, sizeof(f->comm));
 	f->comm[sizeof(f->comm) - 1] = '\0';
 	if (v->path_len) {
@@ -140,6 +149,7 @@ static void facts_from_view(struct sg_engine *e, const struct sg_exec_view *v,
 		f->id.dev = sg_st_from_kdev(ev->file.dev);
 		f->id.ino = ev->file.ino;
 		f->has_id = true;
+		f->ctime_ns = ev->ctime_ns;
 	}
 	f->has_parent = sg_proc_exe(&e->procs, f->ppid, f->parent_path,
 				    sizeof(f->parent_path)) == 0;
@@ -403,5 +413,42 @@ int sg_engine_on_record(void *ctx, void *data, size_t size)
 		on_kernel_action(e, &f, v.ev);
 	else
 		on_exec(e, &f, v.ev);
+	return 0;
+}
+
+int sg_engine_on_net_record(void *ctx, void *data, size_t size)
+{
+	struct sg_engine *e = ctx;
+	struct sg_net_facts f = { 0 };
+	struct sg_net_event ev;
+	const struct sg_net_rule *r;
+	int af = AF_INET6;
+
+	e->stats.events++;
+	if (sg_decode_net(data, size, &ev)) {
+		e->stats.decode_errors++;
+		return 0;
+	}
+	/* A record from before a reload may name a rule the new policy lacks. */
+	r = sg_policy_net_rule(e->policy, ev.rule_id - 1);
+	if (!r)
+		return 0;
+	f.pid = ev.hdr.tgid;
+	f.ppid = ev.hdr.ppid;
+	f.uid = ev.hdr.uid;
+	f.gid = ev.hdr.gid;
+	f.cgroup_id = ev.hdr.cgroup_id;
+	memcpy(f.comm, ev.hdr.comm, sizeof(f.comm));
+	f.has_exe = sg_proc_exe(&e->procs, f.pid, f.exe, sizeof(f.exe)) == 0;
+	f.op = ev.op == SG_NET_CONNECT ? "connect" : "sendmsg";
+	f.protocol = ev.proto == IPPROTO_TCP ? "tcp" : ev.proto == IPPROTO_UDP ? "udp" : NULL;
+	if (ev.family == 4)
+		af = AF_INET;
+	if (!inet_ntop(af, ev.daddr, f.daddr, sizeof(f.daddr)))
+		snprintf(f.daddr, sizeof(f.daddr), "?");
+	f.dport = ev.dport;
+	f.rule = r;
+	f.blocked = ev.blocked;
+	sg_record_net(e->audit, e->alerts, &f, sg_engine_mode(e));
 	return 0;
 }

@@ -63,4 +63,7 @@ void sg_engine_decide(struct sg_engine *e, struct sg_exec_facts *f, int fd,
 /* Ring-buffer callback (libbpf ring_buffer_sample_fn); ctx is the engine. */
 int sg_engine_on_record(void *ctx, void *data, size_t size);
 
+/* Ring-buffer callback for the egress object: one record per matched connect or sendto. */
+int sg_engine_on_net_record(void *ctx, void *data, size_t size);
+
 #endif

@@ -8,7 +8,7 @@
  * identity step, the file it named at load, so a hard link or a rename of
  * that file cannot get around it. Any deny beats every allow; with neither, the
  * default action decides. Identity, sha256 and path lookups are hash table
- * probes; globs are scanned in order.
+ * probes; globs are looked up by their literal directory (see eval_globs()).
  */
 #include <string.h>
 
@@ -73,20 +73,75 @@ static bool settled(const struct sg_policy *p, const struct eval_state *st)
 	return st->deny && (st->target_hit || parents == 0);
 }
 
-static void eval_globs(const struct sg_policy *p, const struct sg_exec_subject *s,
-		       struct eval_state *st)
+/* Glob rule i, in its turn in file order. */
+static void try_glob(const struct sg_policy *p, uint32_t i,
+		     const struct sg_exec_subject *s, struct eval_state *st)
+{
+	const struct sg_rule *r = &p->rules[i];
+	/* Skip the match when its outcome could not change anything. */
+	bool useful = (r->parent_pattern && !st->target_hit) ||
+		      (!st->deny && (r->action == SG_ACTION_DENY || !st->allow));
+
+	if (useful && sg_glob_match(p->ext[i].glob, s->path))
+		consider(p, i, s, st);
+}
+
+static void eval_globs_linear(const struct sg_policy *p, const struct sg_exec_subject *s,
+			      struct eval_state *st)
 {
 	size_t k;
 
-	for (k = 0; k < p->nglobs && !settled(p, st); k++) {
-		uint32_t i = p->globs[k];
-		const struct sg_rule *r = &p->rules[i];
-		/* Skip the match when its outcome could not change anything. */
-		bool useful = (r->parent_pattern && !st->target_hit) ||
-			      (!st->deny && (r->action == SG_ACTION_DENY || !st->allow));
+	for (k = 0; k < p->nglobs && !settled(p, st); k++)
+		try_glob(p, p->globs[k], s, st);
+}
 
-		if (useful && sg_glob_match(p->ext[i].glob, s->path))
-			consider(p, i, s, st);
+/*
+ * A path meets a few glob directories; one that meets more falls back to the
+ * scan, so this bounds the stack used, never the verdict.
+ */
+#define GLOB_CHAINS_MAX 64
+
+/*
+ * A glob can only match a path that starts with its literal directory, and
+ * that directory ends in '/', so the only globs worth matching are those
+ * filed under one of the path's own prefixes ending in '/'. Each of those
+ * chains is in file order and no rule is on two of them, so merging them
+ * visits the candidates in file order, exactly as the scan of every glob
+ * would, minus rules that could not have matched.
+ */
+static void eval_globs(const struct sg_policy *p, const struct sg_exec_subject *s,
+		       struct eval_state *st)
+{
+	uint32_t head[GLOB_CHAINS_MAX];
+	size_t n = 0, k, min;
+	const char *dir = s->path, *c = s->path;
+	uint64_t h = SG_HASH_INIT;
+
+	if (p->nglobs == 0 || settled(p, st))
+		return;
+	while ((c = strchr(c, '/'))) {
+		uint32_t i;
+
+		c++;
+		h = sg_hash_update(h, dir, (size_t)(c - dir));
+		dir = c;
+		i = sg_policy_find_glob_dir(p, sg_hash_final(h), s->path, (size_t)(c - s->path));
+		if (i == SG_NIL)
+			continue;
+		if (n == GLOB_CHAINS_MAX) {
+			eval_globs_linear(p, s, st);
+			return;
+		}
+		head[n++] = i;
+	}
+	while (n > 0 && !settled(p, st)) {
+		for (min = 0, k = 1; k < n; k++)
+			if (head[k] < head[min])
+				min = k;
+		try_glob(p, head[min], s, st);
+		head[min] = p->ext[head[min]].glob_next;
+		if (head[min] == SG_NIL)
+			head[min] = head[--n];
 	}
 }
 

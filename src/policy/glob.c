@@ -359,3 +359,12 @@ void sg_glob_free(struct sg_glob *g)
 	free(g->suffix);
 	free(g);
 }
+
+size_t sg_glob_literal_dir(const char *pattern)
+{
+	size_t n = strcspn(pattern, "*?[\\");
+
+	while (n > 0 && pattern[n - 1] != '/')
+		n--;
+	return n;
+}

@@ -35,4 +35,13 @@ bool sg_glob_match(const struct sg_glob *g, const char *s);
 
 void sg_glob_free(struct sg_glob *g);
 
+/*
+ * Length of the pattern's literal directory: the bytes before its first
+ * '*', '?', '[' or '\\', cut back to just after the last '/' among them (0
+ * when there is none). Every string the pattern matches starts with these
+ * bytes, so globs can be indexed by them: "/a/b?" gives "/a/", "/a?" gives
+ * "/", and a pattern without wildcards its own directory part.
+ */
+size_t sg_glob_literal_dir(const char *pattern);
+
 #endif

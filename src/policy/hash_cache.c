@@ -164,8 +164,8 @@ static void drop(struct sg_hash_cache *c, size_t s)
 	c->count--;
 }
 
-bool sg_hash_cache_get(struct sg_hash_cache *c, const struct sg_file_id *id,
-		       const struct sg_file_stamp *stamp, uint8_t out[SG_SHA256_LEN])
+static bool get(struct sg_hash_cache *c, const struct sg_file_id *id,
+		const struct sg_file_stamp *stamp, bool ctime_only, uint8_t out[SG_SHA256_LEN])
 {
 	size_t s = find_slot(c, id, hash_id(id));
 	uint32_t k = c->slot[s];
@@ -176,8 +176,8 @@ bool sg_hash_cache_get(struct sg_hash_cache *c, const struct sg_file_id *id,
 		return false;
 	}
 	e = &c->e[k];
-	if (e->stamp.ctime_ns != stamp->ctime_ns || e->stamp.mtime_ns != stamp->mtime_ns ||
-	    e->stamp.size != stamp->size) {
+	if (e->stamp.ctime_ns != stamp->ctime_ns ||
+	    (!ctime_only && (e->stamp.mtime_ns != stamp->mtime_ns || e->stamp.size != stamp->size))) {
 		c->st.stale++;
 		c->st.misses++;
 		drop(c, s);
@@ -188,6 +188,20 @@ bool sg_hash_cache_get(struct sg_hash_cache *c, const struct sg_file_id *id,
 	lru_push_front(c, k);
 	c->st.hits++;
 	return true;
+}
+
+bool sg_hash_cache_get(struct sg_hash_cache *c, const struct sg_file_id *id,
+		       const struct sg_file_stamp *stamp, uint8_t out[SG_SHA256_LEN])
+{
+	return get(c, id, stamp, false, out);
+}
+
+bool sg_hash_cache_get_ctime(struct sg_hash_cache *c, const struct sg_file_id *id,
+			     uint64_t ctime_ns, uint8_t out[SG_SHA256_LEN])
+{
+	struct sg_file_stamp stamp = { .ctime_ns = ctime_ns };
+
+	return get(c, id, &stamp, true, out);
 }
 
 void sg_hash_cache_put(struct sg_hash_cache *c, const struct sg_file_id *id,

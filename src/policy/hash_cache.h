@@ -53,6 +53,15 @@ void sg_hash_cache_free(struct sg_hash_cache *c);
 bool sg_hash_cache_get(struct sg_hash_cache *c, const struct sg_file_id *id,
 		       const struct sg_file_stamp *stamp, uint8_t out[SG_SHA256_LEN]);
 
+/*
+ * As sg_hash_cache_get(), but on the ctime alone: for a caller that knows
+ * the file's ctime from the kernel (read at exec) and has not opened it.
+ * Any write or attribute change sets a new ctime, so it alone says the
+ * content is the one hashed. A mismatch drops the entry like a stale stamp.
+ */
+bool sg_hash_cache_get_ctime(struct sg_hash_cache *c, const struct sg_file_id *id,
+			     uint64_t ctime_ns, uint8_t out[SG_SHA256_LEN]);
+
 /* Insert or replace the entry for `id`, evicting the least recently used when full. */
 void sg_hash_cache_put(struct sg_hash_cache *c, const struct sg_file_id *id,
 		       const struct sg_file_stamp *stamp, const uint8_t sha[SG_SHA256_LEN]);

@@ -17,6 +17,8 @@ struct sg_rule_ext {
 	struct sg_glob *parent_glob;	/* parent constraint when parent_is_glob */
 	uint32_t next;			/* next rule with the same table key, in file order */
 	uint32_t id_next;		/* same, in the identity table (identity and path rules) */
+	uint32_t glob_next;		/* same, in the glob directory table (glob rules) */
+	uint32_t glob_dir_len;		/* glob rules: sg_glob_literal_dir() of the pattern */
 	unsigned name_line, name_col;	/* where the name was given, for messages */
 };
 
@@ -34,8 +36,13 @@ struct sg_policy {
 	struct sg_table by_id;		/* resolved identity rules, and path rules by their file */
 	struct sg_table by_sha;
 	struct sg_table by_path;
+	struct sg_table by_glob_dir;	/* glob rules by literal directory */
 	uint32_t *globs;		/* glob rules, in file order */
 	size_t nglobs;
+
+	struct sg_net_rule *net;	/* egress rules, in file order */
+	size_t nnet;
+	size_t net_cap;
 
 	size_t n_kind[4];		/* rules per enum sg_match_kind */
 	size_t n_parent[4];		/* ...of which have a parent constraint */
@@ -52,5 +59,13 @@ void sg_policy_index_identities(struct sg_policy *p);
 uint32_t sg_policy_find_id(const struct sg_policy *p, const struct sg_file_id *id);
 uint32_t sg_policy_find_sha(const struct sg_policy *p, const uint8_t *sha);
 uint32_t sg_policy_find_path(const struct sg_policy *p, const char *path);
+
+/*
+ * First glob rule (in file order) whose literal directory is dir[0, len), or
+ * SG_NIL; follow ext[].glob_next. `hash` is sg_hash_bytes(dir, len), taken
+ * by the caller so that it can hash a path's prefixes in one pass.
+ */
+uint32_t sg_policy_find_glob_dir(const struct sg_policy *p, uint64_t hash,
+				 const char *dir, size_t len);
 
 #endif

@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "internal.h"
+#include "net/cidr.h"
 
 /* Larger documents are refused before parsing. */
 #define SG_POLICY_MAX_BYTES (16u << 20)
@@ -611,15 +612,24 @@ static int parse_rule(struct parser *ps)
 	return 0;
 }
 
-static int parse_rules(struct parser *ps)
+/* A list of mappings, one per item; `key` names it, `count` says how many items came before. */
+struct list_kind {
+	const char *key;	/* "rules" */
+	const char *item;	/* "rule" */
+	const char *example;	/* "action: and path:" */
+	int (*parse_item)(struct parser *ps);
+	size_t (*count)(const struct sg_policy *p);
+};
+
+static int parse_list(struct parser *ps, const struct list_kind *k)
 {
 	int rc;
 
 	if (is_null(ps))
 		return 0;	/* "rules:" with every rule commented out */
 	if (ps->ev.type != YAML_SEQUENCE_START_EVENT)
-		return fail(ps, ps->ev.start_mark,
-			    "\"rules\" must be a list, one rule per \"- \" item");
+		return fail(ps, ps->ev.start_mark, "\"%s\" must be a list, one %s per \"- \" item",
+			    k->key, k->item);
 	for (;;) {
 		rc = next(ps);
 		if (rc)
@@ -627,21 +637,169 @@ static int parse_rules(struct parser *ps)
 		if (ps->ev.type == YAML_SEQUENCE_END_EVENT)
 			return 0;
 		if (ps->ev.type != YAML_MAPPING_START_EVENT)
-			return fail(ps, ps->ev.start_mark,
-				    "rule %zu must be a mapping of keys such as action: and path:",
-				    ps->p->nrules + 1);
-		rc = parse_rule(ps);
+			return fail(ps, ps->ev.start_mark, "%s %zu must be a mapping of keys such as %s",
+				    k->item, k->count(ps->p) + 1, k->example);
+		rc = k->parse_item(ps);
 		if (rc)
 			return rc;
 	}
 }
 
-enum root_key { R_VERSION, R_MODE, R_DEFAULT, R_FILELESS, R_RULES };
+static size_t count_rules(const struct sg_policy *p)
+{
+	return p->nrules;
+}
+
+static const struct list_kind exec_rules = {
+	"rules", "rule", "action: and path:", parse_rule, count_rules,
+};
+
+enum net_key { N_NAME, N_ACTION, N_CIDR, N_PORT, N_PROTOCOL, N_EXE };
+
+static const char *const net_keys[] = { "name", "action", "cidr", "port", "protocol", "exe" };
+
+/* "443" or "8000-8100". */
+static int take_ports(struct parser *ps, const char *what, struct sg_net_rule *r)
+{
+	unsigned long lo, hi;
+	char *end;
+	const char *s = sval(ps);
+
+	errno = 0;
+	lo = strtoul(s, &end, 10);
+	hi = lo;
+	if (end != s && *end == '-') {
+		const char *h = end + 1;
+
+		hi = strtoul(h, &end, 10);
+		if (end == h)
+			goto bad;
+	}
+	if (end == s || *end || errno || lo > 65535 || hi > 65535 || lo > hi || s[0] == '-' ||
+	    s[0] == '+' || s[0] == ' ')
+		goto bad;
+	r->port_lo = (uint16_t)lo;
+	r->port_hi = (uint16_t)hi;
+	return 0;
+bad:
+	return fail(ps, ps->ev.start_mark,
+		    "%s must be a port (443) or a range (8000-8100) within 0-65535", what);
+}
+
+static int take_net_value(struct parser *ps, size_t k, struct sg_net_rule *r)
+{
+	static const char *const actions[] = { "audit", "deny" };
+	static const char *const protos[] = { "tcp", "udp" };
+	struct sg_rule tmp_rule = { 0 };
+	struct sg_rule_ext tmp_ext = { 0 };
+	struct sg_cidr c;
+	char what[64], why[128];
+	int rc, v;
+
+	snprintf(what, sizeof(what), "egress rule %u: \"%s\"", r->id, net_keys[k]);
+	rc = want_scalar(ps, what);
+	if (rc)
+		return rc;
+	switch (k) {
+	case N_NAME:
+		rc = take_name(ps, what, &tmp_rule, &tmp_ext);
+		if (!rc)
+			memcpy(r->name, tmp_rule.name, sizeof(r->name));
+		return rc;
+	case N_ACTION:
+		rc = take_enum(ps, what, actions, &v);
+		r->action = v ? SG_NET_DENY : SG_NET_AUDIT;
+		return rc;
+	case N_CIDR:
+		if (sg_cidr_parse(sval(ps), &c, why, sizeof(why)))
+			return fail(ps, ps->ev.start_mark, "%s: %s", what, why);
+		r->family = c.family;
+		r->prefix_len = c.len;
+		memcpy(r->addr, c.addr, c.family == 4 ? 4 : 16);
+		return 0;
+	case N_PORT:
+		return take_ports(ps, what, r);
+	case N_PROTOCOL:
+		rc = take_enum(ps, what, protos, &v);
+		r->proto = v ? 17 : 6;
+		return rc;
+	case N_EXE:
+		rc = check_path(ps, what, true);
+		return rc ? rc : dup_value(ps, &r->exe);
+	}
+	return 0;
+}
+
+/* One egress rule; the current event is its MAPPING_START. */
+static int parse_net_rule(struct parser *ps)
+{
+	yaml_mark_t start = ps->ev.start_mark;
+	struct sg_policy *p = ps->p;
+	struct sg_net_rule *r;
+	char where[40];
+	unsigned seen = 0;
+	size_t k;
+	int rc;
+
+	if (p->nnet == p->net_cap) {
+		size_t cap = p->net_cap ? p->net_cap * 2 : 16;
+		struct sg_net_rule *n = realloc(p->net, cap * sizeof(*n));
+
+		if (!n)
+			return fail_nomem(ps);
+		p->net = n;
+		p->net_cap = cap;
+	}
+	r = &p->net[p->nnet++];
+	memset(r, 0, sizeof(*r));
+	r->id = (uint32_t)p->nnet;
+	r->line = (unsigned)start.line + 1;
+	r->port_hi = 65535;
+	snprintf(where, sizeof(where), "egress rule %u", r->id);
+	for (;;) {
+		rc = next(ps);
+		if (rc)
+			return rc;
+		if (ps->ev.type == YAML_MAPPING_END_EVENT)
+			break;
+		rc = take_key(ps, where, net_keys, sizeof(net_keys) / sizeof(net_keys[0]),
+			      &seen, &k);
+		if (!rc)
+			rc = next(ps);
+		if (!rc)
+			rc = take_net_value(ps, k, r);
+		if (rc)
+			return rc;
+	}
+	if (!(seen & (1u << N_ACTION)))
+		return fail(ps, start,
+			    "egress rule %u: missing \"action\"; add action: deny or action: audit",
+			    r->id);
+	if (!(seen & (1u << N_CIDR)))
+		return fail(ps, start,
+			    "egress rule %u: missing \"cidr\"; add e.g. cidr: 169.254.169.254/32 (0.0.0.0/0 or ::/0 for any address)",
+			    r->id);
+	if (!(seen & (1u << N_NAME)))
+		snprintf(r->name, sizeof(r->name), "egress-%u", r->id);
+	return 0;
+}
+
+static size_t count_net_rules(const struct sg_policy *p)
+{
+	return p->nnet;
+}
+
+static const struct list_kind net_rules = {
+	"egress", "egress rule", "action: and cidr:", parse_net_rule, count_net_rules,
+};
+
+enum root_key { R_VERSION, R_MODE, R_DEFAULT, R_FILELESS, R_RULES, R_EGRESS };
 
 /* The top-level mapping; the current event is its MAPPING_START. */
 static int parse_root(struct parser *ps)
 {
-	static const char *const keys[] = { "version", "mode", "default", "fileless_exec", "rules" };
+	static const char *const keys[] = { "version", "mode", "default", "fileless_exec", "rules",
+					    "egress" };
 	static const char *const modes[] = { "monitor", "enforce" };
 	static const char *const actions[] = { "allow", "deny" };
 	static const char *const fileless[] = { "inspect", "deny" };
@@ -695,7 +853,10 @@ static int parse_root(struct parser *ps)
 			p->fileless = v ? SG_FILELESS_DENY : SG_FILELESS_INSPECT;
 			break;
 		case R_RULES:
-			rc = parse_rules(ps);
+			rc = parse_list(ps, &exec_rules);
+			break;
+		case R_EGRESS:
+			rc = parse_list(ps, &net_rules);
 			break;
 		}
 		if (rc)

@@ -38,6 +38,20 @@ static bool eq_path(const void *ctx, uint32_t idx, const void *key)
 	return strcmp(r->pattern, key) == 0;
 }
 
+struct dir_key {
+	const char *s;
+	size_t len;
+};
+
+static bool eq_glob_dir(const void *ctx, uint32_t idx, const void *key)
+{
+	const struct sg_policy *p = ctx;
+	const struct dir_key *k = key;
+
+	return p->ext[idx].glob_dir_len == k->len &&
+	       memcmp(p->rules[idx].pattern, k->s, k->len) == 0;
+}
+
 uint32_t sg_policy_find_id(const struct sg_policy *p, const struct sg_file_id *id)
 {
 	return sg_table_find(&p->by_id, hash_id(id), eq_id, p, id);
@@ -51,6 +65,14 @@ uint32_t sg_policy_find_sha(const struct sg_policy *p, const uint8_t *sha)
 uint32_t sg_policy_find_path(const struct sg_policy *p, const char *path)
 {
 	return sg_table_find(&p->by_path, sg_hash_bytes(path, strlen(path)), eq_path, p, path);
+}
+
+uint32_t sg_policy_find_glob_dir(const struct sg_policy *p, uint64_t hash,
+				 const char *dir, size_t len)
+{
+	struct dir_key k = { dir, len };
+
+	return sg_table_find(&p->by_glob_dir, hash, eq_glob_dir, p, &k);
 }
 
 void sg_policy_index_identities(struct sg_policy *p)
@@ -80,6 +102,8 @@ int sg_policy_compile(struct sg_policy *p)
 		rc = sg_table_init(&p->by_sha, p->n_kind[SG_MATCH_SHA256]);
 	if (!rc)
 		rc = sg_table_init(&p->by_path, p->n_kind[SG_MATCH_PATH]);
+	if (!rc)
+		rc = sg_table_init(&p->by_glob_dir, p->n_kind[SG_MATCH_GLOB]);
 	if (rc)
 		return rc;
 	if (p->n_kind[SG_MATCH_GLOB]) {
@@ -94,8 +118,11 @@ int sg_policy_compile(struct sg_policy *p)
 
 	for (i = p->nrules; i-- > 0;) {
 		struct sg_rule *r = &p->rules[i];
-		uint32_t *next = &p->ext[i].next;
+		struct sg_rule_ext *x = &p->ext[i];
+		uint32_t *next = &x->next;
+		struct dir_key k;
 
+		x->glob_next = SG_NIL;
 		switch (r->kind) {
 		case SG_MATCH_SHA256:
 			*next = sg_table_push(&p->by_sha, sg_hash_bytes(r->sha256, SG_SHA256_LEN),
@@ -105,8 +132,15 @@ int sg_policy_compile(struct sg_policy *p)
 			*next = sg_table_push(&p->by_path, sg_hash_bytes(r->pattern, strlen(r->pattern)),
 					      eq_path, p, r->pattern, (uint32_t)i);
 			break;
-		case SG_MATCH_IDENTITY:
 		case SG_MATCH_GLOB:
+			/* Parsing capped patterns at SG_GLOB_MAX_LEN bytes, so the length fits. */
+			x->glob_dir_len = (uint32_t)sg_glob_literal_dir(r->pattern);
+			k = (struct dir_key){ r->pattern, x->glob_dir_len };
+			x->glob_next = sg_table_push(&p->by_glob_dir, sg_hash_bytes(k.s, k.len),
+						     eq_glob_dir, p, &k, (uint32_t)i);
+			*next = SG_NIL;
+			break;
+		case SG_MATCH_IDENTITY:
 			*next = SG_NIL;
 			break;
 		}
@@ -127,12 +161,16 @@ void sg_policy_free(struct sg_policy *p)
 		sg_glob_free(p->ext[i].glob);
 		sg_glob_free(p->ext[i].parent_glob);
 	}
+	for (i = 0; i < p->nnet; i++)
+		free(p->net[i].exe);
+	free(p->net);
 	free(p->rules);
 	free(p->ext);
 	free(p->globs);
 	sg_table_free(&p->by_id);
 	sg_table_free(&p->by_sha);
 	sg_table_free(&p->by_path);
+	sg_table_free(&p->by_glob_dir);
 	free(p);
 }
 
@@ -169,6 +207,21 @@ size_t sg_policy_rule_count(const struct sg_policy *p)
 const struct sg_rule *sg_policy_rule(const struct sg_policy *p, size_t i)
 {
 	return i < p->nrules ? &p->rules[i] : NULL;
+}
+
+size_t sg_policy_net_rule_count(const struct sg_policy *p)
+{
+	return p->nnet;
+}
+
+const struct sg_net_rule *sg_policy_net_rule(const struct sg_policy *p, size_t i)
+{
+	return i < p->nnet ? &p->net[i] : NULL;
+}
+
+const char *sg_net_action_name(enum sg_net_action a)
+{
+	return a == SG_NET_DENY ? "deny" : "audit";
 }
 
 int sg_policy_resolve(struct sg_policy *p, sg_resolve_fn resolve,

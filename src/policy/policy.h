@@ -140,6 +140,29 @@ void sg_policy_foreach_kernel_deny(const struct sg_policy *p, sg_rule_fn fn, voi
 size_t sg_policy_rule_count(const struct sg_policy *p);
 const struct sg_rule *sg_policy_rule(const struct sg_policy *p, size_t i);
 
+/* Egress rules (the policy's "egress:" list, NET-1), enforced by the kernel. */
+enum sg_net_action {
+	SG_NET_DENY = 1,	/* = SG_EGRESS_DENY */
+	SG_NET_AUDIT = 2,	/* = SG_EGRESS_AUDIT: record, never block */
+};
+
+struct sg_net_rule {
+	uint32_t id;			/* 1-based, order in the egress list */
+	char name[SG_RULE_NAME_MAX];
+	enum sg_net_action action;
+	uint8_t family;			/* 4 or 6 */
+	uint8_t prefix_len;
+	uint8_t addr[16];		/* network order, host bits zero */
+	uint8_t proto;			/* 0 any, 6 tcp, 17 udp */
+	uint16_t port_lo, port_hi;	/* 0..65535 when not given */
+	char *exe;			/* optional: only this executable (resolved by the caller) */
+	unsigned line;
+};
+
+size_t sg_policy_net_rule_count(const struct sg_policy *p);
+const struct sg_net_rule *sg_policy_net_rule(const struct sg_policy *p, size_t i);
+const char *sg_net_action_name(enum sg_net_action a);
+
 const char *sg_match_kind_name(enum sg_match_kind k);
 const char *sg_action_name(enum sg_action a);
 const char *sg_mode_name(enum sg_mode m);

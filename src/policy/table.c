@@ -81,16 +81,20 @@ uint32_t sg_table_find(const struct sg_table *t, uint64_t hash, sg_key_eq_fn eq,
 	return probe(t, hash, eq, ctx, key)->head;
 }
 
-uint64_t sg_hash_bytes(const void *p, size_t len)
+uint64_t sg_hash_update(uint64_t h, const void *p, size_t len)
 {
 	const unsigned char *b = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t i;
 
 	for (i = 0; i < len; i++) {
 		h ^= b[i];
 		h *= 0x100000001b3ULL;
 	}
+	return h;
+}
+
+uint64_t sg_hash_final(uint64_t h)
+{
 	/* splitmix64 finaliser: FNV's low bits are weak for short keys. */
 	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ULL;
@@ -98,4 +102,9 @@ uint64_t sg_hash_bytes(const void *p, size_t len)
 	h *= 0x94d049bb133111ebULL;
 	h ^= h >> 31;
 	return h;
+}
+
+uint64_t sg_hash_bytes(const void *p, size_t len)
+{
+	return sg_hash_final(sg_hash_update(SG_HASH_INIT, p, len));
 }

@@ -48,4 +48,14 @@ uint32_t sg_table_find(const struct sg_table *t, uint64_t hash, sg_key_eq_fn eq,
 /* FNV-1a over bytes, finished with a mixer so low bits are usable as index. */
 uint64_t sg_hash_bytes(const void *p, size_t len);
 
+/*
+ * The same hash taken in pieces, so every prefix of a string can be hashed
+ * in one pass: sg_hash_final(sg_hash_update(SG_HASH_INIT, p, len)) equals
+ * sg_hash_bytes(p, len), and update may be called again on the unfinished
+ * value to extend the key.
+ */
+#define SG_HASH_INIT 0xcbf29ce484222325ULL
+uint64_t sg_hash_update(uint64_t h, const void *p, size_t len);
+uint64_t sg_hash_final(uint64_t h);
+
 #endif

@@ -48,6 +48,16 @@ void sg_record_process(struct sg_json *j, const struct sg_exec_facts *f)
 		sg_json_kv_bool(j, "args_truncated", f->args_truncated);
 	}
 	sg_json_kv_u64(j, "cgroup_id", f->cgroup_id);
+	if (f->container.id[0]) {
+		sg_json_key(j, "container");
+		sg_json_begin_object(j);
+		sg_json_kv_str(j, "id", f->container.id);
+		if (sg_runtime_name(f->container.runtime))
+			sg_json_kv_str(j, "runtime", sg_runtime_name(f->container.runtime));
+		if (f->container.pod_uid[0])
+			sg_json_kv_str(j, "pod_uid", f->container.pod_uid);
+		sg_json_end_object(j);
+	}
 	sg_json_end_object(j);
 
 	sg_json_key(j, "parent");

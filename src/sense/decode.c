@@ -15,6 +15,8 @@ int sg_event_type(const void *data, size_t size)
 		return SG_EV_EXEC;
 	if (h.type == SG_EV_EXIT && size >= sizeof(struct sg_exit_event))
 		return SG_EV_EXIT;
+	if (h.type == SG_EV_NET && size >= sizeof(struct sg_net_event))
+		return SG_EV_NET;
 	return -EINVAL;
 }
 
@@ -80,5 +82,18 @@ int sg_decode_exec(const void *data, size_t size, struct sg_exec_view *v)
 		v->args_len--;
 	v->filename = e->filename;
 	v->filename_len = e->filename_len;
+	return 0;
+}
+
+int sg_decode_net(const void *data, size_t size, struct sg_net_event *out)
+{
+	if (sg_event_type(data, size) != SG_EV_NET)
+		return -EINVAL;
+	memcpy(out, data, sizeof(*out));
+	if ((out->family != 4 && out->family != 6) ||
+	    (out->op != SG_NET_CONNECT && out->op != SG_NET_SENDMSG) ||
+	    (out->action != SG_EGRESS_DENY && out->action != SG_EGRESS_AUDIT) || !out->rule_id)
+		return -EINVAL;
+	out->hdr.comm[sizeof(out->hdr.comm) - 1] = '\0';
 	return 0;
 }

@@ -32,6 +32,9 @@ int sg_event_type(const void *data, size_t size);
 /* 0, or -EINVAL when the record is short or its lengths are out of range. */
 int sg_decode_exec(const void *data, size_t size, struct sg_exec_view *out);
 
+/* Copy an egress record out of the ring; 0, or -EINVAL when short or its fields are out of range. */
+int sg_decode_net(const void *data, size_t size, struct sg_net_event *out);
+
 /*
  * Rebuild "/a/b/c" from "c\0b\0a\0" (depth components); a pseudo name
  * (memfd:x) is returned without a leading slash. Returns the length.

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "exec.skel.h"
+#include "sense/prog_audit.h"
 
 static int attach(struct sg_exec_bpf *x, struct bpf_program *p, char *err, size_t errlen)
 {
@@ -28,6 +29,8 @@ static int attach(struct sg_exec_bpf *x, struct bpf_program *p, char *err, size_
 int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_fn cb,
 		      void *ctx, char *err, size_t errlen)
 {
+	const void *elf;
+	size_t elf_len;
 	int e;
 
 	memset(x, 0, sizeof(*x));
@@ -37,6 +40,11 @@ int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_f
 		snprintf(err, errlen, "open exec object: %s", strerror(-e));
 		return e;
 	}
+	/* BPF-2: refuse forbidden helpers before the kernel sees the object. */
+	elf = exec_bpf__elf_bytes(&elf_len);
+	e = sg_bpf_object_audit(x->skel->obj, elf, elf_len, err, errlen);
+	if (e)
+		goto fail;
 	bpf_program__set_autoload(x->skel->progs.sg_lsm_bprm_check, with_lsm);
 	bpf_program__set_autoload(x->skel->progs.sg_lsm_mmap_file, with_lsm);
 	e = exec_bpf__load(x->skel);

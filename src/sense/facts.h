@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "policy/policy.h"
+#include "sense/container.h"
 
 enum sg_sensor {
 	SG_SENSOR_EXEC_TP = 0,	/* tp_btf/sched_process_exec: the exec happened */
@@ -24,12 +25,14 @@ struct sg_exec_facts {
 	uid_t uid;
 	gid_t gid;
 	uint64_t cgroup_id;
+	struct sg_container container;	/* id "" when not in a container */
 	char comm[16];
 	char path[PATH_MAX];
 	size_t path_len;	/* path may hold any byte but NUL */
 	bool has_path;
 	struct sg_file_id id;
 	bool has_id;
+	uint64_t ctime_ns;	/* the file's ctime as the kernel read it at exec; 0 unknown */
 	uint8_t sha256[SG_SHA256_LEN];
 	bool has_sha256;
 	int hash_err;		/* why sha256 is missing when it was needed */
@@ -45,6 +48,24 @@ struct sg_exec_facts {
 	bool via_mmap;		/* denied at mmap(PROT_EXEC), not at exec */
 	bool held;		/* stopped in the kernel until user space decided */
 	const char *reason;	/* why, when no policy rule decided (e.g. "fileless_exec") */
+};
+
+/* One outbound connect or sendto that an egress rule matched (NET-1). */
+struct sg_net_facts {
+	pid_t pid;
+	pid_t ppid;
+	uid_t uid;
+	gid_t gid;
+	uint64_t cgroup_id;
+	char comm[16];
+	char exe[PATH_MAX];
+	bool has_exe;
+	const char *op;		/* "connect" or "sendmsg" */
+	const char *protocol;	/* "tcp", "udp" or NULL when unknown */
+	char daddr[48];		/* text form */
+	uint16_t dport;
+	const struct sg_net_rule *rule;
+	bool blocked;		/* the call failed with EPERM */
 };
 
 #endif

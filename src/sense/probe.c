@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "probe.skel.h"
+#include "sense/prog_audit.h"
 #include "sense/mounts.h"
 
 static const char *const names[SG_FEAT_MAX] = {
@@ -55,10 +56,21 @@ static int load_one(struct probe_bpf **out, struct bpf_program *(*pick)(struct p
 {
 	struct probe_bpf *skel = probe_bpf__open();
 	struct bpf_program *p;
+	char why[256];
+	const void *elf;
+	size_t elf_len;
 	int err;
 
 	if (!skel)
 		return -errno;
+	/* BPF-2: refuse forbidden helpers before the kernel sees the object. */
+	elf = probe_bpf__elf_bytes(&elf_len);
+	err = sg_bpf_object_audit(skel->obj, elf, elf_len, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "sysguard: %s\n", why);
+		probe_bpf__destroy(skel);
+		return err;
+	}
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, false);
 	bpf_program__set_autoload(pick(skel), true);

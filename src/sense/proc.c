@@ -10,17 +10,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define SG_ROOT_CGROUP_ID 1	/* the cgroup2 root: host processes and kernel threads */
+#define SG_FILEID_KERNFS 0xfe	/* file handle type of kernfs (cgroup2) inodes */
+
 int sg_proc_table_init(struct sg_proc_table *t)
 {
 	t->slots = calloc(SG_PROC_TABLE_SIZE, sizeof(*t->slots));
+	t->cgroups = calloc(SG_CGROUP_CACHE_SIZE, sizeof(*t->cgroups));
 	t->used = 0;
-	return t->slots ? 0 : -ENOMEM;
+	if (t->slots && t->cgroups)
+		return 0;
+	sg_proc_table_free(t);
+	return -ENOMEM;
 }
 
 void sg_proc_table_free(struct sg_proc_table *t)
 {
 	size_t i;
 
+	free(t->cgroups);
+	t->cgroups = NULL;
 	if (!t->slots)
 		return;
 	for (i = 0; i < SG_PROC_TABLE_SIZE; i++)
@@ -158,4 +167,115 @@ uint64_t sg_proc_cgroup_id(pid_t pid, const char *cg2_root)
 		return stat(dir, &st) == 0 ? (uint64_t)st.st_ino : 0;
 	}
 	return 0;
+}
+
+/* The path of a cgroup id below the cgroup2 mount, from its kernfs file handle. */
+static int cgroup_path_by_id(const char *cg2_root, uint64_t id, char *buf, size_t len)
+{
+	union {
+		struct file_handle fh;
+		char raw[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h;
+	char link[64], full[PATH_MAX];
+	size_t root_len = strlen(cg2_root);
+	ssize_t n;
+	int mfd, fd, err;
+
+	mfd = open(cg2_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return -errno;
+	h.fh.handle_bytes = sizeof(id);
+	h.fh.handle_type = SG_FILEID_KERNFS;
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	err = fd < 0 ? -errno : 0;
+	close(mfd);
+	if (err)
+		return err;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, full, sizeof(full) - 1);
+	err = -errno;
+	close(fd);
+	if (n < 0)
+		return err;
+	full[n] = '\0';
+	/* A cgroup outside what this mount shows (another cgroup namespace) has no path here. */
+	if ((size_t)n < root_len || memcmp(full, cg2_root, root_len) ||
+	    (full[root_len] != '/' && full[root_len] != '\0'))
+		return -EXDEV;
+	snprintf(buf, len, "%s", full[root_len] ? full + root_len : "/");
+	return 0;
+}
+
+static ssize_t read_proc_cgroup(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (off < len && (n = read(fd, buf + off, len - off)) > 0)
+		off += n;
+	close(fd);
+	return off == len ? -E2BIG : (ssize_t)off;
+}
+
+/* Whether the v2 path on line "0::path" is the cgroup with this id. */
+static bool v2_line_is(const char *content, size_t len, const char *cg2_root, uint64_t id)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	const char *nl = memchr(content, '\n', len);
+
+	if (len < 3 || memcmp(content, "0::", 3) || !nl || (size_t)(nl - content) + 1 != len)
+		return false;
+	snprintf(dir, sizeof(dir), "%s%.*s", cg2_root, (int)(nl - content - 3), content + 3);
+	return stat(dir, &st) == 0 && (uint64_t)st.st_ino == id;
+}
+
+int sg_proc_container(struct sg_proc_table *t, pid_t pid, uint64_t cgroup_id,
+		      const char *cg2_root, struct sg_container *out)
+{
+	struct sg_cgroup_entry *e = NULL;
+	char path[SG_CGROUP_PATH_MAX + 1], content[16384];
+	bool have_v2 = cg2_root && *cg2_root;
+	bool cacheable = false;
+	ssize_t n;
+	int err = -ENOENT, by_id = -ENOENT;
+
+	memset(out, 0, sizeof(*out));
+	if (cgroup_id == SG_ROOT_CGROUP_ID)
+		return -ENOENT;
+	if (cgroup_id && t && t->cgroups) {
+		e = &t->cgroups[cgroup_id & (SG_CGROUP_CACHE_SIZE - 1)];
+		if (e->cgroup_id == cgroup_id) {
+			*out = e->c;
+			return out->id[0] ? 0 : -ENOENT;
+		}
+	}
+	if (cgroup_id && have_v2 && cgroup_path_by_id(cg2_root, cgroup_id, path, sizeof(path)) == 0) {
+		by_id = sg_container_from_path(path, strlen(path), out);
+		cacheable = by_id == 0;
+	}
+	if (by_id) {
+		/* cgroup v1 hierarchies, or no usable cgroup2 handle: what the process says. */
+		n = read_proc_cgroup(pid, content, sizeof(content));
+		if (n < 0)
+			return by_id == -ENOENT ? -ENOENT : (int)n;
+		err = sg_container_from_proc(content, n, out, NULL);
+		/* Only a cgroup2-only process whose line is this very cgroup speaks for it. */
+		cacheable = (err == 0 || err == -ENOENT) && cgroup_id && have_v2 &&
+			    v2_line_is(content, n, cg2_root, cgroup_id);
+	} else {
+		err = 0;
+	}
+	if (e && cacheable) {
+		e->cgroup_id = cgroup_id;
+		e->c = *out;
+	}
+	return err;
 }

@@ -12,16 +12,26 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "sense/container.h"
+
 #define SG_PROC_TABLE_SIZE 65536	/* power of two; a full table falls back to /proc */
+#define SG_CGROUP_CACHE_SIZE 1024	/* power of two; direct-mapped, a collision re-reads */
 
 struct sg_proc_entry {
 	pid_t pid;		/* 0: free; -1: deleted */
 	char *exe;
 };
 
+/* Container identity by cgroup id: cgroup v2 ids are never reused. */
+struct sg_cgroup_entry {
+	uint64_t cgroup_id;	/* 0: free */
+	struct sg_container c;
+};
+
 struct sg_proc_table {
 	struct sg_proc_entry *slots;
 	size_t used;
+	struct sg_cgroup_entry *cgroups;
 };
 
 int sg_proc_table_init(struct sg_proc_table *t);
@@ -39,6 +49,16 @@ int sg_proc_exe(const struct sg_proc_table *t, pid_t pid, char *buf, size_t len)
  * 0 when unknown.
  */
 uint64_t sg_proc_cgroup_id(pid_t pid, const char *cg2_root);
+
+/*
+ * The container pid runs in (id, runtime, pod UID), parsed once per cgroup:
+ * from the cgroup id through the cgroup2 mount (works after pid exited and
+ * across cgroup namespaces), else from /proc/pid/cgroup (also cgroup v1).
+ * The root cgroup (id 1) is the host. 0 and *out filled, -ENOENT when not
+ * in a container, other -errno when unknown; *out is cleared unless 0.
+ */
+int sg_proc_container(struct sg_proc_table *t, pid_t pid, uint64_t cgroup_id,
+		      const char *cg2_root, struct sg_container *out);
 
 /* The parent of pid from /proc/pid/stat. 0 or -errno. */
 int sg_proc_ppid(pid_t pid, pid_t *ppid);

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """EXEC-2/EXEC-3/EXEC-4 with the default backends (fanotify in front, bpf_kill behind)."""
 import errno
+import json
 import os
+import time
 
 import pytest
 
@@ -120,6 +122,47 @@ def test_denied_by_hash(tools, workdir, daemon):
     ran = run([other, workdir / "other.marker"])
     assert ran.returncode == 0 and (workdir / "other.marker").exists()
     assert d.wait_exec(exe=other, pid=ran.pid)[0]["file"]["sha256"] == sha256_of(other)
+
+
+def test_rerun_is_decided_from_the_hash_cache(tools, workdir, daemon):
+    """
+    A program run again is not hashed again: the kernel's ctime at exec
+    matches the cached entry. stat() between the runs sets I_CTIME_QUERIED
+    in the inode's ctime (6.13+ multigrain timestamps), which must not read
+    as a change. A real change must: the rewritten file is hashed again.
+    """
+    exe = tools.make_bin(workdir, "rerun", tag="first")
+    other = tools.make_bin(workdir, "denied-elsewhere", tag="other")
+    d = daemon(Policy([{"name": "by-hash", "action": "deny", "sha256": sha256_of(other)}],
+                      mode="monitor"))
+    pids = []
+    for _ in range(4):
+        ran = run([exe, workdir / "m"])
+        assert ran.returncode == 0, ran
+        pids.append(ran.pid)
+        os.stat(exe)
+    for pid in pids:
+        assert d.wait_exec(exe=exe, pid=pid)[0]["file"]["sha256"] == sha256_of(exe)
+
+    def cache():
+        try:
+            return json.loads((d.state_dir / "stats.json").read_text())["hash_cache"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and ((cache() or {}).get("hits", 0) < 3):
+        time.sleep(0.2)
+    c = cache()
+    assert c and c["hits"] >= 3 and c["stale"] == 0, c
+
+    with open(other, "rb") as src, open(exe, "r+b") as f:  # same inode, new content
+        f.write(src.read())
+        f.truncate()
+    ran = run([exe, workdir / "m2"])
+    rec = d.wait_exec(exe=exe, pid=ran.pid)[0]
+    assert rec["file"]["sha256"] == sha256_of(other), rec
+    assert rec["decision"] == "deny"
 
 
 def test_parent_rule_denies_only_under_that_parent(tools, workdir, daemon):

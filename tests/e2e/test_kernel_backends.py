@@ -38,7 +38,7 @@ def assert_held_and_killed(d, pid, marker, rule_name):
 
 def test_backends_without_fanotify(tools, workdir, daemon):
     d = daemon(Policy([]), **NO_FAN)
-    assert d.ready["backends"] == ["bpf_kill", "pidfd_kill"]
+    assert d.ready["backends"] == ["bpf_kill", "pidfd_kill", "egress"]
     recs = d.log_records()
     fan = [r for r in recs if r["type"] == "backend" and r["backend"] == "fanotify"]
     assert fan and fan[0]["active"] is False and "disable" in fan[0]["detail"]

@@ -163,3 +163,109 @@ def test_sighup_from_enforce_to_monitor_stops_blocking(tools, workdir, daemon):
     assert ran.returncode == 0 and marker.exists(), f"monitor mode blocked: {ran}"
     rec = d.wait_exec(exe=exe, pid=ran.pid)[0]
     assert (rec["mode"], rec["severity"], rec["enforced_by"]) == ("monitor", "warning", None)
+
+
+def test_policy_file_change_reloads_without_sighup(tools, workdir, daemon):
+    """POL-3: replacing the policy file (as editors and ConfigMap volumes do) reloads it."""
+    exe = tools.make_bin(workdir, "watched", tag="watch-target")
+    d = daemon(Policy([], version="e2e-watch-1"))
+    ran = run([exe, workdir / "m1"])
+    assert ran.returncode == 0
+    d.write_policy(Policy([{"name": "now-denied", "action": "deny", "path": exe}],
+                          version="e2e-watch-2"))
+    rel = d.wait_for(lambda r: r["type"] == "policy_reload", what="policy_reload")[0]
+    assert (rel["old_policy_version"], rel["new_policy_version"]) == ("e2e-watch-1", "e2e-watch-2")
+    ran = run([exe, workdir / "m2"])
+    assert ran.exec_errno == errno.EPERM, ran
+    assert not (workdir / "m2").exists()
+
+
+def test_two_hundred_reloads_never_let_a_denied_binary_run(tools, workdir, daemon):
+    """POL-3: no gap in enforcement while the policy is swapped, 200 times."""
+    import threading
+
+    bad = tools.make_bin(workdir, "always-denied", tag="reload-storm")
+    digest = sha256_of(bad)
+    policies = [Policy([{"name": "by-path", "action": "deny", "path": bad}], version="storm-a"),
+                Policy([{"name": "by-hash", "action": "deny", "sha256": digest}],
+                       version="storm-b")]
+    d = daemon(policies[0])
+    stop = threading.Event()
+    outcomes = []
+
+    def exec_loop():
+        n = 0
+        while not stop.is_set():
+            marker = workdir / f"ran-{n}"
+            ran = run([bad, marker])
+            outcomes.append((ran, marker.exists()))
+            n += 1
+
+    t = threading.Thread(target=exec_loop)
+    t.start()
+    try:
+        for i in range(1, 201):
+            d.reload(policies[i % 2])
+            d.wait_for(lambda r: r["type"] == "policy_reload", count=i, what=f"reload {i}")
+    finally:
+        stop.set()
+        t.join()
+    assert len(outcomes) > 50, f"only {len(outcomes)} execs during the reloads"
+    ran = [(r, m) for r, m in outcomes if m or r.returncode == 0]
+    assert not ran, f"the denied binary ran {len(ran)} times: {ran[:3]}"
+    assert not list(workdir.glob("ran-*"))
+
+
+def test_cli_reload(tools, workdir, daemon):
+    """POL-3: `sysguardctl reload` reloads the running daemon's policy and shows its status."""
+    import subprocess
+    from conftest import CTL_BIN
+
+    d = daemon(Policy([], version="e2e-cli-1"))
+    r = subprocess.run([str(CTL_BIN), "--state-dir", str(d.state_dir), "reload"],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r
+    assert json.loads(r.stdout)["policy_version"] == "e2e-cli-1"
+    rel = d.wait_for(lambda r: r["type"] == "policy_reload", what="policy_reload")[0]
+    assert rel["new_policy_version"] == "e2e-cli-1"
+    # A broken policy is refused, and the CLI says the daemon kept the old one.
+    (d.policy_path).write_text("version: [\n")
+    d.wait_for(lambda r: r["type"] == "policy_error", what="policy_error")
+    r = subprocess.run([str(CTL_BIN), "--state-dir", str(d.state_dir), "reload"],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1 and "kept its policy" in r.stderr, r
+    d.stop()
+    r = subprocess.run([str(CTL_BIN), "--state-dir", str(d.state_dir), "reload"],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode == 1 and "no running sysguardd" in r.stderr, r
+
+
+def test_break_glass_switches_to_monitor_and_back(tools, workdir, daemon):
+    """POL-5: an audited switch to monitor mode that works even when the policy file is broken."""
+    import subprocess
+    from conftest import CTL_BIN
+
+    bad = tools.make_bin(workdir, "glass-denied", tag="glass")
+    d = daemon(Policy([{"name": "deny-it", "action": "deny", "path": bad}], version="e2e-glass"))
+
+    def ctl(*args):
+        return subprocess.run([str(CTL_BIN), "--state-dir", str(d.state_dir), *args],
+                              capture_output=True, text=True, timeout=20)
+
+    assert run([bad, workdir / "m0"]).exec_errno == errno.EPERM
+    d.policy_path.write_text("version: [\n")		# the operator's way out must not need it
+    r = ctl("break-glass", "on", "--reason", "INC-42: \"quoted\"\nnewline")
+    assert r.returncode == 0, r
+    assert json.loads(r.stdout)["mode"] == "monitor" and json.loads(r.stdout)["break_glass"]
+    rec = d.wait_for(lambda r: r["type"] == "break_glass", what="break_glass on")[0]
+    assert (rec["state"], rec["severity"], rec["by_uid"]) == ("on", "critical", 0)
+    assert rec["reason"] == "INC-42: \"quoted\"\nnewline"
+    ran = run([bad, workdir / "m1"])
+    assert ran.returncode == 0 and (workdir / "m1").exists(), ran
+    assert d.wait_exec(exe=bad, pid=ran.pid)[0]["severity"] == "warning"
+
+    r = ctl("break-glass", "off")
+    assert r.returncode == 0 and json.loads(r.stdout)["mode"] == "enforce", r
+    d.wait_for(lambda r: r["type"] == "break_glass" and r["state"] == "off", what="off")
+    assert run([bad, workdir / "m2"]).exec_errno == errno.EPERM
+    assert ctl("break-glass", "on").returncode == 2		# a reason is required

@@ -163,12 +163,36 @@ static void test_failed_mitigation_is_critical_action_error(void **state)
 	jc_doc_free(&docs[1]);
 }
 
+static void test_container_object_only_when_in_a_container(void **state)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct fixture *fx = *state;
+	struct sg_verdict allow = { .action = SG_ACTION_ALLOW };
+	struct sg_exec_facts f;
+	struct jc_doc docs[4];
+
+	hostile_facts(&f);
+	sg_record_exec(&fx->audit, NULL, &f, &allow, SG_MODE_ENFORCE, NULL);
+	assert_false(log_contains(fx, "\"container\""));
+	memcpy(f.container.id, id, sizeof(id));
+	f.container.runtime = SG_RUNTIME_CRIO;
+	strcpy(f.container.pod_uid, "6b9f2a1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b");
+	sg_record_exec(&fx->audit, NULL, &f, &allow, SG_MODE_ENFORCE, NULL);
+	assert_int_equal(read_lines(fx, docs, 4), 2);
+	jc_doc_free(&docs[0]);
+	jc_doc_free(&docs[1]);
+	assert_true(log_contains(fx, "\"cgroup_id\":0,\"container\":{\"id\":\"0123456789abcdef"
+				 "0123456789abcdef0123456789abcdef0123456789abcdef\",\"runtime\":\"cri-o\","
+				 "\"pod_uid\":\"6b9f2a1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b\"}}"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hostile_exe_yields_one_valid_line_with_hex, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_monitor_deny_is_warning_and_allow_is_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_mitigation_is_critical_action_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_container_object_only_when_in_a_container, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,6 +80,31 @@ static void test_changed_stamp_is_stale_and_dropped(void **state)
 	sg_hash_cache_free(c);
 }
 
+/* The exec path knows only the kernel's ctime: it alone must hit, and a new one drop. */
+static void test_ctime_lookup(void **state)
+{
+	struct sg_file_stamp st = { .ctime_ns = 100, .mtime_ns = 90, .size = 4096 };
+	struct sg_hash_cache *c = sg_hash_cache_new(4);
+	struct sg_file_id id = { 3, 4 }, other = { 3, 5 };
+	uint8_t h[SG_SHA256_LEN], out[SG_SHA256_LEN];
+	struct sg_hash_cache_stats s;
+
+	sha_of(9, h);
+	sg_hash_cache_put(c, &id, &st, h);
+	assert_false(sg_hash_cache_get_ctime(c, &other, 100, out));
+	memset(out, 0, sizeof(out));
+	assert_true(sg_hash_cache_get_ctime(c, &id, 100, out));
+	assert_memory_equal(out, h, SG_SHA256_LEN);
+	assert_false(sg_hash_cache_get_ctime(c, &id, 101, out));
+	/* Dropped: the full stamp misses too, until the file is hashed again. */
+	assert_false(sg_hash_cache_get(c, &id, &st, out));
+	sg_hash_cache_stats(c, &s);
+	assert_int_equal(s.hits, 1);
+	assert_int_equal(s.stale, 1);
+	assert_int_equal(s.entries, 0);
+	sg_hash_cache_free(c);
+}
+
 static void test_put_replaces_hash_and_stamp(void **state)
 {
 	struct sg_hash_cache *c = sg_hash_cache_new(2);
@@ -318,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_hit_returns_stored_hash),
 		cmocka_unit_test(test_other_identity_is_a_miss),
 		cmocka_unit_test(test_changed_stamp_is_stale_and_dropped),
+		cmocka_unit_test(test_ctime_lookup),
 		cmocka_unit_test(test_put_replaces_hash_and_stamp),
 		cmocka_unit_test(test_lru_bound_evicts_least_recently_used),
 		cmocka_unit_test(test_forget_and_clear),

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "policy/glob.h"
 #include "policy/policy.h"
 
 static const uint8_t SHA_A[SG_SHA256_LEN] = {
@@ -259,7 +260,7 @@ static void test_rejects_bad_enums_with_line(void **state)
 static void test_rejects_unknown_keys_with_line(void **state)
 {
 	expect_error(HDR "\nmodes: enforce\n", 3,
-		     "top level: unknown key \"modes\"; expected version, mode, default, fileless_exec or rules");
+		     "top level: unknown key \"modes\"; expected version, mode, default, fileless_exec, rules or egress");
 	expect_error(HDR "rules:\n  - action: deny\n    path: /a\n    comment: x\n", 5,
 		     "rule 1: unknown key \"comment\"");
 	expect_error(HDR "rules:\n  - action: deny\n    identity: {dev: 1, ino: 2, gen: 3}\n", 4,
@@ -1015,6 +1016,458 @@ static void test_names_of_enums(void **state)
 	assert_string_equal(sg_mode_name(SG_MODE_ENFORCE), "enforce");
 }
 
+/* ---- glob index: globs are looked up by their literal directory ---- */
+
+static void test_glob_literal_dir(void **state)
+{
+	static const struct {
+		const char *pattern;
+		size_t len;
+	} cases[] = {
+		{ "/opt/x/dir5/**", 12 },	/* "/opt/x/dir5/" */
+		{ "/opt/x-7/*/bin/w?", 9 },	/* "/opt/x-7/" */
+		{ "/opt/x-7*/bin/w?", 5 },	/* "/opt/" */
+		{ "/opt/x/cache8/w-[0-9]*", 14 },
+		{ "/opt/x/dir6/*.bin", 12 },
+		{ "/*/bin/x", 1 },
+		{ "/**", 1 },
+		{ "/**/xmrig", 1 },
+		{ "/a*", 1 },
+		{ "/usr/bin/ls", 9 },		/* no wildcard: its directory part */
+		{ "/usr/bin/", 9 },
+		{ "/", 1 },
+		{ "/a/b\\*c", 3 },		/* an escape ends the literal part too */
+		{ "/a\\/b/*", 1 },
+		{ "/a/[/]b", 3 },
+		{ "/a/b?/c", 3 },
+		{ "x*", 0 },
+		{ "", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (sg_glob_literal_dir(cases[i].pattern) != cases[i].len)
+			fail_msg("%s: want %zu, got %zu", cases[i].pattern, cases[i].len,
+				 sg_glob_literal_dir(cases[i].pattern));
+}
+
+static void test_glob_index_finds_globs_under_different_dirs(void **state)
+{
+	struct sg_policy *p = load(HDR "rules:\n"
+				   "  - {name: bin, action: deny, glob: \"/usr/bin/nc*\"}\n"
+				   "  - {name: app, action: deny, glob: \"/opt/app/*.bin\"}\n"
+				   "  - {name: app-cache, action: deny, glob: \"/opt/app/cache/run-[0-9]\"}\n"
+				   "  - {name: srv, action: deny, glob: \"/srv/*/bin/x?\"}\n"
+				   "  - {name: lit, action: deny, glob: /usr/local/bin/tool}\n");
+	enum sg_action a;
+
+	assert_string_equal(decide(p, (struct subject){ .path = "/usr/bin/ncat" }, &a), "bin");
+	assert_int_equal(a, SG_ACTION_DENY);
+	assert_string_equal(decide(p, (struct subject){ .path = "/opt/app/a.bin" }, &a), "app");
+	assert_string_equal(decide(p, (struct subject){ .path = "/opt/app/cache/run-7" }, &a),
+			    "app-cache");
+	assert_string_equal(decide(p, (struct subject){ .path = "/srv/w/bin/x1" }, &a), "srv");
+	assert_string_equal(decide(p, (struct subject){ .path = "/usr/local/bin/tool" }, &a), "lit");
+	/* Right directory, wrong name; right name, wrong directory. */
+	assert_string_equal(decide(p, (struct subject){ .path = "/usr/bin/ls" }, &a), "default");
+	assert_string_equal(decide(p, (struct subject){ .path = "/usr/sbin/nc" }, &a), "default");
+	assert_string_equal(decide(p, (struct subject){ .path = "/opt/app/cache/a.bin" }, &a),
+			    "default");
+	assert_string_equal(decide(p, (struct subject){ .path = "/opt/a.bin" }, &a), "default");
+	assert_string_equal(decide(p, (struct subject){ .path = "/srv/bin/x1" }, &a), "default");
+	assert_string_equal(decide(p, (struct subject){ .path = "/usr/local/bin/tool2" }, &a),
+			    "default");
+	assert_string_equal(decide(p, (struct subject){ .path = "/usr/bin/" }, &a), "default");
+	assert_string_equal(decide(p, (struct subject){ .path = "nc" }, &a), "default");
+	assert_string_equal(decide(p, (struct subject){ .path = "" }, &a), "default");
+	sg_policy_free(p);
+}
+
+static void test_glob_index_root_dir_globs(void **state)
+{
+	struct sg_policy *p = load(HDR "rules:\n"
+				   "  - {name: x, action: deny, glob: \"/*/bin/x\"}\n"
+				   "  - {name: miner, action: deny, glob: \"/**/xmrig\"}\n"
+				   "  - {name: top, action: deny, glob: \"/t?p\"}\n"
+				   "  - {name: esc, action: deny, glob: \"/e\\\\*/f\"}\n");
+	enum sg_action a;
+
+	assert_string_equal(decide(p, (struct subject){ .path = "/usr/bin/x" }, &a), "x");
+	assert_string_equal(decide(p, (struct subject){ .path = "/a/b/bin/x" }, &a), "default");
+	assert_string_equal(decide(p, (struct subject){ .path = "/usr/sbin/x" }, &a), "default");
+	assert_string_equal(decide(p, (struct subject){ .path = "/xmrig" }, &a), "miner");
+	assert_string_equal(decide(p, (struct subject){ .path = "/a/b/c/d/e/xmrig" }, &a), "miner");
+	assert_string_equal(decide(p, (struct subject){ .path = "/tmp" }, &a), "top");
+	assert_string_equal(decide(p, (struct subject){ .path = "/e*/f" }, &a), "esc");
+	assert_string_equal(decide(p, (struct subject){ .path = "/ex/f" }, &a), "default");
+	sg_policy_free(p);
+}
+
+static void test_glob_index_double_star_matches_deep_paths(void **state)
+{
+	struct sg_policy *p = load(HDR "rules:\n"
+				   "  - {name: z, action: deny, glob: \"/opt/a/**/z\"}\n"
+				   "  - {name: all, action: deny, glob: \"/srv/**\"}\n"
+				   "  - {name: bins, action: deny, glob: \"/home/**/bin/*\"}\n");
+	enum sg_action a;
+
+	assert_string_equal(decide(p, (struct subject){ .path = "/opt/a/z" }, &a), "z");
+	assert_string_equal(decide(p, (struct subject){ .path = "/opt/a/b/c/d/e/f/g/h/z" }, &a),
+			    "z");
+	assert_string_equal(decide(p, (struct subject){ .path = "/opt/b/z" }, &a), "default");
+	assert_string_equal(decide(p, (struct subject){ .path = "/opt/az" }, &a), "default");
+	assert_string_equal(decide(p, (struct subject){ .path = "/srv/x" }, &a), "all");
+	assert_string_equal(decide(p, (struct subject){ .path = "/srv/1/2/3/4/5/6/7/8/9/x" }, &a),
+			    "all");
+	assert_string_equal(decide(p, (struct subject){ .path = "/srvx" }, &a), "default");
+	assert_string_equal(decide(p, (struct subject){ .path = "/home/u/bin/t" }, &a), "bins");
+	assert_string_equal(decide(p, (struct subject){ .path = "/home/u/p/q/bin/t" }, &a), "bins");
+	assert_string_equal(decide(p, (struct subject){ .path = "/home/bin/t" }, &a), "bins");
+	assert_string_equal(decide(p, (struct subject){ .path = "/home/u/bin/t/u" }, &a),
+			    "default");
+	sg_policy_free(p);
+}
+
+static void test_glob_index_keeps_file_order_across_dirs(void **state)
+{
+	/* Deeper directory first in the file, then shallower: file order wins. */
+	struct sg_policy *p = load(HDR "rules:\n"
+				   "  - {name: deep, action: deny, glob: \"/a/b/c/*\"}\n"
+				   "  - {name: root, action: deny, glob: \"/**\"}\n");
+	enum sg_action a;
+
+	assert_string_equal(decide(p, (struct subject){ .path = "/a/b/c/x" }, &a), "deep");
+	assert_string_equal(decide(p, (struct subject){ .path = "/a/b/x" }, &a), "root");
+	sg_policy_free(p);
+	p = load(HDR "rules:\n"
+		 "  - {name: root, action: deny, glob: \"/**\"}\n"
+		 "  - {name: deep, action: deny, glob: \"/a/b/c/*\"}\n");
+	assert_string_equal(decide(p, (struct subject){ .path = "/a/b/c/x" }, &a), "root");
+	sg_policy_free(p);
+
+	/* Allows, with chains of three directories interleaved in the file. */
+	p = load(HDR "default: deny\nrules:\n"
+		 "  - {name: r1, action: allow, glob: \"/a/b/x?\"}\n"
+		 "  - {name: r2, action: allow, glob: \"/*/b/x*\"}\n"
+		 "  - {name: r3, action: allow, glob: \"/a/**/x*\"}\n"
+		 "  - {name: r4, action: allow, glob: \"/a/b/x*\"}\n"
+		 "  - {name: r5, action: allow, glob: \"/**\"}\n"
+		 "  - {name: r6, action: allow, glob: \"/a/*\"}\n");
+	assert_string_equal(decide(p, (struct subject){ .path = "/a/b/x1" }, &a), "r1");
+	assert_int_equal(a, SG_ACTION_ALLOW);
+	assert_string_equal(decide(p, (struct subject){ .path = "/a/b/x12" }, &a), "r2");
+	assert_string_equal(decide(p, (struct subject){ .path = "/a/c/b/x12" }, &a), "r3");
+	assert_string_equal(decide(p, (struct subject){ .path = "/a/y" }, &a), "r5");
+	assert_string_equal(decide(p, (struct subject){ .path = "/q/y" }, &a), "r5");
+	sg_policy_free(p);
+}
+
+static void test_glob_index_later_deny_beats_earlier_allow(void **state)
+{
+	struct sg_policy *p = load(HDR "rules:\n"
+				   "  - {name: usr, action: allow, glob: \"/usr/**\"}\n"
+				   "  - {name: ok-bin, action: allow, glob: \"/usr/local/bin/*\"}\n"
+				   "  - {name: no-local, action: deny, glob: \"/*/local/**\"}\n"
+				   "  - {name: no-nc, action: deny, glob: \"/usr/local/bin/nc\"}\n");
+	enum sg_action a;
+
+	assert_string_equal(decide(p, (struct subject){ .path = "/usr/local/bin/nc" }, &a),
+			    "no-local");
+	assert_int_equal(a, SG_ACTION_DENY);
+	assert_string_equal(decide(p, (struct subject){ .path = "/usr/local/x" }, &a), "no-local");
+	assert_string_equal(decide(p, (struct subject){ .path = "/usr/bin/nc" }, &a), "usr");
+	assert_int_equal(a, SG_ACTION_ALLOW);
+	sg_policy_free(p);
+}
+
+static void test_glob_index_parent_rules_still_set_target_hit(void **state)
+{
+	/* A plain deny settles the verdict first; the later parent rule sits elsewhere. */
+	struct sg_policy *p = load(HDR "rules:\n"
+				   "  - {name: srv, action: deny, glob: \"/srv/**\"}\n"
+				   "  - {name: web, action: deny, glob: \"/srv/app/*\","
+				   " parent: {glob: \"/usr/**/nginx\"}}\n"
+				   "  - {name: any, action: allow, glob: \"/*/app/*\", parent: {path: /p}}\n");
+	struct sg_verdict v;
+
+	eval(p, (struct subject){ .path = "/srv/app/x", .parent = "/bin/bash" }, &v);
+	assert_string_equal(v.rule->name, "srv");
+	assert_false(v.file_only);
+	eval(p, (struct subject){ .path = "/srv/other/x", .parent = "/bin/bash" }, &v);
+	assert_string_equal(v.rule->name, "srv");
+	assert_true(v.file_only);
+	eval(p, (struct subject){ .path = "/opt/app/x", .parent = "/p" }, &v);
+	assert_string_equal(v.rule->name, "any");
+	assert_false(v.file_only);
+	eval(p, (struct subject){ .path = "/opt/app/x", .parent = "/q" }, &v);
+	assert_null(v.rule);
+	assert_false(v.file_only);
+	eval(p, (struct subject){ .path = "/opt/x" }, &v);
+	assert_null(v.rule);
+	assert_true(v.file_only);
+	sg_policy_free(p);
+
+	/* The parent rule comes first and under "/"; the plain deny is deeper. */
+	p = load(HDR "rules:\n"
+		 "  - {name: web, action: deny, glob: \"/**\", parent: {glob: \"/usr/**/nginx\"}}\n"
+		 "  - {name: tmp, action: deny, glob: \"/tmp/*\"}\n");
+	eval(p, (struct subject){ .path = "/tmp/x", .parent = "/usr/sbin/nginx" }, &v);
+	assert_string_equal(v.rule->name, "web");
+	assert_false(v.file_only);
+	eval(p, (struct subject){ .path = "/tmp/x", .parent = "/bin/sh" }, &v);
+	assert_string_equal(v.rule->name, "tmp");
+	assert_false(v.file_only);
+	eval(p, (struct subject){ .path = "/tmp/x" }, &v);
+	assert_string_equal(v.rule->name, "tmp");
+	assert_false(v.file_only);
+	sg_policy_free(p);
+}
+
+/*
+ * Linear reference: every glob rule in file order, with no index and no
+ * early-outs. Rule k is named "r<k>" and has parent kind par[k]: 0 none,
+ * 1 the path /p/x, 2 the glob /p/ followed by a star.
+ */
+struct ref_policy {
+	size_t n;
+	char **pat;
+	struct sg_glob **g;
+	bool *deny;
+	int *par;
+};
+
+static void ref_build(struct ref_policy *rp, size_t n)
+{
+	rp->n = n;
+	rp->pat = calloc(n, sizeof(*rp->pat));
+	rp->g = calloc(n, sizeof(*rp->g));
+	rp->deny = calloc(n, sizeof(*rp->deny));
+	rp->par = calloc(n, sizeof(*rp->par));
+	assert_true(rp->pat && rp->g && rp->deny && rp->par);
+}
+
+static void ref_free(struct ref_policy *rp)
+{
+	size_t k;
+
+	for (k = 0; k < rp->n; k++) {
+		free(rp->pat[k]);
+		sg_glob_free(rp->g[k]);
+	}
+	free(rp->pat);
+	free(rp->g);
+	free(rp->deny);
+	free(rp->par);
+}
+
+static char *ref_yaml(struct ref_policy *rp)
+{
+	size_t cap = 64, o = 0, k;
+	const char *why;
+	char *y;
+
+	for (k = 0; k < rp->n; k++)
+		cap += 2 * strlen(rp->pat[k]) + 96;
+	y = malloc(cap);
+	assert_non_null(y);
+	o += sprintf(y + o, HDR "rules:\n");
+	for (k = 0; k < rp->n; k++) {
+		const char *c;
+
+		assert_int_equal(sg_glob_compile(rp->pat[k], &rp->g[k], &why), 0);
+		o += sprintf(y + o, "  - {name: r%zu, action: %s, glob: \"", k,
+			     rp->deny[k] ? "deny" : "allow");
+		for (c = rp->pat[k]; *c; c++) {
+			if (*c == '\\' || *c == '"')
+				y[o++] = '\\';
+			y[o++] = *c;
+		}
+		o += sprintf(y + o, "\"%s}\n", rp->par[k] == 1 ? ", parent: {path: /p/x}" :
+			     rp->par[k] == 2 ? ", parent: {glob: \"/p/*\"}" : "");
+	}
+	y[o] = '\0';
+	return y;
+}
+
+/* Check sg_policy_eval() against the reference for one subject. */
+static void ref_check(const struct sg_policy *p, const struct ref_policy *rp,
+		      const char *path, const char *parent)
+{
+	struct sg_glob *pg;
+	const char *why;
+	long deny = -1, allow = -1, want = -1;
+	bool hit = false, pok;
+	struct sg_verdict v;
+	char name[32];
+	size_t k;
+
+	assert_int_equal(sg_glob_compile("/p/*", &pg, &why), 0);
+	for (k = 0; k < rp->n; k++) {
+		if (!sg_glob_match(rp->g[k], path))
+			continue;
+		if (rp->par[k]) {
+			hit = true;
+			pok = parent && (rp->par[k] == 1 ? strcmp(parent, "/p/x") == 0 :
+					 sg_glob_match(pg, parent));
+			if (!pok)
+				continue;
+		}
+		if (rp->deny[k] && deny < 0)
+			deny = (long)k;
+		else if (!rp->deny[k] && allow < 0)
+			allow = (long)k;
+	}
+	sg_glob_free(pg);
+	want = deny >= 0 ? deny : allow;
+
+	assert_int_equal(eval(p, (struct subject){ .path = path, .parent = parent }, &v),
+			 SG_EVAL_DONE);
+	if (want >= 0)
+		snprintf(name, sizeof(name), "r%ld", want);
+	else
+		snprintf(name, sizeof(name), "default");
+	if (strcmp(v.rule ? v.rule->name : "default", name) != 0 || v.file_only == hit)
+		fail_msg("path %s parent %s: want %s file_only %d, got %s file_only %d", path,
+			 parent ? parent : "(none)", name, !hit,
+			 v.rule ? v.rule->name : "default", v.file_only);
+	if (want >= 0)
+		assert_int_equal(v.action, deny >= 0 ? SG_ACTION_DENY : SG_ACTION_ALLOW);
+	else
+		assert_int_equal(v.action, SG_ACTION_ALLOW);
+}
+
+static uint64_t rng_state;
+
+static unsigned rnd(unsigned n)
+{
+	/* xorshift64*: reproducible without touching the libc generator. */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (unsigned)((rng_state * 0x2545f4914f6cdd1dULL) >> 33) % n;
+}
+
+static void random_glob(char *out)
+{
+	static const char *const lit[] = { "a", "b", "ab", "bin" };
+	static const char *const wild[] = {
+		"*", "?", "a*", "*b", "[ab]", "[!a]*", "**", "a**", "\\a", "b?",
+	};
+	size_t o = 0;
+	unsigned depth = 1 + rnd(5), d;
+
+	switch (rnd(12)) {
+	case 0:
+		strcpy(out, rnd(2) ? "/**" : "/*");
+		return;
+	case 1:
+		o += sprintf(out + o, "/**");	/* then more components */
+		break;
+	}
+	for (d = 0; d < depth; d++) {
+		/* Wildcards mostly deep, so globs spread over many directories. */
+		if (rnd(depth + 1) < d + (unsigned)(o > 0))
+			o += sprintf(out + o, "/%s", wild[rnd(10)]);
+		else
+			o += sprintf(out + o, "/%s", lit[rnd(4)]);
+	}
+	if (rnd(10) == 0)
+		o += sprintf(out + o, "/");
+	out[o] = '\0';
+}
+
+static void random_path(char *out)
+{
+	static const char *const comp[] = { "a", "b", "ab", "bin", "x", "aa" };
+	size_t o = 0;
+	unsigned depth = 1 + rnd(6), d;
+
+	for (d = 0; d < depth; d++)
+		o += sprintf(out + o, "/%s", comp[rnd(6)]);
+	if (rnd(10) == 0)
+		o += sprintf(out + o, "/");
+	out[o] = '\0';
+}
+
+static void test_glob_index_matches_linear_reference(void **state)
+{
+	static const char *const parents[] = { NULL, "/p/x", "/p/y", "/q/x" };
+	unsigned round, j;
+
+	rng_state = 0x5eed5eed1234abcdULL;
+	for (round = 0; round < 40; round++) {
+		struct ref_policy rp;
+		struct sg_policy *p;
+		size_t n = 1 + rnd(round < 20 ? 12 : 300), k;
+		char *y;
+
+		ref_build(&rp, n);
+		for (k = 0; k < n; k++) {
+			rp.pat[k] = malloc(64);
+			assert_non_null(rp.pat[k]);
+			random_glob(rp.pat[k]);
+			rp.deny[k] = rnd(3) == 0;
+			rp.par[k] = rnd(5) == 0 ? 1 + (int)rnd(2) : 0;
+		}
+		y = ref_yaml(&rp);
+		p = load(y);
+		for (j = 0; j < 300; j++) {
+			char path[64];
+
+			random_path(path);
+			ref_check(p, &rp, path, parents[rnd(4)]);
+		}
+		sg_policy_free(p);
+		free(y);
+		ref_free(&rp);
+	}
+}
+
+/*
+ * More directories with globs on one path than eval merges at once. The
+ * deepest directories come first in the file, so the rules that decide are
+ * on the chains met last; a second pass adds rules in a scattered order.
+ */
+static void test_glob_index_path_through_many_glob_dirs(void **state)
+{
+	static const unsigned depths[] = { 0, 1, 10, 62, 63, 64, 65, 66, 100, 119 };
+	const unsigned levels = 120;
+	struct ref_policy rp;
+	struct sg_policy *p;
+	char path[512];
+	unsigned k, d, j;
+	char *y;
+
+	rng_state = 0xdeadbeef12345678ULL;
+	ref_build(&rp, 2 * levels);
+	for (k = 0; k < 2 * levels; k++) {
+		unsigned lv = k < levels ? levels - 1 - k : (k * 7) % levels;
+		size_t o = 0;
+
+		rp.pat[k] = malloc(2 * levels + 8);
+		assert_non_null(rp.pat[k]);
+		for (d = 0; d < lv; d++)
+			o += sprintf(rp.pat[k] + o, "/d");
+		sprintf(rp.pat[k] + o, rnd(2) ? "/**" : "/x*");
+		rp.deny[k] = rnd(4) == 0;
+		rp.par[k] = rnd(6) == 0 ? 2 : 0;
+	}
+	y = ref_yaml(&rp);
+	p = load(y);
+	for (j = 0; j < sizeof(depths) / sizeof(depths[0]); j++) {
+		size_t o = 0;
+
+		for (d = 0; d < depths[j]; d++)
+			o += sprintf(path + o, "/d");
+		sprintf(path + o, "/xy");
+		ref_check(p, &rp, path, NULL);
+		ref_check(p, &rp, path, "/p/x");
+	}
+	sg_policy_free(p);
+	free(y);
+	ref_free(&rp);
+}
+
 /* ---- shipped policies (read from the source tree; skipped elsewhere) ---- */
 
 static struct sg_policy *load_file(const char *path)
@@ -1178,6 +1631,95 @@ static void test_ten_thousand_rules_parse_and_evaluate(void **state)
 	free(y);
 }
 
+/*
+ * n deny rules in the proportions of bench/gen-policy.py (10% globs in its
+ * four shapes, 30% paths, 40% sha256, 20% identities), none of which match
+ * outside /opt/sysguard-bench-nothing*. Glob j (from 1) is rule "gj".
+ */
+static char *bench_policy(size_t n, size_t *len)
+{
+	static const char *const words[] = { "miner", "xmrig", "dropper", "payload" };
+	const char *nothing = "/opt/sysguard-bench-nothing";
+	size_t cap = 128 + n * 160, o, i, j = 0;
+	char *y = malloc(cap);
+
+	assert_non_null(y);
+	o = sprintf(y, "version: bench\nmode: enforce\nrules:\n");
+	for (i = 0; i < n; i++) {
+		const char *w = words[i % 4];
+
+		switch (i % 10) {
+		case 0:
+			w = words[++j % 4];
+			o += sprintf(y + o, "  - {name: g%zu, action: deny, glob: \"", j);
+			if (j % 4 == 0)
+				o += sprintf(y + o, "%s/dir%zu/**", nothing, j);
+			else if (j % 4 == 1)
+				o += sprintf(y + o, "%s/dir%zu/*.bin", nothing, j);
+			else if (j % 4 == 2)
+				o += sprintf(y + o, "%s-%zu/*/bin/%s?", nothing, j, w);
+			else
+				o += sprintf(y + o, "%s/cache%zu/%s-[0-9]*", nothing, j, w);
+			o += sprintf(y + o, "\"}\n");
+			break;
+		case 1: case 2: case 3:
+			o += sprintf(y + o, "  - {name: p%zu, action: deny, path: %s%zu/bin%zu/%s-%zu}\n",
+				     i, nothing, i % 7, i / 100, w, i);
+			break;
+		case 4: case 5: case 6: case 7:
+			o += sprintf(y + o, "  - {name: h%zu, action: deny, sha256: \"%064zx\"}\n", i, i);
+			break;
+		default:
+			o += sprintf(y + o, "  - {name: i%zu, action: deny, identity: {dev: 7, ino: %zu}}\n",
+				     i, i);
+			break;
+		}
+	}
+	*len = o;
+	return y;
+}
+
+/* Time 100k evaluations of `path` with its hash and identity known. */
+static void time_bench_eval(const struct sg_policy *p, const char *path, const char *want,
+			    const char *what)
+{
+	uint8_t sha[SG_SHA256_LEN];
+	struct sg_file_id id = { 8, 1 };
+	struct sg_verdict v;
+	double t0;
+	int i;
+
+	memset(sha, 0xff, sizeof(sha));
+	assert_int_equal(eval(p, (struct subject){ .path = path, .id = &id, .sha = sha }, &v),
+			 SG_EVAL_DONE);
+	assert_string_equal(v.rule ? v.rule->name : "default", want);
+	t0 = now();
+	for (i = 0; i < 100000; i++)
+		eval(p, (struct subject){ .path = path, .id = &id, .sha = sha }, &v);
+	print_message("100k evaluations over 10k rules / 1k globs, %s: %.3f s\n", what,
+		      now() - t0);
+}
+
+static void test_ten_thousand_rules_with_thousand_globs_evaluate(void **state)
+{
+	struct sg_policy_error err;
+	struct sg_policy *p = NULL;
+	size_t len;
+	char *y = bench_policy(10000, &len);
+
+	assert_int_equal(sg_policy_parse(y, len, "bench.yaml", &p, &err), 0);
+	assert_int_equal(sg_policy_rule_count(p), 10000);
+	time_bench_eval(p, "/usr/bin/true", "default", "no match (the benchmark's exec)");
+	time_bench_eval(p, "/opt/sysguard-bench-nothing-998/x/bin/none", "default",
+			"no match under the globs' tree");
+	time_bench_eval(p, "/opt/sysguard-bench-nothing-998/x/bin/dropperZ", "g998",
+			"match of glob 998");
+	time_bench_eval(p, "/opt/sysguard-bench-nothing/dir1000/a/b/c", "g1000",
+			"match of the last glob");
+	sg_policy_free(p);
+	free(y);
+}
+
 static void test_hundred_thousand_rules_parse_quickly(void **state)
 {
 	struct sg_policy_error err;
@@ -1254,10 +1796,20 @@ int main(void)
 		cmocka_unit_test(test_kernel_deny_lists_unconstrained_identity_and_path_denies),
 		cmocka_unit_test(test_path_rule_follows_its_file_through_a_hard_link),
 		cmocka_unit_test(test_unresolvable_path_rule_still_matches_by_name),
+		cmocka_unit_test(test_glob_literal_dir),
+		cmocka_unit_test(test_glob_index_finds_globs_under_different_dirs),
+		cmocka_unit_test(test_glob_index_root_dir_globs),
+		cmocka_unit_test(test_glob_index_double_star_matches_deep_paths),
+		cmocka_unit_test(test_glob_index_keeps_file_order_across_dirs),
+		cmocka_unit_test(test_glob_index_later_deny_beats_earlier_allow),
+		cmocka_unit_test(test_glob_index_parent_rules_still_set_target_hit),
+		cmocka_unit_test(test_glob_index_matches_linear_reference),
+		cmocka_unit_test(test_glob_index_path_through_many_glob_dirs),
 		cmocka_unit_test(test_names_of_enums),
 		cmocka_unit_test(test_default_policy_watches_without_breaking_the_host),
 		cmocka_unit_test(test_example_policies_parse_and_decide),
 		cmocka_unit_test(test_ten_thousand_rules_parse_and_evaluate),
+		cmocka_unit_test(test_ten_thousand_rules_with_thousand_globs_evaluate),
 		cmocka_unit_test(test_hundred_thousand_rules_parse_quickly),
 	};
 

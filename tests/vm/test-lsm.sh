@@ -10,6 +10,7 @@ trap 'rm -rf "$OUT"' EXIT
 make -C "$ROOT" -s static
 cp "$ROOT/build/static/sysguardd" "$ROOT/build/static/sysguardctl" "$OUT/"
 cp "$HERE/lsm/guest-test.sh" "$HERE/lsm/policy.yaml" "$OUT/"
+cc -static -O2 -Wall -Wextra -Werror -o "$OUT/short-connect" "$HERE/lsm/short-connect.c"
 touch_bin="$(command -v touch)"
 cp "$touch_bin" "$OUT/denied-touch"
 cp "$touch_bin" "$OUT/allowed-touch"

@@ -47,7 +47,7 @@ echo "ok: probe reports bpf_lsm usable"
 
 # 1. BPF LSM alone: no fanotify, no in-kernel kill, no hold, no user-space kill.
 start_daemon --disable-backend fanotify --disable-backend bpf_kill --disable-backend hold \
-	--disable-backend pidfd_kill
+	--disable-backend pidfd_kill --disable-backend egress
 grep -q '"backends":\["bpf_lsm"\]' "$RUN/ready" || fail "bpf_lsm is not the only active backend"
 "$SG/allowed-touch" /tmp/allowed || fail "allowed binary did not run"
 [ -e /tmp/allowed ] || fail "allowed binary left no marker"
@@ -70,5 +70,19 @@ echo "ok: audit log has bpf_lsm exec, mmap_exec and mitigation records"
 start_daemon
 grep -q '"backends":\["bpf_lsm","fanotify","bpf_kill"' "$RUN/ready" || fail "unexpected backend set"
 must_not_run stacked "$SG/denied-touch"
+# 3. Egress through lsm/socket_connect (cgroup/connect4 is not attached beside it).
+grep -q '"backend":"egress_lsm","active":true' "$RUN/audit.log" || fail "egress_lsm not active"
+ip link set lo up 2>/dev/null
+out=$(nc -w 1 127.0.0.77 9 </dev/null 2>&1)
+case "$out" in *"not permitted"*) echo "ok: connect to a denied address refused" ;;
+	*) fail "connect to 127.0.0.77:9 not refused: $out" ;; esac
+out=$(nc -w 1 127.0.0.77 10 </dev/null 2>&1)
+case "$out" in *"not permitted"*) fail "connect to an allowed port refused: $out" ;; esac
+sleep 0.5
+grep -q '"type":"network".*"blocked":true.*"ip":"127.0.0.77","port":9' "$RUN/audit.log" ||
+	fail "no network record for the refused connect"
+"$SG/short-connect" || fail "a short socket address was not left to the kernel (NET-1)"
+echo "ok: short socket address skipped by lsm/socket_connect"
+echo "ok: egress denial through lsm/socket_connect recorded"
 stop_daemon
 echo "SYSGUARD-VM-RESULT: PASS"

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "act/policy_watch.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+/* The name the kubelet renames into place when a ConfigMap volume changes. */
+#define SG_CONFIGMAP_DATA "..data"
+
+int sg_policy_watch_init(struct sg_policy_watch *w, const char *policy_path)
+{
+	char dir_buf[PATH_MAX], name_buf[PATH_MAX];
+	int err;
+
+	w->fd = -1;
+	w->name[0] = '\0';
+	if (!policy_path || snprintf(dir_buf, sizeof(dir_buf), "%s", policy_path) >= (int)sizeof(dir_buf))
+		return -ENAMETOOLONG;
+	snprintf(name_buf, sizeof(name_buf), "%s", policy_path);
+	if (snprintf(w->name, sizeof(w->name), "%s", basename(name_buf)) >= (int)sizeof(w->name))
+		return -ENAMETOOLONG;
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->fd < 0)
+		return -errno;
+	if (inotify_add_watch(w->fd, dirname(dir_buf),
+			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
+		err = -errno;
+		sg_policy_watch_close(w);
+		return err;
+	}
+	return 0;
+}
+
+int sg_policy_watch_fd(const struct sg_policy_watch *w)
+{
+	return w->fd;
+}
+
+static bool relevant(const struct sg_policy_watch *w, const struct inotify_event *ev)
+{
+	if (ev->mask & (IN_Q_OVERFLOW | IN_DELETE_SELF | IN_MOVE_SELF))
+		return true;
+	if (!ev->len)
+		return false;
+	return !strcmp(ev->name, w->name) || !strcmp(ev->name, SG_CONFIGMAP_DATA);
+}
+
+bool sg_policy_watch_changed(struct sg_policy_watch *w)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool changed = false;
+	ssize_t n;
+
+	if (w->fd < 0)
+		return false;
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+		char *p = buf;
+
+		while (p < buf + n) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			changed |= relevant(w, ev);
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return changed;
+}
+
+void sg_policy_watch_close(struct sg_policy_watch *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+}

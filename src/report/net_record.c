@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "report/net_record.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "report/json.h"
+
+uint64_t sg_record_net(struct sg_audit *a, struct sg_alerts *alerts,
+		       const struct sg_net_facts *f, enum sg_mode mode)
+{
+	bool deny = f->rule->action == SG_NET_DENY;
+	enum sg_severity sev = !deny ? SG_SEV_INFO : f->blocked ? SG_SEV_CRITICAL : SG_SEV_WARNING;
+	struct sg_json j;
+	uint64_t id;
+
+	sg_json_init(&j);
+	id = sg_audit_begin(a, &j, "network", sev);
+	sg_json_kv_str(&j, "action", f->op);
+	sg_json_kv_str(&j, "decision", sg_net_action_name(f->rule->action));
+	sg_json_kv_bool(&j, "blocked", f->blocked);
+	sg_json_kv_str(&j, "mode", sg_mode_name(mode));
+	sg_json_key(&j, "rule");
+	sg_json_begin_object(&j);
+	sg_json_kv_u64(&j, "id", f->rule->id);
+	sg_json_kv_str(&j, "name", f->rule->name);
+	sg_json_kv_u64(&j, "line", f->rule->line);
+	sg_json_end_object(&j);
+	sg_json_key(&j, "destination");
+	sg_json_begin_object(&j);
+	sg_json_kv_str(&j, "ip", f->daddr);
+	sg_json_kv_u64(&j, "port", f->dport);
+	sg_json_kv_str(&j, "protocol", f->protocol);
+	sg_json_end_object(&j);
+	sg_json_key(&j, "process");
+	sg_json_begin_object(&j);
+	sg_json_kv_i64(&j, "pid", f->pid);
+	sg_json_kv_i64(&j, "ppid", f->ppid);
+	sg_json_kv_u64(&j, "uid", f->uid);
+	sg_json_kv_u64(&j, "gid", f->gid);
+	sg_json_kv_bytes(&j, "comm", f->comm, strnlen(f->comm, sizeof(f->comm)));
+	if (f->has_exe)
+		sg_json_kv_bytes(&j, "exe", f->exe, strlen(f->exe));
+	else
+		sg_json_kv_str(&j, "exe", NULL);
+	sg_json_kv_u64(&j, "cgroup_id", f->cgroup_id);
+	sg_json_end_object(&j);
+	sg_audit_commit(a, &j);
+	sg_json_free(&j);
+	if (alerts && deny) {
+		char eid[17], detail[96];
+		struct timespec ts;
+		struct sg_alert_event ev = {
+			.kind = "deny",
+			.event_id = eid,
+			.node_id = a->node_id,
+			.severity = sg_severity_name(sev),
+			.exe = f->has_exe ? f->exe : NULL,
+			.exe_len = f->has_exe ? strlen(f->exe) : 0,
+			.rule = f->rule->name,
+			.policy_version = a->policy_version,
+			.action = f->op,
+			.detail = detail,
+		};
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ev.ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+		snprintf(eid, sizeof(eid), "%016llx", (unsigned long long)id);
+		snprintf(detail, sizeof(detail), "%s %s port %u", f->op, f->daddr, f->dport);
+		sg_alerts_submit(alerts, &ev);
+	}
+	return id;
+}

@@ -1,0 +1,314 @@
+# SPDX-License-Identifier: Apache-2.0
+"""
+Shield (NET-2..6): the XDP ingress deny list, end to end on a veth pair.
+
+Two network namespaces of our own, joined by a veth pair with private
+addresses only (10.203.0.0/24, fd00:5347::/64): "a" sends, "b" runs the
+Shield and receives. Neighbours are static so no packet waits for ARP/NDP.
+Nothing here starts sysguardd or touches the host's interfaces; the pins
+live in /sys/fs/bpf/sysguard/shield and are removed after every test.
+"""
+import ipaddress
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import CTL_BIN, _build  # noqa: E402
+
+PIN_DIR = "/sys/fs/bpf/sysguard/shield"
+UDP = Path(__file__).resolve().parent / "helpers" / "shield_udp.py"
+PY = "/usr/bin/python3"
+PORT = 47123
+
+B_V4, B_V6 = "10.203.0.2", "fd00:5347::2"
+GW_V4, GW_V6 = "10.203.0.1", "fd00:5347::1"           # the management/gateway address
+OK_V4, OK_V6 = "10.203.0.3", "fd00:5347::3"           # an allowed sender
+BAD_V4, BAD_V6 = "10.203.0.4", "fd00:5347::4"         # a denied sender
+
+
+def sh(*argv, check=True, timeout=120):
+    r = subprocess.run([os.fspath(a) for a in argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=timeout)
+    if check and r.returncode:
+        raise AssertionError(f"{argv} failed ({r.returncode}): {r.stdout}{r.stderr}")
+    return r
+
+
+class Net:
+    def __init__(self, tag):
+        self.a, self.b = f"sgsh-a-{tag}", f"sgsh-b-{tag}"
+        self.dev_a, self.dev_b = "sgsha0", "sgshb0"
+        self.stop = Path(f"/tmp/sgsh-stop-{tag}")
+
+    def in_ns(self, ns, *argv):
+        # nsenter --net keeps the mount namespace, so /sys/fs/bpf stays the shared bpffs.
+        return ["nsenter", f"--net=/run/netns/{ns}"] + [str(a) if isinstance(a, int) else os.fspath(a) for a in argv]
+
+    def ctl(self, *args, check=True):
+        return sh(*self.in_ns(self.b, CTL_BIN, "shield", *args), check=check)
+
+    def up(self):
+        sh("ip", "netns", "add", self.a)
+        sh("ip", "netns", "add", self.b)
+        sh("ip", "link", "add", self.dev_a, "netns", self.a, "type", "veth",
+           "peer", "name", self.dev_b, "netns", self.b)
+        for ns, dev, v4s, v6s in ((self.a, self.dev_a, (GW_V4, OK_V4, BAD_V4), (GW_V6, OK_V6, BAD_V6)),
+                                  (self.b, self.dev_b, (B_V4,), (B_V6,))):
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+            for a in v4s:
+                sh("ip", "-n", ns, "addr", "add", f"{a}/24", "dev", dev)
+            for a in v6s:
+                sh("ip", "-n", ns, "addr", "add", f"{a}/64", "dev", dev, "nodad")
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+        mac_a, mac_b = self.mac(self.a, self.dev_a), self.mac(self.b, self.dev_b)
+        for a in (B_V4, B_V6):
+            sh("ip", "-n", self.a, "neigh", "replace", a, "lladdr", mac_b, "dev", self.dev_a, "nud", "permanent")
+        for a in (GW_V4, OK_V4, BAD_V4, GW_V6, OK_V6, BAD_V6):
+            sh("ip", "-n", self.b, "neigh", "replace", a, "lladdr", mac_a, "dev", self.dev_b, "nud", "permanent")
+
+    def mac(self, ns, dev):
+        return json.loads(sh("ip", "-n", ns, "-j", "link", "show", dev).stdout)[0]["address"]
+
+    def down(self):
+        sh(*self.in_ns(self.b, CTL_BIN, "shield", "unload"), check=False)
+        for ns in (self.a, self.b):
+            sh("ip", "netns", "del", ns, check=False)
+        self.stop.unlink(missing_ok=True)
+
+    def xdp_prog(self):
+        info = json.loads(sh("ip", "-n", self.b, "-j", "link", "show", self.dev_b).stdout)[0]
+        return info.get("xdp")
+
+    # -- traffic -------------------------------------------------------------
+    def receiver(self):
+        self.stop.unlink(missing_ok=True)
+        p = subprocess.Popen(self.in_ns(self.b, PY, UDP, "recv", PORT, self.stop),
+                             stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().strip() == "ready"
+        return p
+
+    def collect(self, p):
+        self.stop.touch()
+        out, _ = p.communicate(timeout=30)
+        return json.loads(out)
+
+    def sender(self, src, count):
+        dst = B_V6 if ":" in src else B_V4
+        return subprocess.Popen(self.in_ns(self.a, PY, UDP, "send", src, dst, PORT, count),
+                                stdout=subprocess.PIPE, text=True)
+
+    def send(self, pairs):
+        """pairs: {src: count}; returns {src: received} (sends must not fail)."""
+        rx = self.receiver()
+        senders = {src: self.sender(src, n) for src, n in pairs.items()}
+        for src, s in senders.items():
+            out, _ = s.communicate(timeout=120)
+            assert json.loads(out) == {"sent": pairs[src], "errors": 0}, out
+        got = self.collect(rx)
+        return {src: got.get(src, 0) for src in pairs}
+
+    def stats(self):
+        return json.loads(self.ctl("stats", "--json").stdout)
+
+
+def hits(stats, cidr):
+    return {c["cidr"]: c["hits"] for c in stats["cidrs"]}.get(cidr, 0)
+
+
+@pytest.fixture(scope="module")
+def built():
+    if os.geteuid() != 0:
+        pytest.skip("the Shield tests need root (XDP, network namespaces)")
+    _build()
+
+
+@pytest.fixture
+def net(built):
+    net = Net(f"{os.getpid() % 100000}")
+    net.down()          # leftovers of an interrupted run (our names and pins only)
+    try:
+        net.up()
+        yield net
+    finally:
+        net.down()
+    assert not os.path.exists(PIN_DIR)
+
+
+def test_denied_cidr_dropped_and_counted(net):
+    r = net.ctl("attach", net.dev_b)
+    assert "attached to sgshb0" in r.stdout
+    assert net.xdp_prog() is not None
+    net.ctl("add", "10.203.0.4/30", "fd00:5347::4/126")
+    got = net.send({BAD_V4: 200, OK_V4: 200, BAD_V6: 100, OK_V6: 100})
+    assert got == {BAD_V4: 0, OK_V4: 200, BAD_V6: 0, OK_V6: 100}
+    st = net.stats()
+    assert hits(st, "10.203.0.4/30") == 200
+    assert hits(st, "fd00:5347::4/126") == 100
+    assert st["counters"]["dropped"] == 300
+    assert st["attached"] == [net.dev_b]
+    text = net.ctl("stats").stdout
+    assert "10.203.0.4/30" in text and "200" in text
+
+    net.ctl("del", "10.203.0.4/30")
+    got = net.send({BAD_V4: 100, BAD_V6: 50})
+    assert got == {BAD_V4: 100, BAD_V6: 0}
+    assert net.ctl("list").stdout.split() == ["fd00:5347::4/126", "150"]
+
+
+def test_gateway_passes_inside_denied_cidr(net):
+    net.ctl("attach", net.dev_b)
+    net.ctl("add", "10.203.0.0/24", "fd00:5347::/64")
+    net.ctl("gateway", GW_V4)
+    got = net.send({GW_V4: 150, OK_V4: 150, GW_V6: 50})
+    assert got == {GW_V4: 150, OK_V4: 0, GW_V6: 0}
+    st = net.stats()
+    assert st["gateway"] == GW_V4
+    assert st["counters"]["gateway_passes"] == 150
+
+    # A runtime setting: moving it takes effect at once, without a reload.
+    net.ctl("gateway", GW_V6)
+    assert net.send({GW_V4: 50, GW_V6: 50}) == {GW_V4: 0, GW_V6: 50}
+    net.ctl("gateway", "none")
+    assert net.send({GW_V6: 50}) == {GW_V6: 0}
+    assert net.stats()["gateway"] is None
+    assert net.ctl("gateway", "10.203.0.0/24", check=False).returncode == 2
+
+
+def test_dry_run_passes_and_counts(net):
+    net.ctl("attach", net.dev_b, "--generic")
+    net.ctl("add", "10.203.0.0/24", "fd00:5347::/64")
+    net.ctl("dry-run", "on")
+    got = net.send({OK_V4: 200, OK_V6: 100})
+    assert got == {OK_V4: 200, OK_V6: 100}
+    st = net.stats()
+    assert st["dry_run"] is True
+    assert st["counters"]["dry_run_matches"] == 300
+    assert st["counters"]["dropped"] == 0
+    assert hits(st, "10.203.0.0/24") == 200 and hits(st, "fd00:5347::/64") == 100
+
+    net.ctl("dry-run", "off")
+    assert net.send({OK_V4: 100}) == {OK_V4: 0}
+    assert net.stats()["counters"]["dropped"] == 100
+
+
+def random_list(path, n, seed, always):
+    """n CIDRs: `always`, then random IPv4/IPv6 ones outside our test networks."""
+    rnd = random.Random(seed)
+    lines = ["# random deny list for the swap test"] + list(always)
+    seen = set(lines)
+    while len(lines) < n + 1:
+        if rnd.random() < 0.8:
+            length = rnd.choice([16, 20, 22, 24, 24, 24, 28, 32, 32, 32])
+            first = rnd.choice([o for o in range(11, 224) if o != 127])
+            net = ipaddress.ip_network(((first << 24 | rnd.getrandbits(24)), length), strict=False)
+        else:
+            length = rnd.choice([32, 48, 56, 64, 128])
+            net = ipaddress.ip_network(((0x2000 << 112) | rnd.getrandbits(125), length), strict=False)
+        s = str(net)
+        if s not in seen:
+            seen.add(s)
+            lines.append(s)
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def test_swap_100k_list_under_traffic_never_drops_allowed(net, tmp_path):
+    always = ["10.203.0.4/32", "fd00:5347::4/128"]
+    lists = [tmp_path / "a.txt", tmp_path / "b.txt"]
+    random_list(lists[0], 100000, 1, always)
+    random_list(lists[1], 100000, 2, always)
+    net.ctl("attach", net.dev_b)        # default sizes: a 100k list and its replacement, < 64 MB
+    assert net.stats()["map_bytes"] < 64 << 20
+    t0 = time.monotonic()
+    net.ctl("load", lists[0])
+    first_load = time.monotonic() - t0
+    assert net.stats()["rules"] == 100000
+
+    rx = net.receiver()
+    n = 30000
+    senders = {src: net.sender(src, n) for src in (OK_V4, OK_V6, BAD_V4, BAD_V6)}
+    swaps, sets = 0, set()
+    while any(s.poll() is None for s in senders.values()) or swaps < 4:
+        net.ctl("load", lists[(swaps + 1) % 2])
+        swaps += 1
+        sets.add(net.stats()["active_set"])
+    for src, s in senders.items():
+        out, _ = s.communicate(timeout=120)
+        assert json.loads(out) == {"sent": n, "errors": 0}, (src, out)
+    got = net.collect(rx)
+    assert sets == {0, 1}
+    assert got.get(OK_V4, 0) == n, f"allowed IPv4 lost {n - got.get(OK_V4, 0)} during {swaps} swaps"
+    assert got.get(OK_V6, 0) == n, f"allowed IPv6 lost {n - got.get(OK_V6, 0)} during {swaps} swaps"
+    assert got.get(BAD_V4, 0) == 0 and got.get(BAD_V6, 0) == 0, "a swap let a denied packet through"
+    st = net.stats()
+    assert hits(st, "10.203.0.4/32") == n and hits(st, "fd00:5347::4/128") == n
+    print(f"\n100k list: first load {first_load:.2f}s, {swaps} swaps under traffic")
+
+
+def test_fail_open_when_attach_fails(net):
+    r = net.ctl("attach", "sgsh-nosuch0", check=False)
+    assert r.returncode == 1
+    assert "no interface 'sgsh-nosuch0'" in r.stderr and "traffic flows" in r.stderr
+    # The program itself cannot load (maps larger than memory): reported, nothing attached.
+    net.ctl("unload")
+    r = net.ctl("attach", net.dev_b, "--v4-chunks", "2000000000", check=False)
+    assert r.returncode == 1
+    assert "did not load" in r.stderr and "traffic is not filtered" in r.stderr
+    assert net.xdp_prog() is None
+    assert not os.path.exists(PIN_DIR)
+    assert net.send({OK_V4: 100, BAD_V4: 100}) == {OK_V4: 100, BAD_V4: 100}
+
+
+def test_bad_list_names_the_line_and_keeps_the_live_set(net, tmp_path):
+    net.ctl("attach", net.dev_b)
+    net.ctl("add", "10.203.0.4/32")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("# header\n192.0.2.0/24\n\n10.203.0.3/24\n")
+    r = net.ctl("load", bad, check=False)
+    assert r.returncode == 1
+    assert "line 4:" in r.stderr and "host bits" in r.stderr and "nothing changed" in r.stderr
+    assert net.ctl("list").stdout.split() == ["10.203.0.4/32", "0"]
+    assert net.send({BAD_V4: 50, OK_V4: 50}) == {BAD_V4: 0, OK_V4: 50}
+    r = net.ctl("add", "10.203.0.300", check=False)
+    assert r.returncode == 2 and "argument 1" in r.stderr
+
+
+def test_daemon_attaches_from_config_and_reports_in_stats(net, tmp_path):
+    """NET-2: interfaces come from the daemon's config; stats.json carries the per-CIDR drops."""
+    from conftest import Daemon, Policy
+
+    deny = tmp_path / "deny.txt"
+    deny.write_text("# test list\n10.203.0.4/30\nfd00:5347::4/126\n")
+    cfg = tmp_path / "sysguard.yaml"
+    cfg.write_text(f"shield:\n  interfaces: {net.dev_b}, sgsh-missing0\n  generic: true\n"
+                   f"  list: {deny}\n")
+    d = Daemon(tmp_path / "daemon", Policy([], version="shield-cfg"), extra=["--config", str(cfg)])
+    d.argv = net.in_ns(net.b, *d.argv)     # the daemon sees the test's interfaces only
+    d.start()
+    try:
+        recs = [r for r in d.log_records() if r["type"] == "backend" and r["backend"] == "shield"]
+        by_dev = {r["detail"].split(":")[0]: r for r in recs}
+        assert by_dev[net.dev_b]["active"] is True, recs
+        assert by_dev["sgsh-missing0"]["active"] is False             # fails open, reported
+        assert "traffic flows" in by_dev["sgsh-missing0"]["detail"]
+        got = net.send({BAD_V4: 100, OK_V4: 100})
+        assert got == {BAD_V4: 0, OK_V4: 100}
+        deadline = time.monotonic() + 10
+        while True:
+            st = json.loads((d.state_dir / "stats.json").read_text()).get("shield", {})
+            if st.get("counters", {}).get("dropped", 0) >= 100 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert st["loaded"] and st["attached"] == [net.dev_b], st
+        assert {c["cidr"]: c["hits"] for c in st["cidrs"]} == {"10.203.0.4/30": 100}, st
+    finally:
+        d.stop()
+    # The Shield outlives the daemon (it is pinned and attached): NET-5 is about failing open,
+    # not about going away; `sysguardctl shield unload` (net.down) removes it.
+    assert net.xdp_prog() is not None
