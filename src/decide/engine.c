@@ -223,7 +223,8 @@ static int loader_target(struct sg_exec_facts *f, int *out_fd)
 	ssize_t n = read_cmdline(f->pid, cmdline, sizeof(cmdline));
 	int dfd, fd;
 
-	if (n == -ENOENT || n == -ESRCH)
+	/* Gone, or a zombie (its cmdline reads empty): the ring buffer's argv is what is left. */
+	if (n == -ENOENT || n == -ESRCH || n == 0)
 		prog = sg_loader_program(f->args, f->args_len);
 	else if (n < 0)
 		return n;

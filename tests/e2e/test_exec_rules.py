@@ -3,6 +3,7 @@
 import errno
 import json
 import os
+import subprocess
 import time
 
 import pytest
@@ -244,6 +245,26 @@ def test_monitor_mode_reports_loader_run_of_denied_binary(tools, workdir, daemon
     assert ran.returncode == 0 and marker.exists(), ran
     rec = d.wait_exec(pid=ran.pid)[0]
     assert (rec["decision"], rec["severity"]) == ("deny", "warning"), rec
+
+
+def test_monitor_mode_loader_run_judged_after_the_process_exited(tools, workdir, daemon):
+    """
+    A zombie's /proc/PID/cmdline reads empty, which once passed for "the
+    loader was asked to run nothing" (allow). The child is left unreaped
+    until its record is in, so the daemon meets it as a zombie.
+    """
+    bad = tools.make_bin(workdir, "ld-zombie")
+    d = daemon(Policy([{"name": "p", "action": "deny", "path": bad}], mode="monitor"))
+    for i in range(5):
+        marker = workdir / f"m{i}"
+        p = subprocess.Popen([tools.loader, bad, marker], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            rec = d.wait_exec(pid=p.pid)[0]
+        finally:
+            p.wait()
+        assert (rec["decision"], rec["severity"]) == ("deny", "warning"), rec
+        assert rec["process"]["exe"] == bad
 
 
 def test_monitor_mode_reports_fileless_exec_deny(tools, workdir, daemon):
