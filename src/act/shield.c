@@ -325,6 +325,15 @@ int sg_shield_unpin(const char *pin_dir)
 	closedir(dir);
 	if (rmdir(pin_dir) && !rc)
 		rc = -errno;
+	/* The shared parent (/sys/fs/bpf/sysguard) goes too once nothing else is pinned there. */
+	if (!rc && snprintf(path, sizeof(path), "%s", pin_dir) < (int)sizeof(path)) {
+		char *slash = strrchr(path, '/');
+
+		if (slash && slash != path) {
+			*slash = '\0';
+			rmdir(path);
+		}
+	}
 	return rc;
 }
 

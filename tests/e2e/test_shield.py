@@ -139,6 +139,7 @@ def net(built):
     finally:
         net.down()
     assert not os.path.exists(PIN_DIR)
+    assert not os.path.exists(os.path.dirname(PIN_DIR)), "an empty /sys/fs/bpf/sysguard was left"
 
 
 def test_denied_cidr_dropped_and_counted(net):
