@@ -28,6 +28,8 @@
 #include "act/shield_stats.h"
 #include "net/cidr.h"
 #include "config/config.h"
+#include "policy/bundle.h"
+#include "store/bundle_files.h"
 #include "decide/engine.h"
 #include "report/alert.h"
 #include "report/audit.h"
@@ -46,6 +48,9 @@
 /* What runs when the policy cannot be had at start (POL-4). */
 static const char failsafe_closed[] = "version: \"failsafe-closed\"\nmode: enforce\ndefault: deny\n";
 static const char failsafe_open[] = "version: \"failsafe-open\"\nmode: monitor\ndefault: allow\n";
+
+#define SG_MAX_TRUSTED_KEYS 16
+#define SG_BUNDLE_STATE_DEFAULT "/var/lib/sysguard/policy-version"
 
 struct options {
 	const char *config_path;
@@ -66,6 +71,10 @@ struct options {
 	const char *alert_dedup_window;
 	const char *alert_per_minute;
 	const char *alert_timeout_ms;
+	/* POL-2: with trusted keys, the policy file must be a signed bundle. */
+	const char *trusted_key_paths[SG_MAX_TRUSTED_KEYS];
+	size_t ntrusted;
+	const char *bundle_state;
 	struct sg_config config;
 };
 
@@ -82,6 +91,12 @@ struct daemon {
 	bool egress_up;
 	struct sg_policy_watch watch;
 	bool break_glass;		/* POL-5: forced to monitor mode by <state-dir>/break-glass */
+	/* POL-2 */
+	struct sg_bundle_key keys[SG_MAX_TRUSTED_KEYS];
+	struct sg_bundle_meta bundle;		/* of the policy in force, when bundle.version */
+	uint8_t bundle_hash[32];
+	struct sg_bundle_meta pending;		/* verified, persisted once installed */
+	uint8_t pending_hash[32];
 	struct sg_alerts *alerts;
 	uint64_t rb_drops_seen;
 	uint64_t started_ns;
@@ -108,6 +123,8 @@ static void usage(FILE *out)
 		"  --node-id ID        node_id in records (default $SYSGUARD_NODE_ID, $NODE_NAME, hostname)\n"
 		"  --mode MODE         monitor|enforce, overrides the policy's mode\n"
 		"  --strict            policy unavailable at start: fail closed (deny all execs)\n"
+		"  --trusted-key PUB   the policy file must be a bundle signed by this key (repeatable)\n"
+		"  --bundle-state FILE last accepted bundle version (default " SG_BUNDLE_STATE_DEFAULT ")\n"
 		"                      instead of open (monitor, allow all)\n"
 		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold|pidfd_kill|egress (testing, diagnosis)\n"
 		"  --config FILE       settings file (YAML); command-line options win\n"
@@ -140,6 +157,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "alert-per-minute", required_argument, NULL, 'R' },
 		{ "alert-ca-bundle", required_argument, NULL, 'C' },
 		{ "alert-timeout-ms", required_argument, NULL, 'T' },
+		{ "trusted-key", required_argument, NULL, 'K' },
+		{ "bundle-state", required_argument, NULL, 'B' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -184,6 +203,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			break;
 		case 'c': o->config_path = optarg; break;
+		case 'K':
+			if (o->ntrusted == SG_MAX_TRUSTED_KEYS) {
+				fprintf(stderr, "sysguardd: at most %d --trusted-key\n", SG_MAX_TRUSTED_KEYS);
+				return -1;
+			}
+			o->trusted_key_paths[o->ntrusted++] = optarg;
+			break;
+		case 'B': o->bundle_state = optarg; break;
 		case 'A': o->alert_enabled = true; break;
 		case 'U': o->alert_url = optarg; break;
 		case 'F': o->alert_format = optarg; break;
@@ -374,20 +401,117 @@ static void report_unresolved(const struct sg_rule *r, int err, void *ctx)
 }
 
 /* Read, parse and resolve a policy; on failure explain on stderr and in the log. */
-static struct sg_policy *load_policy(struct daemon *d, const char *path)
+static void bundle_record(struct daemon *d, const char *type, enum sg_severity sev,
+			  const char *path, const char *status, const char *msg,
+			  const struct sg_bundle_meta *m)
+{
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, type, sev);
+	sg_json_kv_bytes(&j, "path", path, strlen(path));
+	if (status)
+		sg_json_kv_str(&j, "status", status);
+	if (msg)
+		sg_json_kv_str(&j, "error", msg);
+	if (m) {
+		sg_json_kv_u64(&j, "bundle_version", m->version);
+		sg_json_kv_u64(&j, "created", m->created);
+		sg_json_kv_str(&j, "key_id", m->key_id);
+	}
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}
+
+/*
+ * POL-2: the policy file is a signed bundle. 0 with the policy bytes (inside
+ * buf) in *pol; 1 when it is the very bundle in force (a reload that changes
+ * nothing); -1 refused, with a record saying exactly why. At start the
+ * bundle last accepted is accepted again; later only a newer one.
+ */
+static int open_bundle(struct daemon *d, const char *path, const char *buf, size_t len,
+		       bool at_start, const char **pol, size_t *pol_len)
+{
+	const char *state = d->opt.bundle_state ? d->opt.bundle_state : SG_BUNDLE_STATE_DEFAULT;
+	struct sg_bundle_verified v;
+	enum sg_bundle_status st;
+	uint8_t hash[32];
+	char msg[512];
+	uint64_t last;
+
+	if (sg_bundle_version_read(state, &last, msg, sizeof(msg))) {
+		fprintf(stderr, "sysguardd: %s\n", msg);
+		bundle_record(d, "policy_bundle_rejected", SG_SEV_CRITICAL, path, "state", msg, NULL);
+		return -1;
+	}
+	crypto_generichash(hash, sizeof(hash), (const unsigned char *)buf, len, NULL, 0);
+	if (!at_start && d->bundle.version && !memcmp(hash, d->bundle_hash, sizeof(hash)))
+		return 1;
+	st = sg_bundle_verify(d->keys, d->opt.ntrusted, buf, len, at_start && last ? last - 1 : last,
+			      &v, msg, sizeof(msg));
+	if (st != SG_BUNDLE_OK) {
+		fprintf(stderr, "sysguardd: %s: policy bundle refused (%s): %s\n", path,
+			sg_bundle_status_name(st), msg);
+		bundle_record(d, "policy_bundle_rejected", SG_SEV_CRITICAL, path,
+			      sg_bundle_status_name(st), msg, st == SG_BUNDLE_ROLLBACK ? &v.meta : NULL);
+		return -1;
+	}
+	d->pending = v.meta;
+	memcpy(d->pending_hash, hash, sizeof(hash));
+	*pol = v.policy;
+	*pol_len = v.policy_len;
+	return 0;
+}
+
+/* The verified bundle is in force: remember it, so no older one is ever accepted again. */
+static void commit_bundle(struct daemon *d, const char *path)
+{
+	const char *state = d->opt.bundle_state ? d->opt.bundle_state : SG_BUNDLE_STATE_DEFAULT;
+	char msg[512];
+
+	if (!d->pending.version)
+		return;
+	d->bundle = d->pending;
+	memcpy(d->bundle_hash, d->pending_hash, sizeof(d->bundle_hash));
+	memset(&d->pending, 0, sizeof(d->pending));
+	if (sg_bundle_version_write(state, d->bundle.version, msg, sizeof(msg))) {
+		fprintf(stderr, "sysguardd: %s\n", msg);
+		bundle_record(d, "action_error", SG_SEV_CRITICAL, state, "persist", msg, &d->bundle);
+	}
+	bundle_record(d, "policy_bundle_accepted", SG_SEV_INFO, path, NULL, NULL, &d->bundle);
+}
+
+static struct sg_policy *load_policy(struct daemon *d, const char *path, bool at_start,
+				     bool *unchanged)
 {
 	struct sg_policy_error perr = { 0 };
 	struct sg_policy *p = NULL;
+	const char *pol;
 	struct sg_json j;
-	size_t len = 0;
+	size_t len = 0, pol_len;
 	char *buf = NULL;
 	int err = read_file(path, &buf, &len);
 
+	*unchanged = false;
+	memset(&d->pending, 0, sizeof(d->pending));
 	if (err) {
 		snprintf(perr.message, sizeof(perr.message), "%s: cannot read: %s", path, strerror(-err));
 	} else {
-		err = sg_policy_parse(buf, len, path, &p, &perr);
+		pol = buf;
+		pol_len = len;
+		if (d->opt.ntrusted) {
+			int b = open_bundle(d, path, buf, len, at_start, &pol, &pol_len);
+
+			if (b) {
+				free(buf);
+				*unchanged = b > 0;
+				return NULL;
+			}
+		}
+		err = sg_policy_parse(pol, pol_len, path, &p, &perr);
 		free(buf);
+		if (err)
+			memset(&d->pending, 0, sizeof(d->pending));
 	}
 	if (err) {
 		/* The parser's message already names the file, line and column. */
@@ -768,6 +892,15 @@ static void write_ready(struct daemon *d)
 	sg_json_kv_str(&j, "mode", sg_mode_name(sg_engine_mode(&d->engine)));
 	sg_json_kv_bool(&j, "break_glass", d->break_glass);
 	sg_json_kv_str(&j, "policy_version", sg_policy_version(d->engine.policy));
+	if (d->opt.policy_path)
+		sg_json_kv_bytes(&j, "policy_path", d->opt.policy_path, strlen(d->opt.policy_path));
+	if (d->bundle.version) {
+		sg_json_key(&j, "bundle");
+		sg_json_begin_object(&j);
+		sg_json_kv_u64(&j, "version", d->bundle.version);
+		sg_json_kv_str(&j, "key_id", d->bundle.key_id);
+		sg_json_end_object(&j);
+	}
 	backends_json(d, &j);
 	sg_json_end_object(&j);
 	write_state(d, "ready", &j);
@@ -896,13 +1029,15 @@ static void write_stats(struct daemon *d)
 static void reload_policy(struct daemon *d)
 {
 	char old[SG_POLICY_VERSION_MAX];
-	struct sg_policy *p = load_policy(d, d->opt.policy_path);
+	bool unchanged;
+	struct sg_policy *p = load_policy(d, d->opt.policy_path, false, &unchanged);
 	struct sg_json j;
 
 	if (!p)
 		return;		/* the running policy stays; load_policy said why */
 	snprintf(old, sizeof(old), "%s", sg_policy_version(d->engine.policy));
 	sg_engine_set_policy(&d->engine, p);
+	commit_bundle(d, d->opt.policy_path);
 	apply_policy(d);
 	sync_fanotify(d);
 	write_ready(d);
@@ -1076,7 +1211,10 @@ int main(int argc, char **argv)
 	char node[256], ready[4200];
 	const char *env_node;
 	struct sg_policy *p;
+	bool unchanged;
 	struct sg_json j;
+	char kerr[512];
+	size_t k;
 	int err;
 
 	if (parse_args(argc, argv, &d.opt) || apply_config(&d.opt))
@@ -1084,6 +1222,12 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0) {
 		fprintf(stderr, "sysguardd: libsodium failed to initialise\n");
 		return 1;
+	}
+	for (k = 0; k < d.opt.ntrusted; k++) {
+		if (sg_key_read_public(d.opt.trusted_key_paths[k], d.keys[k].pk, kerr, sizeof(kerr))) {
+			fprintf(stderr, "sysguardd: --trusted-key: %s\n", kerr);
+			return 2;
+		}
 	}
 	env_node = d.opt.node_id ? d.opt.node_id : getenv("SYSGUARD_NODE_ID");
 	if (!env_node || !*env_node)
@@ -1127,7 +1271,7 @@ int main(int argc, char **argv)
 	if (start_alerts(&d))
 		return 2;
 	snprintf(d.engine.cgroup2_root, sizeof(d.engine.cgroup2_root), "%s", d.features.cgroup2_path);
-	p = load_policy(&d, d.opt.policy_path);
+	p = load_policy(&d, d.opt.policy_path, true, &unchanged);
 	if (!p)
 		p = failsafe_policy(&d);
 	if (!p) {
@@ -1135,6 +1279,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sg_engine_set_policy(&d.engine, p);
+	commit_bundle(&d, d.opt.policy_path);
 
 	err = start_backends(&d);
 	if (err) {
