@@ -21,6 +21,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SG_WAKE_BYTES (SG_RINGBUF_BYTES / 4)
 
 struct sg_exec_config cfg = {};
+/*
+ * CLOCK_BOOTTIME of the daemon's last event-loop tick. Pinned programs
+ * outlive a killed daemon (BPF-5): with nobody left to answer, a hold would
+ * stop the process for ever, so holds need a daemon seen in the last 2 s.
+ * Kills need no answer and go on.
+ */
+__u64 sg_heartbeat_ns = 0;
+#define SG_HEARTBEAT_MAX_NS (2ull * 1000 * 1000 * 1000)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -236,16 +244,18 @@ int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		e->rule_id = deny->rule_id;
 
 	if (cfg.enforce && e->hdr.tgid != cfg.daemon_tgid) {
+		bool alive = bpf_ktime_get_boot_ns() - sg_heartbeat_ns < SG_HEARTBEAT_MAX_NS;
+
 		if (deny && cfg.kill) {
 			signal_self(e, SG_SIGKILL, SG_F_KILLED);
 		} else if (e->hdr.flags & SG_F_FILELESS) {
 			if (cfg.fileless_deny)
 				signal_self(e, SG_SIGKILL, SG_F_KILLED);
-			else if (cfg.hold_fileless)
+			else if (cfg.hold_fileless && alive)
 				signal_self(e, SG_SIGSTOP, SG_F_HELD);
-		} else if ((e->hdr.flags & SG_F_LOADER) && cfg.hold_loader) {
+		} else if ((e->hdr.flags & SG_F_LOADER) && cfg.hold_loader && alive) {
 			signal_self(e, SG_SIGSTOP, SG_F_HELD);
-		} else if (e->hdr.flags & SG_F_NAME_CHANGED) {
+		} else if ((e->hdr.flags & SG_F_NAME_CHANGED) && alive) {
 			signal_self(e, SG_SIGSTOP, SG_F_HELD);
 		}
 		urgent = e->hdr.flags & (SG_F_HELD | SG_F_SIGNAL_FAILED);
@@ -262,6 +272,9 @@ int BPF_PROG(sg_exit, struct task_struct *task)
 
 	if ((__u32)pid_tgid != pid_tgid >> 32)
 		return 0;	/* a thread, not the process */
+	/* The daemon is gone (killed, crashed): no hold from now on, not even for 2 s. */
+	if (pid_tgid >> 32 == cfg.daemon_tgid)
+		sg_heartbeat_ns = 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		sg_count(SG_CNT_RB_DROPS);

@@ -33,6 +33,7 @@
 #include "decide/engine.h"
 #include "report/alert.h"
 #include "report/audit.h"
+#include "sense/bpf_pins.h"
 #include "sense/exec_bpf.h"
 #include "sense/mounts.h"
 #include "sense/probe.h"
@@ -684,6 +685,23 @@ static void sync_fanotify(struct daemon *d)
 	}
 }
 
+/* LOG-3: pins are kernel state that outlives us; say what was pinned, adopted or removed. */
+static void pin_record(struct daemon *d, const char *type, const char *dir, bool adopted,
+		       unsigned replaced)
+{
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, type, SG_SEV_INFO);
+	sg_json_kv_str(&j, "dir", dir);
+	if (!strcmp(type, "bpf_pin")) {
+		sg_json_kv_bool(&j, "adopted", adopted);
+		sg_json_kv_u64(&j, "replaced_links", replaced);
+	}
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}
+
 static void start_egress(struct daemon *d)
 {
 	bool want_lsm = d->features.f[SG_FEAT_BPF_LSM].usable && !d->opt.no_lsm;
@@ -708,6 +726,7 @@ static void start_egress(struct daemon *d)
 		return;
 	}
 	d->egress_up = true;
+	pin_record(d, "bpf_pin", SG_PIN_EGRESS, false, 0);
 	apply_egress(d);
 	if (d->egress.lsm_attached)
 		backend_record(d, "egress_lsm", true, "lsm/socket_connect for connects");
@@ -815,6 +834,7 @@ static int start_backends(struct daemon *d)
 	}
 	d->kern_up = true;
 	d->engine.kern = &d->kern;
+	pin_record(d, "bpf_pin", SG_PIN_EXEC, d->kern.adopted, d->kern.replaced_links);
 	backend_record(d, "exec_tracepoint", true, "tp_btf/sched_process_exec, ring buffer");
 	apply_policy(d);
 
@@ -1167,6 +1187,7 @@ static void run(struct daemon *d)
 		}
 		/* Wake-ups are suppressed in the kernel: drain on every tick. */
 		sg_exec_bpf_consume(&d->kern);
+		sg_exec_bpf_heartbeat(&d->kern);
 		if (d->egress_up)
 			sg_egress_consume(&d->egress);
 		now = now_ms(CLOCK_MONOTONIC);
@@ -1300,9 +1321,14 @@ int main(int argc, char **argv)
 	if (d.fan_up)
 		sg_fanotify_exec_stop(&d.fan);
 	sg_exec_bpf_consume(&d.kern);
+	/* A clean stop ends the in-kernel enforcement too; only a killed daemon leaves it pinned. */
+	sg_pins_remove(SG_PIN_EXEC, NULL, NULL);
+	pin_record(&d, "bpf_unpin", SG_PIN_EXEC, false, 0);
 	sg_exec_bpf_stop(&d.kern);
 	if (d.egress_up) {
 		sg_egress_consume(&d.egress);
+		sg_pins_remove(SG_PIN_EGRESS, NULL, NULL);
+		pin_record(&d, "bpf_unpin", SG_PIN_EGRESS, false, 0);
 		sg_egress_stop(&d.egress);
 	}
 	sg_policy_watch_close(&d.watch);

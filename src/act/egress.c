@@ -13,6 +13,7 @@
 
 #include "egress.skel.h"
 #include "net/egress_lists.h"
+#include "sense/bpf_pins.h"
 #include "sense/kdev.h"
 #include "sense/prog_audit.h"
 
@@ -41,7 +42,23 @@ int sg_egress_start(struct sg_egress *g, const char *cgroup2, bool with_lsm,
 	if (e)
 		goto fail;
 	bpf_program__set_autoload(g->skel->progs.sg_lsm_connect, with_lsm);
-	e = egress_bpf__load(g->skel);
+	e = sg_pins_set_maps(g->skel->obj, SG_PIN_EGRESS);	/* BPF-5 */
+	if (!e)
+		e = egress_bpf__load(g->skel);
+	if (e && sg_pins_exist(SG_PIN_EGRESS)) {
+		/* Pinned maps of another build do not fit: start afresh. */
+		egress_bpf__destroy(g->skel);
+		sg_pins_remove(SG_PIN_EGRESS, NULL, NULL);
+		g->skel = egress_bpf__open();
+		if (!g->skel) {
+			e = -errno;
+			goto fail;
+		}
+		bpf_program__set_autoload(g->skel->progs.sg_lsm_connect, with_lsm);
+		e = sg_pins_set_maps(g->skel->obj, SG_PIN_EGRESS);
+		if (!e)
+			e = egress_bpf__load(g->skel);
+	}
 	if (e) {
 		snprintf(err, errlen, "load egress object%s: %s", with_lsm ? " with LSM hook" : "",
 			 strerror(-e));
@@ -81,6 +98,26 @@ int sg_egress_start(struct sg_egress *g, const char *cgroup2, bool with_lsm,
 			goto fail;
 		}
 		g->links[g->nlinks++] = l;
+	}
+	/* BPF-5: pinned, so a killed daemon leaves the egress deny in force. */
+	{
+		char names[5][64];
+		const char *keep[5];
+		struct bpf_link *l;
+
+		for (i = 0; i < g->nlinks; i++) {
+			l = g->links[i];
+			snprintf(names[i], sizeof(names[i]), "link_%s",
+				 g->lsm_attached && i == 0 ? "sg_lsm_connect" :
+				 bpf_program__name(progs[i - (g->lsm_attached ? 1 : 0)]));
+			keep[i] = names[i];
+			e = sg_pins_link(l, SG_PIN_EGRESS, names[i]);
+			if (e < 0) {
+				snprintf(err, errlen, "pin %s: %s", names[i], strerror(-e));
+				goto fail;
+			}
+		}
+		sg_pins_drop_links_except(SG_PIN_EGRESS, keep, g->nlinks);
 	}
 	g->rb = ring_buffer__new(bpf_map__fd(g->skel->maps.net_events), cb, ctx, NULL);
 	if (!g->rb) {

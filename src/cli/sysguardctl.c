@@ -2,6 +2,7 @@
 /* sysguardctl: the operator's tool. */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -10,8 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "act/shield.h"
 #include "cli/policy_cmd.h"
 #include "report/json.h"
+#include "sense/bpf_pins.h"
 #include "sense/mounts.h"
 #include "sense/probe.h"
 #include "cli/shield_cmd.h"
@@ -26,6 +29,7 @@ static void usage(FILE *out)
 		"  status           the running daemon's mode, policy and active backends\n"
 		"  stats            the running daemon's counters (decisions, drops, kills)\n"
 		"  reload           make the running daemon reload its policy (as SIGHUP)\n"
+		"  reset            remove every program, link and map SysGuard pinned (and the Shield)\n"
 		"  break-glass on --reason TEXT | off\n"
 		"                   force monitor mode (audited) until switched off (docs/break-glass.md)\n"
 		"  policy keygen|sign|verify   signed policy bundles (docs/policy-bundles.md)\n"
@@ -141,6 +145,52 @@ static pid_t daemon_pid(void)
 }
 
 static int cmd_reload(void);
+
+static void say_removed(const char *path, void *ctx)
+{
+	unsigned *n = ctx;
+
+	printf("removed %s\n", path);
+	(*n)++;
+}
+
+/* BPF-5: take away everything SysGuard left in the kernel, and say what. */
+static int cmd_reset(void)
+{
+	char names[64][IF_NAMESIZE], err[256];
+	struct sg_shield *s = NULL;
+	size_t n = 0, i;
+	unsigned removed = 0;
+	int rc = 0;
+
+	if (sg_shield_open(SG_SHIELD_PIN_DIR, &s, err, sizeof(err)) == 0) {
+		sg_shield_attached(s, names, 64, &n);
+		for (i = 0; i < n; i++) {
+			if (sg_shield_detach(s, names[i], err, sizeof(err)) == 0) {
+				printf("detached shield from %s\n", names[i]);
+				removed++;
+			} else {
+				fprintf(stderr, "sysguardctl: %s\n", err);
+				rc = 1;
+			}
+		}
+		sg_shield_close(s);
+	}
+	for (i = 0; i < 3; i++) {
+		static const char *const dirs[] = { SG_SHIELD_PIN_DIR, SG_PIN_EXEC, SG_PIN_EGRESS };
+		int e = sg_pins_remove(dirs[i], say_removed, &removed);
+
+		if (e) {
+			fprintf(stderr, "sysguardctl: reset %s: %s\n", dirs[i], strerror(-e));
+			rc = 1;
+		}
+	}
+	printf("reset: %u item(s) removed%s\n", removed,
+	       removed ? "" : " (nothing was pinned)");
+	if (daemon_pid() > 0)
+		printf("note: a running sysguardd keeps its programs attached until it stops\n");
+	return rc;
+}
 
 static int read_small(const char *path, char *buf, size_t len)
 {
@@ -307,6 +357,8 @@ int main(int argc, char **argv)
 		return cat_state("stats.json", "stats");
 	if (!strcmp(argv[i], "reload"))
 		return cmd_reload();
+	if (!strcmp(argv[i], "reset"))
+		return cmd_reset();
 	if (!strcmp(argv[i], "break-glass"))
 		return cmd_break_glass(argc - i, argv + i);
 	if (!strcmp(argv[i], "policy") && i + 2 < argc && !strcmp(argv[i + 1], "apply"))

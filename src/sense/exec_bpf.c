@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
 #include "exec.skel.h"
+#include "sense/bpf_pins.h"
 #include "sense/prog_audit.h"
 
 static int attach(struct sg_exec_bpf *x, struct bpf_program *p, char *err, size_t errlen)
@@ -26,14 +28,13 @@ static int attach(struct sg_exec_bpf *x, struct bpf_program *p, char *err, size_
 	return 0;
 }
 
-int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_fn cb,
-		      void *ctx, char *err, size_t errlen)
+/* Open, audit and load, with the maps pinned (or the pinned ones reused). */
+static int open_load(struct sg_exec_bpf *x, bool with_lsm, char *err, size_t errlen)
 {
 	const void *elf;
 	size_t elf_len;
 	int e;
 
-	memset(x, 0, sizeof(*x));
 	x->skel = exec_bpf__open();
 	if (!x->skel) {
 		e = -errno;
@@ -44,15 +45,38 @@ int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_f
 	elf = exec_bpf__elf_bytes(&elf_len);
 	e = sg_bpf_object_audit(x->skel->obj, elf, elf_len, err, errlen);
 	if (e)
-		goto fail;
+		return e;
 	bpf_program__set_autoload(x->skel->progs.sg_lsm_bprm_check, with_lsm);
 	bpf_program__set_autoload(x->skel->progs.sg_lsm_mmap_file, with_lsm);
-	e = exec_bpf__load(x->skel);
-	if (e) {
+	e = sg_pins_set_maps(x->skel->obj, SG_PIN_EXEC);
+	if (!e)
+		e = exec_bpf__load(x->skel);
+	if (e)
 		snprintf(err, errlen, "load exec object%s: %s", with_lsm ? " with LSM hooks" : "",
 			 strerror(-e));
-		goto fail;
+	return e;
+}
+
+int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_fn cb,
+		      void *ctx, char *err, size_t errlen)
+{
+	static const char *const link_names[] = { "link_exec", "link_exit", "link_lsm_bprm",
+						   "link_lsm_mmap" };
+	unsigned i;
+	int e;
+
+	memset(x, 0, sizeof(*x));
+	x->adopted = sg_pins_exist(SG_PIN_EXEC);
+	e = open_load(x, with_lsm, err, errlen);
+	if (e && x->adopted) {
+		/* Pinned maps of another build do not fit: start afresh. */
+		exec_bpf__destroy(x->skel);
+		x->skel = NULL;
+		sg_pins_remove(SG_PIN_EXEC, NULL, NULL);
+		e = open_load(x, with_lsm, err, errlen);
 	}
+	if (e)
+		goto fail;
 	if ((e = attach(x, x->skel->progs.sg_exec, err, errlen)) ||
 	    (e = attach(x, x->skel->progs.sg_exit, err, errlen)))
 		goto fail;
@@ -62,6 +86,18 @@ int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_f
 			goto fail;
 		x->lsm_attached = true;
 	}
+	sg_exec_bpf_heartbeat(x);
+	/* Attached beside the old links (if any): then the old ones go, with no gap. */
+	for (i = 0; i < x->nlinks; i++) {
+		e = sg_pins_link(x->links[i], SG_PIN_EXEC, link_names[i]);
+		if (e < 0) {
+			snprintf(err, errlen, "pin %s link: %s", link_names[i], strerror(-e));
+			goto fail;
+		}
+		x->replaced_links += e;
+	}
+	/* An earlier daemon's links this one does not have (say, LSM hooks then, none now). */
+	sg_pins_drop_links_except(SG_PIN_EXEC, link_names, x->nlinks);
 	x->rb = ring_buffer__new(bpf_map__fd(x->skel->maps.events), cb, ctx, NULL);
 	if (!x->rb) {
 		e = -errno;
@@ -72,6 +108,14 @@ int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_f
 fail:
 	sg_exec_bpf_stop(x);
 	return e;
+}
+
+void sg_exec_bpf_heartbeat(struct sg_exec_bpf *x)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	x->skel->bss->sg_heartbeat_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 void sg_exec_bpf_stop(struct sg_exec_bpf *x)

@@ -23,6 +23,8 @@ struct sg_exec_bpf {
 	struct bpf_link *links[4];
 	unsigned nlinks;
 	bool lsm_attached;
+	bool adopted;			/* pins of an earlier daemon were there (BPF-5) */
+	unsigned replaced_links;	/* ...and this many of its links were taken over */
 	struct ring_buffer *rb;
 	size_t deny_count;
 };
@@ -35,6 +37,9 @@ struct sg_exec_bpf {
 int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_fn cb,
 		      void *ctx, char *err, size_t errlen);
 void sg_exec_bpf_stop(struct sg_exec_bpf *x);
+
+/* Tell the pinned programs the daemon is alive: holds need an answer (call every tick). */
+void sg_exec_bpf_heartbeat(struct sg_exec_bpf *x);
 
 /* Apply the run-time switches; effective for the next exec. */
 void sg_exec_bpf_configure(struct sg_exec_bpf *x, const struct sg_exec_config *cfg);

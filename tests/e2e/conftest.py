@@ -361,6 +361,9 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                # A killed daemon leaves its programs pinned and enforcing (BPF-5).
+                subprocess.run([str(CTL_BIN), "reset"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=30)
         self.returncode = self.proc.returncode
         self._read()
         return self.returncode

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sense/bpf_pins.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int sg_pins_set_maps(struct bpf_object *obj, const char *dir)
+{
+	struct bpf_map *m;
+	char path[512];
+	int e;
+
+	/* libbpf makes only the last directory of a pin path. */
+	if ((mkdir(SG_PIN_ROOT, 0700) && errno != EEXIST) || (mkdir(dir, 0700) && errno != EEXIST))
+		return -errno;
+	bpf_object__for_each_map(m, obj) {
+		if (bpf_map__is_internal(m))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m)) >= (int)sizeof(path))
+			return -ENAMETOOLONG;
+		e = bpf_map__set_pin_path(m, path);
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
+int sg_pins_link(struct bpf_link *link, const char *dir, const char *name)
+{
+	char path[512];
+	int replaced = 0, e;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (unlink(path) == 0)
+		replaced = 1;
+	else if (errno != ENOENT)
+		return -errno;
+	e = bpf_link__pin(link, path);
+	return e ? e : replaced;
+}
+
+int sg_pins_remove(const char *dir, void (*each)(const char *path, void *ctx), void *ctx)
+{
+	char path[512];
+	struct dirent *d;
+	DIR *dd = opendir(dir);
+	int rc = 0;
+
+	if (!dd)
+		return errno == ENOENT ? 0 : -errno;
+	while ((d = readdir(dd))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (unlink(path)) {
+			if (!rc)
+				rc = -errno;
+			continue;
+		}
+		if (each)
+			each(path, ctx);
+	}
+	closedir(dd);
+	if (rmdir(dir) && !rc && errno != ENOENT)
+		rc = -errno;
+	rmdir(SG_PIN_ROOT);	/* only succeeds once nothing else is pinned */
+	return rc;
+}
+
+bool sg_pins_exist(const char *dir)
+{
+	struct dirent *d;
+	DIR *dd = opendir(dir);
+	bool any = false;
+
+	if (!dd)
+		return false;
+	while (!any && (d = readdir(dd)))
+		any = d->d_name[0] != '.';
+	closedir(dd);
+	return any;
+}
+
+void sg_pins_drop_links_except(const char *dir, const char *const *keep, size_t n)
+{
+	char path[512];
+	struct dirent *d;
+	DIR *dd = opendir(dir);
+	size_t i;
+
+	if (!dd)
+		return;
+	while ((d = readdir(dd))) {
+		if (strncmp(d->d_name, "link_", 5))
+			continue;
+		for (i = 0; i < n && strcmp(keep[i], d->d_name); i++)
+			;
+		if (i < n)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		unlink(path);
+	}
+	closedir(dd);
+}
