@@ -583,8 +583,17 @@ static void apply_egress(struct daemon *d)
 	struct sg_json j;
 
 	if (!sg_egress_apply(&d->egress, d->engine.policy, enforce, egress_rule_skipped, d, err,
-			     sizeof(err)))
+			     sizeof(err))) {
+		/* LOG-3: a map update is kernel state changing: on the record. */
+		sg_json_init(&j);
+		sg_audit_begin(&d->audit, &j, "bpf_map_update", SG_SEV_INFO);
+		sg_json_kv_str(&j, "map", "egress_v4+egress_v6+egress_lists");
+		sg_json_kv_u64(&j, "entries", d->egress.prefixes);
+		sg_json_kv_str(&j, "result", "ok");
+		sg_audit_commit(&d->audit, &j);
+		sg_json_free(&j);
 		return;
+	}
 	/* The previous egress rules stay in force; say so loudly. */
 	fprintf(stderr, "sysguardd: egress rules not applied: %s\n", err);
 	sg_json_init(&j);

@@ -137,6 +137,10 @@ def test_reload_swaps_the_rules(workdir, daemon):
     assert connect("127.0.0.72", 9) == errno.EPERM
     rec = net_records(d, lambda r: r["rule"]["name"] == "new")[0]
     assert rec["policy_version"] == "egress-new"
+    # LOG-3: each change of the kernel tables is on the record.
+    maps = [r for r in d.log_records()
+            if r["type"] == "bpf_map_update" and r["map"].startswith("egress")]
+    assert len(maps) >= 2 and maps[-1]["entries"] == 1 and maps[-1]["result"] == "ok", maps
 
 
 def test_stopped_daemon_leaves_no_egress_rule(workdir, daemon):
