@@ -12,7 +12,7 @@ HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -Isrc -I$(O) -Ibpf
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
-LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lcurl -lpthread
+LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lcurl -lmicrohttpd -lpthread
 
 # Pure libraries (no libbpf): policy engine and report writers, unit-testable.
 LIB_SRCS := $(wildcard src/policy/*.c) $(wildcard src/report/*.c) $(wildcard src/config/*.c) $(wildcard src/store/*.c) src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/elf_loader.c $(wildcard src/net/*.c)
@@ -67,16 +67,16 @@ STATIC_SRCS := $(KERN_SRCS) $(LIB_SRCS)
 static: $(O)/static/sysguardd $(O)/static/sysguardctl
 $(O)/static/sysguardd: $(DAEMON_MAIN) $(STATIC_SRCS) $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -Isrc -I$(O) -Ibpf -static $(DAEMON_MAIN) $(STATIC_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -Isrc -I$(O) -Ibpf -static $(DAEMON_MAIN) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 $(O)/static/sysguardctl: $(CLI_SRCS) $(STATIC_SRCS) $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(STATIC_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 
 $(O)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lcmocka -lyaml -lsodium -lelf -lcurl -lpthread -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lcmocka -lyaml -lsodium -lelf -lcurl -lmicrohttpd -lpthread -o $@
 
 # BPF-2 helper audit on real objects: ours pass (and use exactly the
 # allowlist), the crafted ones in bpf/testdata/ are refused. Opens, never loads.

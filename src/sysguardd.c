@@ -32,6 +32,8 @@
 #include "store/bundle_files.h"
 #include "decide/engine.h"
 #include "report/alert.h"
+#include "report/api.h"
+#include "report/metrics.h"
 #include "report/audit.h"
 #include "sense/bpf_pins.h"
 #include "sense/exec_bpf.h"
@@ -76,6 +78,10 @@ struct options {
 	const char *trusted_key_paths[SG_MAX_TRUSTED_KEYS];
 	size_t ntrusted;
 	const char *bundle_state;
+	/* OPS-2 monitoring API: on when a token file is given. */
+	const char *api_token_file;
+	const char *api_socket;
+	const char *api_port;
 	struct sg_config config;
 };
 
@@ -99,6 +105,7 @@ struct daemon {
 	struct sg_bundle_meta pending;		/* verified, persisted once installed */
 	uint8_t pending_hash[32];
 	struct sg_alerts *alerts;
+	struct sg_api *api;
 	uint64_t rb_drops_seen;
 	uint64_t started_ns;
 	int epfd;
@@ -126,6 +133,8 @@ static void usage(FILE *out)
 		"  --strict            policy unavailable at start: fail closed (deny all execs)\n"
 		"  --trusted-key PUB   the policy file must be a bundle signed by this key (repeatable)\n"
 		"  --bundle-state FILE last accepted bundle version (default " SG_BUNDLE_STATE_DEFAULT ")\n"
+		"  --api-token-file F  serve the monitoring API (bearer token in F) on <state-dir>/api.sock\n"
+		"  --api-socket PATH   ...on this Unix socket instead; --api-port N: also 127.0.0.1:N\n"
 		"                      instead of open (monitor, allow all)\n"
 		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold|pidfd_kill|egress (testing, diagnosis)\n"
 		"  --config FILE       settings file (YAML); command-line options win\n"
@@ -160,6 +169,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "alert-timeout-ms", required_argument, NULL, 'T' },
 		{ "trusted-key", required_argument, NULL, 'K' },
 		{ "bundle-state", required_argument, NULL, 'B' },
+		{ "api-token-file", required_argument, NULL, 'a' },
+		{ "api-socket", required_argument, NULL, 'u' },
+		{ "api-port", required_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -212,6 +224,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->trusted_key_paths[o->ntrusted++] = optarg;
 			break;
 		case 'B': o->bundle_state = optarg; break;
+		case 'a': o->api_token_file = optarg; break;
+		case 'u': o->api_socket = optarg; break;
+		case 'P': o->api_port = optarg; break;
 		case 'A': o->alert_enabled = true; break;
 		case 'U': o->alert_url = optarg; break;
 		case 'F': o->alert_format = optarg; break;
@@ -237,7 +252,8 @@ static const char *const config_keys[] = {
 	"policy", "log", "state_dir", "node_id", "mode", "strict",
 	"alerts.enabled", "alerts.url", "alerts.format", "alerts.dedup_window_s",
 	"alerts.per_minute", "alerts.ca_bundle", "alerts.timeout_ms",
-	"shield.interfaces", "shield.generic", "shield.list", NULL,
+	"shield.interfaces", "shield.generic", "shield.list",
+	"api.token_file", "api.socket", "api.port", NULL,
 };
 
 /* Settings the command line left unset come from --config, then the defaults. */
@@ -277,6 +293,9 @@ static int apply_config(struct options *o)
 	FROM_CONFIG(alert_per_minute, "alerts.per_minute");
 	FROM_CONFIG(alert_ca_bundle, "alerts.ca_bundle");
 	FROM_CONFIG(alert_timeout_ms, "alerts.timeout_ms");
+	FROM_CONFIG(api_token_file, "api.token_file");
+	FROM_CONFIG(api_socket, "api.socket");
+	FROM_CONFIG(api_port, "api.port");
 #undef FROM_CONFIG
 	if (o->mode < 0 && (v = sg_config_get(c, "mode"))) {
 		if (strcmp(v, "monitor") && strcmp(v, "enforce")) {
@@ -306,6 +325,55 @@ static int apply_config(struct options *o)
 }
 
 /* ALERT-1: nothing is created unless alerts are enabled. */
+static void note(struct daemon *d, const char *type, enum sg_severity sev, const char *key,
+		 const char *val);
+
+static void api_event(void *ctx, const char *line, size_t len)
+{
+	sg_api_push_event(ctx, line, len);
+}
+
+/* OPS-2: off unless a token file is given; a misconfigured API stops the start (2). */
+static int start_api(struct daemon *d)
+{
+	char sock[4200], err[256], *token = NULL, *end;
+	unsigned long port = 0;
+	size_t len = 0;
+	int rc;
+
+	if (!d->opt.api_token_file)
+		return 0;
+	rc = read_file(d->opt.api_token_file, &token, &len);
+	if (rc) {
+		fprintf(stderr, "sysguardd: api token %s: %s\n", d->opt.api_token_file, strerror(-rc));
+		return 2;
+	}
+	while (len && (token[len - 1] == '\n' || token[len - 1] == '\r' || token[len - 1] == ' '))
+		token[--len] = '\0';
+	if (d->opt.api_port) {
+		errno = 0;
+		port = strtoul(d->opt.api_port, &end, 10);
+		if (errno || *end || port == 0 || port > 65535) {
+			fprintf(stderr, "sysguardd: --api-port must be 1-65535\n");
+			free(token);
+			return 2;
+		}
+	}
+	snprintf(sock, sizeof(sock), "%s/api.sock", d->opt.state_dir);
+	rc = sg_api_start(&d->api, d->opt.api_socket ? d->opt.api_socket : sock, (unsigned)port,
+			  token, err, sizeof(err));
+	sodium_memzero(token, len);
+	free(token);
+	if (rc) {
+		fprintf(stderr, "sysguardd: api: %s\n", err);
+		return 2;
+	}
+	d->audit.on_line = api_event;
+	d->audit.on_line_ctx = d->api;
+	note(d, "api_start", SG_SEV_INFO, "socket", d->opt.api_socket ? d->opt.api_socket : sock);
+	return 0;
+}
+
 static int start_alerts(struct daemon *d)
 {
 	struct options *o = &d->opt;
@@ -933,6 +1001,7 @@ static void write_ready(struct daemon *d)
 	backends_json(d, &j);
 	sg_json_end_object(&j);
 	write_state(d, "ready", &j);
+	sg_api_set_status(d->api, j.buf, j.len);
 	sg_json_free(&j);
 }
 
@@ -1052,6 +1121,16 @@ static void write_stats(struct daemon *d)
 	}
 	sg_json_end_object(&j);
 	write_state(d, "stats.json", &j);
+	if (d->api) {
+		char *text;
+		size_t len;
+
+		sg_api_set_stats(d->api, j.buf, j.len);
+		if (sg_metrics_from_stats(j.buf, j.len, &text, &len) == 0) {
+			sg_api_set_metrics(d->api, text, len);
+			free(text);
+		}
+	}
 	sg_json_free(&j);
 }
 
@@ -1298,7 +1377,7 @@ int main(int argc, char **argv)
 	d.engine.mode_override = d.opt.mode;
 	d.engine.no_pidfd_kill = d.opt.no_pidfd;
 	check_break_glass(&d);
-	if (start_alerts(&d))
+	if (start_alerts(&d) || start_api(&d))
 		return 2;
 	snprintf(d.engine.cgroup2_root, sizeof(d.engine.cgroup2_root), "%s", d.features.cgroup2_path);
 	p = load_policy(&d, d.opt.policy_path, true, &unchanged);
@@ -1343,6 +1422,8 @@ int main(int argc, char **argv)
 	sg_policy_watch_close(&d.watch);
 	note(&d, "daemon_stop", SG_SEV_INFO, NULL, NULL);
 	sg_alerts_stop(d.alerts);
+	d.audit.on_line = NULL;
+	sg_api_stop(d.api);
 	sg_engine_free(&d.engine);
 	sg_audit_close(&d.audit);
 	sg_config_free(&d.opt.config);

@@ -23,7 +23,7 @@ warn="-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter"
 case "$what" in
 loop)
 	$CC -std=gnu11 -O2 -g $warn -D_GNU_SOURCE -Isrc -Ibpf -Ibench bench/alerts/alertloop.c \
-		src/report/*.c src/policy/*.c -lyaml -lsodium -lcurl -lpthread -o "$out/alertloop"
+		src/report/*.c src/policy/*.c src/net/*.c -lyaml -lsodium -lcurl -lmicrohttpd -lpthread -o "$out/alertloop"
 	"$out/alertloop" "$@" 2> >(grep --line-buffered -v "^sysguardd: alerts:" >&2) |
 		tee "$out/loop_results.jsonl" | python3 -c '
 import json, sys

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "act/shield.h"
+#include "cli/api_client.h"
 #include "cli/policy_cmd.h"
 #include "report/json.h"
 #include "sense/bpf_pins.h"
@@ -26,8 +27,9 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: sysguardctl [--state-dir DIR] COMMAND\n"
 		"  probe [--json]   kernel features and which backends are usable here\n"
-		"  status           the running daemon's mode, policy and active backends\n"
-		"  stats            the running daemon's counters (decisions, drops, kills)\n"
+		"  status [--token-file F]   mode, policy, active backends (through the API with a token)\n"
+		"  stats [--token-file F]    counters: decisions, drops, kills, alerts\n"
+		"  events [--follow] --token-file F   recent audit records; --follow streams them live\n"
 		"  reload           make the running daemon reload its policy (as SIGHUP)\n"
 		"  reset            remove every program, link and map SysGuard pinned (and the Shield)\n"
 		"  break-glass on --reason TEXT | off\n"
@@ -337,6 +339,40 @@ static int cmd_reload(void)
 	return 1;
 }
 
+/*
+ * OPS-2: status, stats and events through the daemon's API when a token is
+ * at hand (--token-file or SYSGUARD_API_TOKEN_FILE); status and stats fall
+ * back to the state files without one.
+ */
+static int cmd_api(int argc, char **argv)
+{
+	const char *token = getenv("SYSGUARD_API_TOKEN_FILE");
+	bool events = !strcmp(argv[0], "events"), follow = false;
+	char sock[4200];
+	int k;
+
+	for (k = 1; k < argc; k++) {
+		if (!strcmp(argv[k], "--follow") && events)
+			follow = true;
+		else if (!strcmp(argv[k], "--token-file") && k + 1 < argc)
+			token = argv[++k];
+		else {
+			fprintf(stderr, "sysguardctl: %s: unknown option '%s'\n", argv[0], argv[k]);
+			return 2;
+		}
+	}
+	snprintf(sock, sizeof(sock), "%s/api.sock", state_dir);
+	if (token && access(sock, F_OK) == 0)
+		return sg_api_get(sock, token, events ? "/events" : !strcmp(argv[0], "status") ?
+				  "/status" : "/stats", follow);
+	if (events) {
+		fprintf(stderr, "sysguardctl: events need the API: --token-file FILE (sysguardd --api-token-file)\n");
+		return 1;
+	}
+	return !strcmp(argv[0], "status") ? cat_state("ready", "status") :
+					    cat_state("stats.json", "stats");
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -351,10 +387,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "probe"))
 		return cmd_probe(argc - i, argv + i);
-	if (!strcmp(argv[i], "status"))
-		return cat_state("ready", "status");
-	if (!strcmp(argv[i], "stats"))
-		return cat_state("stats.json", "stats");
+	if (!strcmp(argv[i], "status") || !strcmp(argv[i], "stats") || !strcmp(argv[i], "events"))
+		return cmd_api(argc - i, argv + i);
 	if (!strcmp(argv[i], "reload"))
 		return cmd_reload();
 	if (!strcmp(argv[i], "reset"))

@@ -252,6 +252,8 @@ int sg_audit_commit(struct sg_audit *a, struct sg_json *j)
 	/* Atomic so a metrics reader can load it without taking the lock. */
 	if (err)
 		__atomic_fetch_add(&a->write_errors, 1, __ATOMIC_RELAXED);
+	if (a->on_line)
+		a->on_line(a->on_line_ctx, line, len);
 	pthread_mutex_unlock(&a->lock);
 	return err;
 }

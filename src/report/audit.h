@@ -29,6 +29,9 @@ struct sg_audit {
 	uint64_t next_event_id;	/* monotonic, unique per daemon run */
 	uint64_t write_errors;
 	pthread_mutex_t lock;
+	/* Called with each committed line, under the lock (e.g. the API's event feed). */
+	void (*on_line)(void *ctx, const char *line, size_t len);
+	void *on_line_ctx;
 };
 
 /*

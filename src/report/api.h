@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Monitoring API (OPS-2), on libmicrohttpd: a Unix socket (mode 0600) and,
+ * optionally, a TCP port on 127.0.0.1. Every request needs
+ * "Authorization: Bearer <token>", compared in constant time; otherwise 401.
+ *
+ *   /health   {"status":"ok"}
+ *   /status   mode, backends, policy_version, uptime (the ready file's content)
+ *   /stats    the stats.json counters
+ *   /metrics  the same counters in Prometheus text format
+ *   /events   the last SG_API_EVENTS audit records as a JSON array;
+ *             with "Accept: text/event-stream" or ?follow=1, a live
+ *             Server-Sent Events stream of every record from then on
+ *
+ * The event loop only copies into memory under the API's lock (snapshots,
+ * one line per audit record); HTTP threads never touch daemon state.
+ */
+#ifndef SG_API_H
+#define SG_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SG_API_EVENTS 256
+
+struct sg_api;
+
+/* 0 or -errno with err set. unix_path NULL: no socket; tcp_port 0: no TCP. */
+int sg_api_start(struct sg_api **out, const char *unix_path, unsigned tcp_port,
+		 const char *token, char *err, size_t errlen);
+void sg_api_stop(struct sg_api *a);
+
+void sg_api_set_status(struct sg_api *a, const char *json, size_t len);
+void sg_api_set_stats(struct sg_api *a, const char *json, size_t len);
+void sg_api_set_metrics(struct sg_api *a, const char *text, size_t len);
+/* One audit record (a JSON line, with or without its '\n'). */
+void sg_api_push_event(struct sg_api *a, const char *line, size_t len);
+
+#endif
