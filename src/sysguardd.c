@@ -816,18 +816,11 @@ static void start_egress(struct daemon *d)
 static int shield_load_list(struct sg_shield *s, const char *path, char *err, size_t errlen)
 {
 	struct sg_cidr *v = NULL;
-	size_t len = 0, n = 0;
-	char *text = NULL;
-	int rc = read_file(path, &text, &len);
+	size_t n = 0;
+	int rc = sg_shield_read_list(path, &v, &n, err, errlen);
 
-	if (rc) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		return rc;
-	}
-	rc = sg_cidr_parse_list(text, len, &v, &n, err, errlen);
 	if (!rc)
 		rc = sg_shield_update(s, v, n, NULL, 0, true, err, errlen);
-	free(text);
 	free(v);
 	return rc;
 }

@@ -38,7 +38,8 @@ mkdir -p "$out"
 ${CC:-gcc} -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$repo/src" -I"$repo/build" -I"$repo/bpf" \
 	"$here/shield_bench.c" "$repo/build/src/act/shield.o" "$repo/build/src/net/cidr.o" \
 	"$repo/build/src/net/shield_build.o" "$repo/build/src/sense/prog_audit.o" \
-	"$repo/build/src/sense/helper_audit.o" -lbpf -lelf -lz -o "$out/shield_bench"
+	"$repo/build/src/sense/helper_audit.o" "$repo/build/src/store/bundle_files.o" \
+	"$repo/build/src/policy/bundle.o" -lbpf -lelf -lz -lsodium -o "$out/shield_bench"
 
 for n in $sizes; do
 	echo "shield bench: $n CIDRs ..." >&2

@@ -178,23 +178,6 @@ static void measure(int shield_fd, int empty_fd, struct pkt *pk, int rounds, int
 	*empty = e[rounds / 2];
 }
 
-static uint64_t memlock(int fd)
-{
-	char path[64], line[256];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 /* Chunks the IPv4 trie needs for this list (built in plain memory first). */
 static uint32_t chunks_needed(const struct sg_cidr *v, size_t n, uint32_t v6_bits)
 {
@@ -309,7 +292,7 @@ int main(int argc, char **argv)
 			struct bpf_map_info mi = { 0 };
 			uint32_t ml = sizeof(mi);
 			int fd = bpf_map_get_fd_by_id(ids[k]);
-			uint64_t b = memlock(fd);
+			uint64_t b = sg_bpf_map_memlock(fd);
 
 			bpf_obj_get_info_by_fd(fd, &mi, &ml);
 			total += b;

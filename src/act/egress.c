@@ -20,17 +20,13 @@
 /* Each generation owns half of egress_lists. */
 #define HALF (SG_EGRESS_LISTS / 2)
 
-int sg_egress_start(struct sg_egress *g, const char *cgroup2, bool with_lsm,
-		    ring_buffer_sample_fn cb, void *ctx, char *err, size_t errlen)
+/* Open, audit (BPF-2) and load, with the maps pinned or the pinned ones reused (BPF-5). */
+static int open_load(struct sg_egress *g, bool with_lsm, char *err, size_t errlen)
 {
-	struct bpf_program *progs[4];
-	unsigned i, nprogs = 0;
 	const void *elf;
 	size_t elf_len;
 	int e;
 
-	memset(g, 0, sizeof(*g));
-	g->cgroup_fd = -1;
 	g->skel = egress_bpf__open();
 	if (!g->skel) {
 		e = -errno;
@@ -38,32 +34,39 @@ int sg_egress_start(struct sg_egress *g, const char *cgroup2, bool with_lsm,
 		return e;
 	}
 	elf = egress_bpf__elf_bytes(&elf_len);
-	e = sg_bpf_object_audit(g->skel->obj, elf, elf_len, err, errlen);	/* BPF-2 */
+	e = sg_bpf_object_audit(g->skel->obj, elf, elf_len, err, errlen);
 	if (e)
-		goto fail;
+		return e;
 	bpf_program__set_autoload(g->skel->progs.sg_lsm_connect, with_lsm);
-	e = sg_pins_set_maps(g->skel->obj, SG_PIN_EGRESS);	/* BPF-5 */
+	e = sg_pins_set_maps(g->skel->obj, SG_PIN_EGRESS);
 	if (!e)
 		e = egress_bpf__load(g->skel);
-	if (e && sg_pins_exist(SG_PIN_EGRESS)) {
-		/* Pinned maps of another build do not fit: start afresh. */
-		egress_bpf__destroy(g->skel);
-		sg_pins_remove(SG_PIN_EGRESS, NULL, NULL);
-		g->skel = egress_bpf__open();
-		if (!g->skel) {
-			e = -errno;
-			goto fail;
-		}
-		bpf_program__set_autoload(g->skel->progs.sg_lsm_connect, with_lsm);
-		e = sg_pins_set_maps(g->skel->obj, SG_PIN_EGRESS);
-		if (!e)
-			e = egress_bpf__load(g->skel);
-	}
-	if (e) {
+	if (e)
 		snprintf(err, errlen, "load egress object%s: %s", with_lsm ? " with LSM hook" : "",
 			 strerror(-e));
-		goto fail;
+	return e;
+}
+
+int sg_egress_start(struct sg_egress *g, const char *cgroup2, bool with_lsm,
+		    ring_buffer_sample_fn cb, void *ctx, char *err, size_t errlen)
+{
+	struct bpf_program *progs[4];
+	unsigned i, nprogs = 0;
+	bool pinned = sg_pins_exist(SG_PIN_EGRESS);
+	int e;
+
+	memset(g, 0, sizeof(*g));
+	g->cgroup_fd = -1;
+	e = open_load(g, with_lsm, err, errlen);
+	if (e && pinned) {
+		/* Pinned maps of another build do not fit: start afresh. */
+		egress_bpf__destroy(g->skel);
+		g->skel = NULL;
+		sg_pins_remove(SG_PIN_EGRESS, NULL, NULL);
+		e = open_load(g, with_lsm, err, errlen);
 	}
+	if (e)
+		goto fail;
 	if (with_lsm) {
 		struct bpf_link *l = bpf_program__attach_lsm(g->skel->progs.sg_lsm_connect);
 

@@ -21,6 +21,7 @@
 #include "net/shield_build.h"
 #include "shield.skel.h"
 #include "sense/prog_audit.h"
+#include "store/bundle_files.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
 #define BPF_FS_ROOT "/sys/fs/bpf"
@@ -164,6 +165,25 @@ static int lock_dir(struct sg_shield *s, bool nonblock, char *err, size_t errlen
 static int pin_path(char *buf, size_t len, const char *dir, const char *name)
 {
 	return snprintf(buf, len, "%s/%s", dir, name) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+/* Deny lists of 1M CIDRs are ~20 MB of text; anything near this is not a list. */
+#define SG_SHIELD_LIST_MAX (256u << 20)
+
+int sg_shield_read_list(const char *path, struct sg_cidr **out, size_t *n, char *err,
+			size_t errlen)
+{
+	char *text = NULL, why[256];
+	size_t len = 0;
+	int rc = sg_file_read_all(path, SG_SHIELD_LIST_MAX, &text, &len, err, errlen);
+
+	if (rc)
+		return rc;
+	rc = sg_cidr_parse_list(text, len, out, n, why, sizeof(why));
+	if (rc)
+		snprintf(err, errlen, "%s: %s", path, why);
+	free(text);
+	return rc;
 }
 
 int sg_shield_create(const struct sg_shield_opts *o, struct sg_shield **out, char *err, size_t errlen)
@@ -749,7 +769,7 @@ out:
 	return rc;
 }
 
-static uint64_t memlock_of(int fd)
+uint64_t sg_bpf_map_memlock(int fd)
 {
 	char path[64], line[256];
 	unsigned long long v = 0;
@@ -781,7 +801,7 @@ int sg_shield_status(struct sg_shield *s, struct sg_shield_status *st)
 	for (i = 0; i < st->max_rules; i++)
 		st->nrules += r[i].family != 0;
 	for (i = 0; i < M_MAX; i++)
-		st->map_bytes += memlock_of(s->fd[i]);
+		st->map_bytes += sg_bpf_map_memlock(s->fd[i]);
 	return percpu_sum(s->fd[M_STATS], 1, SG_SH_CNT_MAX, st->cnt);
 }
 

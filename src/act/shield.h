@@ -47,8 +47,18 @@ struct sg_shield_status {
 	uint64_t map_bytes;		/* sum of the maps' memlock */
 };
 
+/*
+ * Read and parse a deny-list file (one CIDR a line, see sg_cidr_parse_list).
+ * 0 with *out (malloc'd) and *n, or -errno with err naming the file or line.
+ */
+int sg_shield_read_list(const char *path, struct sg_cidr **out, size_t *n, char *err,
+			size_t errlen);
+
 /* Loads the program with these sizes and pins it (replacing nothing: fails if pinned). */
 int sg_shield_create(const struct sg_shield_opts *o, struct sg_shield **out, char *err, size_t errlen);
+/* The kernel's memlock figure for a map fd (fdinfo), 0 when unknown. */
+uint64_t sg_bpf_map_memlock(int fd);
+
 /* Opens the pinned Shield in pin_dir. -ENOENT when none is loaded. */
 int sg_shield_open(const char *pin_dir, struct sg_shield **out, char *err, size_t errlen);
 /* The same, but -EWOULDBLOCK instead of waiting while an editor holds the lock (event loops). */

@@ -156,65 +156,21 @@ static int cmd_edit(int argc, char **argv, bool del)
 	return rc ? fail(rc, err) : 0;
 }
 
-static int read_file(const char *path, char **buf, size_t *len)
-{
-	size_t cap = 1 << 16, n = 0;
-	char *b = malloc(cap);
-	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || !b) {
-		int e = fd < 0 ? errno : ENOMEM;
-
-		if (fd >= 0)
-			close(fd);
-		free(b);
-		return -e;
-	}
-	while ((r = read(fd, b + n, cap - n)) > 0) {
-		n += r;
-		if (n == cap) {
-			char *nb = realloc(b, cap *= 2);
-
-			if (!nb) {
-				free(b);
-				close(fd);
-				return -ENOMEM;
-			}
-			b = nb;
-		}
-	}
-	close(fd);
-	if (r < 0) {
-		free(b);
-		return -errno;
-	}
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 static int cmd_load(int argc, char **argv)
 {
-	char err[ERRLEN] = "", *text = NULL;
+	char err[ERRLEN] = "";
 	struct sg_cidr *v;
 	struct sg_shield *s;
-	size_t len = 0, n;
+	size_t n;
 	int rc;
 
 	if (argc != 2) {
 		fprintf(stderr, "sysguardctl: shield load FILE\n");
 		return 2;
 	}
-	rc = read_file(argv[1], &text, &len);
+	rc = sg_shield_read_list(argv[1], &v, &n, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "sysguardctl: %s: %s\n", argv[1], strerror(-rc));
-		return 1;
-	}
-	rc = sg_cidr_parse_list(text, len, &v, &n, err, sizeof(err));
-	free(text);
-	if (rc) {
-		fprintf(stderr, "sysguardctl: %s: %s (nothing changed)\n", argv[1], err);
+		fprintf(stderr, "sysguardctl: %s (nothing changed)\n", err);
 		return 1;
 	}
 	if (open_or_fail(&s)) {

@@ -192,23 +192,6 @@ static void on_kernel_action(struct sg_engine *e, struct sg_exec_facts *f,
 }
 
 /* argv of a process, whole, from /proc (the ring-buffer copy may be truncated). */
-static ssize_t read_cmdline(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? -E2BIG : n;
-}
-
 /*
  * The dynamic loader was run as the program: the verdict is about the
  * program it was asked to load, which we open relative to the caller's cwd.
@@ -220,7 +203,7 @@ static int loader_target(struct sg_exec_facts *f, int *out_fd)
 	char cwd[64], link[64], cmdline[65536];
 	const char *prog;
 	struct stat st;
-	ssize_t n = read_cmdline(f->pid, cmdline, sizeof(cmdline));
+	ssize_t n = sg_proc_read(f->pid, "cmdline", cmdline, sizeof(cmdline));
 	int dfd, fd;
 
 	/* Gone, or a zombie (its cmdline reads empty): the ring buffer's argv is what is left. */

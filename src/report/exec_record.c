@@ -108,9 +108,9 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static void alert(struct sg_audit *a, struct sg_alerts *alerts, const char *kind,
-		  uint64_t id, enum sg_severity sev, const struct sg_exec_facts *f,
-		  const char *rule, const char *action, const char *detail)
+void sg_record_alert(struct sg_audit *a, struct sg_alerts *alerts, const char *kind,
+		     uint64_t id, enum sg_severity sev, const char *exe, size_t exe_len,
+		     const char *rule, const char *action, const char *detail)
 {
 	char eid[17];
 	struct sg_alert_event ev = {
@@ -118,8 +118,8 @@ static void alert(struct sg_audit *a, struct sg_alerts *alerts, const char *kind
 		.event_id = eid,
 		.node_id = a->node_id,
 		.severity = sg_severity_name(sev),
-		.exe = f->has_path ? f->path : NULL,
-		.exe_len = f->has_path ? f->path_len : 0,
+		.exe = exe,
+		.exe_len = exe ? exe_len : 0,
 		.rule = rule,
 		.policy_version = a->policy_version,
 		.action = action,
@@ -129,6 +129,14 @@ static void alert(struct sg_audit *a, struct sg_alerts *alerts, const char *kind
 
 	snprintf(eid, sizeof(eid), "%016llx", (unsigned long long)id);
 	sg_alerts_submit(alerts, &ev);
+}
+
+static void alert(struct sg_audit *a, struct sg_alerts *alerts, const char *kind,
+		  uint64_t id, enum sg_severity sev, const struct sg_exec_facts *f,
+		  const char *rule, const char *action, const char *detail)
+{
+	sg_record_alert(a, alerts, kind, id, sev, f->has_path ? f->path : NULL, f->path_len, rule,
+			action, detail);
 }
 
 uint64_t sg_record_exec(struct sg_audit *a, struct sg_alerts *alerts,

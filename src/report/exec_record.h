@@ -28,6 +28,14 @@ uint64_t sg_record_mitigation(struct sg_audit *a, struct sg_alerts *alerts,
 			      const struct sg_exec_facts *f, uint64_t decision_id,
 			      const char *backend, const char *action, int err);
 
+/*
+ * Hand the record `id` to the alert dispatcher (ALERT-5 fields: its event
+ * id, node, severity, executable, rule, policy_version). No-op without alerts.
+ */
+void sg_record_alert(struct sg_audit *a, struct sg_alerts *alerts, const char *kind,
+		     uint64_t id, enum sg_severity sev, const char *exe, size_t exe_len,
+		     const char *rule, const char *action, const char *detail);
+
 /* The process fields shared by exec records: {"pid":..,"exe":..,"args":[..],..}. */
 void sg_record_process(struct sg_json *j, const struct sg_exec_facts *f);
 

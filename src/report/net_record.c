@@ -3,8 +3,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "report/exec_record.h"
 #include "report/json.h"
 
 uint64_t sg_record_net(struct sg_audit *a, struct sg_alerts *alerts,
@@ -49,26 +49,11 @@ uint64_t sg_record_net(struct sg_audit *a, struct sg_alerts *alerts,
 	sg_audit_commit(a, &j);
 	sg_json_free(&j);
 	if (alerts && deny) {
-		char eid[17], detail[96];
-		struct timespec ts;
-		struct sg_alert_event ev = {
-			.kind = "deny",
-			.event_id = eid,
-			.node_id = a->node_id,
-			.severity = sg_severity_name(sev),
-			.exe = f->has_exe ? f->exe : NULL,
-			.exe_len = f->has_exe ? strlen(f->exe) : 0,
-			.rule = f->rule->name,
-			.policy_version = a->policy_version,
-			.action = f->op,
-			.detail = detail,
-		};
+		char detail[96];
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ev.ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-		snprintf(eid, sizeof(eid), "%016llx", (unsigned long long)id);
 		snprintf(detail, sizeof(detail), "%s %s port %u", f->op, f->daddr, f->dport);
-		sg_alerts_submit(alerts, &ev);
+		sg_record_alert(a, alerts, "deny", id, sev, f->has_exe ? f->exe : NULL,
+				strlen(f->exe), f->rule->name, f->op, detail);
 	}
 	return id;
 }

@@ -121,18 +121,11 @@ int sg_proc_exe(const struct sg_proc_table *t, pid_t pid, char *buf, size_t len)
 
 int sg_proc_ppid(pid_t pid, pid_t *ppid)
 {
-	char path[64], buf[1024], *close_paren;
-	ssize_t n;
-	int fd;
+	char buf[1024], *close_paren;
+	ssize_t n = sg_proc_read(pid, "stat", buf, sizeof(buf) - 1);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
+		return n < 0 ? n : -EIO;
 	buf[n] = '\0';
 	/* comm may hold spaces and parentheses: parse after the last ')'. */
 	close_paren = strrchr(buf, ')');
@@ -207,14 +200,14 @@ static int cgroup_path_by_id(const char *cg2_root, uint64_t id, char *buf, size_
 	return 0;
 }
 
-static ssize_t read_proc_cgroup(pid_t pid, char *buf, size_t len)
+ssize_t sg_proc_read(pid_t pid, const char *name, char *buf, size_t len)
 {
 	char path[64];
 	size_t off = 0;
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -263,7 +256,7 @@ int sg_proc_container(struct sg_proc_table *t, pid_t pid, uint64_t cgroup_id,
 	}
 	if (by_id) {
 		/* cgroup v1 hierarchies, or no usable cgroup2 handle: what the process says. */
-		n = read_proc_cgroup(pid, content, sizeof(content));
+		n = sg_proc_read(pid, "cgroup", content, sizeof(content));
 		if (n < 0)
 			return by_id == -ENOENT ? -ENOENT : (int)n;
 		err = sg_container_from_proc(content, n, out, NULL);

@@ -40,6 +40,9 @@ void sg_proc_table_set(struct sg_proc_table *t, pid_t pid, const char *exe);
 void sg_proc_table_del(struct sg_proc_table *t, pid_t pid);
 const char *sg_proc_table_get(const struct sg_proc_table *t, pid_t pid);
 
+/* Read /proc/<pid>/<name> into buf: its length, -E2BIG when it fills buf, or -errno. */
+ssize_t sg_proc_read(pid_t pid, const char *name, char *buf, size_t len);
+
 /* The executable of pid: the table first, then /proc/pid/exe. 0 or -errno. */
 int sg_proc_exe(const struct sg_proc_table *t, pid_t pid, char *buf, size_t len);
 
