@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -492,6 +493,20 @@ class Ran:
     def __repr__(self):
         return (f"Ran(argv={self.argv!r}, returncode={self.returncode}, "
                 f"exec_errno={errno.errorcode.get(self.exec_errno, self.exec_errno)}, pid={self.pid})")
+
+
+def tcp_connect(addr, port, family=None):
+    """connect() from this process; 0 or the errno (EPERM: an egress rule refused it)."""
+    family = family or (socket.AF_INET6 if ":" in addr else socket.AF_INET)
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(2)
+    try:
+        s.connect((addr, port))
+        return 0
+    except OSError as e:
+        return e.errno
+    finally:
+        s.close()
 
 
 def run(argv, timeout=20, cwd=None):

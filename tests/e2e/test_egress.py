@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import WAIT_TIMEOUT
+from conftest import tcp_connect
 
 
 def policy(rules, mode="enforce", version="egress-1"):
@@ -24,18 +24,6 @@ def policy(rules, mode="enforce", version="egress-1"):
         lines.append("  - {" + ", ".join(f"{k}: {v!r}" if isinstance(v, str) else f"{k}: {v}"
                                          for k, v in r.items()) + "}")
     return "\n".join(lines) + "\n"
-
-
-def connect(addr, port, family=socket.AF_INET):
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.settimeout(2)
-    try:
-        s.connect((addr, port))
-        return 0
-    except OSError as e:
-        return e.errno
-    finally:
-        s.close()
 
 
 def sendto(addr, port, family=socket.AF_INET):
@@ -61,13 +49,13 @@ def test_denies_connect_and_sendto_for_v4_and_v6(workdir, daemon):
         {"name": "no-v6", "action": "deny", "cidr": "::1/128", "port": "9990-9999"},
     ]))
     assert "egress" in d.ready["backends"]
-    assert connect("127.0.0.77", 9) == errno.EPERM
-    assert connect("127.0.0.77", 10) == errno.ECONNREFUSED       # other port: allowed
+    assert tcp_connect("127.0.0.77", 9) == errno.EPERM
+    assert tcp_connect("127.0.0.77", 10) == errno.ECONNREFUSED       # other port: allowed
     assert sendto("127.0.0.78", 53) == errno.EPERM                  # unconnected UDP
-    assert connect("127.0.0.78", 53) == errno.ECONNREFUSED       # TCP: rule is udp only
-    assert connect("::1", 9995, socket.AF_INET6) == errno.EPERM
+    assert tcp_connect("127.0.0.78", 53) == errno.ECONNREFUSED       # TCP: rule is udp only
+    assert tcp_connect("::1", 9995, socket.AF_INET6) == errno.EPERM
     assert sendto("::1", 9990, socket.AF_INET6) == errno.EPERM
-    assert connect("::1", 9989, socket.AF_INET6) == errno.ECONNREFUSED
+    assert tcp_connect("::1", 9989, socket.AF_INET6) == errno.ECONNREFUSED
     recs = net_records(d, lambda r: r["blocked"], count=4)
     seen = {(r["rule"]["name"], r["action"], r["destination"]["ip"], r["destination"]["port"],
              r["destination"]["protocol"]) for r in recs}
@@ -90,9 +78,9 @@ def test_longest_prefix_decides_and_audit_never_blocks(workdir, daemon):
         {"name": "audit-loopback", "action": "audit", "cidr": "127.0.0.0/8"},
         {"name": "deny-80-83", "action": "deny", "cidr": "127.0.0.80/30", "port": 9},
     ]))
-    assert connect("127.0.0.81", 9) == errno.EPERM
-    assert connect("127.0.0.81", 10) == errno.ECONNREFUSED   # inside /30, other port: /8 audits
-    assert connect("127.0.0.90", 9) == errno.ECONNREFUSED    # outside /30
+    assert tcp_connect("127.0.0.81", 9) == errno.EPERM
+    assert tcp_connect("127.0.0.81", 10) == errno.ECONNREFUSED   # inside /30, other port: /8 audits
+    assert tcp_connect("127.0.0.90", 9) == errno.ECONNREFUSED    # outside /30
     recs = net_records(d, count=3)
     by = {(r["destination"]["ip"], r["destination"]["port"]): r for r in recs}
     assert by[("127.0.0.81", 9)]["rule"]["name"] == "deny-80-83"
@@ -112,7 +100,7 @@ def test_rule_scoped_to_one_executable(workdir, daemon):
               "try:\n s.connect(('127.0.0.79', 9))\nexcept OSError as e:\n sys.exit(e.errno)\n")
     assert subprocess.run([str(copy), "-c", script]).returncode == errno.EPERM
     assert subprocess.run([py, "-c", script]).returncode == errno.ECONNREFUSED
-    assert connect("127.0.0.79", 9) == errno.ECONNREFUSED
+    assert tcp_connect("127.0.0.79", 9) == errno.ECONNREFUSED
     rec = net_records(d)[0]
     assert rec["process"]["exe"] == str(copy) and rec["blocked"]
 
@@ -120,7 +108,7 @@ def test_rule_scoped_to_one_executable(workdir, daemon):
 def test_monitor_mode_reports_without_blocking(workdir, daemon):
     d = daemon(policy([{"name": "no-77", "action": "deny", "cidr": "127.0.0.77/32"}],
                       mode="monitor"))
-    assert connect("127.0.0.77", 9) == errno.ECONNREFUSED
+    assert tcp_connect("127.0.0.77", 9) == errno.ECONNREFUSED
     rec = net_records(d)[0]
     assert (rec["decision"], rec["blocked"], rec["severity"], rec["mode"]) == \
         ("deny", False, "warning", "monitor")
@@ -129,12 +117,12 @@ def test_monitor_mode_reports_without_blocking(workdir, daemon):
 def test_reload_swaps_the_rules(workdir, daemon):
     d = daemon(policy([{"name": "old", "action": "deny", "cidr": "127.0.0.71/32"}],
                       version="egress-old"))
-    assert connect("127.0.0.71", 9) == errno.EPERM
+    assert tcp_connect("127.0.0.71", 9) == errno.EPERM
     d.reload(policy([{"name": "new", "action": "deny", "cidr": "127.0.0.72/32"}],
                     version="egress-new"))
     d.wait_for(lambda r: r["type"] == "policy_reload", what="policy_reload")
-    assert connect("127.0.0.71", 9) == errno.ECONNREFUSED
-    assert connect("127.0.0.72", 9) == errno.EPERM
+    assert tcp_connect("127.0.0.71", 9) == errno.ECONNREFUSED
+    assert tcp_connect("127.0.0.72", 9) == errno.EPERM
     rec = net_records(d, lambda r: r["rule"]["name"] == "new")[0]
     assert rec["policy_version"] == "egress-new"
     # LOG-3: each change of the kernel tables is on the record.
@@ -145,9 +133,9 @@ def test_reload_swaps_the_rules(workdir, daemon):
 
 def test_stopped_daemon_leaves_no_egress_rule(workdir, daemon):
     d = daemon(policy([{"name": "no-77", "action": "deny", "cidr": "127.0.0.77/32"}]))
-    assert connect("127.0.0.77", 9) == errno.EPERM
+    assert tcp_connect("127.0.0.77", 9) == errno.EPERM
     d.stop()
-    assert connect("127.0.0.77", 9) == errno.ECONNREFUSED
+    assert tcp_connect("127.0.0.77", 9) == errno.ECONNREFUSED
 
 
 @pytest.mark.parametrize("bad, says", [

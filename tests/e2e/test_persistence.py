@@ -10,11 +10,10 @@ import errno
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 
-from conftest import CTL_BIN, run
+from conftest import CTL_BIN, run, tcp_connect
 
 PIN_ROOT = "/sys/fs/bpf/sysguard"
 
@@ -23,18 +22,6 @@ def policy(bad):
     return (f'version: "pinned-1"\nmode: enforce\ndefault: allow\nrules:\n'
             f'  - {{name: no-bad, action: deny, identity: "{bad}"}}\n'
             f'egress:\n  - {{name: no-77, action: deny, cidr: 127.0.0.77/32, port: 9}}\n')
-
-
-def connect(addr, port):
-    s = socket.socket()
-    s.settimeout(2)
-    try:
-        s.connect((addr, port))
-        return 0
-    except OSError as e:
-        return e.errno
-    finally:
-        s.close()
 
 
 def kill_9(d):
@@ -57,8 +44,8 @@ def test_kill_9_leaves_enforcement_and_a_restart_adopts_it(tools, workdir, daemo
         ran = run([bad, workdir / "m1"])
         assert ran.returncode == -signal.SIGKILL, ran      # killed at exec, in the kernel
         assert not (workdir / "m1").exists()
-        assert connect("127.0.0.77", 9) == errno.EPERM
-        assert connect("127.0.0.77", 10) == errno.ECONNREFUSED
+        assert tcp_connect("127.0.0.77", 9) == errno.EPERM
+        assert tcp_connect("127.0.0.77", 10) == errno.ECONNREFUSED
         # No daemon to answer a hold: the memfd exec runs rather than hang.
         rep = tools.sgexec_run("memfd", ok, workdir / "m2", timeout=20)
         assert rep["exited"] == 0 and not rep["timeout"], rep
@@ -91,6 +78,6 @@ def test_reset_removes_what_a_killed_daemon_left(tools, workdir, daemon):
     assert f"removed {PIN_ROOT}/egress/link_sg_connect4" in r.stdout
     assert not os.path.exists(PIN_ROOT)
     assert run([bad, workdir / "m1"]).returncode == 0
-    assert connect("127.0.0.77", 9) == errno.ECONNREFUSED
+    assert tcp_connect("127.0.0.77", 9) == errno.ECONNREFUSED
     r = subprocess.run([str(CTL_BIN), "reset"], capture_output=True, text=True)
     assert "nothing was pinned" in r.stdout
