@@ -12,12 +12,16 @@ HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -Isrc -I$(O) -Ibpf
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
-LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lcurl -lmicrohttpd -lpthread
+LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lcurl -lmicrohttpd -lssl -lcrypto -lpthread
 
 # Pure libraries (no libbpf): policy engine and report writers, unit-testable.
-LIB_SRCS := $(wildcard src/policy/*.c) $(wildcard src/report/*.c) $(wildcard src/config/*.c) $(wildcard src/store/*.c) src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/elf_loader.c $(wildcard src/net/*.c)
+LIB_SRCS := $(wildcard src/policy/*.c) $(wildcard src/report/*.c) $(wildcard src/config/*.c) $(wildcard src/store/*.c) src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/elf_loader.c src/sense/open_intent.c $(wildcard src/net/*.c)
 # Daemon stages that talk to the kernel.
-KERN_SRCS := $(filter-out src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/elf_loader.c,$(wildcard src/sense/*.c)) $(wildcard src/decide/*.c) $(wildcard src/act/*.c)
+KERN_SRCS := $(filter-out src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/elf_loader.c src/sense/open_intent.c,$(wildcard src/sense/*.c)) $(wildcard src/decide/*.c) $(wildcard src/act/*.c)
+# File-open audit (FILE-4): its pure parts are library code (unit-tested).
+OPEN_AUDIT_PURE := src/sense/open_event.c src/sense/open_select.c
+LIB_SRCS += $(OPEN_AUDIT_PURE)
+KERN_SRCS := $(filter-out $(OPEN_AUDIT_PURE),$(KERN_SRCS))
 DAEMON_MAIN := src/sysguardd.c
 CLI_SRCS := $(wildcard src/cli/*.c)
 
@@ -51,6 +55,9 @@ $(LIB_OBJS): $(O)/%.o: %.c $(wildcard src/*/*.h) $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# The dashboard's files are copied into this object by the assembler (.incbin).
+$(O)/src/report/dashboard.o: $(wildcard src/report/dashboard/*.* src/report/dashboard/vendor/*.js)
+
 $(O)/%.o: %.c $(wildcard src/*/*.h) $(wildcard bpf/*.h) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -62,21 +69,29 @@ $(O)/sysguardctl: $(patsubst %.c,$(O)/%.o,$(CLI_SRCS)) $(KERN_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 
 # Statically linked daemon for the BPF LSM VM test (no libc/so in the guest),
-# without libcurl: the alert dispatcher refuses to start (SG_ALERT_NO_CURL).
+# without libcurl: the alert dispatcher refuses to start (SG_ALERT_NO_CURL),
+# and without OpenSSL: the SIEM export refuses transport tls (SG_SIEM_NO_TLS).
 STATIC_SRCS := $(KERN_SRCS) $(LIB_SRCS)
 static: $(O)/static/sysguardd $(O)/static/sysguardctl
 $(O)/static/sysguardd: $(DAEMON_MAIN) $(STATIC_SRCS) $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -Isrc -I$(O) -Ibpf -static $(DAEMON_MAIN) $(STATIC_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(DAEMON_MAIN) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 $(O)/static/sysguardctl: $(CLI_SRCS) $(STATIC_SRCS) $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(STATIC_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
+
+# The BPF LSM file guard's test program, run inside the test VM (tests/vm/test-lsm.sh).
+FILE_GUARD_TEST_SRCS := tests/vm/file_guard/guard-test.c src/act/file_lsm.c src/sense/prog_audit.c src/sense/helper_audit.c
+$(O)/static/file-guard-test: $(FILE_GUARD_TEST_SRCS) $(O)/file_guard.skel.h $(wildcard src/*/*.h) $(wildcard bpf/*.h)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -Isrc -I$(O) -Ibpf -static $(FILE_GUARD_TEST_SRCS) \
+		-lbpf -lelf -lz -lzstd -o $@
 
 $(O)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lcmocka -lyaml -lsodium -lelf -lcurl -lmicrohttpd -lpthread -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lcmocka -lyaml -lsodium -lelf -lcurl -lmicrohttpd -lssl -lcrypto -lpthread -o $@
 
 # BPF-2 helper audit on real objects: ours pass (and use exactly the
 # allowlist), the crafted ones in bpf/testdata/ are refused. Opens, never loads.
@@ -89,8 +104,10 @@ $(O)/tests/audit_objects: tests/helper_audit/audit_objects.c $(O)/src/sense/prog
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ -lbpf -lelf -lz -o $@
 
-# The objects whose loaders run the audit (src/sense/exec_bpf.c, src/sense/probe.c).
-AUDITED_OBJS := $(O)/bpf/exec.bpf.o $(O)/bpf/probe.bpf.o $(O)/bpf/egress.bpf.o $(O)/bpf/shield.bpf.o
+# The objects whose loaders run the audit (src/sense/exec_bpf.c, src/sense/probe.c, src/act/file_lsm.c).
+AUDITED_OBJS := $(O)/bpf/exec.bpf.o $(O)/bpf/probe.bpf.o $(O)/bpf/egress.bpf.o $(O)/bpf/shield.bpf.o $(O)/bpf/file_guard.bpf.o
+# ...and src/sense/open_audit.c (file-open audit).
+AUDITED_OBJS += $(O)/bpf/file_audit.bpf.o
 helper-audit: $(O)/tests/audit_objects $(AUDITED_OBJS) $(AUDIT_TESTDATA)
 	$(O)/tests/audit_objects $(O)/bpf/testdata $(AUDITED_OBJS)
 

@@ -123,8 +123,10 @@ class Daemon:
             return
         if os.path.exists(os.path.join(self.state_dir, "ready")):
             os.unlink(os.path.join(self.state_dir, "ready"))
+        # Self-defence would make the daemon binary immutable while it runs.
         cmd = [self.args.daemon, "--policy", self.policy, "--log", self.audit_log,
-               "--state-dir", self.state_dir] + self.extra
+               "--state-dir", self.state_dir, "--self-defence", "off",
+               "--blocklist", os.path.join(self.workdir, "blocklist")] + self.extra
         t0 = time.monotonic()
         err = open(self.stderr_path, "a")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -268,6 +270,18 @@ def busy_cpus(window=0.2):
 
 # --- one mode ---------------------------------------------------------------
 
+def add_protected_files(policy, directory, n):
+    """n files under `directory`, each protected by its own files: rule."""
+    os.makedirs(directory, exist_ok=True)
+    with open(policy, "a") as f:
+        f.write("files:\n")
+        for i in range(n):
+            path = os.path.join(directory, "p%05d" % i)
+            with open(path, "w") as g:
+                g.write("protected\n")
+            f.write(f'  - {{path: "{path}"}}\n')
+
+
 def run_mode(args, mode, budget_s, workroot):
     workdir = os.path.join(workroot, mode["name"])
     os.makedirs(workdir, exist_ok=True)
@@ -283,6 +297,8 @@ def run_mode(args, mode, budget_s, workroot):
         for i in range(args.open_files):
             gen += ["--avoid", os.path.join(args.open_dir, "f%03d" % i)]
         subprocess.run(gen, check=True)
+        if args.protected_files:
+            add_protected_files(policy, os.path.join(workdir, "protected"), args.protected_files)
     daemon = Daemon(args, mode, policy, workdir)
 
     t_start = time.monotonic()
@@ -538,6 +554,9 @@ def main():
                     help="wait up to this many seconds before each pair for the "
                          "foreign load to drop and other sysguardd/fapolicyd "
                          "processes to exit (default 0: do not wait)")
+    ap.add_argument("--protected-files", type=int, default=0,
+                    help="FILE-1: also protect this many files (a files: rule each, "
+                         "deny write+delete) that the loops never open (default 0)")
     ap.add_argument("--daemon", default=None, help="daemon binary (default build/sysguardd)")
     ap.add_argument("--ready-timeout", type=float, default=60)
     ap.add_argument("--stop-timeout", type=float, default=15)

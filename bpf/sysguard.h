@@ -23,6 +23,8 @@ enum sg_event_type {
 	SG_EV_EXEC = 1,
 	SG_EV_EXIT = 2,
 	SG_EV_NET = 3,
+	SG_EV_FILE = 4,		/* struct sg_file_event: a protected-file operation (BPF LSM) */
+	SG_EV_FILE_OPEN = 5,	/* struct sg_open_event: file-open audit (FILE-4) */
 };
 
 /* sg_exec_event.flags */
@@ -165,6 +167,155 @@ struct sg_net_event {
 	__u8 daddr[16];			/* network order; v4 in the first 4 bytes */
 };
 
+/*
+ * File protection (FILE-1, FILE-3): protected inodes, keyed by struct
+ * sg_inode_key, and what is denied on each. The same bits are the policy's
+ * `deny:` list (src/policy/policy.h checks they agree).
+ */
+#define SG_FILE_PROTECT_MAX	65536
+#define SG_FILE_DENY_WRITE	(1u << 0)	/* open for write, O_TRUNC, truncate(), setattr (chmod, chown, utimes) */
+#define SG_FILE_DENY_DELETE	(1u << 1)	/* unlink, rename away, replace by rename, new hard link */
+#define SG_FILE_DENY_READ	(1u << 2)	/* any open */
+
+struct sg_file_rule {
+	__u32 rule_id;		/* 1-based index of the policy's files: rule, or a block-list/self-defence id */
+	__u32 deny;		/* SG_FILE_DENY_* */
+};
+
+/* sg_file_event.op */
+enum sg_file_op {
+	SG_FOP_OPEN_WRITE = 1,
+	SG_FOP_OPEN_READ = 2,
+	SG_FOP_UNLINK = 3,
+	SG_FOP_RENAME = 4,
+	SG_FOP_TRUNCATE = 5,
+	SG_FOP_SETATTR = 6,
+	SG_FOP_LINK = 7,
+	SG_FOP_BPF_MAP = 8,	/* BPF-7: a new fd to one of the daemon's maps */
+};
+
+/* Globals of the file guard, written by user space. */
+struct sg_file_guard_config {
+	__u32 enforce;			/* 0 monitor: report, never deny */
+	__u32 daemon_tgid;		/* 0: any process running daemon_exe is exempt; else only
+					 * this one (init pid namespace), so a second copy of the
+					 * binary (LD_PRELOAD, prctl(PR_SET_MM_EXE_FILE)) is not */
+	struct sg_inode_key daemon_exe;	/* the only executable allowed to change protected files */
+};
+
+/*
+ * BPF-7: the daemon's maps, by map id, in the file guard's sg_guarded_maps
+ * (value struct sg_file_rule). SG_FILE_DENY_WRITE refuses write-mode fds,
+ * SG_FILE_DENY_READ refuses every new fd (a read-only fd still lets its
+ * holder load a program that writes the map: see docs/file-protection.md).
+ */
+#define SG_FILE_GUARD_MAPS_MAX	256
+#define SG_FILE_RINGBUF_BYTES	(1u << 20)
+
+struct sg_file_event {
+	struct sg_event_hdr hdr;
+	struct sg_inode_key file;	/* the protected inode (for SG_FOP_BPF_MAP: ino = map id) */
+	struct sg_inode_key exe;	/* the caller's executable */
+	__u32 rule_id;
+	__u32 op;			/* enum sg_file_op */
+	__u32 blocked;			/* 1: the operation failed with EPERM */
+	__u32 mode;			/* f_flags of an open, ia_valid of a setattr or truncate,
+					 * fmode of a bpf_map fd */
+	char name[SG_NAME_LEN];		/* the dentry's name (basename), NUL terminated */
+};
+
+/*
+ * File-open audit (FILE-4): observe-only, for the processes a policy's
+ * file_audit: list selects (by executable identity, or by cgroup and its
+ * whole subtree). bpf/file_audit.bpf.c, loaded by src/sense/open_audit.c.
+ */
+#define SG_TRACE_SELECT_MAX	1024	/* selected executables, and selected cgroups */
+#define SG_OPEN_DEDUP_MAX	65536	/* (tgid, inode) pairs remembered as reported */
+#define SG_OPEN_DEDUP_WAYS	4	/* LRU sets of this many entries */
+#define SG_OPEN_CGROUP_LEVELS	64	/* a selected cgroup at most 63 levels below the root */
+#define SG_OPEN_RINGBUF_BYTES	(2u << 20)
+/* rule_id bit: which of user space's two latest selection tables names the rule. */
+#define SG_OPEN_RULE_GEN	(1u << 31)
+
+/*
+ * Prefilters in front of the selection maps: bit sg_open_bloom_bit(v) is set
+ * for every selected executable (v = sg_open_exe_word(key)) and cgroup
+ * (v = its id). A clear bit skips the hash lookup, so an unselected open
+ * costs a few loads and no lookup.
+ */
+#define SG_OPEN_BLOOM_WORDS	16	/* 1024 bits */
+
+static inline __u32 sg_open_bloom_bit(__u64 v)
+{
+	return (__u32)((v * 0x9e3779b97f4a7c15ull) >> 54);
+}
+
+static inline __u64 sg_open_exe_word(const struct sg_inode_key *k)
+{
+	return k->ino ^ ((__u64)k->dev << 40);
+}
+
+/* Globals of the file-open audit, written by user space (.bss) while attached. */
+struct sg_open_config {
+	__u32 daemon_tgid;	/* the daemon's own opens are never audited */
+	__u32 dedup_gen;	/* dedup entries of another generation are stale; never 0 */
+	__u32 nexes;		/* entries in open_sel_exe; 0 skips the executable check */
+	__u32 ncgroups;		/* entries in open_sel_cgroup; 0 skips the cgroup check */
+	__u64 cg_levels;	/* bit L: a selected cgroup sits L levels below the root */
+	__u64 exe_bloom[SG_OPEN_BLOOM_WORDS];
+	__u64 cg_bloom[SG_OPEN_BLOOM_WORDS];
+};
+
+/*
+ * Deduplication is per process and file: "pid" is the thread group id
+ * (what user space calls the pid), plus the low bits of the group leader's
+ * start time so that a reused pid is a new key.
+ */
+struct sg_open_dedup_key {
+	__u32 tgid;
+	__u32 start;			/* low 32 bits of the group leader's start_time (ns) */
+	struct sg_inode_key file;
+};
+
+/* sg_open_dedup_slot.seen */
+#define SG_OPEN_SEEN_READ	(1u << 0)	/* FMODE_READ */
+#define SG_OPEN_SEEN_WRITE	(1u << 1)	/* FMODE_WRITE */
+#define SG_OPEN_SEEN_OTHER	(1u << 2)	/* neither (O_PATH, ioctl-only opens) */
+
+struct sg_open_dedup_slot {
+	struct sg_open_dedup_key key;
+	__u32 gen;			/* sg_open_config.dedup_gen when written */
+	__u32 seen;			/* SG_OPEN_SEEN_* already reported for this key */
+	__u64 used;			/* boot-time ns of the last hit: LRU order in the set */
+	__u64 check;			/* hash of key, gen and seen: a torn write reads as a miss */
+};
+
+/* One LRU set of the dedup table (an array map indexed by a hash of the key). */
+struct sg_open_dedup_set {
+	struct sg_open_dedup_slot way[SG_OPEN_DEDUP_WAYS];
+};
+
+struct sg_open_event {
+	struct sg_event_hdr hdr;
+	struct sg_inode_key file;	/* the opened inode */
+	struct sg_inode_key exe;	/* the opener's executable, zero if none */
+	__u32 rule_id;			/* the file_audit: selector (1-based) | SG_OPEN_RULE_GEN */
+	__u32 flags;			/* the file's f_flags after the open (O_ACCMODE, O_APPEND,
+					 * O_PATH...; the kernel has dropped O_CREAT, O_TRUNC) */
+	__u32 fmode;			/* the kernel's f_mode (FMODE_READ 1, FMODE_WRITE 2) */
+	__u32 imode;			/* the inode's i_mode: file type and permission bits */
+	char name[SG_NAME_LEN];		/* basename (the dentry's name), NUL terminated */
+};
+
+/* file_audit.bpf.c's per-CPU counters. */
+enum sg_open_counter {
+	SG_OCNT_RB_DROPS = 0,	/* ring buffer full: record lost, dedup not set, next open retries */
+	SG_OCNT_SELECTED,	/* successful opens by selected processes */
+	SG_OCNT_DEDUPED,	/* ...already reported for that process, file and access */
+	SG_OCNT_RECORDS,	/* records submitted */
+	SG_OCNT_MAX,
+};
+
 /* Per-CPU counters, indexed by enum sg_counter. */
 enum sg_counter {
 	SG_CNT_RB_DROPS = 0,		/* ring buffer full: event lost */
@@ -174,6 +325,14 @@ enum sg_counter {
 	SG_CNT_HOLDS,
 	SG_CNT_LSM_DENIES,
 	SG_CNT_MAX,
+};
+
+/* file_guard.bpf.c's per-CPU counters. */
+enum sg_file_counter {
+	SG_FCNT_DENIES = 0,	/* operations refused */
+	SG_FCNT_MATCHES,	/* operations a rule matched, by others than the daemon (denied or would-deny) */
+	SG_FCNT_RB_DROPS,	/* ring buffer full: record lost, verdict still applied */
+	SG_FCNT_MAX,
 };
 
 /* egress.bpf.c's per-CPU counters. */

@@ -18,3 +18,12 @@ if [ "${#want[@]}" -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
 fi
+# Node.js and npm for the dashboard and deployment tests: Debian's packages
+# unless a node is already installed (e.g. from another source, whose npm
+# would conflict with Debian's).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	echo "setup: installing nodejs npm"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi

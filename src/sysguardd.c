@@ -23,6 +23,7 @@
 
 #include "act/egress.h"
 #include "act/fanotify_exec.h"
+#include "act/files.h"
 #include "act/kernel_rules.h"
 #include "act/policy_watch.h"
 #include "act/shield_stats.h"
@@ -34,10 +35,13 @@
 #include "report/alert.h"
 #include "report/api.h"
 #include "report/metrics.h"
+#include "report/siem.h"
+#include "report/syslog5424.h"
 #include "report/audit.h"
 #include "sense/bpf_pins.h"
 #include "sense/exec_bpf.h"
 #include "sense/mounts.h"
+#include "sense/open_audit.h"
 #include "sense/probe.h"
 
 #define SG_VERSION "0.1.0"
@@ -47,6 +51,8 @@
 /* Per-CIDR Shield hits in stats.json only up to this many rules: a stats tick stays cheap. */
 #define SG_SHIELD_STATS_MAX_CIDRS 20000
 #define SG_STATS_MS 1000
+/* At a clean stop, the SIEM export gets this long to send what is queued (daemon_stop included). */
+#define SG_SIEM_STOP_DRAIN_MS 2000
 
 /* What runs when the policy cannot be had at start (POL-4). */
 static const char failsafe_closed[] = "version: \"failsafe-closed\"\nmode: enforce\ndefault: deny\n";
@@ -65,7 +71,11 @@ struct options {
 	bool to_stdout;
 	bool strict;
 	int mode;		/* -1: as the policy says */
-	bool no_lsm, no_fanotify, no_kill, no_hold, no_pidfd, no_egress;
+	bool no_lsm, no_fanotify, no_kill, no_hold, no_pidfd, no_egress, no_files;
+	bool no_file_audit;	/* --disable-backend file_audit */
+	/* FILE-1..3 */
+	const char *self_defence;	/* "on" (default) or "off" */
+	const char *blocklist;
 	/* Alerts: NULL / -1 when not given on the command line. */
 	bool alert_enabled;
 	const char *alert_url;
@@ -82,6 +92,16 @@ struct options {
 	const char *api_token_file;
 	const char *api_socket;
 	const char *api_port;
+	/* OPS-4 SIEM export: NULL when not given on the command line. */
+	bool siem_enabled;
+	const char *siem_address;
+	const char *siem_transport;
+	const char *siem_ca_file;
+	const char *siem_server_name;
+	const char *siem_cert_file;
+	const char *siem_key_file;
+	const char *siem_queue;
+	const char *siem_facility;
 	struct sg_config config;
 };
 
@@ -96,7 +116,11 @@ struct daemon {
 	bool fan_up;
 	struct sg_egress egress;
 	bool egress_up;
+	struct sg_open_audit fa;	/* FILE-4 file-open audit, loaded once rules need it */
+	bool fa_loaded;
+	int fa_state;			/* last "backend" record: 0 none, 1 inactive, 2 active, 3 disabled, 4 failed */
 	struct sg_policy_watch watch;
+	struct sg_files *files;		/* FILE-1..3; NULL when off */
 	bool break_glass;		/* POL-5: forced to monitor mode by <state-dir>/break-glass */
 	/* POL-2 */
 	struct sg_bundle_key keys[SG_MAX_TRUSTED_KEYS];
@@ -106,6 +130,7 @@ struct daemon {
 	uint8_t pending_hash[32];
 	struct sg_alerts *alerts;
 	struct sg_api *api;
+	struct sg_siem *siem;
 	uint64_t rb_drops_seen;
 	uint64_t started_ns;
 	int epfd;
@@ -136,8 +161,10 @@ static void usage(FILE *out)
 		"  --api-token-file F  serve the monitoring API (bearer token in F) on <state-dir>/api.sock\n"
 		"  --api-socket PATH   ...on this Unix socket instead; --api-port N: also 127.0.0.1:N\n"
 		"                      instead of open (monitor, allow all)\n"
-		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold|pidfd_kill|egress (testing, diagnosis)\n"
+		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold|pidfd_kill|egress|files|file_audit (testing, diagnosis)\n"
 		"  --config FILE       settings file (YAML); command-line options win\n"
+		"  --self-defence on|off  protect the daemon's binary, config and policy (default on)\n"
+		"  --blocklist FILE    files protected by sysguardctl block (default /var/lib/sysguard/blocklist)\n"
 		"  --alert-enabled     start the alert dispatcher (webhooks for denies and failures)\n"
 		"  --alert-url URL     http:// or https:// webhook\n"
 		"  --alert-format F    slack|teams (default slack)\n"
@@ -145,8 +172,30 @@ static void usage(FILE *out)
 		"  --alert-per-minute N    at most N alerts a minute (default 30)\n"
 		"  --alert-ca-bundle FILE  CA certificates for HTTPS (default: the system's)\n"
 		"  --alert-timeout-ms MS   per request (default 5000)\n"
+		"  --siem-enabled      export every audit record as RFC 5424 syslog (docs/siem.md)\n"
+		"  --siem-address H:P  receiver, host:port or [v6]:port (port default 514 tcp, 6514 tls)\n"
+		"  --siem-transport T  tcp|tls (default tls)\n"
+		"  --siem-ca-file FILE     CA certificates to verify the receiver (default: the system's)\n"
+		"  --siem-server-name N    name or IP its certificate must carry (default: the host)\n"
+		"  --siem-cert-file FILE   client certificate chain for mutual TLS (with --siem-key-file)\n"
+		"  --siem-key-file FILE    its private key\n"
+		"  --siem-queue N      records waiting while the receiver is slow or away (default 4096)\n"
+		"  --siem-facility F   syslog facility, kern..local7 (default authpriv)\n"
 		"  --version\n");
 }
+
+/* Long options without a one-letter code; a range of their own so other options cannot collide. */
+enum {
+	OPT_SIEM_ENABLED = 0x5100,
+	OPT_SIEM_ADDRESS,
+	OPT_SIEM_TRANSPORT,
+	OPT_SIEM_CA_FILE,
+	OPT_SIEM_SERVER_NAME,
+	OPT_SIEM_CERT_FILE,
+	OPT_SIEM_KEY_FILE,
+	OPT_SIEM_QUEUE,
+	OPT_SIEM_FACILITY,
+};
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -167,11 +216,22 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "alert-per-minute", required_argument, NULL, 'R' },
 		{ "alert-ca-bundle", required_argument, NULL, 'C' },
 		{ "alert-timeout-ms", required_argument, NULL, 'T' },
+		{ "siem-enabled", no_argument, NULL, OPT_SIEM_ENABLED },
+		{ "siem-address", required_argument, NULL, OPT_SIEM_ADDRESS },
+		{ "siem-transport", required_argument, NULL, OPT_SIEM_TRANSPORT },
+		{ "siem-ca-file", required_argument, NULL, OPT_SIEM_CA_FILE },
+		{ "siem-server-name", required_argument, NULL, OPT_SIEM_SERVER_NAME },
+		{ "siem-cert-file", required_argument, NULL, OPT_SIEM_CERT_FILE },
+		{ "siem-key-file", required_argument, NULL, OPT_SIEM_KEY_FILE },
+		{ "siem-queue", required_argument, NULL, OPT_SIEM_QUEUE },
+		{ "siem-facility", required_argument, NULL, OPT_SIEM_FACILITY },
 		{ "trusted-key", required_argument, NULL, 'K' },
 		{ "bundle-state", required_argument, NULL, 'B' },
 		{ "api-token-file", required_argument, NULL, 'a' },
 		{ "api-socket", required_argument, NULL, 'u' },
 		{ "api-port", required_argument, NULL, 'P' },
+		{ "self-defence", required_argument, NULL, 'D' },
+		{ "blocklist", required_argument, NULL, 'b' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -210,8 +270,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 				o->no_pidfd = true;
 			else if (!strcmp(optarg, "egress"))
 				o->no_egress = true;
+			else if (!strcmp(optarg, "file_audit"))
+				o->no_file_audit = true;
+			else if (!strcmp(optarg, "files"))
+				o->no_files = true;
 			else {
-				fprintf(stderr, "sysguardd: unknown backend '%s' (bpf_lsm, fanotify, bpf_kill, hold, pidfd_kill, egress)\n", optarg);
+				fprintf(stderr, "sysguardd: unknown backend '%s' (bpf_lsm, fanotify, bpf_kill, hold, pidfd_kill, egress, files, file_audit)\n", optarg);
 				return -1;
 			}
 			break;
@@ -227,6 +291,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'a': o->api_token_file = optarg; break;
 		case 'u': o->api_socket = optarg; break;
 		case 'P': o->api_port = optarg; break;
+		case 'D': o->self_defence = optarg; break;
+		case 'b': o->blocklist = optarg; break;
 		case 'A': o->alert_enabled = true; break;
 		case 'U': o->alert_url = optarg; break;
 		case 'F': o->alert_format = optarg; break;
@@ -234,6 +300,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'R': o->alert_per_minute = optarg; break;
 		case 'C': o->alert_ca_bundle = optarg; break;
 		case 'T': o->alert_timeout_ms = optarg; break;
+		case OPT_SIEM_ENABLED: o->siem_enabled = true; break;
+		case OPT_SIEM_ADDRESS: o->siem_address = optarg; break;
+		case OPT_SIEM_TRANSPORT: o->siem_transport = optarg; break;
+		case OPT_SIEM_CA_FILE: o->siem_ca_file = optarg; break;
+		case OPT_SIEM_SERVER_NAME: o->siem_server_name = optarg; break;
+		case OPT_SIEM_CERT_FILE: o->siem_cert_file = optarg; break;
+		case OPT_SIEM_KEY_FILE: o->siem_key_file = optarg; break;
+		case OPT_SIEM_QUEUE: o->siem_queue = optarg; break;
+		case OPT_SIEM_FACILITY: o->siem_facility = optarg; break;
 		case 'V': printf("sysguardd %s\n", SG_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -253,7 +328,9 @@ static const char *const config_keys[] = {
 	"alerts.enabled", "alerts.url", "alerts.format", "alerts.dedup_window_s",
 	"alerts.per_minute", "alerts.ca_bundle", "alerts.timeout_ms",
 	"shield.interfaces", "shield.generic", "shield.list",
-	"api.token_file", "api.socket", "api.port", NULL,
+	"api.token_file", "api.socket", "api.port", "self_defence", "files.blocklist",
+	"siem.enabled", "siem.address", "siem.transport", "siem.ca_file", "siem.server_name",
+	"siem.cert_file", "siem.key_file", "siem.queue", "siem.facility", NULL,
 };
 
 /* Settings the command line left unset come from --config, then the defaults. */
@@ -296,6 +373,16 @@ static int apply_config(struct options *o)
 	FROM_CONFIG(api_token_file, "api.token_file");
 	FROM_CONFIG(api_socket, "api.socket");
 	FROM_CONFIG(api_port, "api.port");
+	FROM_CONFIG(self_defence, "self_defence");
+	FROM_CONFIG(blocklist, "files.blocklist");
+	FROM_CONFIG(siem_address, "siem.address");
+	FROM_CONFIG(siem_transport, "siem.transport");
+	FROM_CONFIG(siem_ca_file, "siem.ca_file");
+	FROM_CONFIG(siem_server_name, "siem.server_name");
+	FROM_CONFIG(siem_cert_file, "siem.cert_file");
+	FROM_CONFIG(siem_key_file, "siem.key_file");
+	FROM_CONFIG(siem_queue, "siem.queue");
+	FROM_CONFIG(siem_facility, "siem.facility");
 #undef FROM_CONFIG
 	if (o->mode < 0 && (v = sg_config_get(c, "mode"))) {
 		if (strcmp(v, "monitor") && strcmp(v, "enforce")) {
@@ -313,6 +400,18 @@ static int apply_config(struct options *o)
 		fprintf(stderr, "sysguardd: %s: alerts.enabled must be true or false\n", o->config_path);
 		return -EINVAL;
 	}
+	if ((v = sg_config_get(c, "siem.enabled")) && !o->siem_enabled &&
+	    sg_config_bool(v, &o->siem_enabled)) {
+		fprintf(stderr, "sysguardd: %s: siem.enabled must be true or false\n", o->config_path);
+		return -EINVAL;
+	}
+	if (o->self_defence && strcmp(o->self_defence, "on") && strcmp(o->self_defence, "off") &&
+	    strcmp(o->self_defence, "true") && strcmp(o->self_defence, "false")) {
+		fprintf(stderr, "sysguardd: self-defence must be on or off, not '%s'\n", o->self_defence);
+		return -EINVAL;
+	}
+	if (!o->blocklist)
+		o->blocklist = "/var/lib/sysguard/blocklist";
 	if (!o->policy_path)
 		o->policy_path = "/etc/sysguard/policy.yaml";
 	if (!o->log_path)
@@ -328,9 +427,15 @@ static int apply_config(struct options *o)
 static void note(struct daemon *d, const char *type, enum sg_severity sev, const char *key,
 		 const char *val);
 
-static void api_event(void *ctx, const char *line, size_t len)
+/* Every committed audit line goes to the API's event feed and the SIEM export, when they run. */
+static void audit_line(void *ctx, const char *line, size_t len)
 {
-	sg_api_push_event(ctx, line, len);
+	struct daemon *d = ctx;
+
+	if (d->api)
+		sg_api_push_event(d->api, line, len);
+	if (d->siem)
+		sg_siem_submit(d->siem, line, len);
 }
 
 /* OPS-2: off unless a token file is given; a misconfigured API stops the start (2). */
@@ -368,9 +473,68 @@ static int start_api(struct daemon *d)
 		fprintf(stderr, "sysguardd: api: %s\n", err);
 		return 2;
 	}
-	d->audit.on_line = api_event;
-	d->audit.on_line_ctx = d->api;
+	d->audit.on_line = audit_line;
+	d->audit.on_line_ctx = d;
 	note(d, "api_start", SG_SEV_INFO, "socket", d->opt.api_socket ? d->opt.api_socket : sock);
+	return 0;
+}
+
+/* OPS-4: nothing is created unless the export is enabled; a bad setting stops the start. */
+static int start_siem(struct daemon *d)
+{
+	struct options *o = &d->opt;
+	struct sg_siem_config cfg = {
+		.address = o->siem_address,
+		.transport = SG_SIEM_TLS,
+		.queue = SG_SIEM_QUEUE_DEFAULT,
+		.facility = 10,		/* authpriv: security records, kept from general readers */
+		.ca_file = o->siem_ca_file,
+		.server_name = o->siem_server_name,
+		.cert_file = o->siem_cert_file,
+		.key_file = o->siem_key_file,
+		.hostname = d->audit.node_id,
+	};
+	char err[512];
+	int v;
+
+	if (!o->siem_enabled)
+		return 0;
+	if (!o->siem_address) {
+		fprintf(stderr, "sysguardd: the SIEM export is enabled but no receiver is set "
+			"(--siem-address or siem.address, host:port)\n");
+		return -EINVAL;
+	}
+	if (o->siem_transport) {
+		v = sg_siem_transport_parse(o->siem_transport);
+		if (v < 0) {
+			fprintf(stderr, "sysguardd: siem transport must be tcp or tls, not '%s'\n",
+				o->siem_transport);
+			return -EINVAL;
+		}
+		cfg.transport = v;
+	}
+	if (o->siem_facility) {
+		v = sg_syslog_facility_parse(o->siem_facility);
+		if (v < 0) {
+			fprintf(stderr, "sysguardd: siem facility must be one of kern, user, mail, daemon, "
+				"auth, syslog, lpr, news, uucp, cron, authpriv, ftp, ntp, audit, alert, "
+				"clock, local0..local7; not '%s'\n", o->siem_facility);
+			return -EINVAL;
+		}
+		cfg.facility = (unsigned)v;
+	}
+	if (o->siem_queue && sg_config_uint(o->siem_queue, 1, SG_SIEM_QUEUE_MAX, &cfg.queue)) {
+		fprintf(stderr, "sysguardd: siem queue must be a whole number of records, 1-%u, not '%s'\n",
+			SG_SIEM_QUEUE_MAX, o->siem_queue);
+		return -EINVAL;
+	}
+	d->siem = sg_siem_start(&cfg, err, sizeof(err));
+	if (!d->siem) {
+		fprintf(stderr, "sysguardd: %s (the SIEM export does not start)\n", err);
+		return -EINVAL;
+	}
+	d->audit.on_line = audit_line;
+	d->audit.on_line_ctx = d;
 	return 0;
 }
 
@@ -689,6 +853,119 @@ static void apply_policy(struct daemon *d)
 		sg_exec_bpf_clear_names(&d->kern);
 	if (d->egress_up)
 		apply_egress(d);
+	if (d->files)
+		sg_files_apply(d->files, d->engine.policy,
+			       sg_engine_mode(&d->engine) == SG_MODE_ENFORCE, d->break_glass);
+}
+
+static void backend_record(struct daemon *d, const char *name, bool active, const char *detail);
+
+static bool self_defence_on(const struct daemon *d)
+{
+	return !d->opt.self_defence || !strcmp(d->opt.self_defence, "on") ||
+	       !strcmp(d->opt.self_defence, "true");
+}
+
+/* FILE-1..3: protection, integrity monitoring, self-defence. */
+static void start_files(struct daemon *d)
+{
+	struct sg_files_opts o = {
+		.audit = &d->audit,
+		.alerts = d->alerts,
+		.state_dir = d->opt.state_dir,
+		.blocklist = d->opt.blocklist,
+		.self_defence = self_defence_on(d),
+		.use_lsm = !d->opt.no_lsm && d->features.f[SG_FEAT_BPF_LSM].usable,
+		.config_path = d->opt.config_path,
+		.policy_path = d->opt.policy_path,
+		.extra_self = d->opt.trusted_key_paths,
+	};
+	char err[512] = "", detail[256];
+
+	if (d->opt.no_files) {
+		backend_record(d, "files", false, "disabled by --disable-backend");
+		return;
+	}
+	if (sg_files_start(&d->files, &o, err, sizeof(err))) {
+		d->files = NULL;
+		backend_record(d, "files", false, err);
+		return;
+	}
+	snprintf(detail, sizeof(detail), "%s%s",
+		 !strcmp(sg_files_backend(d->files), "bpf_lsm")
+			 ? "bpf_lsm: file_open, inode_unlink/rename/link, path_truncate, inode_setattr"
+			 : "fanotify FAN_OPEN_PERM inode marks + FS_IMMUTABLE_FL",
+		 o.self_defence ? "; self-defence on" : "; self-defence off");
+	backend_record(d, "files", true, detail);
+	apply_policy(d);
+	/* BPF-7: the policy's maps are the daemon's alone (BPF LSM only). */
+	if (d->kern_up)
+		sg_files_guard_maps(d->files, sg_exec_bpf_object(&d->kern), "exec");
+	if (d->egress_up)
+		sg_files_guard_maps(d->files, sg_egress_object(&d->egress), "egress");
+}
+
+/*
+ * sysguardctl policy apply puts a policy (or bundle) in <state-dir>/policy.inbox;
+ * the daemon checks it and writes its own policy file: with self-defence
+ * nothing else may. A bad one is refused with a record and changes nothing.
+ */
+/* -1: an update was refused (keep everything as it is), 0 otherwise. */
+static int take_policy_inbox(struct daemon *d)
+{
+	char path[4200], err[512] = "";
+	struct sg_policy_error perr = { 0 };
+	struct sg_policy *p = NULL;
+	struct sg_json j;
+	size_t len = 0;
+	char *buf = NULL;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/policy.inbox", d->opt.state_dir);
+	rc = read_file(path, &buf, &len);
+	if (rc == -ENOENT)
+		return 0;
+	unlink(path);
+	if (rc) {
+		snprintf(err, sizeof(err), "policy.inbox: %s", strerror(-rc));
+	} else if (d->opt.ntrusted) {
+		struct sg_bundle_verified v;
+		enum sg_bundle_status st = sg_bundle_verify(d->keys, d->opt.ntrusted, buf, len,
+							    d->bundle.version, &v, err, sizeof(err));
+
+		if (st != SG_BUNDLE_OK)
+			/* The same refusal as a bundle put in place by hand (POL-2). */
+			bundle_record(d, "policy_bundle_rejected", SG_SEV_CRITICAL, path,
+				      sg_bundle_status_name(st), err,
+				      st == SG_BUNDLE_ROLLBACK ? &v.meta : NULL);
+		else if (sg_policy_parse(v.policy, v.policy_len, path, &p, &perr))
+			snprintf(err, sizeof(err), "%s", perr.message);
+		else
+			err[0] = '\0';
+	} else if (sg_policy_parse(buf, len, path, &p, &perr)) {
+		snprintf(err, sizeof(err), "%s", perr.message);
+	}
+	sg_policy_free(p);
+	if (!err[0]) {
+		if (d->files)
+			rc = sg_files_write_policy(d->files, buf, len, err, sizeof(err));
+		else
+			rc = sg_file_replace(d->opt.policy_path, buf, len, 0600, err, sizeof(err));
+	}
+	free(buf);
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "policy_update", err[0] ? SG_SEV_CRITICAL : SG_SEV_INFO);
+	sg_json_kv_bytes(&j, "path", d->opt.policy_path, strlen(d->opt.policy_path));
+	sg_json_kv_str(&j, "result", err[0] ? "refused" : "written");
+	if (err[0])
+		sg_json_kv_str(&j, "error", err);
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+	/* sysguardctl waits for this answer. */
+	snprintf(path, sizeof(path), "%s/policy.inbox.result", d->opt.state_dir);
+	sg_file_replace(path, err[0] ? err : "written", strlen(err[0] ? err : "written"), 0600,
+			err + sizeof(err) / 2, sizeof(err) / 2);
+	return err[0] ? -1 : 0;
 }
 
 static void backend_record(struct daemon *d, const char *name, bool active, const char *detail)
@@ -812,6 +1089,74 @@ static void start_egress(struct daemon *d)
 		       "cgroup/connect4|6 + sendmsg4|6 at the cgroup2 root");
 }
 
+/*
+ * FILE-4: the file-open audit's tracepoints are attached only while the
+ * policy has a file_audit: rule in force (they run for every open on the
+ * host); the object is loaded the first time rules need it and kept until
+ * the daemon stops. Observe-only: nothing here depends on the mode.
+ */
+static void sync_file_audit(struct daemon *d)
+{
+	size_t n = sg_policy_file_rule_count(d->engine.policy, SG_FILES_TRACE);
+	struct sg_open_sink sink = {
+		.audit = &d->audit, .alerts = d->alerts, .procs = &d->engine.procs,
+		.cgroup2_root = d->engine.cgroup2_root,
+	};
+	struct sg_open_apply res;
+	char err[256] = "", detail[320];
+	struct sg_json j;
+	int state;
+
+	if (d->opt.no_file_audit || (!n && !d->fa_loaded)) {
+		state = d->opt.no_file_audit ? 3 : 1;
+		if (state != d->fa_state)
+			backend_record(d, "file_audit", false, d->opt.no_file_audit ?
+				       "disabled by --disable-backend" : "no file_audit: rules in the policy");
+		d->fa_state = state;
+		return;
+	}
+	if (!d->fa_loaded) {
+		if (sg_open_audit_load(&d->fa, &sink, err, sizeof(err))) {
+			backend_record(d, "file_audit", false, err);
+			d->fa_state = 4;
+			return;
+		}
+		d->fa_loaded = true;
+		watch_fd(d, sg_open_audit_ringbuf_fd(&d->fa), EPOLLIN);
+	}
+	if (sg_open_audit_apply(&d->fa, d->engine.policy, &res, err, sizeof(err))) {
+		fprintf(stderr, "sysguardd: file_audit rules not applied: %s\n", err);
+		sg_json_init(&j);
+		sg_audit_begin(&d->audit, &j, "action_error", SG_SEV_CRITICAL);
+		sg_json_kv_str(&j, "backend", "file_audit");
+		sg_json_kv_str(&j, "action", "apply_rules");
+		sg_json_kv_str(&j, "error", err);
+		sg_audit_commit(&d->audit, &j);
+		sg_json_free(&j);
+		backend_record(d, "file_audit", d->fa.attached, err);
+		d->fa_state = 4;
+		return;
+	}
+	/* LOG-3: a map update is kernel state changing: on the record. */
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "bpf_map_update", SG_SEV_INFO);
+	sg_json_kv_str(&j, "map", "open_sel_exe+open_sel_cgroup");
+	sg_json_kv_u64(&j, "entries", res.active);
+	sg_json_kv_u64(&j, "inactive_rules", res.inactive);
+	sg_json_kv_bool(&j, "dedup_cleared", res.dedup_cleared);
+	sg_json_kv_str(&j, "result", "ok");
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+	state = d->fa.attached ? 2 : 1;
+	if (state != d->fa_state) {
+		snprintf(detail, sizeof(detail), "%s for %zu selector(s); observe-only",
+			 d->fa.attached_to, res.active);
+		backend_record(d, "file_audit", d->fa.attached,
+			       d->fa.attached ? detail : "no usable file_audit: rule; tracepoints not attached");
+	}
+	d->fa_state = state;
+}
+
 /* Load a Shield deny list file (one CIDR a line) into the live Shield. */
 static int shield_load_list(struct sg_shield *s, const char *path, char *err, size_t errlen)
 {
@@ -926,7 +1271,9 @@ static int start_backends(struct daemon *d)
 	else
 		backend_record(d, "bpf_kill", true, "bpf_send_signal(SIGKILL) at exec for identity and path rules");
 	start_egress(d);
+	sync_file_audit(d);
 	start_shield(d);
+	start_files(d);
 	if (d->opt.no_pidfd)
 		backend_record(d, "pidfd_kill", false, "disabled by --disable-backend");
 	else
@@ -968,6 +1315,8 @@ static void backends_json(struct daemon *d, struct sg_json *j)
 		sg_json_str(j, "pidfd_kill");
 	if (d->egress_up && enforce)
 		sg_json_str(j, "egress");
+	if (d->fa.attached)
+		sg_json_str(j, "file_audit");
 	sg_json_end_array(j);
 }
 
@@ -992,6 +1341,9 @@ static void write_ready(struct daemon *d)
 		sg_json_end_object(&j);
 	}
 	backends_json(d, &j);
+	sg_json_kv_str(&j, "files_backend", d->files ? sg_files_backend(d->files) : "none");
+	sg_json_kv_bool(&j, "self_defence", d->files && self_defence_on(d) && !d->break_glass);
+	sg_json_kv_bytes(&j, "blocklist", d->opt.blocklist, strlen(d->opt.blocklist));
 	sg_json_end_object(&j);
 	write_state(d, "ready", &j);
 	sg_api_set_status(d->api, j.buf, j.len);
@@ -1086,6 +1438,8 @@ static void write_stats(struct daemon *d)
 		sg_json_kv_u64(&j, "prefixes", d->egress.prefixes);
 		sg_json_end_object(&j);
 	}
+	if (d->fa_loaded)
+		sg_open_audit_report_stats(&d->fa, &j);
 	/* NET-2: the Shield lives in pinned maps (sysguardctl shield); report what is loaded. */
 	sg_shield_stats_pinned(SG_SHIELD_PIN_DIR, SG_SHIELD_STATS_MAX_CIDRS, &j);
 	sg_hash_cache_stats(d->engine.hashes, &hs);
@@ -1112,6 +1466,24 @@ static void write_stats(struct daemon *d)
 		sg_json_kv_u64(&j, "overflow_dropped", as.overflow_dropped);
 		sg_json_end_object(&j);
 	}
+	if (d->siem) {
+		struct sg_siem_stats ss;
+
+		sg_siem_stats(d->siem, &ss);
+		sg_json_key(&j, "siem");
+		sg_json_begin_object(&j);
+		sg_json_kv_bool(&j, "connected", ss.connected);
+		sg_json_kv_u64(&j, "submitted", ss.submitted);
+		sg_json_kv_u64(&j, "sent", ss.sent);
+		sg_json_kv_u64(&j, "dropped", ss.dropped);
+		sg_json_kv_u64(&j, "resent", ss.resent);
+		sg_json_kv_u64(&j, "reconnects", ss.reconnects);
+		sg_json_kv_u64(&j, "errors", ss.errors);
+		sg_json_kv_u64(&j, "queue_depth", ss.queue_depth);
+		sg_json_end_object(&j);
+	}
+	if (d->files)
+		sg_files_stats_json(d->files, &j);
 	sg_json_end_object(&j);
 	write_state(d, "stats.json", &j);
 	if (d->api) {
@@ -1131,9 +1503,15 @@ static void reload_policy(struct daemon *d)
 {
 	char old[SG_POLICY_VERSION_MAX];
 	bool unchanged;
-	struct sg_policy *p = load_policy(d, d->opt.policy_path, false, &unchanged);
+	struct sg_policy *p;
 	struct sg_json j;
 
+	if (take_policy_inbox(d))
+		return;
+	/* A policy file changed behind the daemon's back is put back first (FILE-3). */
+	if (d->files)
+		sg_files_defend(d->files);
+	p = load_policy(d, d->opt.policy_path, false, &unchanged);
 	if (!p)
 		return;		/* the running policy stays; load_policy said why */
 	snprintf(old, sizeof(old), "%s", sg_policy_version(d->engine.policy));
@@ -1141,6 +1519,7 @@ static void reload_policy(struct daemon *d)
 	commit_bundle(d, d->opt.policy_path);
 	apply_policy(d);
 	sync_fanotify(d);
+	sync_file_audit(d);
 	write_ready(d);
 	sg_json_init(&j);
 	sg_audit_begin(&d->audit, &j, "policy_reload", SG_SEV_INFO);
@@ -1171,6 +1550,8 @@ static int setup_loop(struct daemon *d)
 	epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	if (d->egress_up)
 		watch_fd(d, sg_egress_ringbuf_fd(&d->egress), EPOLLIN);
+	if (d->fa_loaded)
+		watch_fd(d, sg_open_audit_ringbuf_fd(&d->fa), EPOLLIN);
 	/* POL-3: a changed policy file reloads like SIGHUP (editors, ConfigMap volumes). */
 	d->watch.fd = -1;
 	if (d->opt.policy_path && sg_policy_watch_init(&d->watch, d->opt.policy_path) == 0)
@@ -1178,6 +1559,10 @@ static int setup_loop(struct daemon *d)
 	if (d->fan_up) {
 		watch_fd(d, d->fan.fd, EPOLLIN);
 		watch_fd(d, d->fan.mountinfo_fd, EPOLLPRI | EPOLLERR);
+	}
+	if (d->files) {
+		watch_fd(d, sg_files_fim_fd(d->files), EPOLLIN);
+		watch_fd(d, sg_files_guard_fd(d->files), EPOLLIN);
 	}
 	return 0;
 }
@@ -1265,14 +1650,22 @@ static void run(struct daemon *d)
 				sg_fanotify_exec_handle(&d->fan);
 			else if (d->fan_up && fd == d->fan.mountinfo_fd)
 				sg_fanotify_exec_scan_mounts(&d->fan);
+			else if (d->files && fd == sg_files_fim_fd(d->files))
+				sg_files_on_fim(d->files);
+			else if (d->files && fd == sg_files_guard_fd(d->files))
+				sg_files_on_guard(d->files);
 		}
 		/* Wake-ups are suppressed in the kernel: drain on every tick. */
 		sg_exec_bpf_consume(&d->kern);
 		sg_exec_bpf_heartbeat(&d->kern);
 		if (d->egress_up)
 			sg_egress_consume(&d->egress);
+		if (d->fa_loaded)
+			sg_open_audit_consume(&d->fa);
 		now = now_ms(CLOCK_MONOTONIC);
 		if (now >= next_stats) {
+			if (d->files)
+				sg_files_tick(d->files);
 			write_stats(d);
 			next_stats = now + SG_STATS_MS;
 		}
@@ -1346,6 +1739,9 @@ int main(int argc, char **argv)
 			d.opt.log_path ? d.opt.log_path : "(none)", strerror(-err));
 		return 1;
 	}
+	/* Before the first record, so the SIEM gets every record of this run. */
+	if (start_siem(&d))
+		return 2;
 	d.started_ns = now_ms(CLOCK_MONOTONIC);
 	sg_json_init(&j);
 	sg_audit_begin(&d.audit, &j, "daemon_start", SG_SEV_INFO);
@@ -1412,11 +1808,18 @@ int main(int argc, char **argv)
 		pin_record(&d, "bpf_unpin", SG_PIN_EGRESS, false, 0);
 		sg_egress_stop(&d.egress);
 	}
+	if (d.fa_loaded) {
+		sg_open_audit_consume(&d.fa);
+		sg_open_audit_stop(&d.fa);
+	}
 	sg_policy_watch_close(&d.watch);
+	/* Protection ends with the daemon: flags and marks come off (a killed daemon's flags stay). */
+	sg_files_stop(d.files);
 	note(&d, "daemon_stop", SG_SEV_INFO, NULL, NULL);
 	sg_alerts_stop(d.alerts);
 	d.audit.on_line = NULL;
 	sg_api_stop(d.api);
+	sg_siem_stop(d.siem, SG_SIEM_STOP_DRAIN_MS);
 	sg_engine_free(&d.engine);
 	sg_audit_close(&d.audit);
 	sg_config_free(&d.opt.config);

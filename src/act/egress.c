@@ -298,3 +298,8 @@ int sg_egress_counters(struct sg_egress *g, uint64_t out[SG_NCNT_MAX])
 	}
 	return 0;
 }
+
+struct bpf_object *sg_egress_object(struct sg_egress *g)
+{
+	return g->skel ? g->skel->obj : NULL;
+}

@@ -58,4 +58,7 @@ int sg_egress_consume(struct sg_egress *g);
 /* Sum of the per-CPU counters, indexed by enum sg_net_counter. */
 int sg_egress_counters(struct sg_egress *g, uint64_t out[SG_NCNT_MAX]);
 
+/* The loaded object (BPF-7 guards its maps). */
+struct bpf_object *sg_egress_object(struct sg_egress *g);
+
 #endif

@@ -12,13 +12,16 @@
 #include <unistd.h>
 
 #include "act/shield.h"
+#include "act/file_guard.h"
 #include "cli/api_client.h"
+#include "cli/block_cmd.h"
 #include "cli/policy_cmd.h"
 #include "report/json.h"
 #include "sense/bpf_pins.h"
 #include "sense/mounts.h"
 #include "sense/probe.h"
 #include "cli/shield_cmd.h"
+#include "store/bundle_files.h"
 
 static const char *state_dir = "/run/sysguard";
 
@@ -35,7 +38,9 @@ static void usage(FILE *out)
 		"  break-glass on --reason TEXT | off\n"
 		"                   force monitor mode (audited) until switched off (docs/break-glass.md)\n"
 		"  policy keygen|sign|verify   signed policy bundles (docs/policy-bundles.md)\n"
-		"  policy apply BUNDLE          hand a signed bundle to the running daemon\n");
+		"  policy apply FILE            hand a policy (or signed bundle) to the running daemon,\n"
+		"                               which checks it and writes its own policy file\n"
+		"  block add PATH | del PATH | list   protect a file (FILE-1; audited, persistent)\n");
 }
 
 static const struct {
@@ -187,6 +192,10 @@ static int cmd_reset(void)
 			rc = 1;
 		}
 	}
+	if (sg_file_guard_release_leftovers(state_dir, err, sizeof(err)) > 0) {
+		printf("%s\n", err);
+		removed++;
+	}
 	printf("reset: %u item(s) removed%s\n", removed,
 	       removed ? "" : " (nothing was pinned)");
 	if (daemon_pid() > 0)
@@ -209,71 +218,102 @@ static int read_small(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/*
- * POL-2: `policy apply BUNDLE`: put a signed bundle where the running daemon
- * reads its policy, make it reload, and report whether it took the bundle.
- * The daemon verifies it (signature, key, version); this only delivers it.
- */
-static int cmd_policy_apply(const char *bundle)
+/* A string field of the daemon's ready file, or -1. */
+static int ready_field(const char *key, char *out, size_t len)
 {
-	char ready[4096], path[4096], tmp[4200], want[64], hdr[4096], *b, *e;
-	unsigned long long version;
-	size_t len = 0;
-	pid_t pid = daemon_pid();
-	char *buf = NULL;
-	int fd, i, ok;
+	char ready[8192], path[4200], want[64], *b, *e;
 
 	snprintf(path, sizeof(path), "%s/ready", state_dir);
-	if (pid < 0 || read_small(path, ready, sizeof(ready))) {
+	if (daemon_pid() < 0 || read_small(path, ready, sizeof(ready)))
+		return -1;
+	snprintf(want, sizeof(want), "\"%s\":\"", key);
+	b = strstr(ready, want);
+	if (!b)
+		return -1;
+	b += strlen(want);
+	e = strchr(b, '"');
+	if (!e || memchr(b, '\\', e - b) || (size_t)(e - b) >= len)
+		return -1;
+	memcpy(out, b, e - b);
+	out[e - b] = '\0';
+	return 0;
+}
+
+/*
+ * POL-2, FILE-3: `policy apply FILE`: hand a policy or a signed bundle to the
+ * running daemon through <state-dir>/policy.inbox. The daemon checks it
+ * (signature, key, version, syntax) and writes its own policy file, which
+ * self-defence lets nobody else change; this only delivers it.
+ */
+static int cmd_policy_apply(const char *file)
+{
+	char ready[4096], path[4200], want[64], hdr[4096], err[512], *b;
+	unsigned long long version = 0;
+	size_t len = 0;
+	pid_t pid = daemon_pid();
+	struct stat before, after;
+	char *buf = NULL;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/ready", state_dir);
+	if (pid < 0 || read_small(path, ready, sizeof(ready)) || stat(path, &before)) {
 		fprintf(stderr, "sysguardctl: no running sysguardd with --state-dir %s\n", state_dir);
 		return 1;
 	}
-	b = strstr(ready, "\"policy_path\":\"");
-	if (!b || !(e = strchr(b + 15, '"')) || memchr(b + 15, '\\', e - b - 15) ||
-	    (size_t)(e - b - 15) >= sizeof(path)) {
-		fprintf(stderr, "sysguardctl: the daemon does not say where its policy is\n");
+	if (read_small(file, hdr, sizeof(hdr)) == 0 && !strncmp(hdr, "sysguard-policy-bundle", 22) &&
+	    (b = strstr(hdr, "\nversion: ")))
+		sscanf(b + 10, "%llu", &version);
+	if (sg_file_read_all(file, 16u << 20, &buf, &len, err, sizeof(err))) {
+		fprintf(stderr, "sysguardctl: %s\n", err);
 		return 1;
 	}
-	memcpy(path, b + 15, e - b - 15);
-	path[e - b - 15] = '\0';
-	if (read_small(bundle, hdr, sizeof(hdr)) || !(b = strstr(hdr, "\nversion: ")) ||
-	    sscanf(b + 10, "%llu", &version) != 1) {
-		fprintf(stderr, "sysguardctl: %s is not a policy bundle (sysguardctl policy sign makes one)\n",
-			bundle);
-		return 1;
-	}
-	fd = open(bundle, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		struct stat st;
-
-		if (fstat(fd, &st) == 0 && (buf = malloc(st.st_size ? st.st_size : 1)))
-			len = read(fd, buf, st.st_size) == st.st_size ? (size_t)st.st_size : 0;
-		close(fd);
-	}
-	snprintf(tmp, sizeof(tmp), "%s.apply.tmp", path);
-	fd = buf && len ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
-	ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
-	if (fd >= 0)
-		close(fd);
+	snprintf(path, sizeof(path), "%s/policy.inbox.result", state_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/policy.inbox", state_dir);
+	i = sg_file_replace(path, buf, len, 0600, err, sizeof(err));
 	free(buf);
-	if (!ok || rename(tmp, path)) {
-		fprintf(stderr, "sysguardctl: cannot put %s at %s: %s\n", bundle, path, strerror(errno));
-		unlink(tmp);
+	if (i) {
+		fprintf(stderr, "sysguardctl: %s\n", err);
 		return 1;
 	}
 	kill(pid, SIGHUP);
 	snprintf(want, sizeof(want), "\"bundle\":{\"version\":%llu,", version);
 	snprintf(path, sizeof(path), "%s/ready", state_dir);
 	for (i = 0; i < 50; i++) {
-		if (read_small(path, ready, sizeof(ready)) == 0 && strstr(ready, want)) {
-			printf("%s", ready);
+		char result[600];
+
+		usleep(100 * 1000);
+		snprintf(path, sizeof(path), "%s/policy.inbox.result", state_dir);
+		if (read_small(path, result, sizeof(result)) == 0 && strcmp(result, "written")) {
+			fprintf(stderr, "sysguardctl: sysguardd refused %s: %s\n", file, result);
+			return 1;
+		}
+		snprintf(path, sizeof(path), "%s/ready", state_dir);
+		if (version ? read_small(path, ready, sizeof(ready)) == 0 && strstr(ready, want)
+			    : stat(path, &after) == 0 &&
+				      (after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+				       after.st_mtim.tv_nsec != before.st_mtim.tv_nsec ||
+				       after.st_ino != before.st_ino)) {
+			if (read_small(path, ready, sizeof(ready)) == 0)
+				printf("%s", ready);
 			return 0;
 		}
-		usleep(100 * 1000);
 	}
-	fprintf(stderr, "sysguardctl: sysguardd refused bundle version %llu: see policy_bundle_rejected in its audit log\n",
-		version);
+	fprintf(stderr, "sysguardctl: sysguardd refused %s: see policy_update, policy_error or policy_bundle_rejected in its audit log\n",
+		file);
 	return 1;
+}
+
+static int cmd_block(int argc, char **argv)
+{
+	char list[4096];
+
+	if (ready_field("blocklist", list, sizeof(list))) {
+		fprintf(stderr, "sysguardctl: no running sysguardd with --state-dir %s (the block list is the daemon's)\n",
+			state_dir);
+		return 1;
+	}
+	return sg_cli_block(argc, argv, list, cmd_reload);
 }
 
 static int cmd_break_glass(int argc, char **argv)
@@ -401,6 +441,8 @@ int main(int argc, char **argv)
 		return sg_cmd_policy(argc - i, argv + i);
 	if (!strcmp(argv[i], "shield"))
 		return sg_cli_shield(argc - i, argv + i);
+	if (!strcmp(argv[i], "block"))
+		return cmd_block(argc - i, argv + i);
 	if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 		usage(stdout);
 		sg_cli_shield_usage(stdout);

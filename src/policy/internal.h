@@ -40,6 +40,10 @@ struct sg_policy {
 	uint32_t *globs;		/* glob rules, in file order */
 	size_t nglobs;
 
+	struct sg_file_rule_spec *files[SG_FILES_NLISTS];	/* files:, integrity:, file_audit: */
+	size_t nfiles[SG_FILES_NLISTS];
+	size_t files_cap[SG_FILES_NLISTS];
+
 	struct sg_net_rule *net;	/* egress rules, in file order */
 	size_t nnet;
 	size_t net_cap;

@@ -730,6 +730,39 @@ static int take_net_value(struct parser *ps, size_t k, struct sg_net_rule *r)
 	return 0;
 }
 
+/*
+ * The keys of one mapping, each checked against `keys` (unknown and repeated
+ * keys refused), and their values handed to `take`, until the mapping ends.
+ */
+typedef int (*take_value_fn)(struct parser *ps, size_t k, void *item);
+
+static int parse_mapping(struct parser *ps, const char *where, const char *const *keys,
+			 size_t nkeys, unsigned *seen, take_value_fn take, void *item)
+{
+	size_t k;
+	int rc;
+
+	for (;;) {
+		rc = next(ps);
+		if (rc)
+			return rc;
+		if (ps->ev.type == YAML_MAPPING_END_EVENT)
+			return 0;
+		rc = take_key(ps, where, keys, nkeys, seen, &k);
+		if (!rc)
+			rc = next(ps);
+		if (!rc)
+			rc = take(ps, k, item);
+		if (rc)
+			return rc;
+	}
+}
+
+static int take_net_item(struct parser *ps, size_t k, void *item)
+{
+	return take_net_value(ps, k, item);
+}
+
 /* One egress rule; the current event is its MAPPING_START. */
 static int parse_net_rule(struct parser *ps)
 {
@@ -738,7 +771,6 @@ static int parse_net_rule(struct parser *ps)
 	struct sg_net_rule *r;
 	char where[40];
 	unsigned seen = 0;
-	size_t k;
 	int rc;
 
 	if (p->nnet == p->net_cap) {
@@ -756,21 +788,10 @@ static int parse_net_rule(struct parser *ps)
 	r->line = (unsigned)start.line + 1;
 	r->port_hi = 65535;
 	snprintf(where, sizeof(where), "egress rule %u", r->id);
-	for (;;) {
-		rc = next(ps);
-		if (rc)
-			return rc;
-		if (ps->ev.type == YAML_MAPPING_END_EVENT)
-			break;
-		rc = take_key(ps, where, net_keys, sizeof(net_keys) / sizeof(net_keys[0]),
-			      &seen, &k);
-		if (!rc)
-			rc = next(ps);
-		if (!rc)
-			rc = take_net_value(ps, k, r);
-		if (rc)
-			return rc;
-	}
+	rc = parse_mapping(ps, where, net_keys, sizeof(net_keys) / sizeof(net_keys[0]), &seen,
+			   take_net_item, r);
+	if (rc)
+		return rc;
 	if (!(seen & (1u << N_ACTION)))
 		return fail(ps, start,
 			    "egress rule %u: missing \"action\"; add action: deny or action: audit",
@@ -793,13 +814,207 @@ static const struct list_kind net_rules = {
 	"egress", "egress rule", "action: and cidr:", parse_net_rule, count_net_rules,
 };
 
-enum root_key { R_VERSION, R_MODE, R_DEFAULT, R_FILELESS, R_RULES, R_EGRESS };
+/*
+ * File rules. files: {name, path, deny: [write, delete, read]},
+ * integrity: {name, path}, file_audit: {name, exe | cgroup}.
+ */
+enum file_key { F_NAME, F_PATH, F_DENY, F_EXE, F_CGROUP };
+
+static const char *const file_keys[] = { "name", "path", "deny", "exe", "cgroup" };
+
+static const struct {
+	const char *list;	/* "files" */
+	const char *item;	/* "protected file" */
+	unsigned keys;		/* allowed enum file_key bits */
+	const char *example;
+} file_lists[SG_FILES_NLISTS] = {
+	[SG_FILES_PROTECT] = { "files", "files rule",
+			       1u << F_NAME | 1u << F_PATH | 1u << F_DENY,
+			       "path: /etc/shadow" },
+	[SG_FILES_WATCH] = { "integrity", "integrity rule", 1u << F_NAME | 1u << F_PATH,
+			     "path: /etc" },
+	[SG_FILES_TRACE] = { "file_audit", "file_audit rule",
+			     1u << F_NAME | 1u << F_EXE | 1u << F_CGROUP,
+			     "exe: /usr/bin/curl or cgroup: /sys/fs/cgroup/app" },
+};
+
+static int take_deny_word(struct parser *ps, const char *what, uint32_t *deny)
+{
+	static const char *const words[] = { "write", "delete", "read" };
+	size_t i;
+	int rc = want_scalar(ps, what);
+
+	if (rc)
+		return rc;
+	for (i = 0; i < 3; i++) {
+		if (!strcmp(sval(ps), words[i])) {
+			*deny |= 1u << i;
+			return 0;
+		}
+	}
+	return fail(ps, ps->ev.start_mark,
+		    "%s: unknown operation; use write, delete and read, e.g. deny: [write, delete]",
+		    what);
+}
+
+/* deny: write | [write, delete, read] */
+static int take_deny(struct parser *ps, const char *what, uint32_t *deny)
+{
+	int rc;
+
+	*deny = 0;
+	if (ps->ev.type != YAML_SEQUENCE_START_EVENT)
+		return take_deny_word(ps, what, deny);
+	for (;;) {
+		rc = next(ps);
+		if (rc)
+			return rc;
+		if (ps->ev.type == YAML_SEQUENCE_END_EVENT)
+			break;
+		rc = take_deny_word(ps, what, deny);
+		if (rc)
+			return rc;
+	}
+	if (!*deny)
+		return fail(ps, ps->ev.start_mark,
+			    "%s must name at least one of write, delete and read", what);
+	return 0;
+}
+
+static int take_file_value(struct parser *ps, enum sg_file_list l, size_t k,
+			   struct sg_file_rule_spec *r)
+{
+	struct sg_rule tmp_rule = { 0 };
+	struct sg_rule_ext tmp_ext = { 0 };
+	char what[64];
+	int rc;
+
+	snprintf(what, sizeof(what), "%s %u: \"%s\"", file_lists[l].item, r->id, file_keys[k]);
+	if (!(file_lists[l].keys & (1u << k)))
+		return fail(ps, ps->ev.start_mark, "%s is not a key of %s rules", what,
+			    file_lists[l].list);
+	if (k == F_DENY)
+		return take_deny(ps, what, &r->deny);
+	rc = want_scalar(ps, what);
+	if (rc)
+		return rc;
+	switch (k) {
+	case F_NAME:
+		rc = take_name(ps, what, &tmp_rule, &tmp_ext);
+		if (!rc)
+			memcpy(r->name, tmp_rule.name, sizeof(r->name));
+		return rc;
+	case F_PATH:
+	case F_EXE:
+		rc = check_path(ps, what, true);
+		return rc ? rc : dup_value(ps, &r->path);
+	case F_CGROUP:
+		rc = check_path(ps, what, true);
+		return rc ? rc : dup_value(ps, &r->cgroup);
+	}
+	return 0;
+}
+
+struct file_item {
+	enum sg_file_list l;
+	struct sg_file_rule_spec *r;
+};
+
+static int take_file_item(struct parser *ps, size_t k, void *item)
+{
+	struct file_item *f = item;
+
+	return take_file_value(ps, f->l, k, f->r);
+}
+
+static int parse_file_rule(struct parser *ps, enum sg_file_list l)
+{
+	yaml_mark_t start = ps->ev.start_mark;
+	struct sg_policy *p = ps->p;
+	struct sg_file_rule_spec *r;
+	char where[48];
+	unsigned seen = 0;
+	int rc;
+
+	if (p->nfiles[l] == p->files_cap[l]) {
+		size_t cap = p->files_cap[l] ? p->files_cap[l] * 2 : 16;
+		struct sg_file_rule_spec *n = realloc(p->files[l], cap * sizeof(*n));
+
+		if (!n)
+			return fail_nomem(ps);
+		p->files[l] = n;
+		p->files_cap[l] = cap;
+	}
+	r = &p->files[l][p->nfiles[l]++];
+	memset(r, 0, sizeof(*r));
+	r->id = (uint32_t)p->nfiles[l];
+	r->line = (unsigned)start.line + 1;
+	r->deny = l == SG_FILES_PROTECT ? SG_FDENY_DEFAULT : 0;
+	snprintf(where, sizeof(where), "%s %u", file_lists[l].item, r->id);
+	rc = parse_mapping(ps, where, file_keys, sizeof(file_keys) / sizeof(file_keys[0]), &seen,
+			   take_file_item, &(struct file_item){ l, r });
+	if (rc)
+		return rc;
+	if (l == SG_FILES_TRACE) {
+		if (!!(seen & (1u << F_EXE)) == !!(seen & (1u << F_CGROUP)))
+			return fail(ps, start, "%s: give exactly one of exe and cgroup, e.g. %s",
+				    where, file_lists[l].example);
+	} else if (!(seen & (1u << F_PATH))) {
+		return fail(ps, start, "%s: missing \"path\"; add e.g. %s", where,
+			    file_lists[l].example);
+	}
+	if (!(seen & (1u << F_NAME)))
+		snprintf(r->name, sizeof(r->name), "%s-%u", file_lists[l].list, r->id);
+	return 0;
+}
+
+static int parse_protect_rule(struct parser *ps)
+{
+	return parse_file_rule(ps, SG_FILES_PROTECT);
+}
+
+static int parse_watch_rule(struct parser *ps)
+{
+	return parse_file_rule(ps, SG_FILES_WATCH);
+}
+
+static int parse_trace_rule(struct parser *ps)
+{
+	return parse_file_rule(ps, SG_FILES_TRACE);
+}
+
+static size_t count_protect(const struct sg_policy *p)
+{
+	return p->nfiles[SG_FILES_PROTECT];
+}
+
+static size_t count_watch(const struct sg_policy *p)
+{
+	return p->nfiles[SG_FILES_WATCH];
+}
+
+static size_t count_trace(const struct sg_policy *p)
+{
+	return p->nfiles[SG_FILES_TRACE];
+}
+
+static const struct list_kind file_list_kinds[SG_FILES_NLISTS] = {
+	[SG_FILES_PROTECT] = { "files", "files rule", "path: and deny:", parse_protect_rule,
+			       count_protect },
+	[SG_FILES_WATCH] = { "integrity", "integrity rule", "path:", parse_watch_rule,
+			     count_watch },
+	[SG_FILES_TRACE] = { "file_audit", "file_audit rule", "exe: or cgroup:",
+			     parse_trace_rule, count_trace },
+};
+
+enum root_key { R_VERSION, R_MODE, R_DEFAULT, R_FILELESS, R_RULES, R_EGRESS, R_FILES,
+		R_INTEGRITY, R_FILE_AUDIT };
 
 /* The top-level mapping; the current event is its MAPPING_START. */
 static int parse_root(struct parser *ps)
 {
 	static const char *const keys[] = { "version", "mode", "default", "fileless_exec", "rules",
-					    "egress" };
+					    "egress", "files", "integrity", "file_audit" };
 	static const char *const modes[] = { "monitor", "enforce" };
 	static const char *const actions[] = { "allow", "deny" };
 	static const char *const fileless[] = { "inspect", "deny" };
@@ -857,6 +1072,11 @@ static int parse_root(struct parser *ps)
 			break;
 		case R_EGRESS:
 			rc = parse_list(ps, &net_rules);
+			break;
+		case R_FILES:
+		case R_INTEGRITY:
+		case R_FILE_AUDIT:
+			rc = parse_list(ps, &file_list_kinds[SG_FILES_PROTECT + (k - R_FILES)]);
 			break;
 		}
 		if (rc)

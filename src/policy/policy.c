@@ -151,7 +151,7 @@ int sg_policy_compile(struct sg_policy *p)
 
 void sg_policy_free(struct sg_policy *p)
 {
-	size_t i;
+	size_t i, l;
 
 	if (!p)
 		return;
@@ -164,6 +164,13 @@ void sg_policy_free(struct sg_policy *p)
 	for (i = 0; i < p->nnet; i++)
 		free(p->net[i].exe);
 	free(p->net);
+	for (l = 0; l < SG_FILES_NLISTS; l++) {
+		for (i = 0; i < p->nfiles[l]; i++) {
+			free(p->files[l][i].path);
+			free(p->files[l][i].cgroup);
+		}
+		free(p->files[l]);
+	}
 	free(p->rules);
 	free(p->ext);
 	free(p->globs);
@@ -207,6 +214,17 @@ size_t sg_policy_rule_count(const struct sg_policy *p)
 const struct sg_rule *sg_policy_rule(const struct sg_policy *p, size_t i)
 {
 	return i < p->nrules ? &p->rules[i] : NULL;
+}
+
+size_t sg_policy_file_rule_count(const struct sg_policy *p, enum sg_file_list l)
+{
+	return (unsigned)l < SG_FILES_NLISTS ? p->nfiles[l] : 0;
+}
+
+const struct sg_file_rule_spec *sg_policy_file_rule(const struct sg_policy *p,
+						    enum sg_file_list l, size_t i)
+{
+	return (unsigned)l < SG_FILES_NLISTS && i < p->nfiles[l] ? &p->files[l][i] : NULL;
 }
 
 size_t sg_policy_net_rule_count(const struct sg_policy *p)

@@ -163,6 +163,37 @@ size_t sg_policy_net_rule_count(const struct sg_policy *p);
 const struct sg_net_rule *sg_policy_net_rule(const struct sg_policy *p, size_t i);
 const char *sg_net_action_name(enum sg_net_action a);
 
+/*
+ * File rules: the policy's "files:" (protected files, FILE-1), "integrity:"
+ * (watched paths, FILE-2) and "file_audit:" (processes whose opens are
+ * recorded, FILE-4) lists. The deny bits equal bpf/sysguard.h's
+ * SG_FILE_DENY_*.
+ */
+#define SG_FDENY_WRITE	(1u << 0)	/* open for write, truncate, chmod/chown/utimes */
+#define SG_FDENY_DELETE	(1u << 1)	/* unlink, rename, replace by rename, hard link */
+#define SG_FDENY_READ	(1u << 2)	/* any open */
+#define SG_FDENY_DEFAULT (SG_FDENY_WRITE | SG_FDENY_DELETE)
+
+enum sg_file_list {
+	SG_FILES_PROTECT = 0,	/* files: path + deny */
+	SG_FILES_WATCH = 1,	/* integrity: path (a file, or a directory and all below it) */
+	SG_FILES_TRACE = 2,	/* file_audit: exe or cgroup */
+	SG_FILES_NLISTS
+};
+
+struct sg_file_rule_spec {
+	uint32_t id;			/* 1-based, order in its list */
+	char name[SG_RULE_NAME_MAX];
+	char *path;			/* protected/watched path, or the traced executable */
+	char *cgroup;			/* file_audit: a cgroup v2 directory (path is NULL then) */
+	uint32_t deny;			/* files: SG_FDENY_* */
+	unsigned line;
+};
+
+size_t sg_policy_file_rule_count(const struct sg_policy *p, enum sg_file_list l);
+const struct sg_file_rule_spec *sg_policy_file_rule(const struct sg_policy *p,
+						    enum sg_file_list l, size_t i);
+
 const char *sg_match_kind_name(enum sg_match_kind k);
 const char *sg_action_name(enum sg_action a);
 const char *sg_mode_name(enum sg_mode m);

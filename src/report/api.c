@@ -17,6 +17,8 @@
 
 #include <sodium.h>
 
+#include "report/dashboard.h"
+
 #ifdef SG_API_NO_MHD
 /* Static builds (the VM test) have no libmicrohttpd: the API refuses to start. */
 int sg_api_start(struct sg_api **out, const char *unix_path, unsigned tcp_port,
@@ -128,6 +130,17 @@ static bool authorized(struct sg_api *a, struct MHD_Connection *c)
 	return sodium_memcmp(got, a->token_hash, sizeof(got)) == 0;
 }
 
+/* On every answer: no sniffing, no framing, no referrer, scripts only from the daemon. */
+static void secure_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "Content-Security-Policy", SG_DASHBOARD_CSP);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
+	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
 			     const char *body, size_t len)
 {
@@ -137,11 +150,44 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
 
 	if (!r)
 		return MHD_NO;
+	secure_headers(r);
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	if (code == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"sysguard\"");
 	ret = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* An embedded dashboard file: public (it holds no data), revalidated on each load. */
+static enum MHD_Result reply_asset(struct MHD_Connection *c, const struct sg_asset *f)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(f->len, (void *)f->data,
+								 MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	secure_headers(r);
+	MHD_add_response_header(r, "Content-Type", f->type);
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result redirect_to_dashboard(struct MHD_Connection *c)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	secure_headers(r);
+	MHD_add_response_header(r, "Location", SG_DASHBOARD_PREFIX);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	ret = MHD_queue_response(c, MHD_HTTP_FOUND, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -300,6 +346,7 @@ static enum MHD_Result reply_stream(struct sg_api *a, struct MHD_Connection *c)
 		free(st);
 		return MHD_NO;
 	}
+	secure_headers(r);
 	MHD_add_response_header(r, "Content-Type", "text/event-stream");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
@@ -313,10 +360,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 {
 	struct sg_api *a = cls;
 	const char *accept, *follow;
+	struct sg_asset asset;
 
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "application/json",
 			     "{\"error\":\"read-only API: GET only\"}\n", 36);
+	/*
+	 * The dashboard's page and scripts before the token check: a browser
+	 * cannot send the token when it loads a page, and they hold no data.
+	 */
+	if (sg_dashboard_asset(url, &asset) == 0)
+		return reply_asset(c, &asset);
+	if (sg_dashboard_count() && (!strcmp(url, "/") || !strcmp(url, "/dashboard")))
+		return redirect_to_dashboard(c);
 	if (!authorized(a, c))
 		return reply(c, MHD_HTTP_UNAUTHORIZED, "application/json",
 			     "{\"error\":\"missing or wrong bearer token\"}\n", 42);

@@ -11,6 +11,9 @@
  *   /events   the last SG_API_EVENTS audit records as a JSON array;
  *             with "Accept: text/event-stream" or ?follow=1, a live
  *             Server-Sent Events stream of every record from then on
+ *   /dashboard/  the read-only web dashboard (report/dashboard.h): its files
+ *             are served without a token (they hold no data), "/" redirects
+ *             there; the page fetches the endpoints above with the token
  *
  * The event loop only copies into memory under the API's lock (snapshots,
  * one line per audit record); HTTP threads never touch daemon state.

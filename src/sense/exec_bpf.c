@@ -246,3 +246,8 @@ int sg_exec_bpf_counters(struct sg_exec_bpf *x, uint64_t *out)
 	free(vals);
 	return 0;
 }
+
+struct bpf_object *sg_exec_bpf_object(struct sg_exec_bpf *x)
+{
+	return x->skel ? x->skel->obj : NULL;
+}

@@ -38,6 +38,9 @@ int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_f
 		      void *ctx, char *err, size_t errlen);
 void sg_exec_bpf_stop(struct sg_exec_bpf *x);
 
+/* The loaded object (BPF-7 guards its maps). */
+struct bpf_object *sg_exec_bpf_object(struct sg_exec_bpf *x);
+
 /* Tell the pinned programs the daemon is alive: holds need an answer (call every tick). */
 void sg_exec_bpf_heartbeat(struct sg_exec_bpf *x);
 

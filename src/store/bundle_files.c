@@ -194,24 +194,27 @@ static int fsync_dir_of(const char *path)
 	return e;
 }
 
-int sg_bundle_version_write(const char *path, uint64_t version, char *err, size_t errlen)
+int sg_file_replace(const char *path, const void *buf, size_t len, mode_t mode, char *err,
+		    size_t errlen)
 {
-	char tmp[4096], line[32];
+	char tmp[4096];
 	int fd, e, n;
 
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	n = snprintf(tmp, sizeof(tmp), "%s.sysguard-tmp", path);
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
 		snprintf(err, errlen, "%s: path too long", path);
 		return -ENAMETOOLONG;
 	}
-	n = snprintf(line, sizeof(line), "%llu\n", (unsigned long long)version);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0) {
 		e = -errno;
 		snprintf(err, errlen, "%s: %s", tmp, strerror(-e));
 		return e;
 	}
-	e = write_all(fd, line, (size_t)n);
+	e = write_all(fd, buf, len);
+	/* The mode asked for, whatever the umask did to it. */
+	if (!e && fchmod(fd, mode))
+		e = -errno;
 	if (!e && fsync(fd))
 		e = -errno;
 	if (close(fd) && !e)
@@ -227,4 +230,12 @@ int sg_bundle_version_write(const char *path, uint64_t version, char *err, size_
 	if (e)
 		snprintf(err, errlen, "%s: fsync of its directory: %s", path, strerror(-e));
 	return e;
+}
+
+int sg_bundle_version_write(const char *path, uint64_t version, char *err, size_t errlen)
+{
+	char line[32];
+	int n = snprintf(line, sizeof(line), "%llu\n", (unsigned long long)version);
+
+	return sg_file_replace(path, line, (size_t)n, 0600, err, errlen);
 }

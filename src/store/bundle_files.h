@@ -25,6 +25,13 @@ int sg_file_read_all(const char *path, size_t max, char **out, size_t *len, char
 int sg_file_create(const char *path, const void *buf, size_t len, mode_t mode, char *err,
 		   size_t errlen);
 
+/*
+ * Replace `path` atomically: write a temporary file beside it with `mode`,
+ * fsync, rename over, fsync the directory. 0 or -errno with err set.
+ */
+int sg_file_replace(const char *path, const void *buf, size_t len, mode_t mode, char *err,
+		    size_t errlen);
+
 /* Read a secret key file; refused (-EPERM) when group or others may access it. */
 int sg_key_read_secret(const char *path, uint8_t sk[crypto_sign_SECRETKEYBYTES], char *err,
 		       size_t errlen);

@@ -28,7 +28,8 @@ NPM_DIR = REPO / "build" / "deploy-npm"
 HERE = Path(__file__).resolve().parent
 
 # The capabilities the daemon needs, and what for (docs/deployment.md).
-CAPS = {"BPF", "PERFMON", "SYS_ADMIN", "KILL", "SYS_PTRACE", "DAC_READ_SEARCH", "NET_ADMIN"}
+CAPS = {"BPF", "PERFMON", "SYS_ADMIN", "KILL", "SYS_PTRACE", "DAC_READ_SEARCH", "NET_ADMIN",
+        "LINUX_IMMUTABLE"}
 
 
 def docs_of(text):

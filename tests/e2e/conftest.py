@@ -18,6 +18,7 @@ Fixtures:
            teardown, even on failure
 """
 import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -212,10 +213,27 @@ def sha256_of(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+# Two pytest sessions at once (two developers, or a developer and a helper
+# agent) would kill each other's daemons as leftovers: the second one waits.
+SESSION_LOCK = "/run/lock/sysguard-e2e.lock"
+
+
+def _take_session_lock():
+    os.makedirs(os.path.dirname(SESSION_LOCK), exist_ok=True)
+    fd = os.open(SESSION_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.stderr.write(f"e2e: another e2e session holds {SESSION_LOCK}; waiting\n")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
 @pytest.fixture(scope="session")
 def tools():
     if os.geteuid() != 0:
         pytest.skip("the e2e tests need root (BPF, fanotify)")
+    lock_fd = _take_session_lock()
     _build()
     _kill_leftover_e2e_daemons()
     _wait_foreign_daemons()
@@ -228,6 +246,7 @@ def tools():
         sys.stderr.write(f"e2e: kept {root}\n")
     else:
         shutil.rmtree(root, ignore_errors=True)
+    os.close(lock_fd)
 
 
 @pytest.fixture
@@ -278,7 +297,7 @@ class DaemonError(AssertionError):
 
 class Daemon:
     def __init__(self, directory, policy, *, strict=False, mode=None, disable=(), extra=(),
-                 node_id="e2e-node"):
+                 node_id="e2e-node", self_defence=False):
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.policy_path = self.dir / "policy.yaml"
@@ -287,8 +306,14 @@ class Daemon:
         self.stderr_path = self.dir / "stderr.txt"
         self.node_id = node_id
         self.write_policy(policy)
+        self.blocklist_path = self.dir / "blocklist"
+        # Self-defence makes the daemon's binary (build/sysguardd) and policy
+        # immutable while it runs, and most tests rewrite the policy behind
+        # its back: only the tests of self-defence turn it on.
         self.argv = [str(DAEMON_BIN), "--policy", str(self.policy_path), "--log", str(self.log_path),
-                     "--state-dir", str(self.state_dir), "--node-id", node_id]
+                     "--state-dir", str(self.state_dir), "--node-id", node_id,
+                     "--blocklist", str(self.blocklist_path),
+                     "--self-defence", "on" if self_defence else "off"]
         if strict:
             self.argv.append("--strict")
         if mode:
@@ -363,7 +388,8 @@ class Daemon:
                 self.proc.kill()
                 self.proc.wait()
                 # A killed daemon leaves its programs pinned and enforcing (BPF-5).
-                subprocess.run([str(CTL_BIN), "reset"], stdout=subprocess.DEVNULL,
+                subprocess.run([str(CTL_BIN), "--state-dir", str(self.state_dir), "reset"],
+                               stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, timeout=30)
         self.returncode = self.proc.returncode
         self._read()

@@ -74,7 +74,7 @@ def test_bundles_accepted_in_order_and_every_refusal_explained(tools, workdir, d
     tampered.write_bytes(good.replace(b'"deny"', b'"allw"', 1))
     assert tampered.read_bytes() != good and len(tampered.read_bytes()) == len(good)
     r = ctl("--state-dir", d.state_dir, "policy", "apply", unsigned, check=False)
-    assert r.returncode == 1 and "not a policy bundle" in r.stderr, r
+    assert r.returncode == 1 and "not a signed bundle" in r.stderr, r
     for f, status in ((v1, "rollback"), (unsigned, "unsigned"), (forged, "unknown key"),
                       (tampered, "bad signature")):
         if f is unsigned:   # what someone who can write the policy file might try

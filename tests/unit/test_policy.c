@@ -260,7 +260,7 @@ static void test_rejects_bad_enums_with_line(void **state)
 static void test_rejects_unknown_keys_with_line(void **state)
 {
 	expect_error(HDR "\nmodes: enforce\n", 3,
-		     "top level: unknown key \"modes\"; expected version, mode, default, fileless_exec, rules or egress");
+		     "top level: unknown key \"modes\"; expected version, mode, default, fileless_exec, rules, egress, files, integrity or file_audit");
 	expect_error(HDR "rules:\n  - action: deny\n    path: /a\n    comment: x\n", 5,
 		     "rule 1: unknown key \"comment\"");
 	expect_error(HDR "rules:\n  - action: deny\n    identity: {dev: 1, ino: 2, gen: 3}\n", 4,
@@ -1737,6 +1737,61 @@ static void test_hundred_thousand_rules_parse_quickly(void **state)
 	free(y);
 }
 
+static void test_file_lists_parse(void **state)
+{
+	struct sg_policy *p = load("version: \"f\"\n"
+				   "files:\n"
+				   "  - {name: shadow, path: /etc/shadow, deny: [write, delete, read]}\n"
+				   "  - path: /etc/sudoers\n"
+				   "  - {path: /etc/hosts, deny: read}\n"
+				   "integrity:\n"
+				   "  - path: /etc\n"
+				   "file_audit:\n"
+				   "  - {name: curl, exe: /usr/bin/curl}\n"
+				   "  - cgroup: /sys/fs/cgroup/unified/app\n");
+	const struct sg_file_rule_spec *r;
+
+	(void)state;
+	assert_int_equal(sg_policy_file_rule_count(p, SG_FILES_PROTECT), 3);
+	r = sg_policy_file_rule(p, SG_FILES_PROTECT, 0);
+	assert_string_equal(r->name, "shadow");
+	assert_string_equal(r->path, "/etc/shadow");
+	assert_int_equal(r->deny, SG_FDENY_WRITE | SG_FDENY_DELETE | SG_FDENY_READ);
+	r = sg_policy_file_rule(p, SG_FILES_PROTECT, 1);
+	assert_string_equal(r->name, "files-2");
+	assert_int_equal(r->deny, SG_FDENY_DEFAULT);
+	assert_int_equal(r->line, 4);
+	assert_int_equal(sg_policy_file_rule(p, SG_FILES_PROTECT, 2)->deny, SG_FDENY_READ);
+	assert_int_equal(sg_policy_file_rule_count(p, SG_FILES_WATCH), 1);
+	assert_string_equal(sg_policy_file_rule(p, SG_FILES_WATCH, 0)->path, "/etc");
+	assert_int_equal(sg_policy_file_rule_count(p, SG_FILES_TRACE), 2);
+	r = sg_policy_file_rule(p, SG_FILES_TRACE, 0);
+	assert_string_equal(r->path, "/usr/bin/curl");
+	assert_null(r->cgroup);
+	r = sg_policy_file_rule(p, SG_FILES_TRACE, 1);
+	assert_null(r->path);
+	assert_string_equal(r->cgroup, "/sys/fs/cgroup/unified/app");
+	assert_null(sg_policy_file_rule(p, SG_FILES_TRACE, 2));
+	sg_policy_free(p);
+}
+
+static void test_file_lists_reject_bad_rules_with_line(void **state)
+{
+	(void)state;
+	expect_error("version: \"f\"\nfiles:\n  - {path: etc/shadow}\n", 3, "absolute path");
+	expect_error("version: \"f\"\nfiles:\n  - {path: /etc/../shadow}\n", 3, "canonical");
+	expect_error("version: \"f\"\nfiles:\n  - {path: /x, deny: [erase]}\n", 3,
+		     "unknown operation");
+	expect_error("version: \"f\"\nfiles:\n  - {path: /x, deny: []}\n", 3, "at least one");
+	expect_error("version: \"f\"\nfiles:\n  - {deny: [write]}\n", 3, "missing \"path\"");
+	expect_error("version: \"f\"\nintegrity:\n  - {path: /etc, deny: [write]}\n", 3,
+		     "not a key of integrity");
+	expect_error("version: \"f\"\nfile_audit:\n  - {name: x}\n", 3, "exactly one of exe and cgroup");
+	expect_error("version: \"f\"\nfile_audit:\n  - {exe: /a, cgroup: /b}\n", 3,
+		     "exactly one of exe and cgroup");
+	expect_error("version: \"f\"\nfiles: /etc/shadow\n", 2, "must be a list");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1752,6 +1807,8 @@ int main(void)
 		cmocka_unit_test(test_rejects_bad_version),
 		cmocka_unit_test(test_rejects_bad_enums_with_line),
 		cmocka_unit_test(test_rejects_unknown_keys_with_line),
+		cmocka_unit_test(test_file_lists_parse),
+		cmocka_unit_test(test_file_lists_reject_bad_rules_with_line),
 		cmocka_unit_test(test_rejects_duplicate_keys_with_line),
 		cmocka_unit_test(test_rejects_two_matchers_with_line),
 		cmocka_unit_test(test_rejects_rule_without_matcher_with_line),

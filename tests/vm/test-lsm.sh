@@ -7,8 +7,10 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 OUT="$(mktemp -d "${TMPDIR:-/tmp}/sysguard-vm-lsm.XXXXXX")"
 trap 'rm -rf "$OUT"' EXIT
 
-make -C "$ROOT" -s static
+make -C "$ROOT" -s static build/static/file-guard-test
 cp "$ROOT/build/static/sysguardd" "$ROOT/build/static/sysguardctl" "$OUT/"
+# The file guard's own test (tests/vm/file_guard/guard-test.c), run in the same boot.
+cp "$ROOT/build/static/file-guard-test" "$OUT/"
 cp "$HERE/lsm/guest-test.sh" "$HERE/lsm/policy.yaml" "$OUT/"
 cc -static -O2 -Wall -Wextra -Werror -o "$OUT/short-connect" "$HERE/lsm/short-connect.c"
 touch_bin="$(command -v touch)"

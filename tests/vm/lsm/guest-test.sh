@@ -45,6 +45,8 @@ must_not_run() {
 grep -q '"bpf_lsm":{"usable":true' "$RUN/probe.json" || fail "probe: bpf_lsm not usable: $(cat "$RUN/probe.json")"
 echo "ok: probe reports bpf_lsm usable"
 
+echo guarded > /tmp/guarded	# the policy's files: rule (FILE-1)
+
 # 1. BPF LSM alone: no fanotify, no in-kernel kill, no hold, no user-space kill.
 start_daemon --disable-backend fanotify --disable-backend bpf_kill --disable-backend hold \
 	--disable-backend pidfd_kill --disable-backend egress
@@ -84,5 +86,25 @@ grep -q '"type":"network".*"blocked":true.*"ip":"127.0.0.77","port":9' "$RUN/aud
 "$SG/short-connect" || fail "a short socket address was not left to the kernel (NET-1)"
 echo "ok: short socket address skipped by lsm/socket_connect"
 echo "ok: egress denial through lsm/socket_connect recorded"
+# 3b. The daemon's file stage on BPF LSM: a files: rule, self-defence, BPF-7.
+grep -q '"files_backend":"bpf_lsm"' "$RUN/ready" || fail "files backend is not bpf_lsm: $(cat "$RUN/ready")"
+(echo x >> /tmp/guarded) 2>/dev/null && fail "root appended to a protected file"
+rm -f /tmp/guarded 2>/dev/null; [ -e /tmp/guarded ] || fail "root deleted a protected file"
+mv /tmp/guarded /tmp/moved 2>/dev/null && fail "root renamed a protected file"
+[ "$(cat /tmp/guarded)" = guarded ] || fail "a protected file could not be read"
+(echo x >> "$SG/policy.yaml") 2>/dev/null && fail "root appended to the daemon's policy (self-defence)"
+(echo x >> "$SG/sysguardd") 2>/dev/null && fail "root appended to the daemon's binary (self-defence)"
+sleep 0.5
+grep -q '"type":"file_access".*"action":"open_write".*"blocked":true.*"backend":"bpf_lsm"' "$RUN/audit.log" ||
+	fail "no file_access record from the BPF LSM file guard"
+grep -q '"type":"file_access".*"action":"unlink"' "$RUN/audit.log" || fail "no unlink record"
+grep -q '"type":"bpf_map_guard".*"object":"exec","maps_guarded":[1-9][0-9]*,"maps_failed":0' "$RUN/audit.log" ||
+	fail "exec maps not guarded (BPF-7): $(grep bpf_map_guard "$RUN/audit.log")"
+echo "ok: daemon file stage on bpf_lsm: protected file, self-defence, maps guarded"
 stop_daemon
+(echo x >> /tmp/guarded) 2>/dev/null || fail "protection outlived a clean stop"
+
+# 4. The file guard on BPF LSM (FILE-1, FILE-3, BPF-7), driven by its own
+# test program (tests/vm/file_guard/guard-test.c), with no daemon running.
+"$SG/file-guard-test" || fail "file guard: see the FAIL lines above"
 echo "SYSGUARD-VM-RESULT: PASS"

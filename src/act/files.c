@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The file stage: protection, integrity monitoring and self-defence together. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "act/file_guard.h"
+#include "act/files.h"
+#include "act/self_defence.h"
+#include "report/audit.h"
+#include "report/exec_record.h"
+#include "sense/fim.h"
+#include "sense/proc.h"
+
+#define SELF_DENY (SG_FDENY_WRITE | SG_FDENY_DELETE)
+
+struct sg_files {
+	struct sg_files_opts o;
+	char exe[4096];
+	struct sg_file_guard *guard;
+	struct sg_fim *fim;
+	struct sg_self_defence self;
+	bool defend;			/* self-defence active (not break-glass) */
+	uint64_t fim_events, fim_overflows, tamper, restored, restore_failed;
+	/* Paths to refresh after a FIM event touched a protected file. */
+	bool refresh_due;
+};
+
+/* ------------------------------------------------------------------ records */
+
+static void fim_record(struct sg_files *f, const struct sg_fim_event *ev, bool defended)
+{
+	char exe[4096] = "", comm[64] = "";
+	struct sg_json j;
+	ssize_t n;
+
+	if (ev->pid > 0) {
+		sg_proc_exe(NULL, ev->pid, exe, sizeof(exe));
+		n = sg_proc_read(ev->pid, "comm", comm, sizeof(comm));
+		if (n > 0 && comm[n - 1] == '\n')
+			comm[n - 1] = '\0';
+	}
+	sg_json_init(&j);
+	sg_audit_begin(f->o.audit, &j, "file_integrity",
+		       defended ? SG_SEV_CRITICAL : SG_SEV_WARNING);
+	sg_json_kv_str(&j, "action", ev->op);
+	if (ev->path)
+		sg_json_kv_bytes(&j, "path", ev->path, strlen(ev->path));
+	else
+		sg_json_kv_str(&j, "path", NULL);
+	sg_json_kv_bool(&j, "is_dir", ev->is_dir);
+	sg_json_kv_bool(&j, "self_defence", defended);
+	sg_json_key(&j, "process");
+	sg_json_begin_object(&j);
+	sg_json_kv_i64(&j, "pid", ev->pid);
+	sg_json_kv_bytes(&j, "comm", comm, strlen(comm));
+	sg_json_kv_bytes(&j, "exe", exe, strlen(exe));
+	sg_json_end_object(&j);
+	sg_audit_commit(f->o.audit, &j);
+	sg_json_free(&j);
+}
+
+static void restored_record(void *ctx, const struct sg_self_file *sf, const char *what, int err)
+{
+	struct sg_files *f = ctx;
+	enum sg_severity sev = SG_SEV_CRITICAL;
+	struct sg_json j;
+	uint64_t id;
+
+	f->tamper++;
+	if (err)
+		f->restore_failed++;
+	else
+		f->restored++;
+	sg_json_init(&j);
+	id = sg_audit_begin(f->o.audit, &j, "self_defence", sev);
+	sg_json_kv_str(&j, "action", err ? "restore_failed" : "restored");
+	sg_json_kv_str(&j, "file_kind", sf->what);
+	sg_json_kv_bytes(&j, "path", sf->path, strlen(sf->path));
+	sg_json_kv_str(&j, "change", what);
+	if (err)
+		sg_json_kv_str(&j, "error", strerror(-err));
+	sg_audit_commit(f->o.audit, &j);
+	sg_json_free(&j);
+	if (f->o.alerts)
+		sg_record_alert(f->o.audit, f->o.alerts, "tamper", id, sev, NULL, 0, sf->what,
+				err ? "restore_failed" : "restored", sf->path);
+}
+
+static void fim_error(void *ctx, const char *path, const char *what, int err)
+{
+	struct sg_files *f = ctx;
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(f->o.audit, &j, "file_integrity_error", SG_SEV_WARNING);
+	sg_json_kv_bytes(&j, "path", path, strlen(path));
+	sg_json_kv_str(&j, "step", what);
+	sg_json_kv_str(&j, "error", strerror(err));
+	sg_audit_commit(f->o.audit, &j);
+	sg_json_free(&j);
+}
+
+/* --------------------------------------------------------------- block list */
+
+/* Absolute paths, one per line; '#' starts a comment line. */
+static size_t read_blocklist(const char *path, char ***out)
+{
+	char *line = NULL, **v = NULL;
+	size_t cap = 0, n = 0, vcap = 0;
+	ssize_t len;
+	FILE *fp;
+
+	*out = NULL;
+	if (!path || !(fp = fopen(path, "re")))
+		return 0;
+	while ((len = getline(&line, &cap, fp)) > 0) {
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len == 0 || line[0] != '/')
+			continue;
+		if (n == vcap) {
+			char **nv = realloc(v, (vcap = vcap ? vcap * 2 : 16) * sizeof(*nv));
+
+			if (!nv)
+				break;
+			v = nv;
+		}
+		if (!(v[n] = strdup(line)))
+			break;
+		n++;
+	}
+	free(line);
+	fclose(fp);
+	*out = v;
+	return n;
+}
+
+/* ------------------------------------------------------------------- apply */
+
+static void add_file(struct sg_guard_file **v, size_t *n, size_t *cap, const char *path,
+		     uint32_t deny, const char *source, const char *rule)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 32;
+		struct sg_guard_file *nv = realloc(*v, c * sizeof(*nv));
+
+		if (!nv)
+			return;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = (struct sg_guard_file){ path, deny, source, rule };
+}
+
+void sg_files_apply(struct sg_files *f, const struct sg_policy *p, bool enforce, bool break_glass)
+{
+	size_t np = sg_policy_file_rule_count(p, SG_FILES_PROTECT);
+	size_t nw = sg_policy_file_rule_count(p, SG_FILES_WATCH);
+	struct sg_guard_file *files = NULL;
+	const char **watch;
+	char **blocked;
+	size_t nb = read_blocklist(f->o.blocklist, &blocked), n = 0, cap = 0, i, nwatch = 0;
+
+	f->defend = f->o.self_defence && !break_glass;
+	if (f->defend)
+		for (i = 0; i < f->self.n; i++)
+			add_file(&files, &n, &cap, f->self.f[i].path, SELF_DENY, "self_defence",
+				 f->self.f[i].what);
+	for (i = 0; i < np; i++) {
+		const struct sg_file_rule_spec *r = sg_policy_file_rule(p, SG_FILES_PROTECT, i);
+
+		add_file(&files, &n, &cap, r->path, r->deny, "policy", r->name);
+	}
+	for (i = 0; i < nb; i++)
+		add_file(&files, &n, &cap, blocked[i], SG_FDENY_DEFAULT, "blocklist", blocked[i]);
+	if (f->guard) {
+		sg_file_guard_set_enforce(f->guard, enforce, f->defend);
+		sg_file_guard_set(f->guard, files, n);
+	}
+	/* Watched: the integrity: paths and everything protected. */
+	watch = calloc(nw + n + 1, sizeof(*watch));
+	if (watch && f->fim) {
+		for (i = 0; i < nw; i++)
+			watch[nwatch++] = sg_policy_file_rule(p, SG_FILES_WATCH, i)->path;
+		for (i = 0; i < n; i++)
+			watch[nwatch++] = files[i].path;
+		sg_fim_set(f->fim, watch, nwatch, fim_error, f);
+	}
+	free(watch);
+	free(files);
+	for (i = 0; i < nb; i++)
+		free(blocked[i]);
+	free(blocked);
+}
+
+/* ----------------------------------------------------------------- events */
+
+static void on_fim_event(void *ctx, const struct sg_fim_event *ev)
+{
+	struct sg_files *f = ctx;
+	bool defended = ev->path && sg_self_defence_has(&f->self, ev->path);
+
+	f->fim_events++;
+	if (!strcmp(ev->op, "overflow")) {
+		f->fim_overflows++;
+		fim_error(f, "(queue)", "overflow: events lost", EOVERFLOW);
+		f->refresh_due = true;
+		return;
+	}
+	/* The daemon's own restores and updates are not tampering. */
+	if (ev->pid == getpid())
+		return;
+	fim_record(f, ev, defended && f->defend);
+	if (strcmp(ev->op, "create") && strcmp(ev->op, "close_write"))
+		f->refresh_due = true;
+}
+
+void sg_files_on_fim(struct sg_files *f)
+{
+	if (!f->fim)
+		return;
+	sg_fim_read(f->fim, on_fim_event, f);
+	if (f->refresh_due)
+		sg_files_tick(f);
+}
+
+void sg_files_on_guard(struct sg_files *f)
+{
+	if (f->guard)
+		sg_file_guard_poll(f->guard);
+}
+
+bool sg_files_defend(struct sg_files *f)
+{
+	if (!f->defend)
+		return false;
+	return sg_self_defence_check(&f->self, f->guard, restored_record, f) > 0;
+}
+
+void sg_files_tick(struct sg_files *f)
+{
+	f->refresh_due = false;
+	sg_files_defend(f);
+	/* 1,024 a second: a cleared flag on one of 10,000 files is found within 10 s. */
+	if (f->guard)
+		sg_file_guard_refresh(f->guard, 1024);
+}
+
+int sg_files_write_policy(struct sg_files *f, const void *buf, size_t len, char *err,
+			  size_t errlen)
+{
+	int rc = sg_file_guard_write(f->guard, f->o.policy_path, buf, len, 0600, err, errlen);
+
+	if (!rc && f->o.self_defence)
+		rc = sg_self_defence_keep(&f->self, f->o.policy_path, "policy", buf, len);
+	return rc;
+}
+
+/* -------------------------------------------------------------- lifecycle */
+
+int sg_files_start(struct sg_files **out, const struct sg_files_opts *o, char *err, size_t errlen)
+{
+	struct sg_file_guard_opts go = {
+		.audit = o->audit,
+		.alerts = o->alerts,
+		.enforce = false,
+		.use_lsm = o->use_lsm,
+		.use_immutable = true,
+		.state_dir = o->state_dir,
+	};
+	struct sg_files *f = calloc(1, sizeof(*f));
+	char ferr[256] = "";
+	ssize_t n;
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	f->o = *o;
+	rc = sg_file_guard_start(&f->guard, &go, err, errlen);
+	if (rc) {
+		free(f);
+		return rc;
+	}
+	if (sg_fim_start(&f->fim, ferr, sizeof(ferr))) {
+		fim_error(f, "(fanotify)", ferr, errno);
+		f->fim = NULL;
+	}
+	n = readlink("/proc/self/exe", f->exe, sizeof(f->exe) - 1);
+	f->exe[n > 0 ? n : 0] = '\0';
+	if (o->self_defence) {
+		const char *const *x;
+
+		if (n > 0 && (rc = sg_self_defence_keep(&f->self, f->exe, "binary", NULL, 0)))
+			fim_error(f, f->exe, "self-defence copy", -rc);
+		if (o->config_path &&
+		    (rc = sg_self_defence_keep(&f->self, o->config_path, "config", NULL, 0)))
+			fim_error(f, o->config_path, "self-defence copy", -rc);
+		if (o->policy_path &&
+		    (rc = sg_self_defence_keep(&f->self, o->policy_path, "policy", NULL, 0)))
+			fim_error(f, o->policy_path, "self-defence copy", -rc);
+		for (x = o->extra_self; x && *x; x++)
+			if ((rc = sg_self_defence_keep(&f->self, *x, "trusted_key", NULL, 0)))
+				fim_error(f, *x, "self-defence copy", -rc);
+	}
+	*out = f;
+	return 0;
+}
+
+void sg_files_stop(struct sg_files *f)
+{
+	if (!f)
+		return;
+	sg_fim_stop(f->fim);
+	sg_file_guard_stop(f->guard);
+	sg_self_defence_free(&f->self);
+	free(f);
+}
+
+int sg_files_fim_fd(const struct sg_files *f)
+{
+	return f->fim ? sg_fim_fd(f->fim) : -1;
+}
+
+int sg_files_guard_fd(const struct sg_files *f)
+{
+	return f->guard ? sg_file_guard_fd(f->guard) : -1;
+}
+
+unsigned sg_files_guard_maps(struct sg_files *f, struct bpf_object *obj, const char *what)
+{
+	struct bpf_map *m;
+	unsigned n = 0, failed = 0;
+	struct sg_json j;
+
+	if (!f->guard || strcmp(sg_file_guard_backend(f->guard), "bpf_lsm") || !obj)
+		return 0;
+	bpf_object__for_each_map(m, obj) {
+		if (sg_file_guard_protect_map(f->guard, bpf_map__fd(m)) == 0)
+			n++;
+		else
+			failed++;
+	}
+	sg_json_init(&j);
+	sg_audit_begin(f->o.audit, &j, "bpf_map_guard", failed ? SG_SEV_CRITICAL : SG_SEV_INFO);
+	sg_json_kv_str(&j, "object", what);
+	sg_json_kv_u64(&j, "maps_guarded", n);
+	sg_json_kv_u64(&j, "maps_failed", failed);
+	sg_audit_commit(f->o.audit, &j);
+	sg_json_free(&j);
+	return n;
+}
+
+const char *sg_files_backend(const struct sg_files *f)
+{
+	return f->guard ? sg_file_guard_backend(f->guard) : "none";
+}
+
+void sg_files_stats_json(struct sg_files *f, struct sg_json *j)
+{
+	struct sg_file_guard_stats gs = { 0 };
+
+	if (f->guard)
+		sg_file_guard_stats(f->guard, &gs);
+	sg_json_key(j, "files");
+	sg_json_begin_object(j);
+	sg_json_kv_str(j, "backend", sg_files_backend(f));
+	sg_json_kv_u64(j, "protected", gs.protected_files);
+	sg_json_kv_u64(j, "immutable", gs.immutable);
+	sg_json_kv_u64(j, "denied", gs.denied);
+	sg_json_kv_u64(j, "allowed_reads", gs.allowed_reads);
+	sg_json_kv_u64(j, "protect_errors", gs.errors);
+	sg_json_kv_u64(j, "watched", f->fim ? sg_fim_marks(f->fim) : 0);
+	sg_json_kv_u64(j, "integrity_events", f->fim_events);
+	sg_json_kv_u64(j, "integrity_overflows", f->fim_overflows);
+	sg_json_kv_u64(j, "tamper_detected", f->tamper);
+	sg_json_kv_u64(j, "restored", f->restored);
+	sg_json_kv_u64(j, "restore_failed", f->restore_failed);
+	sg_json_end_object(j);
+}

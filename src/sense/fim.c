@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: Apache-2.0
+/* File integrity monitoring on fanotify FID events. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "sense/fim.h"
+
+#define HANDLE_MAX 128
+
+#define FILE_MASK (FAN_MODIFY | FAN_CLOSE_WRITE | FAN_ATTRIB | FAN_DELETE_SELF | FAN_MOVE_SELF)
+/* A watched file's directory: only entry events, reported for that file's name. */
+#define PARENT_MASK (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO)
+#define DIR_MASK (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_MODIFY | \
+		  FAN_CLOSE_WRITE | FAN_ATTRIB | FAN_DELETE_SELF | FAN_MOVE_SELF | \
+		  FAN_EVENT_ON_CHILD | FAN_ONDIR)
+
+/* A marked object: its file handle (as events carry it) and the path it had. */
+struct mark {
+	fsid_t fsid;
+	unsigned len;
+	int type;
+	unsigned char handle[HANDLE_MAX];
+	char *path;
+	bool is_dir;
+	bool parent_only;	/* marked for a watched file in it, not as a tree */
+};
+
+struct sg_fim {
+	int fd;
+	struct mark *marks;
+	size_t n, cap, dirs;
+};
+
+static int key_of(const char *path, struct mark *m)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char buf[HANDLE_MAX];
+	} h;
+	struct statfs sf;
+	int mount_id;
+
+	h.fh.handle_bytes = HANDLE_MAX;
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) || statfs(path, &sf))
+		return -errno;
+	memcpy(&m->fsid, &sf.f_fsid, sizeof(m->fsid));
+	m->len = h.fh.handle_bytes;
+	m->type = h.fh.handle_type;
+	memcpy(m->handle, h.fh.f_handle, m->len);
+	return 0;
+}
+
+static const struct mark *lookup(const struct sg_fim *f, const void *fsid,
+				 const struct file_handle *fh)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		const struct mark *m = &f->marks[i];
+
+		if (m->len == fh->handle_bytes && m->type == fh->handle_type &&
+		    !memcmp(&m->fsid, fsid, sizeof(m->fsid)) && !memcmp(m->handle, fh->f_handle, m->len))
+			return m;
+	}
+	return NULL;
+}
+
+static const struct mark *find_path(const struct sg_fim *f, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (!strcmp(f->marks[i].path, path))
+			return &f->marks[i];
+	return NULL;
+}
+
+static int add_mark_mask(struct sg_fim *f, const char *path, bool is_dir, bool parent_only)
+{
+	struct mark m = { 0 };
+	uint64_t mask = parent_only ? PARENT_MASK : is_dir ? DIR_MASK : FILE_MASK;
+	int rc;
+
+	if (is_dir && f->dirs >= SG_FIM_MAX_DIRS)
+		return -ENOSPC;
+	rc = key_of(path, &m);
+	if (rc)
+		return rc;
+	if (fanotify_mark(f->fd, FAN_MARK_ADD | FAN_MARK_DONT_FOLLOW, mask, AT_FDCWD, path))
+		return -errno;
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 64;
+		struct mark *nm = realloc(f->marks, cap * sizeof(*nm));
+
+		if (!nm)
+			return -ENOMEM;
+		f->marks = nm;
+		f->cap = cap;
+	}
+	m.path = strdup(path);
+	if (!m.path)
+		return -ENOMEM;
+	m.is_dir = is_dir;
+	m.parent_only = parent_only;
+	f->marks[f->n++] = m;
+	f->dirs += is_dir;
+	return 0;
+}
+
+static int add_mark(struct sg_fim *f, const char *path, bool is_dir)
+{
+	return add_mark_mask(f, path, is_dir, false);
+}
+
+/* A file's directory, so a rename over it or a re-creation under its name is seen. */
+static void add_parent(struct sg_fim *f, const char *file)
+{
+	char dir[4096];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", file);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (!find_path(f, dir))
+		add_mark_mask(f, dir, true, true);
+}
+
+/* Mark a directory and every directory below it on the same filesystem. */
+static int add_tree(struct sg_fim *f, const char *path, dev_t dev, sg_fim_error_fn on_error,
+		    void *ctx, int depth)
+{
+	struct dirent *de;
+	DIR *dir;
+	int rc = add_mark(f, path, true);
+
+	if (rc || depth > 64)
+		return rc;
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir))) {
+		char child[4096];
+		struct stat st;
+
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "",
+			     de->d_name) >= (int)sizeof(child))
+			continue;
+		if (lstat(child, &st) || !S_ISDIR(st.st_mode) || st.st_dev != dev)
+			continue;
+		rc = add_tree(f, child, dev, on_error, ctx, depth + 1);
+		if (rc == -ENOSPC) {
+			on_error(ctx, child, "too many directories", ENOSPC);
+			break;
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+static void clear(struct sg_fim *f)
+{
+	size_t i;
+
+	fanotify_mark(f->fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL);
+	for (i = 0; i < f->n; i++)
+		free(f->marks[i].path);
+	f->n = 0;
+	f->dirs = 0;
+}
+
+void sg_fim_set(struct sg_fim *f, const char *const *paths, size_t n, sg_fim_error_fn on_error,
+		void *ctx)
+{
+	size_t i;
+
+	clear(f);
+	for (i = 0; i < n; i++) {
+		struct stat st;
+		int rc;
+
+		if (stat(paths[i], &st)) {
+			on_error(ctx, paths[i], "stat", errno);
+			continue;
+		}
+		rc = S_ISDIR(st.st_mode) ? add_tree(f, paths[i], st.st_dev, on_error, ctx, 0)
+					 : add_mark(f, paths[i], false);
+		if (rc)
+			on_error(ctx, paths[i], "fanotify_mark", -rc);
+	}
+	/* After the trees, so a directory already watched as a tree stays one. */
+	for (i = 0; i < n; i++) {
+		struct stat st;
+
+		if (stat(paths[i], &st) == 0 && !S_ISDIR(st.st_mode))
+			add_parent(f, paths[i]);
+	}
+}
+
+size_t sg_fim_marks(const struct sg_fim *f)
+{
+	return f->n;
+}
+
+static const char *op_of(uint64_t mask)
+{
+	if (mask & FAN_Q_OVERFLOW)
+		return "overflow";
+	if (mask & FAN_DELETE)
+		return "unlink";
+	if (mask & FAN_MOVED_FROM)
+		return "rename_from";
+	if (mask & FAN_MOVED_TO)
+		return "rename_to";
+	if (mask & FAN_CREATE)
+		return "create";
+	if (mask & FAN_DELETE_SELF)
+		return "delete_self";
+	if (mask & FAN_MOVE_SELF)
+		return "move_self";
+	if (mask & FAN_MODIFY)
+		return "write";
+	if (mask & FAN_CLOSE_WRITE)
+		return "close_write";
+	return "attrib";
+}
+
+/* Several changes may be merged into one event: report each kind once. */
+static const uint64_t op_bits[] = { FAN_DELETE, FAN_MOVED_FROM, FAN_MOVED_TO, FAN_CREATE,
+				    FAN_MODIFY, FAN_CLOSE_WRITE, FAN_ATTRIB, FAN_DELETE_SELF,
+				    FAN_MOVE_SELF };
+
+static void report(struct sg_fim *f, const struct fanotify_event_metadata *m, sg_fim_fn fn,
+		   void *ctx)
+{
+	const struct fanotify_event_info_header *h;
+	const struct mark *dirm = NULL, *objm = NULL;
+	const char *name = NULL;
+	char path[4096];
+	const char *p = NULL;
+	size_t off, b;
+
+	for (off = m->metadata_len; off + sizeof(*h) <= m->event_len; off += h->len) {
+		const struct fanotify_event_info_fid *fid;
+		const struct file_handle *fh;
+
+		h = (const void *)((const char *)m + off);
+		if (h->len < sizeof(*h) || off + h->len > m->event_len)
+			break;
+		if (h->info_type != FAN_EVENT_INFO_TYPE_FID &&
+		    h->info_type != FAN_EVENT_INFO_TYPE_DFID_NAME &&
+		    h->info_type != FAN_EVENT_INFO_TYPE_DFID)
+			continue;
+		fid = (const void *)h;
+		fh = (const void *)fid->handle;
+		if (h->info_type == FAN_EVENT_INFO_TYPE_FID) {
+			objm = lookup(f, &fid->fsid, fh);
+		} else {
+			dirm = lookup(f, &fid->fsid, fh);
+			if (h->info_type == FAN_EVENT_INFO_TYPE_DFID_NAME)
+				name = (const char *)(fh->f_handle + fh->handle_bytes);
+		}
+	}
+	if (dirm && name && strcmp(name, ".")) {
+		snprintf(path, sizeof(path), "%s/%s", strcmp(dirm->path, "/") ? dirm->path : "", name);
+		p = path;
+		/* Other names in a watched file's directory are none of our business. */
+		if (dirm->parent_only && !objm && !find_path(f, path))
+			return;
+		if (dirm->parent_only && objm && objm->is_dir)
+			return;
+	} else if (objm) {
+		p = objm->path;
+	} else if (dirm) {
+		p = dirm->path;
+	}
+	/* A directory created inside a watched tree is watched from now on. */
+	if ((m->mask & FAN_CREATE) && (m->mask & FAN_ONDIR) && p && dirm && dirm->is_dir &&
+	    !dirm->parent_only) {
+		char copy[4096];
+
+		snprintf(copy, sizeof(copy), "%s", p);
+		add_mark(f, copy, true);
+		p = copy;
+		for (b = 0; b < sizeof(op_bits) / sizeof(op_bits[0]); b++)
+			if (m->mask & op_bits[b]) {
+				struct sg_fim_event ev = { op_of(op_bits[b]), m->mask, m->pid, p, true };
+
+				fn(ctx, &ev);
+			}
+		return;
+	}
+	for (b = 0; b < sizeof(op_bits) / sizeof(op_bits[0]); b++) {
+		if (m->mask & op_bits[b]) {
+			struct sg_fim_event ev = { op_of(op_bits[b]), m->mask, m->pid, p,
+						   !!(m->mask & FAN_ONDIR) };
+
+			fn(ctx, &ev);
+		}
+	}
+}
+
+unsigned sg_fim_read(struct sg_fim *f, sg_fim_fn fn, void *ctx)
+{
+	char buf[16384] __attribute__((aligned(8)));
+	unsigned count = 0;
+
+	for (;;) {
+		const struct fanotify_event_metadata *m;
+		ssize_t len = read(f->fd, buf, sizeof(buf));
+
+		if (len <= 0)
+			return count;
+		for (m = (const void *)buf; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
+			count++;
+			if (m->vers != FANOTIFY_METADATA_VERSION)
+				continue;
+			if (m->mask & FAN_Q_OVERFLOW) {
+				struct sg_fim_event ev = { "overflow", m->mask, 0, NULL, false };
+
+				fn(ctx, &ev);
+				continue;
+			}
+			report(f, m, fn, ctx);
+		}
+	}
+}
+
+int sg_fim_start(struct sg_fim **out, char *err, size_t errlen)
+{
+	struct sg_fim *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	f->fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_FID |
+			      FAN_REPORT_DFID_NAME, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0) {
+		int rc = -errno;
+
+		snprintf(err, errlen, "fanotify_init(FAN_REPORT_FID|FAN_REPORT_DFID_NAME): %s",
+			 strerror(errno));
+		free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+void sg_fim_stop(struct sg_fim *f)
+{
+	if (!f)
+		return;
+	clear(f);
+	close(f->fd);
+	free(f->marks);
+	free(f);
+}
+
+int sg_fim_fd(const struct sg_fim *f)
+{
+	return f->fd;
+}
