@@ -642,7 +642,7 @@ void sg_file_guard_set(struct sg_file_guard *g, const struct sg_guard_file *file
 	if (!ne)
 		return;
 	/* Flags a killed daemon left are ours to keep or clear. */
-	listed.cap = 4096;
+	listed.cap = n + 4096;	/* the last set, give or take what changed */
 	listed.ours = calloc(listed.cap, sizeof(*listed.ours));
 	if (listed.ours)
 		for_each_listed(g->state_dir, remember_listed, &listed);
