@@ -83,7 +83,7 @@ $(O)/static/sysguardctl: $(CLI_SRCS) $(STATIC_SRCS) $(SKELS)
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 
 # The BPF LSM file guard's test program, run inside the test VM (tests/vm/test-lsm.sh).
-FILE_GUARD_TEST_SRCS := tests/vm/file_guard/guard-test.c src/act/file_lsm.c src/sense/prog_audit.c src/sense/helper_audit.c
+FILE_GUARD_TEST_SRCS := tests/vm/file_guard/guard-test.c src/act/file_lsm.c src/sense/prog_audit.c src/sense/helper_audit.c src/sense/bpf_counters.c
 $(O)/static/file-guard-test: $(FILE_GUARD_TEST_SRCS) $(O)/file_guard.skel.h $(wildcard src/*/*.h) $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -Isrc -I$(O) -Ibpf -static $(FILE_GUARD_TEST_SRCS) \

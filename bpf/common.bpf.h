@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "sysguard.h"
+#include "event_hdr.bpf.h"
 
 #ifndef EPERM
 #define EPERM 1

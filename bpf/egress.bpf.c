@@ -11,6 +11,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
 #include "sysguard.h"
+#include "event_hdr.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -128,21 +129,7 @@ static __always_inline int decide(__u32 *list_idx, __u8 family, const __u8 *dadd
 		return !blocked;
 	}
 	__builtin_memset(e, 0, sizeof(*e));	/* BPF-6: no residue reaches user space */
-	{
-		__u64 pid_tgid = bpf_get_current_pid_tgid();
-		__u64 uid_gid = bpf_get_current_uid_gid();
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-		e->hdr.type = SG_EV_NET;
-		e->hdr.ts_ns = bpf_ktime_get_boot_ns();
-		e->hdr.pid = (__u32)pid_tgid;
-		e->hdr.tgid = pid_tgid >> 32;
-		e->hdr.ppid = BPF_CORE_READ(task, real_parent, tgid);
-		e->hdr.uid = (__u32)uid_gid;
-		e->hdr.gid = uid_gid >> 32;
-		e->hdr.cgroup_id = bpf_get_current_cgroup_id();
-		bpf_get_current_comm(e->hdr.comm, sizeof(e->hdr.comm));
-	}
+	sg_fill_hdr(&e->hdr, SG_EV_NET, (struct task_struct *)bpf_get_current_task());
 	e->exe = exe;
 	e->rule_id = l->r[hit].rule_id;
 	e->action = l->r[hit].action;

@@ -124,23 +124,6 @@ static __always_inline void submit(void *e, bool urgent)
 	bpf_ringbuf_submit(e, flags);
 }
 
-static __always_inline void fill_hdr(struct sg_event_hdr *h, __u32 type,
-				     struct task_struct *task)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 uid_gid = bpf_get_current_uid_gid();
-
-	h->type = type;
-	h->ts_ns = bpf_ktime_get_boot_ns();
-	h->pid = (__u32)pid_tgid;
-	h->tgid = pid_tgid >> 32;
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	h->uid = (__u32)uid_gid;
-	h->gid = uid_gid >> 32;
-	h->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
-}
-
 /* Fill what every exec record carries; the caller decides on enforcement. */
 static __always_inline void fill_exec(struct sg_exec_event *e, struct task_struct *task,
 				      struct linux_binprm *bprm, struct file *file)
@@ -149,7 +132,7 @@ static __always_inline void fill_exec(struct sg_exec_event *e, struct task_struc
 	struct file *pexe = BPF_CORE_READ(task, real_parent, mm, exe_file);
 	long n;
 
-	fill_hdr(&e->hdr, SG_EV_EXEC, task);
+	sg_fill_hdr(&e->hdr, SG_EV_EXEC, task);
 	sg_file_key(file, &e->file);
 	if (pexe)
 		sg_file_key(pexe, &e->parent_file);
@@ -281,7 +264,7 @@ int BPF_PROG(sg_exit, struct task_struct *task)
 		return 0;
 	}
 	sg_zero_fill(e, sizeof(*e));
-	fill_hdr(&e->hdr, SG_EV_EXIT, task);
+	sg_fill_hdr(&e->hdr, SG_EV_EXIT, task);
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	submit(e, false);
 	return 0;

@@ -26,6 +26,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "sysguard.h"
+#include "event_hdr.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -114,23 +115,6 @@ static __always_inline bool caller_is_daemon(struct sg_inode_key *exe)
 	return !fg_cfg.daemon_tgid || tgid == fg_cfg.daemon_tgid;
 }
 
-static __always_inline void fill_hdr(struct sg_event_hdr *h)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 uid_gid = bpf_get_current_uid_gid();
-
-	h->type = SG_EV_FILE;
-	h->ts_ns = bpf_ktime_get_boot_ns();
-	h->pid = (__u32)pid_tgid;
-	h->tgid = pid_tgid >> 32;
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	h->uid = (__u32)uid_gid;
-	h->gid = uid_gid >> 32;
-	h->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
-}
-
 /*
  * A rule matched `op` on `file`: 0 for the daemon and in monitor mode,
  * else -EPERM; every case but the daemon's is reported. `name` is a kernel
@@ -155,7 +139,7 @@ static __always_inline int verdict(const struct sg_inode_key *file, __u32 rule_i
 		return blocked ? -EPERM : 0;	/* losing the record must not lose the verdict */
 	}
 	__builtin_memset(e, 0, sizeof(*e));	/* BPF-6: no residue reaches user space */
-	fill_hdr(&e->hdr);
+	sg_fill_hdr(&e->hdr, SG_EV_FILE, bpf_get_current_task_btf());
 	e->file = *file;
 	e->exe = exe;
 	e->rule_id = rule_id;

@@ -16,6 +16,7 @@
 #include "sense/bpf_pins.h"
 #include "sense/kdev.h"
 #include "sense/prog_audit.h"
+#include "sense/bpf_counters.h"
 
 /* Each generation owns half of egress_lists. */
 #define HALF (SG_EGRESS_LISTS / 2)
@@ -281,22 +282,9 @@ int sg_egress_consume(struct sg_egress *g)
 
 int sg_egress_counters(struct sg_egress *g, uint64_t out[SG_NCNT_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(g->skel->maps.net_counters);
-	__u32 k;
-	int c;
+	int rc = sg_bpf_percpu_sum(bpf_map__fd(g->skel->maps.net_counters), SG_NCNT_MAX, out);
 
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	uint64_t vals[ncpu];
-
-	for (k = 0; k < SG_NCNT_MAX; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			return -errno;
-		for (c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	return 0;
+	return rc > 0 ? -EIO : rc;
 }
 
 struct bpf_object *sg_egress_object(struct sg_egress *g)

@@ -14,6 +14,7 @@
 
 #include "file_guard.skel.h"
 #include "sense/prog_audit.h"
+#include "sense/bpf_counters.h"
 
 #define SG_FG_LINKS 8
 
@@ -277,26 +278,7 @@ int sg_file_lsm_unguard_map(struct sg_file_lsm *g, int map_fd)
 
 int sg_file_lsm_counters(struct sg_file_lsm *g, uint64_t out[SG_FCNT_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(g->skel->maps.file_counters);
-	__u64 *vals;
-	__u32 k;
-	int c, rc = 0;
+	int rc = sg_bpf_percpu_sum(bpf_map__fd(g->skel->maps.file_counters), SG_FCNT_MAX, out);
 
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (k = 0; k < SG_FCNT_MAX; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, vals)) {
-			rc = -errno;
-			continue;
-		}
-		for (c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	free(vals);
-	return rc;
+	return rc > 0 ? -EIO : rc;
 }

@@ -13,6 +13,7 @@
 #include "exec.skel.h"
 #include "sense/bpf_pins.h"
 #include "sense/prog_audit.h"
+#include "sense/bpf_counters.h"
 
 static int attach(struct sg_exec_bpf *x, struct bpf_program *p, char *err, size_t errlen)
 {
@@ -225,26 +226,10 @@ int sg_exec_bpf_consume(struct sg_exec_bpf *x)
 
 int sg_exec_bpf_counters(struct sg_exec_bpf *x, uint64_t *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(x->skel->maps.counters);
-	__u64 *vals;
-	__u32 k;
-	int c;
+	int rc = sg_bpf_percpu_sum(bpf_map__fd(x->skel->maps.counters), SG_CNT_MAX, out);
 
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (k = 0; k < SG_CNT_MAX; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	free(vals);
-	return 0;
+	/* A counter that cannot be read is reported as 0; the others still count. */
+	return rc > 0 ? 0 : rc;
 }
 
 struct bpf_object *sg_exec_bpf_object(struct sg_exec_bpf *x)

@@ -17,6 +17,7 @@
 #include "sense/kdev.h"
 #include "sense/open_event.h"
 #include "sense/prog_audit.h"
+#include "sense/bpf_counters.h"
 
 #define SG_CGROUP2_MAGIC 0x63677270
 #define SG_CGROUP_ROOT_ID 1
@@ -409,22 +410,9 @@ int sg_open_audit_consume(struct sg_open_audit *o)
 
 int sg_open_audit_counters(struct sg_open_audit *o, uint64_t out[SG_OCNT_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(o->skel->maps.open_counters);
-	__u32 k;
-	int c;
+	int rc = sg_bpf_percpu_sum(bpf_map__fd(o->skel->maps.open_counters), SG_OCNT_MAX, out);
 
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	uint64_t vals[ncpu];
-
-	for (k = 0; k < SG_OCNT_MAX; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			return -errno;
-		for (c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	return 0;
+	return rc > 0 ? -EIO : rc;
 }
 
 void sg_open_audit_report_stats(struct sg_open_audit *o, struct sg_json *j)
