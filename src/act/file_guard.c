@@ -55,6 +55,11 @@ struct sg_file_guard {
 	uint32_t *index;		/* open addressing on (dev, ino): entry + 1, 0 empty */
 	size_t index_cap;
 	bool enforce, enforce_self;
+	/* Files a killed daemon left immutable: ours to keep or clear at the first set. */
+	struct entry *left;
+	size_t nleft;
+	uint32_t *left_index;
+	size_t left_cap;
 	size_t cursor;			/* sg_file_guard_refresh's round robin */
 
 	/* Counters, written by either thread. */
@@ -92,20 +97,26 @@ static int build_index(struct entry *e, size_t n, uint32_t **out, size_t *cap_ou
 	return 0;
 }
 
-/* Caller holds the lock (either mode). */
-static struct entry *find(const struct sg_file_guard *g, dev_t dev, ino_t ino)
+static struct entry *find_in(struct entry *entries, const uint32_t *index, size_t cap,
+			     dev_t dev, ino_t ino)
 {
 	size_t s;
 
-	if (!g->index)
+	if (!index)
 		return NULL;
-	for (s = slot_of(dev, ino, g->index_cap); g->index[s]; s = (s + 1) & (g->index_cap - 1)) {
-		struct entry *e = &g->entries[g->index[s] - 1];
+	for (s = slot_of(dev, ino, cap); index[s]; s = (s + 1) & (cap - 1)) {
+		struct entry *e = &entries[index[s] - 1];
 
 		if (e->dev == dev && e->ino == ino)
 			return e;
 	}
 	return NULL;
+}
+
+/* Caller holds the lock (either mode). */
+static struct entry *find(const struct sg_file_guard *g, dev_t dev, ino_t ino)
+{
+	return find_in(g->entries, g->index, g->index_cap, dev, ino);
 }
 
 /* ----------------------------------------------------------------- records */
@@ -596,58 +607,50 @@ static void free_entry(struct entry *e)
 	free(e->rule);
 }
 
-struct listed {
-	struct sg_file_guard *g;
-	struct stat *ours;
-	size_t n, cap;
-};
-
-static void remember_listed(int opath, void *ctx)
+/* Remember the files a killed daemon left with our flag (start-up only). */
+static void collect_leftover(int opath, void *ctx)
 {
-	struct listed *l = ctx;
+	struct sg_file_guard *g = ctx;
+	struct entry *n;
 	struct stat st;
+	int fd;
 
-	if (fstat(opath, &st) || l->n == l->cap)
+	if (fstat(opath, &st) || (fd = fcntl(opath, F_DUPFD_CLOEXEC, 0)) < 0)
 		return;
-	l->ours[l->n++] = st;
+	n = realloc(g->left, (g->nleft + 1) * sizeof(*n));
+	if (!n) {
+		close(fd);
+		return;
+	}
+	g->left = n;
+	g->left[g->nleft++] = (struct entry){ .dev = st.st_dev, .ino = st.st_ino, .opath = fd };
 }
 
-static bool listed_has(const struct listed *l, dev_t dev, ino_t ino)
+/* After the first set (`clear`): the leftovers no longer protected lose their flag. */
+static void settle_leftovers(struct sg_file_guard *g, bool clear)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++)
-		if (l->ours[i].st_dev == dev && l->ours[i].st_ino == ino)
-			return true;
-	return false;
-}
-
-/* Only the event-loop thread changes entries: it may read them without the lock. */
-static void clear_unprotected(int opath, void *ctx)
-{
-	struct sg_file_guard *g = ctx;
-	struct stat st;
-
-	if (fstat(opath, &st) == 0 && !find(g, st.st_dev, st.st_ino))
-		set_immutable(opath, false);
+	for (i = 0; i < g->nleft; i++) {
+		if (clear && !find(g, g->left[i].dev, g->left[i].ino))
+			set_immutable(g->left[i].opath, false);
+		close(g->left[i].opath);
+	}
+	free(g->left);
+	free(g->left_index);
+	g->left = NULL;
+	g->left_index = NULL;
+	g->nleft = 0;
 }
 
 void sg_file_guard_set(struct sg_file_guard *g, const struct sg_guard_file *files, size_t n)
 {
 	struct entry *ne = calloc(n ? n : 1, sizeof(*ne)), *old;
-	struct listed listed = { g, NULL, 0, 0 };
 	uint32_t *idx = NULL;
 	size_t i, k, m = 0, cap = 0, oldn;
 
 	if (!ne)
 		return;
-	/* Flags a killed daemon left are ours to keep or clear. */
-	listed.cap = n + 4096;	/* the last set, give or take what changed */
-	listed.ours = calloc(listed.cap, sizeof(*listed.ours));
-	if (listed.ours)
-		for_each_listed(g->state_dir, remember_listed, &listed);
-	else
-		listed.cap = 0;
 	for (i = 0; i < n; i++) {
 		struct entry *e = &ne[m], *dup = NULL;
 		const char *step = "open";
@@ -706,7 +709,7 @@ void sg_file_guard_set(struct sg_file_guard *g, const struct sg_guard_file *file
 		const char *step = "";
 		bool carried = ne[i].marked;
 		bool was_ours = ne[i].ours_immutable ||
-				listed_has(&listed, ne[i].dev, ne[i].ino);
+				find_in(g->left, g->left_index, g->left_cap, ne[i].dev, ne[i].ino);
 		int rc;
 
 		if (!wants_immutable(g, &ne[i]) && ne[i].ours_immutable &&
@@ -728,7 +731,6 @@ void sg_file_guard_set(struct sg_file_guard *g, const struct sg_guard_file *file
 			free_entry(&ne[i]);
 		}
 		free(ne);
-		free(listed.ours);
 		return;
 	}
 	pthread_rwlock_wrlock(&g->lock);
@@ -748,9 +750,7 @@ void sg_file_guard_set(struct sg_file_guard *g, const struct sg_guard_file *file
 		free_entry(&old[i]);
 	}
 	free(old);
-	/* Flags a killed daemon left on files no longer protected come off. */
-	for_each_listed(g->state_dir, clear_unprotected, g);
-	free(listed.ours);
+	settle_leftovers(g, true);
 	save_immutable_list(g);
 }
 
@@ -951,6 +951,9 @@ int sg_file_guard_start(struct sg_file_guard **out, const struct sg_file_guard_o
 		goto fail;
 	}
 	raise_nofile();
+	for_each_listed(g->state_dir, collect_leftover, g);
+	if (g->nleft && build_index(g->left, g->nleft, &g->left_index, &g->left_cap))
+		settle_leftovers(g, false);	/* no memory for the index: clear nothing */
 	if (o->use_lsm) {
 		struct sg_file_guard_config cfg = { .enforce = o->enforce, .daemon_tgid = getpid() };
 
@@ -991,6 +994,7 @@ int sg_file_guard_start(struct sg_file_guard **out, const struct sg_file_guard_o
 	*out = g;
 	return 0;
 fail:
+	settle_leftovers(g, false);
 	if (g->fan >= 0)
 		close(g->fan);
 	if (g->stop_fd >= 0)
