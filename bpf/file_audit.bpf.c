@@ -20,8 +20,12 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "sysguard.h"
+#include "path_walk.bpf.h"
+#include "zero_fill.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+_Static_assert(sizeof(struct sg_open_event) <= SG_ZERO_BYTES, "zero buffer too small");
 
 #define SG_FMODE_READ 0x1
 #define SG_FMODE_WRITE 0x2
@@ -341,7 +345,7 @@ static __always_inline int on_open(long ret)
 		count(SG_OCNT_RB_DROPS);
 		return 0;	/* not marked: the next open of this file tries again */
 	}
-	__builtin_memset(e, 0, sizeof(*e));	/* BPF-6: no residue reaches user space */
+	sg_zero_fill(e, sizeof(*e));	/* BPF-6: no residue reaches user space */
 	if (!have_exe)
 		exe_key(task, &exe);
 	{
@@ -364,6 +368,11 @@ static __always_inline int on_open(long ret)
 	e->fmode = fmode;
 	e->imode = BPF_CORE_READ(inode, i_mode);
 	bpf_probe_read_kernel_str(e->name, sizeof(e->name), BPF_CORE_READ(f, f_path.dentry, d_name.name));
+	{
+		__u64 path_hash;
+
+		e->path_len = sg_walk_path(f, e->path, &e->path_depth, &e->path_flags, &path_hash);
+	}
 	bpf_ringbuf_submit(e, 0);
 	count(SG_OCNT_RECORDS);
 	/* Only now: the record is in the ring buffer. */

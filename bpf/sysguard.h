@@ -305,6 +305,10 @@ struct sg_open_event {
 	__u32 fmode;			/* the kernel's f_mode (FMODE_READ 1, FMODE_WRITE 2) */
 	__u32 imode;			/* the inode's i_mode: file type and permission bits */
 	char name[SG_NAME_LEN];		/* basename (the dentry's name), NUL terminated */
+	__u32 path_flags;		/* SG_F_PATH_TRUNC, SG_F_PATH_PSEUDO */
+	__u16 path_len;			/* bytes used in path[] */
+	__u16 path_depth;		/* components in path[] */
+	char path[SG_PATH_BUF];		/* components, leaf first, as in sg_exec_event */
 };
 
 /* file_audit.bpf.c's per-CPU counters. */

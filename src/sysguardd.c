@@ -866,6 +866,20 @@ static bool self_defence_on(const struct daemon *d)
 	       !strcmp(d->opt.self_defence, "true");
 }
 
+/*
+ * The process behind a file change may be gone by now (a short-lived mv):
+ * its exec and exit are in the ring buffer, so read that first.
+ */
+static void identify_process(void *ctx, pid_t pid, char *exe, size_t exelen, char *comm,
+			     size_t commlen)
+{
+	struct daemon *d = ctx;
+
+	if (d->kern_up)
+		sg_exec_bpf_consume(&d->kern);
+	sg_proc_identify(&d->engine.procs, pid, exe, exelen, comm, commlen);
+}
+
 /* FILE-1..3: protection, integrity monitoring, self-defence. */
 static void start_files(struct daemon *d)
 {
@@ -879,6 +893,8 @@ static void start_files(struct daemon *d)
 		.config_path = d->opt.config_path,
 		.policy_path = d->opt.policy_path,
 		.extra_self = d->opt.trusted_key_paths,
+		.identify = identify_process,
+		.identify_ctx = d,
 	};
 	char err[512] = "", detail[256];
 
@@ -1677,6 +1693,8 @@ static void mount_needed(struct daemon *d)
 	static const struct { const char *dir, *type; } fs[] = {
 		{ SG_BPFFS_PATH, "bpf" },
 		{ SG_SECURITYFS_PATH, "securityfs" },
+		/* The file-open audit's syscall tracepoints are found through tracefs. */
+		{ SG_TRACEFS_PATH, "tracefs" },
 	};
 	size_t i;
 

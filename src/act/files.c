@@ -37,14 +37,11 @@ static void fim_record(struct sg_files *f, const struct sg_fim_event *ev, bool d
 {
 	char exe[4096] = "", comm[64] = "";
 	struct sg_json j;
-	ssize_t n;
 
-	if (ev->pid > 0) {
-		sg_proc_exe(NULL, ev->pid, exe, sizeof(exe));
-		n = sg_proc_read(ev->pid, "comm", comm, sizeof(comm));
-		if (n > 0 && comm[n - 1] == '\n')
-			comm[n - 1] = '\0';
-	}
+	if (ev->pid > 0 && f->o.identify)
+		f->o.identify(f->o.identify_ctx, ev->pid, exe, sizeof(exe), comm, sizeof(comm));
+	else if (ev->pid > 0)
+		sg_proc_identify(NULL, ev->pid, exe, sizeof(exe), comm, sizeof(comm));
 	sg_json_init(&j);
 	sg_audit_begin(f->o.audit, &j, "file_integrity",
 		       defended ? SG_SEV_CRITICAL : SG_SEV_WARNING);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "policy/policy.h"
 
@@ -28,6 +29,13 @@ struct sg_files_opts {
 	const char *config_path;	/* may be NULL */
 	const char *policy_path;
 	const char *const *extra_self;	/* more files to defend (trusted keys), NULL-terminated */
+	/*
+	 * Who a pid is or was (executable, comm), for records of processes
+	 * that may have exited already; NULL: /proc only.
+	 */
+	void (*identify)(void *ctx, pid_t pid, char *exe, size_t exelen, char *comm,
+			 size_t commlen);
+	void *identify_ctx;
 };
 
 int sg_files_start(struct sg_files **out, const struct sg_files_opts *o, char *err, size_t errlen);

@@ -385,7 +385,11 @@ int sg_engine_on_record(void *ctx, void *data, size_t size)
 	if (type == SG_EV_EXIT) {
 		const struct sg_exit_event *x = data;
 
-		sg_proc_table_del(&e->procs, x->hdr.tgid);
+		char comm[SG_COMM_LEN + 1];
+
+		memcpy(comm, x->hdr.comm, SG_COMM_LEN);
+		comm[SG_COMM_LEN] = '\0';
+		sg_proc_table_exited(&e->procs, x->hdr.tgid, comm);
 		return 0;
 	}
 	if (sg_decode_exec(data, size, &v)) {

@@ -55,6 +55,12 @@ uint64_t sg_record_file_open(struct sg_audit *a, const struct sg_open_facts *f)
 	sg_json_key(&j, "file");
 	sg_json_begin_object(&j);
 	sg_json_kv_bytes(&j, "name", f->name, f->name_len);
+	if (f->path)
+		sg_json_kv_bytes(&j, "path", f->path, f->path_len);
+	else
+		sg_json_kv_str(&j, "path", NULL);
+	if (f->path_truncated)
+		sg_json_kv_bool(&j, "path_truncated", true);
 	sg_json_kv_u64(&j, "dev", f->file.dev);
 	sg_json_kv_u64(&j, "ino", f->file.ino);
 	sg_json_kv_str(&j, "type", sg_file_type_name(f->imode));

@@ -14,6 +14,7 @@
 
 #include "file_audit.skel.h"
 #include "report/file_open_record.h"
+#include "sense/decode.h"
 #include "sense/kdev.h"
 #include "sense/open_event.h"
 #include "sense/prog_audit.h"
@@ -43,6 +44,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	const struct sg_open_selector *sel;
 	struct sg_open_event ev;
 	struct sg_open_facts f;
+	char path[SG_PATH_BUF + 2];
 	size_t name_len;
 
 	if (sg_decode_open(data, size, &ev, &name_len)) {
@@ -72,6 +74,13 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	f.name = ev.name;
 	f.name_len = name_len;
+	if (ev.path_len) {
+		f.path_len = sg_path_from_components(ev.path, ev.path_len, ev.path_depth,
+						     ev.path_flags & SG_F_PATH_PSEUDO, path,
+						     sizeof(path));
+		f.path = path;
+		f.path_truncated = ev.path_flags & SG_F_PATH_TRUNC;
+	}
 	f.file.dev = sg_st_from_kdev(ev.file.dev);
 	f.file.ino = ev.file.ino;
 	f.imode = ev.imode;

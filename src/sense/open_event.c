@@ -22,7 +22,8 @@ int sg_decode_open(const void *data, size_t size, struct sg_open_event *out, siz
 	if (size < sizeof(*out))
 		return -EINVAL;
 	memcpy(out, data, sizeof(*out));
-	if (out->hdr.type != SG_EV_FILE_OPEN || !(out->rule_id & ~SG_OPEN_RULE_GEN))
+	if (out->hdr.type != SG_EV_FILE_OPEN || !(out->rule_id & ~SG_OPEN_RULE_GEN) ||
+	    out->path_len > SG_PATH_BUF || out->path_depth > SG_PATH_DEPTH)
 		return -EINVAL;
 	nul = memchr(out->name, '\0', sizeof(out->name));
 	if (!nul)

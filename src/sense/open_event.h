@@ -42,6 +42,9 @@ struct sg_open_facts {
 	bool has_exe_id;
 	const char *name;		/* the opened file's basename: any byte but NUL and '/' */
 	size_t name_len;
+	const char *path;		/* its full path as the opener saw it; NULL if unknown */
+	size_t path_len;
+	bool path_truncated;		/* deeper or longer than the kernel's walk reads */
 	struct sg_file_id file;		/* st_dev form */
 	uint32_t imode;			/* i_mode: type and permission bits */
 	uint32_t flags;			/* f_flags after the open */

@@ -17,8 +17,10 @@ int sg_proc_table_init(struct sg_proc_table *t)
 {
 	t->slots = calloc(SG_PROC_TABLE_SIZE, sizeof(*t->slots));
 	t->cgroups = calloc(SG_CGROUP_CACHE_SIZE, sizeof(*t->cgroups));
+	t->exited = calloc(SG_PROC_EXITED, sizeof(*t->exited));
+	t->exited_next = 0;
 	t->used = 0;
-	if (t->slots && t->cgroups)
+	if (t->slots && t->cgroups && t->exited)
 		return 0;
 	sg_proc_table_free(t);
 	return -ENOMEM;
@@ -30,6 +32,12 @@ void sg_proc_table_free(struct sg_proc_table *t)
 
 	free(t->cgroups);
 	t->cgroups = NULL;
+	if (t->exited) {
+		for (i = 0; i < SG_PROC_EXITED; i++)
+			free(t->exited[i].exe);
+		free(t->exited);
+		t->exited = NULL;
+	}
 	if (!t->slots)
 		return;
 	for (i = 0; i < SG_PROC_TABLE_SIZE; i++)
@@ -94,6 +102,45 @@ void sg_proc_table_del(struct sg_proc_table *t, pid_t pid)
 	t->used--;
 }
 
+void sg_proc_table_exited(struct sg_proc_table *t, pid_t pid, const char *comm)
+{
+	struct sg_proc_entry *e = t->slots && pid > 0 ? find(t, pid, false) : NULL;
+	struct sg_proc_exited *x;
+
+	if (!t->exited || pid <= 0) {
+		sg_proc_table_del(t, pid);
+		return;
+	}
+	x = &t->exited[t->exited_next++ % SG_PROC_EXITED];
+	free(x->exe);
+	x->exe = NULL;
+	if (e) {
+		x->exe = e->exe;	/* moved, not copied */
+		e->exe = NULL;
+		e->pid = -1;
+		t->used--;
+	}
+	x->pid = pid;
+	snprintf(x->comm, sizeof(x->comm), "%s", comm ? comm : "");
+}
+
+static const struct sg_proc_exited *exited_get(const struct sg_proc_table *t, pid_t pid)
+{
+	size_t i;
+
+	if (!t || !t->exited || pid <= 0)
+		return NULL;
+	/* Newest first: a reused pid's latest exit is the one that matters. */
+	for (i = 1; i <= SG_PROC_EXITED; i++) {
+		const struct sg_proc_exited *x =
+			&t->exited[(t->exited_next - i) % SG_PROC_EXITED];
+
+		if (x->pid == pid)
+			return x;
+	}
+	return NULL;
+}
+
 const char *sg_proc_table_get(const struct sg_proc_table *t, pid_t pid)
 {
 	struct sg_proc_entry *e = t && t->slots && pid > 0 ? find(t, pid, false) : NULL;
@@ -113,10 +160,58 @@ int sg_proc_exe(const struct sg_proc_table *t, pid_t pid, char *buf, size_t len)
 	}
 	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
 	n = readlink(link, buf, len - 1);
-	if (n < 0)
-		return -errno;
+	if (n < 0) {
+		const struct sg_proc_exited *x = exited_get(t, pid);
+
+		if (!x || !x->exe)
+			return -errno;
+		snprintf(buf, len, "%s", x->exe);
+		return 0;
+	}
 	buf[n] = '\0';
 	return 0;
+}
+
+int sg_proc_identify(const struct sg_proc_table *t, pid_t pid, char *exe, size_t exelen,
+		     char *comm, size_t commlen)
+{
+	const struct sg_proc_exited *x;
+	const char *known;
+	char link[64];
+	ssize_t n;
+	bool have_exe = false, have_comm = false;
+
+	exe[0] = comm[0] = '\0';
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, exe, exelen - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		have_exe = true;
+	}
+	n = sg_proc_read(pid, "comm", comm, commlen - 1);
+	if (n > 0) {
+		comm[n] = '\0';
+		if (comm[n - 1] == '\n')
+			comm[n - 1] = '\0';
+		have_comm = true;
+	} else {
+		comm[0] = '\0';
+	}
+	if (have_exe && have_comm)
+		return 0;
+	known = sg_proc_table_get(t, pid);
+	if (!have_exe && known) {
+		snprintf(exe, exelen, "%s", known);
+		have_exe = true;
+	}
+	x = exited_get(t, pid);
+	if (x && !have_exe && x->exe) {
+		snprintf(exe, exelen, "%s", x->exe);
+		have_exe = true;
+	}
+	if (x && !have_comm)
+		snprintf(comm, commlen, "%s", x->comm);
+	return have_exe ? 0 : -ESRCH;
 }
 
 int sg_proc_ppid(pid_t pid, pid_t *ppid)

@@ -28,16 +28,32 @@ struct sg_cgroup_entry {
 	struct sg_container c;
 };
 
+/*
+ * A process that made a change may exit before its record is written (a
+ * short-lived `mv`): the last exits keep its executable and name a while.
+ */
+#define SG_PROC_EXITED 512
+
+struct sg_proc_exited {
+	pid_t pid;		/* 0: free */
+	char *exe;
+	char comm[16];
+};
+
 struct sg_proc_table {
 	struct sg_proc_entry *slots;
 	size_t used;
 	struct sg_cgroup_entry *cgroups;
+	struct sg_proc_exited *exited;	/* ring of the last SG_PROC_EXITED exits */
+	size_t exited_next;
 };
 
 int sg_proc_table_init(struct sg_proc_table *t);
 void sg_proc_table_free(struct sg_proc_table *t);
 void sg_proc_table_set(struct sg_proc_table *t, pid_t pid, const char *exe);
 void sg_proc_table_del(struct sg_proc_table *t, pid_t pid);
+/* pid exited: drop it from the table, keep its executable and comm among the last exits. */
+void sg_proc_table_exited(struct sg_proc_table *t, pid_t pid, const char *comm);
 const char *sg_proc_table_get(const struct sg_proc_table *t, pid_t pid);
 
 /* Read /proc/<pid>/<name> into buf: its length, -E2BIG when it fills buf, or -errno. */
@@ -45,6 +61,14 @@ ssize_t sg_proc_read(pid_t pid, const char *name, char *buf, size_t len);
 
 /* The executable of pid: the table first, then /proc/pid/exe. 0 or -errno. */
 int sg_proc_exe(const struct sg_proc_table *t, pid_t pid, char *buf, size_t len);
+
+/*
+ * Who pid is or was: executable and comm from /proc while it lives, else
+ * from the table's record of its exec, else from its recent exit. Either
+ * buffer may come back empty when nothing is known. 0 when exe was found.
+ */
+int sg_proc_identify(const struct sg_proc_table *t, pid_t pid, char *exe, size_t exelen,
+		     char *comm, size_t commlen);
 
 /*
  * The cgroup v2 id of pid (the inode of its cgroup directory under the

@@ -17,6 +17,7 @@ Fixtures:
            for DIR/ready and returns a Daemon; every daemon is stopped at
            teardown, even on failure
 """
+import ctypes
 import errno
 import fcntl
 import hashlib
@@ -211,6 +212,39 @@ class Tools:
 def sha256_of(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
+
+
+# A fresh machine has no tracefs or debugfs mounted. A session that left
+# them mounted must not make the suite pass here and fail on the next
+# machine, so every run starts from that state: the whole pytest process
+# (and so every daemon and helper it starts) moves into a private mount
+# namespace where they are unmounted. The daemon mounts what it needs.
+FRESH_UNMOUNT = ("/sys/kernel/debug/tracing", "/sys/kernel/tracing", "/sys/kernel/debug")
+_CLONE_NEWNS = 0x00020000
+_MS_REC, _MS_PRIVATE, _MNT_DETACH = 0x4000, 0x40000, 2
+
+
+def _mounted_at(path):
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == path for line in f)
+
+
+def enter_fresh_mount_namespace():
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(_CLONE_NEWNS) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS)")
+    if libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+        raise OSError(ctypes.get_errno(), "mount --make-rprivate /")
+    for path in FRESH_UNMOUNT:
+        while _mounted_at(path):
+            if libc.umount2(path.encode(), _MNT_DETACH) != 0:
+                raise OSError(ctypes.get_errno(), f"umount {path}")
+
+
+def pytest_configure(config):
+    # Once, before any thread exists (unshare(CLONE_NEWNS) needs that).
+    if os.geteuid() == 0 and os.environ.get("SYSGUARD_E2E_HOST_MOUNTS") != "1":
+        enter_fresh_mount_namespace()
 
 
 # Two pytest sessions at once (two developers, or a developer and a helper

@@ -124,6 +124,11 @@ def name_bytes(r):
     return bytes.fromhex(f["name_hex"]) if "name_hex" in f else f["name"].encode()
 
 
+def path_bytes(r):
+    f = r["file"]
+    return bytes.fromhex(f["path_hex"]) if "path_hex" in f else f["path"].encode()
+
+
 def opens(d, name=None, pid=None):
     return [r for r in d.log_records() if r.get("type") == "file_open"
             and (name is None or name_bytes(r) == os.fsencode(name))
@@ -215,6 +220,7 @@ def test_selected_exe_records_hostile_basename_pid_and_access(workdir, daemon, o
         assert r["rule"]["target"] == sel
         assert (r["file"]["dev"], r["file"]["ino"]) == (st.st_dev, st.st_ino)
         assert r["file"]["type"] == ("directory" if name == b"fa-dir" else "regular")
+        assert path_bytes(r) == os.path.realpath(path), (name, r["file"])
         p = r["process"]
         assert p["pid"] == pid and p["tid"] == pid and p["ppid"] == os.getpid()
         assert p["comm"] == "opener-sel"

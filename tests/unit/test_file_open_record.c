@@ -103,6 +103,8 @@ static void facts(struct sg_open_facts *f, const char *name, size_t name_len)
 	f->has_exe_id = true;
 	f->name = name;
 	f->name_len = name_len;
+	f->path = "/etc/shadow";
+	f->path_len = strlen(f->path);
 	f->file.dev = 2049;
 	f->file.ino = 1234;
 	f->imode = S_IFREG | 0640;
@@ -132,7 +134,8 @@ static void test_file_open_record_carries_file_access_rule_and_process(void **st
 	assert_true(log_contains(fx, "\"flag_names\":[\"O_CLOEXEC\"]"));
 	assert_true(log_contains(fx, "\"rule\":{\"id\":3,\"name\":\"trace-cat\",\"line\":12,"
 				 "\"selector\":\"exe\",\"target\":\"/usr/bin/cat\"}"));
-	assert_true(log_contains(fx, "\"file\":{\"name\":\"shadow\",\"dev\":2049,\"ino\":1234,"
+	assert_true(log_contains(fx, "\"file\":{\"name\":\"shadow\",\"path\":\"/etc/shadow\","
+				 "\"dev\":2049,\"ino\":1234,"
 				 "\"type\":\"regular\",\"mode\":416}"));
 	assert_true(log_contains(fx, "\"process\":{\"pid\":42,\"tid\":43,\"ppid\":1,\"uid\":1000,"
 				 "\"gid\":0,\"comm\":\"cat\",\"exe\":\"/usr/bin/cat\",\"exe_dev\":2049,"
