@@ -54,6 +54,13 @@ struct {
 	__type(value, __u64);
 } name_cache SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SG_HELD_MAX);
+	__type(key, __u32);			/* tgid */
+	__type(value, struct sg_held_value);
+} held SEC(".maps");
+
 /* Loader-shaped files (static-pie) user space read and found not to be loaders, by ctime. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -182,6 +189,23 @@ static __always_inline void signal_self(struct sg_exec_event *e, int sig, __u32 
 	}
 }
 
+/*
+ * Hold the current process for user space's verdict. Without the gate a
+ * SIGSTOP is a request any SIGCONT undoes, so then the hold is a kill.
+ */
+static __always_inline void hold(struct sg_exec_event *e, struct task_struct *task)
+{
+	struct sg_held_value v = { .start_ns = e->start_ns };
+	__u32 tgid = e->hdr.tgid;
+
+	if (!cfg.hold_gate || bpf_map_update_elem(&held, &tgid, &v, BPF_ANY)) {
+		e->hdr.flags |= SG_F_HOLD_KILLED;
+		signal_self(e, SG_SIGKILL, SG_F_KILLED);
+		return;
+	}
+	signal_self(e, SG_SIGSTOP, SG_F_HELD);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -209,6 +233,7 @@ int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	sg_zero_fill(e, sizeof(*e));	/* BPF-6: no residue reaches user space */
 	fill_exec(e, task, bprm, file);
 	read_args(e, task);
+	e->start_ns = BPF_CORE_READ(task, group_leader, start_time);
 
 	/* Kernels before 6.2 refuse ring-buffer memory as a map key: use a stack copy. */
 	key = e->file;
@@ -235,11 +260,11 @@ int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 			if (cfg.fileless_deny)
 				signal_self(e, SG_SIGKILL, SG_F_KILLED);
 			else if (cfg.hold_fileless && alive)
-				signal_self(e, SG_SIGSTOP, SG_F_HELD);
+				hold(e, task);
 		} else if ((e->hdr.flags & SG_F_LOADER) && cfg.hold_loader && alive) {
-			signal_self(e, SG_SIGSTOP, SG_F_HELD);
+			hold(e, task);
 		} else if ((e->hdr.flags & SG_F_NAME_CHANGED) && alive) {
-			signal_self(e, SG_SIGSTOP, SG_F_HELD);
+			hold(e, task);
 		}
 		urgent = e->hdr.flags & (SG_F_HELD | SG_F_SIGNAL_FAILED);
 	}
@@ -258,6 +283,11 @@ int BPF_PROG(sg_exit, struct task_struct *task)
 	/* The daemon is gone (killed, crashed): no hold from now on, not even for 2 s. */
 	if (pid_tgid >> 32 == cfg.daemon_tgid)
 		sg_heartbeat_ns = 0;
+	{
+		__u32 tgid = pid_tgid >> 32;
+
+		bpf_map_delete_elem(&held, &tgid);
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		sg_count(SG_CNT_RB_DROPS);
@@ -267,6 +297,46 @@ int BPF_PROG(sg_exit, struct task_struct *task)
 	sg_fill_hdr(&e->hdr, SG_EV_EXIT, task);
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	submit(e, false);
+	return 0;
+}
+
+static __always_inline bool is_held(struct task_struct *task, __u32 tgid)
+{
+	struct sg_held_value *v = bpf_map_lookup_elem(&held, &tgid);
+
+	/* 0: doomed by user space, which knew the pid alive but not its start time. */
+	return v && (!v->start_ns || v->start_ns == BPF_CORE_READ(task, group_leader, start_time));
+}
+
+/*
+ * The gate. A held process's first instruction after exec (or a forked
+ * child's first after fork) is on a page its new mm has not mapped yet, so
+ * it faults before it executes; the kill is then delivered on the way back
+ * to user mode and the instruction never runs.
+ */
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(sg_gate, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!is_held(bpf_get_current_task_btf(), tgid))
+		return 0;
+	if (bpf_send_signal(SG_SIGKILL) == 0)
+		sg_count(SG_CNT_GATE_KILLS);
+	return 0;
+}
+
+/* A held or doomed process leaves no descendant that could run. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sg_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
+	struct sg_held_value v;
+
+	if (ptgid == ctgid || !is_held(parent, ptgid))
+		return 0;
+	v.start_ns = BPF_CORE_READ(child, start_time);
+	bpf_map_update_elem(&held, &ctgid, &v, BPF_ANY);
 	return 0;
 }
 

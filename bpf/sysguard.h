@@ -18,6 +18,7 @@
 #define SG_DENY_MAX		65536	/* identities the kernel denies itself */
 #define SG_NAME_CACHE_MAX	16384	/* allowed files cached by fanotify ignore marks */
 #define SG_NOT_LOADER_MAX	4096	/* loader-shaped files user space found not to be loaders */
+#define SG_HELD_MAX		8192	/* processes held (or doomed) until the daemon says otherwise */
 
 enum sg_event_type {
 	SG_EV_EXEC = 1,
@@ -40,6 +41,7 @@ enum sg_event_type {
 #define SG_F_PATH_PSEUDO	(1u << 9)	/* path is a pseudo name (memfd:x), not a directory path */
 #define SG_F_NAME_CHANGED	(1u << 10)	/* a cached-allowed file run under another name */
 #define SG_F_NAME_CACHED	(1u << 11)	/* a cached-allowed file run under the cached name */
+#define SG_F_HOLD_KILLED	(1u << 12)	/* needed a hold, but holds are off (no gate): killed */
 
 /* Kernel view of a file: s_dev is major << 20 | minor, not st_dev. */
 struct sg_inode_key {
@@ -61,6 +63,19 @@ struct sg_exec_config {
 	__u32 hold_fileless;	/* 1: hold fileless execs for user space */
 	__u32 hold_loader;	/* 1: hold direct dynamic-loader runs for user space */
 	__u32 daemon_tgid;	/* never signal the daemon itself */
+	__u32 hold_gate;	/* 1: the gate is attached and holds are safe; 0: kill instead */
+	__u32 pad;
+};
+
+/*
+ * A held process (value: its start time) is killed by the gate at its first
+ * user page fault, which its first instruction takes: a SIGCONT or a ptracer
+ * that undoes the SIGSTOP gains nothing. Only the daemon releases it, by
+ * deleting the entry before its own SIGCONT; a child forked by a held (or
+ * doomed) process is entered too. The exit tracepoint removes entries.
+ */
+struct sg_held_value {
+	__u64 start_ns;		/* task->start_time of the process (monotonic ns) */
 };
 
 struct sg_event_hdr {
@@ -91,6 +106,7 @@ struct sg_exec_event {
 	__u16 args_len;			/* bytes used in args[] */
 	__u16 path_depth;		/* components in path[] */
 	__u32 pad;
+	__u64 start_ns;			/* the process's start time, as the held map keys it */
 	char parent_comm[SG_COMM_LEN];
 	char filename[SG_FILENAME_LEN];
 	char path[SG_PATH_BUF];
@@ -328,6 +344,7 @@ enum sg_counter {
 	SG_CNT_KILL_FAILED,
 	SG_CNT_HOLDS,
 	SG_CNT_LSM_DENIES,
+	SG_CNT_GATE_KILLS,		/* held processes that ran anyway and were killed at their first fault */
 	SG_CNT_MAX,
 };
 

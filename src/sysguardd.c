@@ -1286,6 +1286,14 @@ static int start_backends(struct daemon *d)
 		backend_record(d, "bpf_kill", false, d->features.f[SG_FEAT_SEND_SIGNAL].detail);
 	else
 		backend_record(d, "bpf_kill", true, "bpf_send_signal(SIGKILL) at exec for identity and path rules");
+	if (d->opt.no_hold)
+		backend_record(d, "hold", false, "disabled by --disable-backend");
+	else if (!d->kern.gate)
+		backend_record(d, "hold", false, d->kern.gate_error[0] ? d->kern.gate_error :
+			       "gate not attached: what needs a hold is killed at exec instead");
+	else
+		backend_record(d, "hold", enforce, "SIGSTOP at exec; page-fault gate kills a held process "
+			       "resumed by anyone but the daemon, and what it forks");
 	start_egress(d);
 	sync_file_audit(d);
 	start_shield(d);
@@ -1404,6 +1412,7 @@ static void write_stats(struct daemon *d)
 {
 	static const char *const knames[SG_CNT_MAX] = {
 		"ringbuf_drops", "execs_seen", "kills", "kill_failures", "holds", "lsm_denies",
+		"gate_kills",
 	};
 	const struct sg_engine_stats *s = &d->engine.stats;
 	uint64_t k[SG_CNT_MAX] = { 0 };

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "act/pidfd.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -43,4 +46,65 @@ int sg_pidfd_signal(pid_t pid, int sig, const struct sg_file_id *expect)
 out:
 	close(pfd);
 	return err;
+}
+
+#define SG_TREE_MAX 4096
+
+/* Append the children of every thread of pid to list (up to max). */
+static size_t children_of(pid_t pid, pid_t *list, size_t n, size_t max)
+{
+	char path[320], buf[4096];
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return n;
+	while ((de = readdir(dir)) && n < max) {
+		char *p, *end;
+		ssize_t len;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", pid, de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len > 0 ? len : 0] = '\0';
+		for (p = buf; n < max; p = end) {
+			long c = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (c > 0)
+				list[n++] = (pid_t)c;
+		}
+	}
+	closedir(dir);
+	return n;
+}
+
+int sg_pidfd_kill_descendants(pid_t pid, void (*doom)(void *ctx, pid_t pid), void *ctx)
+{
+	pid_t *list = malloc(SG_TREE_MAX * sizeof(*list));
+	size_t n, i = 0;
+	int killed = 0;
+
+	if (!list)
+		return -ENOMEM;
+	n = children_of(pid, list, 0, SG_TREE_MAX);
+	for (i = 0; i < n; i++) {
+		if (doom)
+			doom(ctx, list[i]);
+		n = children_of(list[i], list, n, SG_TREE_MAX);
+	}
+	while (n-- > 0)
+		if (sg_pidfd_signal(list[n], SIGKILL, NULL) == 0)
+			killed++;
+	free(list);
+	return killed;
 }

@@ -18,4 +18,12 @@
  */
 int sg_pidfd_signal(pid_t pid, int sig, const struct sg_file_id *expect);
 
+/*
+ * SIGKILL every descendant of pid, deepest last found first, each through a
+ * pidfd. `doom` (may be NULL) is told each one before it is read, so a
+ * child it forks after that is stopped by the kernel. Returns how many
+ * were signalled.
+ */
+int sg_pidfd_kill_descendants(pid_t pid, void (*doom)(void *ctx, pid_t pid), void *ctx);
+
 #endif

@@ -162,6 +162,7 @@ static void facts_from_view(struct sg_engine *e, const struct sg_exec_view *v,
 	f->loader = ev->hdr.flags & SG_F_LOADER;
 	f->via_mmap = ev->hdr.flags & SG_F_MMAP;
 	f->held = ev->hdr.flags & SG_F_HELD;
+	f->start_ns = ev->start_ns;
 }
 
 static void mitigate(struct sg_engine *e, struct sg_exec_facts *f, uint64_t decision,
@@ -186,6 +187,8 @@ static void on_kernel_action(struct sg_engine *e, struct sg_exec_facts *f,
 
 	if (!v.rule && f->fileless)
 		f->reason = "fileless_exec";
+	if (ev->hdr.flags & SG_F_HOLD_KILLED)
+		f->reason = "hold_unavailable";
 	e->stats.denied++;
 	id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, backend);
 	mitigate(e, f, id, backend, action, 0);
@@ -309,6 +312,23 @@ static void cache_allowed(struct sg_engine *e, struct sg_exec_facts *f,
 	close(fd);
 }
 
+static void doom_pid(void *ctx, pid_t pid)
+{
+	struct sg_engine *e = ctx;
+
+	if (e->kern)
+		sg_exec_bpf_doom(e->kern, pid, 0);
+}
+
+/* A denied process that ran may have forked: its descendants go with it. */
+static void kill_descendants(struct sg_engine *e, struct sg_exec_facts *f, uint64_t id)
+{
+	int n = sg_pidfd_kill_descendants(f->pid, doom_pid, e);
+
+	if (n > 0)
+		mitigate(e, f, id, "pidfd_kill", "kill_descendants", 0);
+}
+
 static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct sg_exec_event *ev)
 {
 	enum sg_mode mode = sg_engine_mode(e);
@@ -351,7 +371,10 @@ static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct s
 			return;
 		}
 		id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, NULL);
-		err = sg_pidfd_signal(f->pid, SIGCONT, NULL);
+		/* The gate first: a SIGCONT alone would only get it killed at its first fault. */
+		err = e->kern ? sg_exec_bpf_release(e->kern, f->pid) : 0;
+		if (!err)
+			err = sg_pidfd_signal(f->pid, SIGCONT, NULL);
 		if (err)
 			mitigate(e, f, id, "pidfd", "resume_held", err);
 		if (ev->hdr.flags & SG_F_NAME_CHANGED)
@@ -370,8 +393,12 @@ static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct s
 		return;
 	}
 	id = sg_record_exec(e->audit, e->alerts, f, &v, mode, "pidfd_kill");
+	/* Doomed before the kill: whatever it forks meanwhile dies at its first fault too. */
+	if (e->kern)
+		sg_exec_bpf_doom(e->kern, f->pid, f->start_ns);
 	err = sg_pidfd_signal(f->pid, SIGKILL, f->has_id && !f->loader ? &f->id : NULL);
 	mitigate(e, f, id, "pidfd_kill", "kill_after_exec", err);
+	kill_descendants(e, f, id);
 }
 
 int sg_engine_on_record(void *ctx, void *data, size_t size)

@@ -15,7 +15,8 @@
 #include "sense/prog_audit.h"
 #include "sense/bpf_counters.h"
 
-static int attach(struct sg_exec_bpf *x, struct bpf_program *p, char *err, size_t errlen)
+static int attach(struct sg_exec_bpf *x, struct bpf_program *p, const char *pin_name,
+		  char *err, size_t errlen)
 {
 	struct bpf_link *l = bpf_program__attach(p);
 
@@ -25,6 +26,7 @@ static int attach(struct sg_exec_bpf *x, struct bpf_program *p, char *err, size_
 		snprintf(err, errlen, "attach %s: %s", bpf_program__name(p), strerror(-e));
 		return e;
 	}
+	x->link_names[x->nlinks] = pin_name;
 	x->links[x->nlinks++] = l;
 	return 0;
 }
@@ -61,8 +63,7 @@ static int open_load(struct sg_exec_bpf *x, bool with_lsm, char *err, size_t err
 int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_fn cb,
 		      void *ctx, char *err, size_t errlen)
 {
-	static const char *const link_names[] = { "link_exec", "link_exit", "link_lsm_bprm",
-						   "link_lsm_mmap" };
+	char gate_err[256];
 	unsigned i;
 	int e;
 
@@ -78,27 +79,33 @@ int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_f
 	}
 	if (e)
 		goto fail;
-	if ((e = attach(x, x->skel->progs.sg_exec, err, errlen)) ||
-	    (e = attach(x, x->skel->progs.sg_exit, err, errlen)))
+	/* Gate first: no hold may be taken while nothing enforces it. */
+	if (attach(x, x->skel->progs.sg_gate, "link_gate", gate_err, sizeof(gate_err)) == 0 &&
+	    attach(x, x->skel->progs.sg_fork, "link_fork", gate_err, sizeof(gate_err)) == 0)
+		x->gate = true;
+	else
+		snprintf(x->gate_error, sizeof(x->gate_error), "%s", gate_err);
+	if ((e = attach(x, x->skel->progs.sg_exec, "link_exec", err, errlen)) ||
+	    (e = attach(x, x->skel->progs.sg_exit, "link_exit", err, errlen)))
 		goto fail;
 	if (with_lsm) {
-		if ((e = attach(x, x->skel->progs.sg_lsm_bprm_check, err, errlen)) ||
-		    (e = attach(x, x->skel->progs.sg_lsm_mmap_file, err, errlen)))
+		if ((e = attach(x, x->skel->progs.sg_lsm_bprm_check, "link_lsm_bprm", err, errlen)) ||
+		    (e = attach(x, x->skel->progs.sg_lsm_mmap_file, "link_lsm_mmap", err, errlen)))
 			goto fail;
 		x->lsm_attached = true;
 	}
 	sg_exec_bpf_heartbeat(x);
 	/* Attached beside the old links (if any): then the old ones go, with no gap. */
 	for (i = 0; i < x->nlinks; i++) {
-		e = sg_pins_link(x->links[i], SG_PIN_EXEC, link_names[i]);
+		e = sg_pins_link(x->links[i], SG_PIN_EXEC, x->link_names[i]);
 		if (e < 0) {
-			snprintf(err, errlen, "pin %s link: %s", link_names[i], strerror(-e));
+			snprintf(err, errlen, "pin %s link: %s", x->link_names[i], strerror(-e));
 			goto fail;
 		}
 		x->replaced_links += e;
 	}
 	/* An earlier daemon's links this one does not have (say, LSM hooks then, none now). */
-	sg_pins_drop_links_except(SG_PIN_EXEC, link_names, x->nlinks);
+	sg_pins_drop_links_except(SG_PIN_EXEC, x->link_names, x->nlinks);
 	x->rb = ring_buffer__new(bpf_map__fd(x->skel->maps.events), cb, ctx, NULL);
 	if (!x->rb) {
 		e = -errno;
@@ -140,6 +147,7 @@ void sg_exec_bpf_configure(struct sg_exec_bpf *x, const struct sg_exec_config *c
 	live->fileless_deny = cfg->fileless_deny;
 	live->hold_fileless = cfg->hold_fileless;
 	live->hold_loader = cfg->hold_loader;
+	live->hold_gate = x->gate;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	live->enforce = cfg->enforce;
 }
@@ -210,6 +218,22 @@ void sg_exec_bpf_forget_name(struct sg_exec_bpf *x, const struct sg_inode_key *k
 int sg_exec_bpf_not_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 ctime_ns)
 {
 	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.not_loader), key, &ctime_ns, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int sg_exec_bpf_release(struct sg_exec_bpf *x, __u32 tgid)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(x->skel->maps.held), &tgid) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int sg_exec_bpf_doom(struct sg_exec_bpf *x, __u32 tgid, __u64 start_ns)
+{
+	struct sg_held_value v = { .start_ns = start_ns };
+
+	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.held), &tgid, &v, BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -20,9 +20,12 @@ struct exec_bpf;
 
 struct sg_exec_bpf {
 	struct exec_bpf *skel;
-	struct bpf_link *links[4];
+	struct bpf_link *links[6];
+	const char *link_names[6];	/* their pin names */
 	unsigned nlinks;
 	bool lsm_attached;
+	bool gate;			/* holds are enforced: without it they become kills */
+	char gate_error[256];		/* why the gate did not attach */
 	bool adopted;			/* pins of an earlier daemon were there (BPF-5) */
 	unsigned replaced_links;	/* ...and this many of its links were taken over */
 	struct ring_buffer *rb;
@@ -64,6 +67,11 @@ void sg_exec_bpf_forget_name(struct sg_exec_bpf *x, const struct sg_inode_key *k
 
 /* A loader-shaped file that is not a loader (static-pie), valid while its ctime holds. */
 int sg_exec_bpf_not_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 ctime_ns);
+
+/* A held process may run: the gate lets it pass (before the daemon's SIGCONT). */
+int sg_exec_bpf_release(struct sg_exec_bpf *x, __u32 tgid);
+/* Doomed: it and every child it forks from now on die at their next page fault. */
+int sg_exec_bpf_doom(struct sg_exec_bpf *x, __u32 tgid, __u64 start_ns);
 
 int sg_exec_bpf_ringbuf_fd(struct sg_exec_bpf *x);
 /* Drain the ring buffer; returns records consumed or -errno. */

@@ -47,6 +47,7 @@ struct sg_exec_facts {
 	bool loader;		/* the dynamic loader run as the program */
 	bool via_mmap;		/* denied at mmap(PROT_EXEC), not at exec */
 	bool held;		/* stopped in the kernel until user space decided */
+	uint64_t start_ns;	/* the process's start time, as the kernel's held map keys it */
 	const char *reason;	/* why, when no policy rule decided (e.g. "fileless_exec") */
 };
 

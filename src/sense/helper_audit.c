@@ -17,6 +17,9 @@ static const char *const helper_names[__BPF_FUNC_MAX_ID] = {
 /* Exactly what bpf/exec, probe, egress and shield .bpf.c call (checked by tests/helper_audit). */
 static const int32_t allowlist[] = {
 	BPF_FUNC_map_lookup_elem,
+	/* The exec object's held map: a hold and its release live in the kernel. */
+	BPF_FUNC_map_update_elem,
+	BPF_FUNC_map_delete_elem,
 	BPF_FUNC_get_current_pid_tgid,
 	BPF_FUNC_get_current_uid_gid,
 	BPF_FUNC_get_current_comm,

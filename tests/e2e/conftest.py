@@ -153,6 +153,7 @@ class Tools:
         self.root = Path(root)
         self.marker = self.root / "bin" / "marker"
         self.sgexec = self.root / "bin" / "sgexec"
+        self.forker = self.root / "bin" / "forker"
         # Statically linked: reaches main() at once, so it shows a late kill.
         self.marker_static = self.root / "bin" / "marker-static"
         self.loader = LOADER
@@ -160,7 +161,7 @@ class Tools:
 
     def build(self):
         (self.root / "bin").mkdir()
-        for name in ("marker", "sgexec"):
+        for name in ("marker", "sgexec", "forker"):
             r = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-o", str(self.root / "bin" / name),
                                 str(HELPERS_SRC / f"{name}.c")],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -201,9 +202,15 @@ class Tools:
         os.chmod(dst, 0o755)
         return str(dst)
 
-    def sgexec_run(self, mode, prog, *args, exe=None, timeout=40):
-        """Run sgexec (or a copy of it at exe); returns its JSON report."""
-        argv = [os.fspath(exe or self.sgexec), mode, os.fspath(prog)] + [os.fspath(a) for a in args]
+    def sgexec_run(self, mode, prog, *args, exe=None, timeout=40, attack=None, user=None):
+        """
+        Run sgexec (or a copy of it at exe); returns its JSON report.
+        attack: "sigcont" or "ptrace" (undo a hold); user: run it as this uid.
+        """
+        argv = [os.fspath(exe or self.sgexec)] + ([f"--{attack}"] if attack else [])
+        argv += [mode, os.fspath(prog)] + [os.fspath(a) for a in args]
+        if user is not None:
+            argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] + argv
         r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
         assert r.returncode == 0, f"sgexec failed: rc={r.returncode} stderr={r.stderr!r}"
         return json.loads(r.stdout)

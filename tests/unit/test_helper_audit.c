@@ -67,7 +67,7 @@ static void test_override_return_is_refused(void **state)
 
 static void test_other_dangerous_and_unknown_helpers_are_refused(void **state)
 {
-	const int32_t ids[] = { BPF_FUNC_send_signal_thread, BPF_FUNC_tail_call, BPF_FUNC_map_update_elem,
+	const int32_t ids[] = { BPF_FUNC_send_signal_thread, BPF_FUNC_tail_call, BPF_FUNC_map_push_elem,
 				BPF_FUNC_d_path, BPF_FUNC_sys_bpf, 0, -1, 100000 };
 	struct sg_audit_finding f;
 	size_t i;
@@ -144,7 +144,8 @@ static void test_allowlist_is_sorted_and_excludes_dangerous_helpers(void **state
 	assert_false(sg_helper_allowed(BPF_FUNC_probe_write_user));
 	assert_false(sg_helper_allowed(BPF_FUNC_override_return));
 	assert_false(sg_helper_allowed(BPF_FUNC_send_signal_thread));
-	assert_false(sg_helper_allowed(BPF_FUNC_map_update_elem));
+	assert_false(sg_helper_allowed(BPF_FUNC_map_push_elem));
+	assert_false(sg_helper_allowed(BPF_FUNC_sys_bpf));
 }
 
 /* A minimal BPF ELF: null section, .shstrtab, one executable section. */

@@ -11,6 +11,11 @@
  *   sgexec path    FILE [ARG...]  execv(FILE, [FILE, ARG...])
  *   sgexec memfd   FILE [ARG...]  copy FILE into a memfd, fexecve it
  *   sgexec deleted FILE [ARG...]  open FILE, unlink it, execveat(fd, "", AT_EMPTY_PATH)
+ *
+ * An attacker's option may come first, to undo a hold of the child:
+ *   --sigcont   send the child SIGCONT every millisecond while waiting
+ *   --ptrace    trace the child (PTRACE_TRACEME before its exec) and resume
+ *               every stop it takes, swallowing the SIGSTOP
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,9 +51,14 @@ static int copy_to_memfd(const char *file)
 	return n < 0 ? -1 : mfd;
 }
 
+static int attack_sigcont, attack_ptrace;
+
 static void child(const char *mode, char **argv, int errpipe)
 {
 	int e, fd;
+
+	if (attack_ptrace && ptrace(PTRACE_TRACEME, 0, NULL, NULL))
+		_exit(125);
 
 	if (!strcmp(mode, "path")) {
 		execv(argv[0], argv);
@@ -73,11 +84,22 @@ static void child(const char *mode, char **argv, int errpipe)
 int main(int argc, char **argv)
 {
 	int p[2], e = 0, status = 0, timed_out = 0, waited = 0;
+	unsigned spins = 0;
 	struct timespec ms = { 0, 1000000 };
 	pid_t pid;
 
+	while (argc > 1 && !strncmp(argv[1], "--", 2)) {
+		if (!strcmp(argv[1], "--sigcont"))
+			attack_sigcont = 1;
+		else if (!strcmp(argv[1], "--ptrace"))
+			attack_ptrace = 1;
+		else
+			return 2;
+		argv++;
+		argc--;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: sgexec path|memfd|deleted FILE [ARG...]\n");
+		fprintf(stderr, "usage: sgexec [--sigcont|--ptrace] path|memfd|deleted FILE [ARG...]\n");
 		return 2;
 	}
 	if (pipe2(p, O_CLOEXEC))
@@ -94,12 +116,24 @@ int main(int argc, char **argv)
 		e = 0;
 	close(p[0]);
 	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
+		/* A tracer waits for each stop; everyone else polls, so a hold cannot hang us. */
+		pid_t r = waitpid(pid, &status, (attack_ptrace ? 0 : WNOHANG) | __WALL);
 
+		if (r == pid && attack_ptrace && WIFSTOPPED(status)) {
+			/* Resume with no signal: the stop the daemon asked for is swallowed. */
+			ptrace(PTRACE_CONT, pid, NULL, NULL);
+			continue;
+		}
 		if (r == pid)
 			break;
 		if (r < 0)
 			return 1;
+		if (attack_sigcont) {
+			/* As fast as we can: the first SIGCONT may come before the daemon looks. */
+			kill(pid, SIGCONT);
+			if (++spins % 1000)
+				continue;
+		}
 		if (waited++ >= TIMEOUT_MS) {
 			/* Held (stopped) and never resumed or killed: report it, do not hang. */
 			kill(pid, SIGKILL);
