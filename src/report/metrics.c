@@ -4,12 +4,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_DEPTH 8
 #define MAX_PATH 256
+/* plen[] of an object whose own name did not fit: nothing under it is exported. */
+#define NO_FIT SIZE_MAX
 
 struct out {
 	char *buf;
@@ -35,6 +37,15 @@ static void put(struct out *o, const char *s, size_t n)
 	memcpy(o->buf + o->len, s, n);
 	o->len += n;
 	o->buf[o->len] = '\0';
+}
+
+/* One "name value\n" line, written whole whatever the value's length. */
+static void put_metric(struct out *o, const char *name, size_t name_len, const char *val, size_t val_len)
+{
+	put(o, name, name_len);
+	put(o, " ", 1);
+	put(o, val, val_len);
+	put(o, "\n", 1);
 }
 
 /* Skip one JSON value we do not export (string, array, null); returns the index after it. */
@@ -98,18 +109,27 @@ int sg_metrics_from_stats(const char *s, size_t len, char **out, size_t *out_len
 		}
 		if (c != '"')
 			goto bad;
-		/* A key: append "_key" (sanitised) to the path of this depth. */
+		/*
+		 * A key: append "_key" (sanitised) to the path of this depth. A
+		 * name that does not fit is left out with all under it, rather
+		 * than cut short: cut names would collide with their neighbours.
+		 */
 		{
 			size_t k = plen[depth];
+			bool fits = k != NO_FIT && k + 1 < sizeof(path);
 
-			path[k++] = '_';
+			if (fits)
+				path[k++] = '_';
 			for (i++; i < len && s[i] != '"'; i++) {
 				char ch = s[i];
 
-				if (k < sizeof(path) - 1)
+				if (fits && k == sizeof(path) - 1)
+					fits = false;
+				if (fits)
 					path[k++] = isalnum((unsigned char)ch) ? (char)tolower((unsigned char)ch) : '_';
 			}
-			path[k] = '\0';
+			if (fits)
+				path[k] = '\0';
 			if (i++ >= len)
 				goto bad;
 			while (i < len && (isspace((unsigned char)s[i]) || s[i] == ':'))
@@ -119,22 +139,19 @@ int sg_metrics_from_stats(const char *s, size_t len, char **out, size_t *out_len
 			if (s[i] == '{') {
 				if (depth == MAX_DEPTH)
 					goto bad;
-				plen[++depth] = k;
+				plen[++depth] = fits ? k : NO_FIT;
 				i++;
 			} else if (s[i] == '-' || isdigit((unsigned char)s[i])) {
 				size_t j = i;
-				char line[MAX_PATH + 48];
 
 				while (j < len && (isdigit((unsigned char)s[j]) || strchr("-+.eE", s[j])))
 					j++;
-				snprintf(line, sizeof(line), "%s %.*s\n", path, (int)(j - i), s + i);
-				put(&o, line, strlen(line));
+				if (fits)
+					put_metric(&o, path, k, s + i, j - i);
 				i = j;
 			} else if (!strncmp(s + i, "true", 4) || !strncmp(s + i, "false", 5)) {
-				char line[MAX_PATH + 8];
-
-				snprintf(line, sizeof(line), "%s %d\n", path, s[i] == 't');
-				put(&o, line, strlen(line));
+				if (fits)
+					put_metric(&o, path, k, s[i] == 't' ? "1" : "0", 1);
 				i += s[i] == 't' ? 4 : 5;
 			} else {
 				i = skip_value(s, i, len);
