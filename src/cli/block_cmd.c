@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli/block_cmd.h"
+#include "store/block_list.h"
 #include "store/bundle_files.h"
 
 #define LIST_MAX (64u << 20)
@@ -18,30 +19,12 @@ static int usage(void)
 	return 2;
 }
 
-/* The line of `list` equal to `path`, or NULL. */
-static char *find_line(char *list, size_t len, const char *path, size_t *line_len)
-{
-	size_t plen = strlen(path), off = 0;
-
-	while (off < len) {
-		char *nl = memchr(list + off, '\n', len - off);
-		size_t l = nl ? (size_t)(nl - list - off) : len - off;
-
-		if (l == plen && !memcmp(list + off, path, plen)) {
-			*line_len = nl ? l + 1 : l;
-			return list + off;
-		}
-		off += l + 1;
-	}
-	return NULL;
-}
-
 int sg_cli_block(int argc, char **argv, const char *blocklist, int (*reload)(void))
 {
-	char err[512], resolved[PATH_MAX], *list = NULL, *out, *hit;
+	char err[512], resolved[PATH_MAX], *list = NULL, *out = NULL;
 	const char *path;
-	size_t len = 0, line_len = 0;
-	bool add;
+	size_t len = 0, line_len = 0, out_len = 0;
+	bool add, listed;
 	struct stat st;
 	int rc;
 
@@ -81,31 +64,21 @@ int sg_cli_block(int argc, char **argv, const char *blocklist, int (*reload)(voi
 		fprintf(stderr, "sysguardctl: %s\n", err);
 		return 1;
 	}
-	hit = list ? find_line(list, len, path, &line_len) : NULL;
-	if (add == !!hit) {
+	listed = list && sg_block_list_find(list, len, path, &line_len);
+	if (add == listed) {
 		printf("%s %s the block list\n", path, add ? "is already in" : "is not in");
 		free(list);
 		return 0;
 	}
-	out = malloc(len + strlen(path) + 2);
-	if (!out) {
+	rc = add ? sg_block_list_add(list, len, path, &out, &out_len) :
+		   sg_block_list_del(list, len, path, &out, &out_len);
+	if (rc) {
+		fprintf(stderr, "sysguardctl: %s: %s\n", blocklist, strerror(-rc));
 		free(list);
 		return 1;
 	}
-	if (add) {
-		memcpy(out, list, len);
-		if (len && list[len - 1] != '\n')
-			out[len++] = '\n';
-		len += sprintf(out + len, "%s\n", path);
-	} else {
-		size_t before = hit - list;
-
-		memcpy(out, list, before);
-		memcpy(out + before, hit + line_len, len - before - line_len);
-		len -= line_len;
-	}
 	free(list);
-	rc = sg_file_replace(blocklist, out, len, 0600, err, sizeof(err));
+	rc = sg_file_replace(blocklist, out, out_len, 0600, err, sizeof(err));
 	free(out);
 	if (rc) {
 		fprintf(stderr, "sysguardctl: %s\n", err);
