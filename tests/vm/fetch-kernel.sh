@@ -2,14 +2,15 @@
 # Fetch a Debian 6.1 kernel for the BPF LSM test VM.
 #
 # Downloads the newest available linux-image-6.1.0-N-amd64 package (unsigned
-# variant preferred, signed as fallback) with `apt-get download`, unpacks it
+# variant preferred, signed as fallback; N is whatever the package lists
+# name, nothing here pins it) with `apt-get download`, unpacks it
 # with `dpkg -x` and leaves in the cache directory:
 #
 #   $CACHE/vmlinuz          the kernel image (bzImage, boots with qemu -kernel)
 #   $CACHE/config           the kernel's .config
 #   $CACHE/System.map
 #   $CACHE/lib/modules/REL  the modules tree (not needed by run-vm.sh)
-#   $CACHE/release          kernel release string, e.g. 6.1.0-56-amd64
+#   $CACHE/release          kernel release string, e.g. 6.1.0-57-amd64
 #   $CACHE/package          package name and version that was fetched
 #
 # CACHE = ${SYSGUARD_VM_CACHE:-/var/cache/sysguard-vm}, outside the repository
@@ -70,8 +71,24 @@ candidates() {
 		sort -k1,1nr -k2,2n | awk '{print $3}'
 }
 
+# Downloads the first candidate that apt can get into $1; prints its name.
+download_first() {
+	local dir="$1" cand ver
+	for cand in $(candidates); do
+		ver="$(apt-cache policy "$cand" 2>/dev/null | sed -n 's/^ *Candidate: //p')"
+		[[ -n "$ver" && "$ver" != "(none)" ]] || continue
+		log "downloading $cand ($ver)"
+		if (cd "$dir" && apt-get download -q "$cand" >&2); then
+			printf '%s\n' "$cand"
+			return 0
+		fi
+		log "download of $cand failed, trying the next candidate"
+	done
+	return 1
+}
+
 fetch() {
-	local tmp pkg cand deb rel ver
+	local tmp pkg deb rel updated=0
 	tmp="$(mktemp -d /tmp/sysguard-vm-fetch.XXXXXX)"
 	# shellcheck disable=SC2064
 	trap "rm -rf '$tmp'" EXIT
@@ -82,18 +99,16 @@ fetch() {
 	if [[ -z "$(candidates)" ]]; then
 		log "no linux-image-6.1.0-*-amd64 in the package lists: running apt-get update"
 		apt-get update -q >&2 || log "apt-get update failed"
+		updated=1
 	fi
-	pkg=""
-	for cand in $(candidates); do
-		ver="$(apt-cache policy "$cand" 2>/dev/null | sed -n 's/^ *Candidate: //p')"
-		[[ -n "$ver" && "$ver" != "(none)" ]] || continue
-		log "downloading $cand ($ver)"
-		if (cd "$tmp" && apt-get download -q "$cand" >&2); then
-			pkg="$cand"
-			break
-		fi
-		log "download of $cand failed, trying the next candidate"
-	done
+	# Lists older than the archive name an ABI (6.1.0-N) the mirror no
+	# longer has once Debian moves on: every download fails. Refresh the
+	# lists once and pick again from what they name now.
+	if ! pkg="$(download_first "$tmp")" && ((updated == 0)); then
+		log "no candidate could be downloaded: running apt-get update and trying again"
+		apt-get update -q >&2 || log "apt-get update failed"
+		pkg="$(download_first "$tmp")" || pkg=""
+	fi
 	if [[ -z "$pkg" ]]; then
 		die "no linux-image-6.1.0-*-amd64 package could be downloaded (did you run 'apt-get update'?)"
 	fi

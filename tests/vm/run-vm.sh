@@ -25,7 +25,9 @@
 #   SYSGUARD_VM_MEM       guest memory in MiB (default 1024)
 #   SYSGUARD_VM_VERBOSE   1: also stream the console to stderr while it runs
 #   SYSGUARD_VM_KEEP      1: keep the work dir (initramfs tree, initrd.gz)
-#   SYSGUARD_VM_NO_KVM    1: never use KVM even if /dev/kvm is usable
+#   SYSGUARD_VM_NO_KVM    1: never use KVM, skip the KVM probe (TCG)
+#   SYSGUARD_VM_KVM_PROBE_TIMEOUT  seconds the KVM probe boot may take to reach
+#                         user space before TCG is used instead (default 12)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -164,11 +166,65 @@ INITRD="$WORK/initrd.gz"
 t_initrd="$(now_ms)"
 log "kernel ready in $((t_kernel - t_start)) ms; initramfs $(du -k "$INITRD" | cut -f1) KiB built in $((t_initrd - t_kernel)) ms; kernel $(cat "$CACHE/package" 2>/dev/null || echo "$KERNEL")"
 
-# ---------------------------------------------------------------- boot
+# ---------------------------------------------------------------- accelerator
+# A writable /dev/kvm does not mean KVM can run this guest: on some CI hosts
+# (nested virtualisation) qemu spins at "Booting from ROM..." until the
+# timeout, on others `-cpu host` aborts at once ("failed to set MSR"). So
+# KVM is used only after a short boot of the same kernel, with the same
+# flags, reached user space; otherwise the test runs under TCG, slower but
+# sure.
+KVM_ACCEL=(-enable-kvm -cpu host)
+PROBE_MARKER='SYSGUARD-KVM-PROBE: user space reached'
+
+# 0 if a KVM guest with KVM_ACCEL prints PROBE_MARKER within KVM_PROBE_TIMEOUT
+# seconds; sets ACCEL_WHY either way.
+kvm_probe() {
+	local dir="$WORK/kvm-probe" plog="$WORK/kvm-probe.log" prc=0 t0 t1
+
+	mkdir -p "$dir/bin" "$dir/dev"
+	cp "$BUSYBOX" "$dir/bin/busybox"
+	printf '#!/bin/busybox sh\n/bin/busybox mount -t devtmpfs devtmpfs /dev\n/bin/busybox echo "%s" >/dev/ttyS0\n/bin/busybox poweroff -f\n' \
+		"$PROBE_MARKER" >"$dir/init"
+	chmod 755 "$dir/init"
+	(cd "$dir" && find . | LC_ALL=C sort | cpio --create --format=newc --owner=0:0 --quiet) |
+		gzip -1 >"$WORK/kvm-probe.gz"
+	t0="$(now_ms)"
+	# The subshell's stderr takes bash's "Aborted" notice when qemu aborts.
+	(timeout -k 2 "$KVM_PROBE_TIMEOUT" qemu-system-x86_64 -nographic -no-reboot -m 256 -smp 1 \
+		-net none "${KVM_ACCEL[@]}" -kernel "$KERNEL" -initrd "$WORK/kvm-probe.gz" \
+		-append "console=ttyS0 panic=-1 quiet" </dev/null >"$plog" 2>&1; exit $?) 2>/dev/null || prc=$?
+	t1="$(now_ms)"
+	if tr -d '\r' <"$plog" | grep -qF "$PROBE_MARKER"; then
+		ACCEL_WHY="a KVM probe boot reached user space in $((t1 - t0)) ms"
+		return 0
+	fi
+	if [[ "$prc" -eq 124 || "$prc" -eq 137 ]]; then
+		ACCEL_WHY="a KVM probe boot did not reach user space within ${KVM_PROBE_TIMEOUT}s"
+	else
+		ACCEL_WHY="a KVM probe boot failed (qemu exit $prc)"
+	fi
+	# The last thing qemu or the guest said, usually the reason ("failed to set MSR", "Booting from ROM...").
+	ACCEL_WHY+=": $(tr -d '\r' <"$plog" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' | grep -v -e '^[[:space:]]*$' -e 'terminating on signal' | tail -n1 | cut -c1-160)"
+	return 1
+}
+
+KVM_PROBE_TIMEOUT="${SYSGUARD_VM_KVM_PROBE_TIMEOUT:-12}"
 ACCEL=()
-if [[ -w /dev/kvm ]] && [[ "${SYSGUARD_VM_NO_KVM:-0}" != 1 ]]; then
-	ACCEL=(-enable-kvm -cpu host)
+if [[ "${SYSGUARD_VM_NO_KVM:-0}" == 1 ]]; then
+	ACCEL_NAME=tcg ACCEL_WHY="SYSGUARD_VM_NO_KVM=1"
+elif [[ ! -e /dev/kvm ]]; then
+	ACCEL_NAME=tcg ACCEL_WHY="no /dev/kvm"
+elif [[ ! -w /dev/kvm ]]; then
+	ACCEL_NAME=tcg ACCEL_WHY="/dev/kvm is not writable by $(id -un)"
+elif kvm_probe; then
+	ACCEL_NAME=kvm ACCEL=("${KVM_ACCEL[@]}")
+else
+	ACCEL_NAME=tcg
 fi
+t_accel="$(now_ms)"
+log "accelerator: $ACCEL_NAME ($ACCEL_WHY)"
+
+# ---------------------------------------------------------------- boot
 APPEND="console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet ${SYSGUARD_VM_APPEND:-}"
 QEMU=(qemu-system-x86_64 -nographic -no-reboot -m "$MEM" -smp 1 -net none
 	"${ACCEL[@]}"
@@ -189,7 +245,7 @@ fi
 t_end="$(now_ms)"
 
 boot_s="$(tr -d '\r' <"$LOG" | sed -n 's/.*SYSGUARD-VM: uptime \([0-9.]*\)s at init.*/\1/p' | head -n1)"
-log "qemu exited $qrc after $((t_end - t_initrd)) ms (guest uptime at /init: ${boot_s:-?} s); total $((t_end - t_start)) ms"
+log "qemu ($ACCEL_NAME) exited $qrc after $((t_end - t_accel)) ms (guest uptime at /init: ${boot_s:-?} s); total $((t_end - t_start)) ms"
 
 result="$(tr -d '\r' <"$LOG" | grep -oE "${MARKER} [A-Z]+.*" | tail -n1 || true)"
 if [[ "$qrc" -eq 124 || "$qrc" -eq 137 ]]; then
