@@ -4,6 +4,12 @@
  * root, so every TCP connect, UDP connect and unconnected UDP sendto on the
  * host is checked. Returning 0 makes the call fail with EPERM before any
  * packet leaves.
+ *
+ * An IPv4-mapped destination (::ffff:a.b.c.d) on an IPv6 socket is IPv4
+ * traffic: for TCP and UDP connect the kernel runs only connect6 and then
+ * hands the socket to IPv4 without running connect4, so these programs
+ * decide it with the IPv4 rules themselves. Otherwise a deny on
+ * 169.254.169.254 would not cover ::ffff:169.254.169.254.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,6 +26,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SG_AF_INET6 10
 #define SG_SOCK_STREAM 1
 #define SG_SOCK_DGRAM 2
+#define SG_SIN6_LEN_RFC2133 24
 
 struct sg_egress_config egress_cfg = {};
 
@@ -87,9 +94,12 @@ static __always_inline __u8 proto_of(struct bpf_sock_addr *ctx)
 	return ctx->type == SG_SOCK_STREAM ? 6 : ctx->type == SG_SOCK_DGRAM ? 17 : 0;
 }
 
-/* 1: let the call through, 0: refuse it. dport in host order. */
+/*
+ * 1: let the call through, 0: refuse it. dport in host order; mapped: an
+ * IPv6 socket's ::ffff:daddr, decided as the IPv4 address it is.
+ */
 static __always_inline int decide(__u32 *list_idx, __u8 family, const __u8 *daddr, __u16 dport,
-				  __u8 proto, __u8 op)
+				  __u8 proto, __u8 op, __u8 mapped)
 {
 	struct sg_egress_list *l;
 	struct sg_inode_key exe;
@@ -138,6 +148,7 @@ static __always_inline int decide(__u32 *list_idx, __u8 family, const __u8 *dadd
 	e->proto = proto;
 	e->dport = dport;
 	e->op = op;
+	e->mapped = mapped;
 	if (family == 4)
 		__builtin_memcpy(e->daddr, daddr, 4);
 	else
@@ -146,32 +157,64 @@ static __always_inline int decide(__u32 *list_idx, __u8 family, const __u8 *dadd
 	return !blocked;
 }
 
-static __always_inline int check4(struct bpf_sock_addr *ctx, __u8 op)
+/* ::ffff:a.b.c.d: the kernel sends it as IPv4 to a.b.c.d. */
+static __always_inline bool v4_mapped(const __u8 *a)
+{
+	int i;
+
+	for (i = 0; i < 10; i++)
+		if (a[i])
+			return false;
+	return a[10] == 0xff && a[11] == 0xff;
+}
+
+static __always_inline int check_v4(const __u8 *ip4, __u16 dport, __u8 proto, __u8 op,
+				    __u8 mapped)
 {
 	struct sg_egress_key4 k = { .prefixlen = 32 };
+
+	__builtin_memcpy(k.addr, ip4, 4);
+	return decide(bpf_map_lookup_elem(&egress_v4, &k), 4, k.addr, dport, proto, op, mapped);
+}
+
+/* An IPv6 address, or the IPv4 one it maps. */
+static __always_inline int check_v6(const __u8 *ip6, __u16 dport, __u8 proto, __u8 op)
+{
+	struct sg_egress_key6 k = { .prefixlen = 128 };
+
+	if (v4_mapped(ip6))
+		return check_v4(ip6 + 12, dport, proto, op, 1);
+	__builtin_memcpy(k.addr, ip6, 16);
+	return decide(bpf_map_lookup_elem(&egress_v6, &k), 6, k.addr, dport, proto, op, 0);
+}
+
+static __always_inline int check4(struct bpf_sock_addr *ctx, __u8 op)
+{
 	__u32 ip = ctx->user_ip4;
 
-	__builtin_memcpy(k.addr, &ip, 4);
-	return decide(bpf_map_lookup_elem(&egress_v4, &k), 4, k.addr,
-		      bpf_ntohs((__u16)ctx->user_port), proto_of(ctx), op);
+	/*
+	 * An IPv6 socket reaches connect4|sendmsg4 with a mapped destination
+	 * (unconnected UDP sendto) or an AF_INET address (UDP connect).
+	 */
+	return check_v4((const __u8 *)&ip, bpf_ntohs((__u16)ctx->user_port), proto_of(ctx), op,
+			ctx->family == SG_AF_INET6);
 }
 
 static __always_inline int check6(struct bpf_sock_addr *ctx, __u8 op)
 {
-	struct sg_egress_key6 k = { .prefixlen = 128 };
+	__u8 a[16];
 	__u32 w;
 
 	/* user_ip6 must be read one 32-bit word at a time. */
 	w = ctx->user_ip6[0];
-	__builtin_memcpy(&k.addr[0], &w, 4);
+	__builtin_memcpy(&a[0], &w, 4);
 	w = ctx->user_ip6[1];
-	__builtin_memcpy(&k.addr[4], &w, 4);
+	__builtin_memcpy(&a[4], &w, 4);
 	w = ctx->user_ip6[2];
-	__builtin_memcpy(&k.addr[8], &w, 4);
+	__builtin_memcpy(&a[8], &w, 4);
 	w = ctx->user_ip6[3];
-	__builtin_memcpy(&k.addr[12], &w, 4);
-	return decide(bpf_map_lookup_elem(&egress_v6, &k), 6, k.addr,
-		      bpf_ntohs((__u16)ctx->user_port), proto_of(ctx), op);
+	__builtin_memcpy(&a[12], &w, 4);
+	return check_v6(a, bpf_ntohs((__u16)ctx->user_port), proto_of(ctx), op);
 }
 
 SEC("cgroup/connect4")
@@ -201,7 +244,9 @@ int sg_sendmsg6(struct bpf_sock_addr *ctx)
 /*
  * BPF LSM backend, where it loads: socket_connect sees every connect, of
  * any socket type, before the protocol does. The address is user input:
- * one shorter than its family's sockaddr is skipped, not read (NET-1).
+ * one shorter than the protocols accept is skipped, not read (NET-1); for
+ * IPv6 that is the 24-byte RFC 2133 form, not sizeof(struct sockaddr_in6),
+ * or a connect passing 24 bytes would go unchecked.
  * Unconnected UDP sends stay with sendmsg4|6 above.
  */
 SEC("lsm/socket_connect")
@@ -216,26 +261,27 @@ int BPF_PROG(sg_lsm_connect, struct socket *sock, struct sockaddr *address, int 
 		return 0;
 	proto = BPF_CORE_READ(sock, sk, sk_protocol);
 	if (family == SG_AF_INET) {
-		struct sg_egress_key4 k = { .prefixlen = 32 };
 		struct sockaddr_in *in = (void *)address;
+		__u8 a4[4] = {};
 
 		if (addrlen < (int)sizeof(struct sockaddr_in))
 			return 0;
 		port = bpf_ntohs(BPF_CORE_READ(in, sin_port));
-		bpf_probe_read_kernel(k.addr, 4, &in->sin_addr);
-		return decide(bpf_map_lookup_elem(&egress_v4, &k), 4, k.addr, port, proto,
-			      SG_NET_CONNECT) ? 0 : -EPERM;
+		bpf_probe_read_kernel(a4, 4, &in->sin_addr);
+		return check_v4(a4, port, proto, SG_NET_CONNECT,
+				BPF_CORE_READ(sock, sk, __sk_common.skc_family) == SG_AF_INET6) ?
+			0 : -EPERM;
 	}
 	if (family == SG_AF_INET6) {
-		struct sg_egress_key6 k = { .prefixlen = 128 };
 		struct sockaddr_in6 *in6 = (void *)address;
+		__u8 a6[16] = {};
 
-		if (addrlen < (int)sizeof(struct sockaddr_in6))
+		/* TCP and UDP take an RFC 2133 sockaddr_in6 (no scope id): 24 bytes. */
+		if (addrlen < SG_SIN6_LEN_RFC2133)
 			return 0;
 		port = bpf_ntohs(BPF_CORE_READ(in6, sin6_port));
-		bpf_probe_read_kernel(k.addr, 16, &in6->sin6_addr);
-		return decide(bpf_map_lookup_elem(&egress_v6, &k), 6, k.addr, port, proto,
-			      SG_NET_CONNECT) ? 0 : -EPERM;
+		bpf_probe_read_kernel(a6, 16, &in6->sin6_addr);
+		return check_v6(a6, port, proto, SG_NET_CONNECT) ? 0 : -EPERM;
 	}
 	return 0;
 }

@@ -143,6 +143,7 @@ struct sg_egress_key6 {
 enum sg_egress_action {
 	SG_EGRESS_DENY = 1,
 	SG_EGRESS_AUDIT = 2,
+	SG_EGRESS_ALLOW = 3,	/* let through, recorded: the exceptions to a wider deny */
 };
 
 struct sg_egress_rule {
@@ -178,7 +179,7 @@ struct sg_net_event {
 	__u8 proto;
 	__u16 dport;			/* host order */
 	__u8 op;			/* SG_NET_CONNECT or SG_NET_SENDMSG */
-	__u8 pad;
+	__u8 mapped;			/* 1: from an IPv6 socket, to ::ffff:daddr (family is 4) */
 	__u32 pad2;
 	__u8 daddr[16];			/* network order; v4 in the first 4 bytes */
 };

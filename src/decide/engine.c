@@ -461,6 +461,7 @@ int sg_engine_on_net_record(void *ctx, void *data, size_t size)
 		af = AF_INET;
 	if (!inet_ntop(af, ev.daddr, f.daddr, sizeof(f.daddr)))
 		snprintf(f.daddr, sizeof(f.daddr), "?");
+	f.mapped = ev.family == 4 && ev.mapped;
 	f.dport = ev.dport;
 	f.rule = r;
 	f.blocked = ev.blocked;

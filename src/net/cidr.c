@@ -100,6 +100,19 @@ int sg_cidr_equal(const struct sg_cidr *a, const struct sg_cidr *b)
 	       !memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
+bool sg_cidr_unmap_v4(struct sg_cidr *c)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (c->family != 6 || c->len < 96 || memcmp(c->addr, mapped, sizeof(mapped)))
+		return false;
+	c->family = 4;
+	c->len -= 96;
+	c->addr[0] = c->addr[3];
+	c->addr[1] = c->addr[2] = c->addr[3] = 0;
+	return true;
+}
+
 int sg_cidr_parse_list(const char *text, size_t len, struct sg_cidr **out, size_t *n,
 		       char *err, size_t errlen)
 {

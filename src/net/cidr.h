@@ -3,6 +3,7 @@
 #ifndef SG_NET_CIDR_H
 #define SG_NET_CIDR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,12 @@ void sg_cidr_format(const struct sg_cidr *c, char *buf, size_t len);
 
 /* Same family, length and address. */
 int sg_cidr_equal(const struct sg_cidr *a, const struct sg_cidr *b);
+
+/*
+ * A prefix inside ::ffff:0:0/96 (IPv4-mapped IPv6) becomes the IPv4 prefix
+ * it names (::ffff:10.0.0.0/104 -> 10.0.0.0/8); true when it did.
+ */
+bool sg_cidr_unmap_v4(struct sg_cidr *c);
 
 /*
  * Parses a deny list: one CIDR a line, '#' starts a comment, blank lines

@@ -713,6 +713,8 @@ static int take_net_value(struct parser *ps, size_t k, struct sg_net_rule *r)
 	case N_CIDR:
 		if (sg_cidr_parse(sval(ps), &c, why, sizeof(why)))
 			return fail(ps, ps->ev.start_mark, "%s: %s", what, why);
+		/* The kernel sends ::ffff:a.b.c.d as IPv4, so the IPv4 rules decide it. */
+		sg_cidr_unmap_v4(&c);
 		r->family = c.family;
 		r->prefix_len = c.len;
 		memcpy(r->addr, c.addr, c.family == 4 ? 4 : 16);

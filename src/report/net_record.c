@@ -30,6 +30,12 @@ uint64_t sg_record_net(struct sg_audit *a, struct sg_alerts *alerts,
 	sg_json_key(&j, "destination");
 	sg_json_begin_object(&j);
 	sg_json_kv_str(&j, "ip", f->daddr);
+	if (f->mapped) {
+		char v6[64];
+
+		snprintf(v6, sizeof(v6), "::ffff:%s", f->daddr);
+		sg_json_kv_str(&j, "ipv6", v6);
+	}
 	sg_json_kv_u64(&j, "port", f->dport);
 	sg_json_kv_str(&j, "protocol", f->protocol);
 	sg_json_end_object(&j);

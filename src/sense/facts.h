@@ -64,6 +64,7 @@ struct sg_net_facts {
 	const char *op;		/* "connect" or "sendmsg" */
 	const char *protocol;	/* "tcp", "udp" or NULL when unknown */
 	char daddr[48];		/* text form */
+	bool mapped;		/* an IPv6 socket's ::ffff:daddr, decided as IPv4 */
 	uint16_t dport;
 	const struct sg_net_rule *rule;
 	bool blocked;		/* the call failed with EPERM */

@@ -63,6 +63,34 @@ static void test_parses_every_field(void **state)
 	sg_policy_free(p);
 }
 
+static void test_v4_mapped_cidr_is_an_ipv4_rule(void **state)
+{
+	struct sg_policy_error err;
+	struct sg_policy *p = parse("version: v\negress:\n"
+				    "  - {action: deny, cidr: \"::ffff:169.254.169.254\"}\n"
+				    "  - {action: deny, cidr: \"::ffff:10.0.0.0/104\"}\n"
+				    "  - {action: deny, cidr: \"::ffff:0:0/96\"}\n"
+				    "  - {action: deny, cidr: \"::/0\"}\n", &err);
+	const struct sg_net_rule *r;
+
+	assert_non_null(p);
+	r = sg_policy_net_rule(p, 0);
+	assert_int_equal(r->family, 4);
+	assert_int_equal(r->prefix_len, 32);
+	assert_memory_equal(r->addr, "\xa9\xfe\xa9\xfe", 4);
+	r = sg_policy_net_rule(p, 1);
+	assert_int_equal(r->family, 4);
+	assert_int_equal(r->prefix_len, 8);
+	assert_memory_equal(r->addr, "\x0a\x00\x00\x00", 4);
+	r = sg_policy_net_rule(p, 2);		/* every mapped address: IPv4 any */
+	assert_int_equal(r->family, 4);
+	assert_int_equal(r->prefix_len, 0);
+	r = sg_policy_net_rule(p, 3);		/* wider than ::ffff:0:0/96: stays IPv6 */
+	assert_int_equal(r->family, 6);
+	assert_int_equal(r->prefix_len, 0);
+	sg_policy_free(p);
+}
+
 static void test_rejects_bad_rules_with_line(void **state)
 {
 	static const struct {
@@ -196,6 +224,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parses_every_field),
+		cmocka_unit_test(test_v4_mapped_cidr_is_an_ipv4_rule),
 		cmocka_unit_test(test_rejects_bad_rules_with_line),
 		cmocka_unit_test(test_lists_hold_every_covering_rule_most_specific_first),
 		cmocka_unit_test(test_too_many_covering_rules_is_an_error),
