@@ -124,7 +124,9 @@ struct sg_exit_event {
  * a destination prefix to one rule list; user space folds every shorter
  * prefix's rules into the lists of the longer ones it contains (most
  * specific first, then file order), so one lookup finds every candidate and
- * the first rule whose port, protocol and executable fit decides.
+ * the first rule whose port, protocol and executable fit decides: deny
+ * refuses, audit and allow let through (both recorded), so an allow on a
+ * longer prefix carves an exception out of a deny on a shorter one.
  */
 #define SG_EGRESS_PREFIXES	16384
 #define SG_EGRESS_LIST_LEN	8

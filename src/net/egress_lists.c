@@ -9,6 +9,11 @@
 
 #include "net/cidr.h"
 
+_Static_assert((int)SG_NET_DENY == (int)SG_EGRESS_DENY &&
+		       (int)SG_NET_AUDIT == (int)SG_EGRESS_AUDIT &&
+		       (int)SG_NET_ALLOW == (int)SG_EGRESS_ALLOW,
+	       "policy and kernel egress actions are copied as numbers");
+
 /* Does prefix (a, alen) contain prefix (b, blen)? Same family assumed. */
 static bool contains(const uint8_t *a, unsigned alen, const uint8_t *b, unsigned blen)
 {

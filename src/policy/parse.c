@@ -686,9 +686,25 @@ bad:
 		    "%s must be a port (443) or a range (8000-8100) within 0-65535", what);
 }
 
+/* deny, audit or allow. */
+static int take_net_action(struct parser *ps, const char *what, struct sg_net_rule *r)
+{
+	const char *s = sval(ps);
+
+	if (!strcmp(s, "deny"))
+		r->action = SG_NET_DENY;
+	else if (!strcmp(s, "audit"))
+		r->action = SG_NET_AUDIT;
+	else if (!strcmp(s, "allow"))
+		r->action = SG_NET_ALLOW;
+	else
+		return fail(ps, ps->ev.start_mark, "%s must be \"deny\", \"audit\" or \"allow\"",
+			    what);
+	return 0;
+}
+
 static int take_net_value(struct parser *ps, size_t k, struct sg_net_rule *r)
 {
-	static const char *const actions[] = { "audit", "deny" };
 	static const char *const protos[] = { "tcp", "udp" };
 	struct sg_rule tmp_rule = { 0 };
 	struct sg_rule_ext tmp_ext = { 0 };
@@ -707,9 +723,7 @@ static int take_net_value(struct parser *ps, size_t k, struct sg_net_rule *r)
 			memcpy(r->name, tmp_rule.name, sizeof(r->name));
 		return rc;
 	case N_ACTION:
-		rc = take_enum(ps, what, actions, &v);
-		r->action = v ? SG_NET_DENY : SG_NET_AUDIT;
-		return rc;
+		return take_net_action(ps, what, r);
 	case N_CIDR:
 		if (sg_cidr_parse(sval(ps), &c, why, sizeof(why)))
 			return fail(ps, ps->ev.start_mark, "%s: %s", what, why);
@@ -796,7 +810,7 @@ static int parse_net_rule(struct parser *ps)
 		return rc;
 	if (!(seen & (1u << N_ACTION)))
 		return fail(ps, start,
-			    "egress rule %u: missing \"action\"; add action: deny or action: audit",
+			    "egress rule %u: missing \"action\"; add action: deny, audit or allow",
 			    r->id);
 	if (!(seen & (1u << N_CIDR)))
 		return fail(ps, start,

@@ -239,7 +239,7 @@ const struct sg_net_rule *sg_policy_net_rule(const struct sg_policy *p, size_t i
 
 const char *sg_net_action_name(enum sg_net_action a)
 {
-	return a == SG_NET_DENY ? "deny" : "audit";
+	return a == SG_NET_DENY ? "deny" : a == SG_NET_ALLOW ? "allow" : "audit";
 }
 
 int sg_policy_resolve(struct sg_policy *p, sg_resolve_fn resolve,

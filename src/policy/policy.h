@@ -144,6 +144,7 @@ const struct sg_rule *sg_policy_rule(const struct sg_policy *p, size_t i);
 enum sg_net_action {
 	SG_NET_DENY = 1,	/* = SG_EGRESS_DENY */
 	SG_NET_AUDIT = 2,	/* = SG_EGRESS_AUDIT: record, never block */
+	SG_NET_ALLOW = 3,	/* = SG_EGRESS_ALLOW: record, let through; an exception to a wider deny */
 };
 
 struct sg_net_rule {

@@ -92,7 +92,8 @@ int sg_decode_net(const void *data, size_t size, struct sg_net_event *out)
 	memcpy(out, data, sizeof(*out));
 	if ((out->family != 4 && out->family != 6) ||
 	    (out->op != SG_NET_CONNECT && out->op != SG_NET_SENDMSG) ||
-	    (out->action != SG_EGRESS_DENY && out->action != SG_EGRESS_AUDIT) || !out->rule_id)
+	    (out->action != SG_EGRESS_DENY && out->action != SG_EGRESS_AUDIT &&
+	     out->action != SG_EGRESS_ALLOW) || !out->rule_id)
 		return -EINVAL;
 	out->hdr.comm[sizeof(out->hdr.comm) - 1] = '\0';
 	return 0;

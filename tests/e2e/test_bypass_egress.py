@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from conftest import tcp_connect
-from test_egress import net_records, policy
+from test_egress import connect_as, net_records, policy, scoped_python
 
 
 def udp_sendto(addr, port, use_sendmsg=False):
@@ -98,3 +98,21 @@ def test_v4_mapped_rule_applies_to_plain_ipv4(workdir, daemon):
     assert tcp_connect("::ffff:127.0.0.3", 9, socket.AF_INET6) == errno.EPERM
     recs = net_records(d, lambda r: r["blocked"], count=2)
     assert {r["destination"]["ip"] for r in recs} == {"127.0.0.3"}, recs
+
+
+def test_v4_mapped_destination_follows_ipv4_allow_list(workdir, daemon):
+    # Only the IPv4 rules decide ::ffff:a.b.c.d: the v4 allow lets it through
+    # although ::/0 is denied, and the v4 deny-all refuses the rest.
+    exe = scoped_python(workdir)
+    d = daemon(policy([
+        {"name": "deny-all-v4", "action": "deny", "cidr": "0.0.0.0/0", "exe": str(exe)},
+        {"name": "deny-all-v6", "action": "deny", "cidr": "::/0", "exe": str(exe)},
+        {"name": "only-8080", "action": "allow", "cidr": "127.0.0.1/32", "port": 8080,
+         "exe": str(exe)},
+    ]))
+    allowed, other_port = connect_as(exe, ("::ffff:127.0.0.1", 8080), ("::ffff:127.0.0.1", 8081))
+    assert allowed != errno.EPERM and other_port == errno.EPERM
+    rec = net_records(d, lambda r: r["blocked"])[0]
+    assert (rec["rule"]["name"], rec["destination"]["ipv6"]) == ("deny-all-v4", "::ffff:127.0.0.1")
+    rec = net_records(d, lambda r: r["decision"] == "allow")[0]
+    assert (rec["rule"]["name"], rec["destination"]["ip"]) == ("only-8080", "127.0.0.1")

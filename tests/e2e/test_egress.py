@@ -6,6 +6,7 @@ which nothing listens, so an allowed connect is refused by the kernel
 (ECONNREFUSED) and a denied one fails with EPERM before any packet.
 """
 import errno
+import json
 import os
 import shutil
 import socket
@@ -153,3 +154,96 @@ def test_malformed_egress_rule_is_refused_with_its_line(workdir, daemon, bad, sa
     assert d.ready["policy_version"] == "failsafe-open"
     pe = [r for r in d.log_records() if r["type"] == "policy_error"][0]
     assert pe["line"] == 5 and says in pe["error"], pe
+
+
+# Allow rules. A deny of 0.0.0.0/0 or ::/0 at the cgroup2 root would cut off
+# every process on the machine, so these policies are scoped with `exe:` to a
+# copy of python that only these tests run.
+CONNECT_ALL = """
+import json, socket, sys
+out = []
+for a in sys.argv[1:]:
+    host, port = a.rsplit(",", 1)
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.settimeout(2)
+    try:
+        s.connect((host, int(port)))
+        out.append(0)
+    except OSError as e:
+        out.append(e.errno)
+    finally:
+        s.close()
+print(json.dumps(out))
+"""
+
+
+def scoped_python(workdir):
+    copy = workdir / "py-scoped"
+    shutil.copy2(os.path.realpath(shutil.which("python3", path="/usr/bin")), copy)
+    return copy
+
+
+def connect_as(exe, *dests):
+    """errno of a TCP connect to each (host, port), from exe; 0 when it connected."""
+    r = subprocess.run([str(exe), "-c", CONNECT_ALL] + [f"{h},{p}" for h, p in dests],
+                       stdout=subprocess.PIPE, text=True, timeout=30, check=True)
+    return json.loads(r.stdout)
+
+
+def test_allow_list_over_deny_all_v4(workdir, daemon):
+    exe = scoped_python(workdir)
+    d = daemon(policy([
+        {"name": "deny-all-v4", "action": "deny", "cidr": "0.0.0.0/0", "exe": str(exe)},
+        {"name": "only-8080", "action": "allow", "cidr": "127.0.0.1/32", "port": 8080,
+         "protocol": "tcp", "exe": str(exe)},
+    ]))
+    allowed, other_port, other_host = connect_as(exe, ("127.0.0.1", 8080), ("127.0.0.1", 8081),
+                                                 ("127.0.0.9", 8080))
+    assert allowed != errno.EPERM                 # refused or connected: the kernel's answer
+    assert (other_port, other_host) == (errno.EPERM, errno.EPERM)
+    assert tcp_connect("127.0.0.9", 8080) == errno.ECONNREFUSED   # other programs: no rule
+    rec = net_records(d, lambda r: r["decision"] == "allow")[0]
+    assert (rec["rule"]["name"], rec["blocked"], rec["severity"]) == ("only-8080", False, "info")
+    assert (rec["destination"]["ip"], rec["destination"]["port"]) == ("127.0.0.1", 8080)
+    assert rec["process"]["exe"] == str(exe)
+    denied = net_records(d, lambda r: r["blocked"], count=2)
+    assert {r["rule"]["name"] for r in denied} == {"deny-all-v4"}
+
+
+def test_allow_list_over_deny_all_v6(workdir, daemon):
+    exe = scoped_python(workdir)
+    d = daemon(policy([
+        {"name": "deny-all-v6", "action": "deny", "cidr": "::/0", "exe": str(exe)},
+        {"name": "only-8080-v6", "action": "allow", "cidr": "::1/128", "port": 8080,
+         "exe": str(exe)},
+    ]))
+    allowed, other_port = connect_as(exe, ("::1", 8080), ("::1", 8081))
+    assert allowed != errno.EPERM and other_port == errno.EPERM
+    rec = net_records(d, lambda r: r["decision"] == "allow")[0]
+    assert (rec["rule"]["name"], rec["destination"]["ip"], rec["blocked"]) == \
+        ("only-8080-v6", "::1", False)
+    assert net_records(d, lambda r: r["blocked"])[0]["rule"]["name"] == "deny-all-v6"
+
+
+def test_longer_allow_prefix_wins_over_shorter_deny(workdir, daemon):
+    exe = scoped_python(workdir)
+    daemon(policy([
+        {"name": "deny-loopback", "action": "deny", "cidr": "127.0.0.0/8", "exe": str(exe)},
+        {"name": "allow-64-127", "action": "allow", "cidr": "127.0.0.64/26", "exe": str(exe)},
+    ]))
+    assert connect_as(exe, ("127.0.0.70", 9), ("127.0.0.5", 9)) == [errno.ECONNREFUSED,
+                                                                     errno.EPERM]
+
+
+def test_longer_deny_prefix_wins_over_shorter_allow(workdir, daemon):
+    exe = scoped_python(workdir)
+    # The deny is written first and the allow after it: file order does not
+    # matter across prefixes, the longest one decides.
+    d = daemon(policy([
+        {"name": "deny-70", "action": "deny", "cidr": "127.0.0.70/32", "exe": str(exe)},
+        {"name": "allow-64-127", "action": "allow", "cidr": "127.0.0.64/26", "exe": str(exe)},
+        {"name": "deny-all-v4", "action": "deny", "cidr": "0.0.0.0/0", "exe": str(exe)},
+    ]))
+    assert connect_as(exe, ("127.0.0.70", 9), ("127.0.0.71", 9)) == [errno.EPERM,
+                                                                     errno.ECONNREFUSED]
+    assert net_records(d, lambda r: r["blocked"])[0]["rule"]["name"] == "deny-70"

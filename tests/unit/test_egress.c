@@ -13,6 +13,7 @@
 
 #include "net/egress_lists.h"
 #include "policy/policy.h"
+#include "sense/decode.h"
 
 static struct sg_policy *parse(const char *doc, struct sg_policy_error *err)
 {
@@ -63,6 +64,26 @@ static void test_parses_every_field(void **state)
 	sg_policy_free(p);
 }
 
+static void test_parses_allow(void **state)
+{
+	struct sg_policy_error err;
+	struct sg_policy *p = parse("version: v\negress:\n"
+				    "  - {name: ok, action: allow, cidr: 127.0.0.1, port: 8080}\n"
+				    "  - {action: deny, cidr: 0.0.0.0/0}\n", &err);
+	const struct sg_net_rule *r;
+
+	assert_non_null(p);
+	r = sg_policy_net_rule(p, 0);
+	assert_int_equal(r->action, SG_NET_ALLOW);
+	assert_string_equal(sg_net_action_name(r->action), "allow");
+	assert_int_equal(r->port_lo, 8080);
+	r = sg_policy_net_rule(p, 1);
+	assert_int_equal(r->action, SG_NET_DENY);
+	assert_string_equal(sg_net_action_name(r->action), "deny");
+	assert_string_equal(sg_net_action_name(SG_NET_AUDIT), "audit");
+	sg_policy_free(p);
+}
+
 static void test_v4_mapped_cidr_is_an_ipv4_rule(void **state)
 {
 	struct sg_policy_error err;
@@ -105,7 +126,8 @@ static void test_rejects_bad_rules_with_line(void **state)
 		{ "{action: deny, cidr: 10.0.0.0/8, port: 1-}", "port" },
 		{ "{action: deny, cidr: 10.0.0.0/8, port: 0x50}", "port" },
 		{ "{action: deny, cidr: 10.0.0.0/8, protocol: sctp}", "protocol" },
-		{ "{action: allow, cidr: 10.0.0.0/8}", "action" },
+		{ "{action: block, cidr: 10.0.0.0/8}", "action" },
+		{ "{action: Allow, cidr: 10.0.0.0/8}", "action" },
 		{ "{cidr: 10.0.0.0/8}", "action" },
 		{ "{action: deny}", "cidr" },
 		{ "{action: deny, cidr: 10.0.0.0/8, exe: bin/curl}", "exe" },
@@ -190,6 +212,67 @@ static void test_lists_hold_every_covering_rule_most_specific_first(void **state
 	free(e);
 }
 
+/* Longest prefix first, whatever the action and file order: allow carves out of deny and back. */
+static void test_allow_and_deny_fold_by_prefix_length(void **state)
+{
+	struct sg_net_rule r[] = {
+		rule(1, 4, "\x00\x00\x00\x00", 0, SG_NET_DENY),		/* deny all */
+		rule(2, 4, "\x7f\x00\x00\x07", 32, SG_NET_DENY),	/* back to deny */
+		rule(3, 4, "\x7f\x00\x00\x00", 8, SG_NET_ALLOW),	/* except loopback */
+		rule(4, 4, "\x7f\x00\x00\x00", 8, SG_NET_DENY),	/* same prefix: after 3 */
+	};
+	struct sg_inode_key exe[4] = { { 0 } };
+	struct sg_egress_entry *e;
+	const struct sg_egress_entry *x;
+	char err[256];
+	size_t n;
+
+	r[2].port_lo = r[2].port_hi = 8080;
+	assert_int_equal(sg_egress_build(r, exe, 4, &e, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	x = find(e, n, "\x7f\x00\x00\x07", 32);
+	assert_int_equal(x->list.r[0].rule_id, 2);
+	assert_int_equal(x->list.r[0].action, SG_EGRESS_DENY);
+	assert_int_equal(x->list.r[1].rule_id, 3);
+	assert_int_equal(x->list.r[1].action, SG_EGRESS_ALLOW);
+	assert_int_equal(x->list.r[2].rule_id, 4);
+	assert_int_equal(x->list.r[3].rule_id, 1);
+	assert_int_equal(x->list.r[4].rule_id, 0);
+	x = find(e, n, "\x7f\x00\x00\x00", 8);
+	assert_int_equal(x->list.r[0].rule_id, 3);
+	assert_int_equal(x->list.r[0].action, SG_EGRESS_ALLOW);
+	assert_int_equal(x->list.r[0].port_lo, 8080);
+	assert_int_equal(x->list.r[0].port_hi, 8080);
+	assert_int_equal(x->list.r[1].rule_id, 4);
+	assert_int_equal(x->list.r[2].rule_id, 1);
+	assert_int_equal(x->list.r[3].rule_id, 0);
+	x = find(e, n, "\x00\x00\x00\x00", 0);
+	assert_int_equal(x->list.r[0].rule_id, 1);
+	assert_int_equal(x->list.r[1].rule_id, 0);
+	free(e);
+}
+
+static void test_decode_takes_every_action_and_the_mapped_flag(void **state)
+{
+	struct sg_net_event in = { 0 }, out;
+
+	in.hdr.type = SG_EV_NET;
+	in.rule_id = 1;
+	in.family = 4;
+	in.op = SG_NET_CONNECT;
+	in.mapped = 1;
+	in.action = SG_EGRESS_ALLOW;
+	assert_int_equal(sg_decode_net(&in, sizeof(in), &out), 0);
+	assert_int_equal(out.action, SG_EGRESS_ALLOW);
+	assert_int_equal(out.mapped, 1);
+	in.action = SG_EGRESS_AUDIT;
+	assert_int_equal(sg_decode_net(&in, sizeof(in), &out), 0);
+	in.action = SG_EGRESS_DENY;
+	assert_int_equal(sg_decode_net(&in, sizeof(in), &out), 0);
+	in.action = SG_EGRESS_ALLOW + 1;
+	assert_int_equal(sg_decode_net(&in, sizeof(in), &out), -EINVAL);
+}
+
 static void test_too_many_covering_rules_is_an_error(void **state)
 {
 	struct sg_net_rule r[SG_EGRESS_LIST_LEN + 1];
@@ -224,9 +307,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parses_every_field),
+		cmocka_unit_test(test_parses_allow),
 		cmocka_unit_test(test_v4_mapped_cidr_is_an_ipv4_rule),
 		cmocka_unit_test(test_rejects_bad_rules_with_line),
 		cmocka_unit_test(test_lists_hold_every_covering_rule_most_specific_first),
+		cmocka_unit_test(test_allow_and_deny_fold_by_prefix_length),
+		cmocka_unit_test(test_decode_takes_every_action_and_the_mapped_flag),
 		cmocka_unit_test(test_too_many_covering_rules_is_an_error),
 		cmocka_unit_test(test_no_rules_builds_nothing),
 	};
