@@ -85,6 +85,12 @@ grep -q '"type":"network".*"blocked":true.*"ip":"127.0.0.77","port":9' "$RUN/aud
 	fail "no network record for the refused connect"
 "$SG/short-connect" || fail "a short socket address was not left to the kernel (NET-1)"
 echo "ok: short socket address skipped by lsm/socket_connect"
+# IPv4-mapped IPv6 is decided by the IPv4 rule, also with a 24-byte sockaddr_in6.
+"$SG/mapped-connect" || fail "connect to ::ffff:127.0.0.77:9 not refused by lsm/socket_connect"
+sleep 0.5
+grep -q '"type":"network".*"blocked":true.*"ip":"127.0.0.77","ipv6":"::ffff:127.0.0.77"' "$RUN/audit.log" ||
+	fail "no network record with the mapped address"
+echo "ok: IPv4-mapped connect refused by the IPv4 rule through lsm/socket_connect"
 echo "ok: egress denial through lsm/socket_connect recorded"
 # 3b. The daemon's file stage on BPF LSM: a files: rule, self-defence, BPF-7.
 grep -q '"files_backend":"bpf_lsm"' "$RUN/ready" || fail "files backend is not bpf_lsm: $(cat "$RUN/ready")"
