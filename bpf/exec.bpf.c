@@ -152,7 +152,11 @@ static __always_inline void fill_exec(struct sg_exec_event *e, struct task_struc
 	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
 				      BPF_CORE_READ(bprm, filename));
 	e->filename_len = n > 0 ? n - 1 : 0;
-	e->path_len = sg_walk_path(file, e->path, &e->path_depth, &e->hdr.flags, &e->path_hash);
+	/* Another mount namespace names the file as it likes: user space maps it to the host's name. */
+	if (BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum) != cfg.host_mnt_ns)
+		e->hdr.flags |= SG_F_PATH_FSREL;
+	e->path_len = sg_walk_path(file, e->path, &e->path_depth, &e->hdr.flags, &e->path_hash,
+				   e->hdr.flags & SG_F_PATH_FSREL);
 }
 
 static __always_inline void read_args(struct sg_exec_event *e, struct task_struct *task)
@@ -264,6 +268,9 @@ int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		} else if ((e->hdr.flags & SG_F_LOADER) && cfg.hold_loader && alive) {
 			hold(e, task);
 		} else if ((e->hdr.flags & SG_F_NAME_CHANGED) && alive) {
+			hold(e, task);
+		} else if ((e->hdr.flags & SG_F_PATH_TRUNC) && cfg.hold_uncertain && alive) {
+			/* A path not read whole is not "no rule matched": user space reads it whole. */
 			hold(e, task);
 		}
 		urgent = e->hdr.flags & (SG_F_HELD | SG_F_SIGNAL_FAILED);

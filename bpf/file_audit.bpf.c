@@ -371,7 +371,8 @@ static __always_inline int on_open(long ret)
 	{
 		__u64 path_hash;
 
-		e->path_len = sg_walk_path(f, e->path, &e->path_depth, &e->path_flags, &path_hash);
+		e->path_len = sg_walk_path(f, e->path, &e->path_depth, &e->path_flags, &path_hash,
+					   false);
 	}
 	bpf_ringbuf_submit(e, 0);
 	count(SG_OCNT_RECORDS);

@@ -29,6 +29,7 @@ struct sg_walk_ctx {
 	__u32 off;
 	__u32 flags;
 	__u16 depth;
+	__u16 fsrel;	/* walk to the filesystem's root, crossing no mount */
 	__u64 hash;
 };
 
@@ -71,7 +72,10 @@ static long sg_walk_step(__u32 i, void *data)
 	__u32 zero = 0, off = c->off;
 	long len;
 
-	if (d == mnt_root) {
+	if (c->fsrel) {
+		if (d == parent)
+			return 1;	/* the filesystem's root: the path is relative to it */
+	} else if (d == mnt_root) {
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
 
 		if (up == mnt)
@@ -106,15 +110,18 @@ static long sg_walk_step(__u32 i, void *data)
  * each NUL terminated; user space reverses them. bpf_d_path() is not allowed
  * from tracepoints, so walk dentries and cross mounts ourselves. Returns
  * bytes used; sets *depth and *hash (of the bytes written) and ORs
- * SG_F_PATH_TRUNC / SG_F_PATH_PSEUDO into *flags.
+ * SG_F_PATH_TRUNC / SG_F_PATH_PSEUDO into *flags. With `fsrel` the path is
+ * the file's within its filesystem, whatever the caller's mounts say: what
+ * another mount namespace shows is not the host's name for the file.
  */
 static __always_inline __u32 sg_walk_path(struct file *f, char *buf, __u16 *depth,
-					  __u32 *flags, __u64 *hash)
+					  __u32 *flags, __u64 *hash, bool fsrel)
 {
 	struct vfsmount *vfs = BPF_CORE_READ(f, f_path.mnt);
 	struct sg_walk_ctx c = {
 		.d = BPF_CORE_READ(f, f_path.dentry),
 		.mnt = container_of(vfs, struct mount, mnt),
+		.fsrel = fsrel,
 	};
 	struct sg_path_scratch *s;
 	__u32 zero = 0, n;

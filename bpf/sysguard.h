@@ -42,6 +42,8 @@ enum sg_event_type {
 #define SG_F_NAME_CHANGED	(1u << 10)	/* a cached-allowed file run under another name */
 #define SG_F_NAME_CACHED	(1u << 11)	/* a cached-allowed file run under the cached name */
 #define SG_F_HOLD_KILLED	(1u << 12)	/* needed a hold, but holds are off (no gate): killed */
+#define SG_F_PATH_FSREL		(1u << 13)	/* another mount namespace: path is within the file's filesystem */
+#define SG_F_UNMARKED_FS	(1u << 14)	/* the file's filesystem has no exec-permission mark of ours */
 
 /* Kernel view of a file: s_dev is major << 20 | minor, not st_dev. */
 struct sg_inode_key {
@@ -64,6 +66,8 @@ struct sg_exec_config {
 	__u32 hold_loader;	/* 1: hold direct dynamic-loader runs for user space */
 	__u32 daemon_tgid;	/* never signal the daemon itself */
 	__u32 hold_gate;	/* 1: the gate is attached and holds are safe; 0: kill instead */
+	__u32 host_mnt_ns;	/* inode of the daemon's mount namespace: paths there are the host's */
+	__u32 hold_uncertain;	/* 1: hold an exec whose path could not be read whole */
 	__u32 pad;
 };
 

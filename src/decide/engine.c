@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <netinet/in.h>
 
@@ -28,6 +29,7 @@ int sg_engine_init(struct sg_engine *e, struct sg_audit *audit)
 	memset(e, 0, sizeof(*e));
 	e->audit = audit;
 	e->mode_override = -1;
+	e->mounts.fd = -1;
 	e->hashes = sg_hash_cache_new(SG_HASH_CACHE_ENTRIES);
 	if (!e->hashes)
 		return -ENOMEM;
@@ -39,6 +41,7 @@ void sg_engine_free(struct sg_engine *e)
 	sg_policy_free(e->policy);
 	sg_hash_cache_free(e->hashes);
 	sg_proc_table_free(&e->procs);
+	sg_host_mounts_free(&e->mounts);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -77,6 +80,80 @@ static int open_exe(const struct sg_exec_facts *f)
 	return fd;
 }
 
+/*
+ * A verdict that rests on the name (a path or glob rule, or the default
+ * after none of them matched) means nothing when the name is unknown.
+ */
+static void path_fail_closed(struct sg_engine *e, struct sg_exec_facts *f, struct sg_verdict *v)
+{
+	if (!f->path_unknown || v->action == SG_ACTION_DENY || !sg_policy_has_name_rules(e->policy))
+		return;
+	if (v->rule && v->rule->kind != SG_MATCH_PATH && v->rule->kind != SG_MATCH_GLOB)
+		return;
+	v->action = SG_ACTION_DENY;
+	v->rule = NULL;
+	v->file_only = false;
+	f->reason = "path_unknown";
+}
+
+void sg_engine_path_of_fd(struct sg_engine *e, struct sg_exec_facts *f, int fd)
+{
+	struct file_handle *fh;
+	struct statx stx;
+	char link[64], host[sizeof(f->path)];
+	int mfd = -1, hfd = -1, mnt_id;
+	ssize_t n;
+	size_t i;
+
+	f->has_path = false;
+	f->path_len = 0;
+	f->path[0] = '\0';
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) || !(stx.stx_mask & STATX_MNT_ID))
+		goto unknown;
+	sg_host_mounts_refresh(&e->mounts);
+	if (sg_host_mounts_has_id(&e->mounts, stx.stx_mnt_id)) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, f->path, sizeof(f->path) - 1);
+		if (n <= 0 || (size_t)n >= sizeof(f->path) - 1)
+			goto unknown;	/* ENAMETOOLONG: a path deeper than PATH_MAX */
+		f->path[n] = '\0';
+		f->path_len = n;
+		f->has_path = true;
+		return;
+	}
+	/* Another namespace's mount: reopen the file through a host mount of its filesystem. */
+	fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ);
+	if (!fh)
+		goto unknown;
+	fh->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(fd, "", fh, &mnt_id, AT_EMPTY_PATH) == 0) {
+		for (i = 0; i < e->mounts.n && hfd < 0; i++) {
+			if (e->mounts.v[i].dev != (dev_t)makedev(stx.stx_dev_major, stx.stx_dev_minor))
+				continue;
+			mfd = open(e->mounts.v[i].point, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (mfd >= 0) {
+				hfd = open_by_handle_at(mfd, fh, O_PATH | O_CLOEXEC);
+				close(mfd);
+			}
+		}
+	}
+	free(fh);
+	if (hfd < 0)
+		goto unknown;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", hfd);
+	n = readlink(link, host, sizeof(host) - 1);
+	close(hfd);
+	if (n <= 0 || (size_t)n >= sizeof(host) - 1 || host[0] != '/')
+		goto unknown;
+	memcpy(f->path, host, n);
+	f->path[n] = '\0';
+	f->path_len = n;
+	f->has_path = true;
+	return;
+unknown:
+	f->path_unknown = true;
+}
+
 void sg_engine_decide(struct sg_engine *e, struct sg_exec_facts *f, int fd,
 		      struct sg_verdict *v)
 {
@@ -112,6 +189,7 @@ void sg_engine_decide(struct sg_engine *e, struct sg_exec_facts *f, int fd,
 	if (own >= 0)
 		close(own);
 out:
+	path_fail_closed(e, f, v);
 	if (v->action == SG_ACTION_DENY)
 		e->stats.denied++;
 	else
@@ -123,6 +201,29 @@ static const struct sg_rule *rule_by_id(const struct sg_engine *e, uint32_t id)
 	size_t n = sg_policy_rule_count(e->policy);
 
 	return id >= 1 && id <= n ? sg_policy_rule(e->policy, id - 1) : NULL;
+}
+
+/* The kernel's walk stopped short: the whole path from the running process, or none. */
+static void whole_path(struct sg_engine *e, struct sg_exec_facts *f, const struct sg_exec_event *ev)
+{
+	char link[64];
+	struct stat st;
+	int fd;
+
+	f->has_path = false;
+	f->path_len = 0;
+	f->path[0] = '\0';
+	snprintf(link, sizeof(link), "/proc/%d/exe", ev->hdr.tgid);
+	fd = open(link, O_PATH | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || st.st_ino != ev->file.ino ||
+	    st.st_dev != sg_st_from_kdev(ev->file.dev)) {
+		if (fd >= 0)
+			close(fd);
+		f->path_unknown = true;
+		return;
+	}
+	sg_engine_path_of_fd(e, f, fd);
+	close(fd);
 }
 
 static void facts_from_view(struct sg_engine *e, const struct sg_exec_view *v,
@@ -140,11 +241,23 @@ static void facts_from_view(struct sg_engine *e, const struct sg_exec_view *v,
 	sg_proc_container(&e->procs, f->pid, f->cgroup_id, e->cgroup2_root, &f->container);
 	memcpy(f->comm, ev->hdr.comm, sizeof(f->comm));
 	f->comm[sizeof(f->comm) - 1] = '\0';
-	if (v->path_len) {
+	if (v->path_len && (ev->hdr.flags & SG_F_PATH_FSREL)) {
+		/* Another mount namespace: the host's name for the file, or none. */
+		sg_host_mounts_refresh(&e->mounts);
+		if (sg_host_path_of(&e->mounts, sg_st_from_kdev(ev->file.dev), v->path, f->path,
+				    sizeof(f->path)) == 0) {
+			f->path_len = strlen(f->path);
+			f->has_path = true;
+		} else {
+			f->path_unknown = true;
+		}
+	} else if (v->path_len) {
 		memcpy(f->path, v->path, v->path_len + 1);
 		f->path_len = v->path_len;
 		f->has_path = true;
 	}
+	if (v->path_truncated)
+		whole_path(e, f, ev);
 	if (ev->file.ino) {
 		f->id.dev = sg_st_from_kdev(ev->file.dev);
 		f->id.ino = ev->file.ino;

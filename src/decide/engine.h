@@ -16,6 +16,7 @@
 #include "report/audit.h"
 #include "sense/exec_bpf.h"
 #include "sense/facts.h"
+#include "sense/host_mounts.h"
 #include "sense/proc.h"
 
 struct sg_engine_stats {
@@ -33,6 +34,7 @@ struct sg_engine {
 	struct sg_policy *policy;
 	struct sg_hash_cache *hashes;
 	struct sg_proc_table procs;
+	struct sg_host_mounts mounts;	/* the host's names for other namespaces' paths */
 	struct sg_audit *audit;
 	struct sg_alerts *alerts;	/* NULL unless --alert-enabled */
 	struct sg_exec_bpf *kern;	/* NULL when the exec object did not load */
@@ -52,6 +54,13 @@ void sg_engine_free(struct sg_engine *e);
 void sg_engine_set_policy(struct sg_engine *e, struct sg_policy *p);
 
 enum sg_mode sg_engine_mode(const struct sg_engine *e);
+
+/*
+ * The host's path of the executable behind fd: 0 and f->path set; else
+ * f->path_unknown. A path on a mount of another namespace is mapped
+ * through the host's mounts of its filesystem (never taken as it reads).
+ */
+void sg_engine_path_of_fd(struct sg_engine *e, struct sg_exec_facts *f, int fd);
 
 /*
  * Decide on an exec. `fd` is an open descriptor of the executable to hash

@@ -206,6 +206,11 @@ bool sg_policy_has_hash_rules(const struct sg_policy *p)
 	return p->n_kind[SG_MATCH_SHA256] > 0;
 }
 
+bool sg_policy_has_name_rules(const struct sg_policy *p)
+{
+	return p->n_kind[SG_MATCH_PATH] + p->n_kind[SG_MATCH_GLOB] > 0;
+}
+
 size_t sg_policy_rule_count(const struct sg_policy *p)
 {
 	return p->nrules;

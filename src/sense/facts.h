@@ -48,6 +48,12 @@ struct sg_exec_facts {
 	bool via_mmap;		/* denied at mmap(PROT_EXEC), not at exec */
 	bool held;		/* stopped in the kernel until user space decided */
 	uint64_t start_ns;	/* the process's start time, as the kernel's held map keys it */
+	/*
+	 * The path could not be read whole, or is another mount namespace's
+	 * name with no host name to map it to: path rules cannot say "no
+	 * match", so a verdict that would rest on them is a deny.
+	 */
+	bool path_unknown;
 	const char *reason;	/* why, when no policy rule decided (e.g. "fileless_exec") */
 };
 
