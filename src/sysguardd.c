@@ -1417,6 +1417,7 @@ static void write_stats(struct daemon *d)
 	const struct sg_engine_stats *s = &d->engine.stats;
 	uint64_t k[SG_CNT_MAX] = { 0 };
 	struct sg_hash_cache_stats hs;
+	struct sg_audit_stats aus;
 	uint64_t nk[SG_NCNT_MAX];
 	struct sg_json j;
 	int i;
@@ -1476,7 +1477,9 @@ static void write_stats(struct daemon *d)
 	sg_json_kv_u64(&j, "evictions", hs.evictions);
 	sg_json_kv_u64(&j, "entries", hs.entries);
 	sg_json_end_object(&j);
-	sg_json_kv_u64(&j, "audit_write_errors", d->audit.write_errors);
+	sg_audit_stats(&d->audit, &aus);
+	sg_json_kv_u64(&j, "audit_write_errors", aus.write_errors);
+	sg_audit_stats_json(&d->audit, &j);
 	if (d->alerts) {
 		struct sg_alert_stats as;
 
@@ -1727,6 +1730,14 @@ static void raise_memlock(struct daemon *d)
 		     "setrlimit(RLIMIT_MEMLOCK) refused; relying on memcg accounting");
 }
 
+/* A start that fails after the log opened still writes the records that say why. */
+static int stop_early(struct daemon *d, int rc)
+{
+	d->audit.on_line = NULL;
+	sg_audit_close(&d->audit);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d = { .epfd = -1, .sigfd = -1 };
@@ -1768,7 +1779,7 @@ int main(int argc, char **argv)
 	}
 	/* Before the first record, so the SIEM gets every record of this run. */
 	if (start_siem(&d))
-		return 2;
+		return stop_early(&d, 2);
 	d.started_ns = now_ms(CLOCK_MONOTONIC);
 	sg_json_init(&j);
 	sg_audit_begin(&d.audit, &j, "daemon_start", SG_SEV_INFO);
@@ -1788,20 +1799,20 @@ int main(int argc, char **argv)
 
 	if (sg_engine_init(&d.engine, &d.audit)) {
 		fprintf(stderr, "sysguardd: out of memory\n");
-		return 1;
+		return stop_early(&d, 1);
 	}
 	d.engine.mode_override = d.opt.mode;
 	d.engine.no_pidfd_kill = d.opt.no_pidfd;
 	check_break_glass(&d);
 	if (start_alerts(&d) || start_api(&d))
-		return 2;
+		return stop_early(&d, 2);
 	snprintf(d.engine.cgroup2_root, sizeof(d.engine.cgroup2_root), "%s", d.features.cgroup2_path);
 	p = load_policy(&d, d.opt.policy_path, true, &unchanged);
 	if (!p)
 		p = failsafe_policy(&d);
 	if (!p) {
 		fprintf(stderr, "sysguardd: internal error: failsafe policy does not parse\n");
-		return 1;
+		return stop_early(&d, 1);
 	}
 	sg_engine_set_policy(&d.engine, p);
 	commit_bundle(&d, d.opt.policy_path);
@@ -1809,11 +1820,11 @@ int main(int argc, char **argv)
 	err = start_backends(&d);
 	if (err) {
 		fprintf(stderr, "sysguardd: cannot start the exec sensor; is this root on a BTF kernel?\n");
-		return 1;
+		return stop_early(&d, 1);
 	}
 	if (setup_loop(&d)) {
 		fprintf(stderr, "sysguardd: event loop: %s\n", strerror(errno));
-		return 1;
+		return stop_early(&d, 1);
 	}
 	write_ready(&d);
 	fprintf(stderr, "sysguardd: running, mode %s, policy %s\n",

@@ -10,7 +10,9 @@
  * one. The price is that a caller must commit every record it begins, on the
  * same thread, and do no I/O in between (building the record is in-memory
  * work). Records are built in the caller's own struct sg_json, so the lock
- * covers formatting of one record, not a shared buffer.
+ * covers formatting of one record, not a shared buffer. Committing only
+ * copies the line into each destination's queue: the write(2) happens on
+ * the destination's own thread, so a stalled reader never holds this lock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,37 +49,133 @@ void sg_node_id_default(char *buf, size_t len, const char *override)
 	snprintf(buf, len, "unknown");
 }
 
+/* Called by a sink's writer thread, holding no lock: say what was lost. */
+static void report_drops(void *ctx, struct sg_audit_sink *s, uint64_t dropped,
+			 uint64_t total)
+{
+	struct sg_audit *a = ctx;
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(a, &j, "audit_dropped", SG_SEV_WARNING);
+	sg_json_kv_str(&j, "sink", s->name);
+	sg_json_kv_u64(&j, "dropped", dropped);
+	sg_json_kv_u64(&j, "dropped_total", total);
+	sg_audit_commit(a, &j);
+	sg_json_free(&j);
+}
+
+int sg_audit_add_sink(struct sg_audit *a, const char *name, int fd, bool own_fd, size_t cap)
+{
+	struct sg_audit_sink *s;
+	int err;
+
+	if (a->nsinks >= SG_AUDIT_MAX_SINKS)
+		return -ENOSPC;
+	s = &a->sinks[a->nsinks];
+	err = sg_audit_sink_start(s, name, fd, own_fd, cap);
+	if (err)
+		return err;
+	s->on_drops = report_drops;
+	s->on_drops_ctx = a;
+	a->nsinks++;
+	return 0;
+}
+
 int sg_audit_open(struct sg_audit *a, const char *path, bool to_stdout,
 		  const char *node_id)
 {
-	int err;
+	int err, fd;
 
 	memset(a, 0, sizeof(*a));
-	a->fd = -1;
-	a->to_stdout = to_stdout;
 	a->next_event_id = 1;
 	sg_node_id_default(a->node_id, sizeof(a->node_id), node_id);
+	err = -pthread_mutex_init(&a->lock, NULL);
+	if (err)
+		return err;
 	if (path) {
-		a->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (a->fd < 0)
-			return -errno;
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			err = -errno;
+			goto out;
+		}
+		err = sg_audit_add_sink(a, "file", fd, true, 0);
+		if (err) {
+			close(fd);
+			goto out;
+		}
 	}
-	err = pthread_mutex_init(&a->lock, NULL);
-	if (err) {
-		if (a->fd >= 0)
-			close(a->fd);
-		a->fd = -1;
-		return -err;
+	if (to_stdout) {
+		err = sg_audit_add_sink(a, "stdout", STDOUT_FILENO, false, 0);
+		if (err)
+			goto out;
 	}
 	return 0;
+out:
+	sg_audit_close(a);
+	return err;
+}
+
+int sg_audit_flush(struct sg_audit *a, int timeout_ms)
+{
+	unsigned i;
+	int err = 0;
+
+	for (i = 0; i < a->nsinks; i++)
+		if (sg_audit_sink_flush(&a->sinks[i], timeout_ms))
+			err = -ETIMEDOUT;
+	return err;
 }
 
 void sg_audit_close(struct sg_audit *a)
 {
-	if (a->fd >= 0)
-		close(a->fd);
-	a->fd = -1;
+	unsigned i;
+
+	/* Not under a->lock: a writer may be reporting drops through it. */
+	for (i = 0; i < a->nsinks; i++)
+		sg_audit_sink_stop(&a->sinks[i], 1000);
+	a->nsinks = 0;
 	pthread_mutex_destroy(&a->lock);
+}
+
+void sg_audit_stats(struct sg_audit *a, struct sg_audit_stats *out)
+{
+	struct sg_audit_sink_stats ss;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < a->nsinks; i++) {
+		sg_audit_sink_stats(&a->sinks[i], &ss);
+		out->write_errors += ss.write_errors;
+		out->dropped += ss.dropped;
+		out->lines_cut += ss.lines_cut;
+	}
+}
+
+void sg_audit_stats_json(struct sg_audit *a, struct sg_json *j)
+{
+	struct sg_audit_sink_stats ss;
+	struct sg_audit_stats t;
+	unsigned i;
+
+	sg_audit_stats(a, &t);
+	sg_json_key(j, "audit");
+	sg_json_begin_object(j);
+	sg_json_kv_u64(j, "dropped", t.dropped);
+	sg_json_kv_u64(j, "write_errors", t.write_errors);
+	sg_json_kv_u64(j, "lines_cut", t.lines_cut);
+	for (i = 0; i < a->nsinks; i++) {
+		sg_audit_sink_stats(&a->sinks[i], &ss);
+		sg_json_key(j, a->sinks[i].name);
+		sg_json_begin_object(j);
+		sg_json_kv_u64(j, "written", ss.written);
+		sg_json_kv_u64(j, "dropped", ss.dropped);
+		sg_json_kv_u64(j, "write_errors", ss.write_errors);
+		sg_json_kv_u64(j, "lines_cut", ss.lines_cut);
+		sg_json_kv_u64(j, "queued_bytes", ss.queued_bytes);
+		sg_json_end_object(j);
+	}
+	sg_json_end_object(j);
 }
 
 void sg_audit_set_policy_version(struct sg_audit *a, const char *version)
@@ -202,32 +300,13 @@ static size_t format_fallback(const struct sg_audit *a, const char *reason,
 	return (size_t)n < len ? (size_t)n : len - 1;
 }
 
-/* Write all of buf, riding out short writes and EINTR. 0 or -errno. */
-static int write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t w;
-
-	while (len) {
-		w = write(fd, buf, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (w == 0)
-			return -EIO;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 int sg_audit_commit(struct sg_audit *a, struct sg_json *j)
 {
 	char fallback[sizeof(a->node_id) + sizeof(a->policy_version) + 256];
 	const char *line;
+	unsigned i;
 	size_t len;
-	int err = 0, e;
+	int err = 0;
 
 	sg_json_end_object(j);
 	sg_json_end_line(j);
@@ -239,19 +318,9 @@ int sg_audit_commit(struct sg_audit *a, struct sg_json *j)
 	} else {
 		line = j->buf;
 	}
-	if (a->fd >= 0) {
-		e = write_all(a->fd, line, len);
-		if (e)
-			err = e;
-	}
-	if (a->to_stdout) {
-		e = write_all(STDOUT_FILENO, line, len);
-		if (e && !err)
-			err = e;
-	}
-	/* Atomic so a metrics reader can load it without taking the lock. */
-	if (err)
-		__atomic_fetch_add(&a->write_errors, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < a->nsinks; i++)
+		if (sg_audit_sink_push(&a->sinks[i], line, len))
+			err = -ENOBUFS;
 	if (a->on_line)
 		a->on_line(a->on_line_ctx, line, len);
 	pthread_mutex_unlock(&a->lock);

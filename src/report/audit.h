@@ -2,9 +2,11 @@
 /*
  * Audit log: one JSON object per line (LOG-1) to a file and/or stdout, with
  * the fields every record carries (LOG-2). A record is built with
- * sg_audit_begin(), completed by the caller, and written by sg_audit_commit()
- * in a single write(2) so concurrent writers never interleave lines. The log
- * lock is held from begin to commit, so lines appear in event_id order.
+ * sg_audit_begin(), completed by the caller, and queued whole by
+ * sg_audit_commit() to each destination's writer thread (audit_sink.h), so
+ * concurrent writers never interleave lines and no caller waits for I/O.
+ * The log lock is held from begin to commit, so lines appear in event_id
+ * order.
  */
 #ifndef SG_AUDIT_H
 #define SG_AUDIT_H
@@ -13,6 +15,7 @@
 #include <stdint.h>
 #include <pthread.h>
 
+#include "audit_sink.h"
 #include "json.h"
 
 enum sg_severity {
@@ -21,13 +24,20 @@ enum sg_severity {
 	SG_SEV_CRITICAL = 2,	/* deny in enforce mode, or a failed mitigation */
 };
 
+#define SG_AUDIT_MAX_SINKS 4
+
+struct sg_audit_stats {
+	uint64_t write_errors;	/* summed over the destinations */
+	uint64_t dropped;
+	uint64_t lines_cut;
+};
+
 struct sg_audit {
-	int fd;			/* log file, -1 when none */
-	bool to_stdout;
 	char node_id[256];
 	char policy_version[64];
 	uint64_t next_event_id;	/* monotonic, unique per daemon run */
-	uint64_t write_errors;
+	struct sg_audit_sink sinks[SG_AUDIT_MAX_SINKS];
+	unsigned nsinks;
 	pthread_mutex_t lock;
 	/* Called with each committed line, under the lock (e.g. the API's event feed). */
 	void (*on_line)(void *ctx, const char *line, size_t len);
@@ -41,7 +51,19 @@ struct sg_audit {
  */
 int sg_audit_open(struct sg_audit *a, const char *path, bool to_stdout,
 		  const char *node_id);
+/*
+ * Add a destination writing to fd through a queue of cap bytes (default
+ * when 0); fd is closed by sg_audit_close when own_fd. 0 or negative errno.
+ * Call before records are written from other threads.
+ */
+int sg_audit_add_sink(struct sg_audit *a, const char *name, int fd, bool own_fd, size_t cap);
+/* Wait until every line committed so far was written or dropped. 0 or -ETIMEDOUT. */
+int sg_audit_flush(struct sg_audit *a, int timeout_ms);
+/* Writes what is queued (giving a blocked destination about a second), then releases all. */
 void sg_audit_close(struct sg_audit *a);
+void sg_audit_stats(struct sg_audit *a, struct sg_audit_stats *out);
+/* "audit": {"dropped":..,"write_errors":..,"lines_cut":.., "<sink>": {...}} for stats.json. */
+void sg_audit_stats_json(struct sg_audit *a, struct sg_json *j);
 void sg_audit_set_policy_version(struct sg_audit *a, const char *version);
 
 /*
@@ -54,10 +76,11 @@ void sg_audit_set_policy_version(struct sg_audit *a, const char *version);
 uint64_t sg_audit_begin(struct sg_audit *a, struct sg_json *j, const char *type,
 			enum sg_severity sev);
 /*
- * Close the object, append '\n', write the line and release the lock.
- * 0 or negative errno. A record that cannot be written as built (allocation
- * failure, objects left open) is replaced by an "audit_error" record with
- * the same event id.
+ * Close the object, append '\n', queue the line to every destination and
+ * release the lock; never waits for I/O. 0, or -ENOBUFS when a full queue
+ * dropped it (counted, and reported by an "audit_dropped" record). A record
+ * that cannot be written as built (allocation failure, objects left open)
+ * is replaced by an "audit_error" record with the same event id.
  */
 int sg_audit_commit(struct sg_audit *a, struct sg_json *j);
 

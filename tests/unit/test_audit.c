@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -168,8 +169,8 @@ static void test_open_creates_file_mode_0600(void **state)
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_true(fcntl(a.fd, F_GETFD) & FD_CLOEXEC);
-	assert_true(fcntl(a.fd, F_GETFL) & O_APPEND);
+	assert_true(fcntl(a.sinks[0].fd, F_GETFD) & FD_CLOEXEC);
+	assert_true(fcntl(a.sinks[0].fd, F_GETFL) & O_APPEND);
 	sg_audit_close(&a);
 }
 
@@ -445,22 +446,32 @@ static void test_unclosed_record_is_written_as_audit_error(void **state)
 
 static void test_write_error_is_counted_and_returned(void **state)
 {
-	struct fixture *f = *state;
+	struct sg_audit_stats st;
+	uint64_t errors;
 	struct sg_audit a;
 	struct sg_json j;
+	int fd;
 
-	assert_int_equal(sg_audit_open(&a, f->path, false, "n1"), 0);
-	close(a.fd);
-	a.fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	assert_true(a.fd >= 0);
+	assert_int_equal(sg_audit_open(&a, NULL, false, "n1"), 0);
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(sg_audit_add_sink(&a, "bad", fd, true, 0), 0);
 	sg_json_init(&j);
 	sg_audit_begin(&a, &j, "exec", SG_SEV_INFO);
-	assert_int_equal(sg_audit_commit(&a, &j), -EBADF);
-	assert_int_equal(a.write_errors, 1);
-	/* The lock was released: the next record does not deadlock. */
-	assert_int_equal(sg_audit_begin(&a, &j, "exec", SG_SEV_INFO), 2);
-	assert_int_equal(sg_audit_commit(&a, &j), -EBADF);
-	assert_int_equal(a.write_errors, 2);
+	/* Queued: the failure is the writer's, counted there. */
+	assert_int_equal(sg_audit_commit(&a, &j), 0);
+	assert_int_equal(sg_audit_flush(&a, 5000), 0);
+	sg_audit_stats(&a, &st);
+	/* Each failed batch is one line; the drop report may fail too. */
+	assert_true(st.write_errors >= 1);
+	assert_int_equal(st.dropped, st.write_errors);
+	errors = st.write_errors;
+	/* The lock was released: the next record (after the drop report) does not deadlock. */
+	assert_int_equal(sg_audit_begin(&a, &j, "exec", SG_SEV_INFO), 1 + errors);
+	assert_int_equal(sg_audit_commit(&a, &j), 0);
+	assert_int_equal(sg_audit_flush(&a, 5000), 0);
+	sg_audit_stats(&a, &st);
+	assert_true(st.write_errors > errors);
 	sg_json_free(&j);
 	sg_audit_close(&a);
 }
@@ -483,7 +494,8 @@ static void test_stdout_only_log(void **state)
 	assert_int_equal(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
 
 	assert_int_equal(sg_audit_open(&a, NULL, true, "n1"), 0);
-	assert_int_equal(a.fd, -1);
+	assert_int_equal(a.nsinks, 1);
+	assert_string_equal(a.sinks[0].name, "stdout");
 	sg_json_init(&j);
 	sg_audit_begin(&a, &j, "exec", SG_SEV_INFO);
 	assert_int_equal(sg_audit_commit(&a, &j), 0);
@@ -561,6 +573,7 @@ static void test_commit_survives_short_writes_and_eintr(void **state)
 	struct pipe_reader r = { 0 };
 	struct signaller s = { 0 };
 	struct sigaction sa = { 0 }, old;
+	struct sg_audit_stats ast;
 	pthread_t rt, st;
 	struct sg_audit a;
 	struct sg_json j;
@@ -578,9 +591,10 @@ static void test_commit_survives_short_writes_and_eintr(void **state)
 	assert_non_null(name);
 	memset(name, 'a', big);
 	assert_int_equal(sg_audit_open(&a, NULL, false, "n1"), 0);
-	a.fd = p[1];
+	assert_int_equal(sg_audit_add_sink(&a, "pipe", p[1], true, 0), 0);
 	r.fd = p[0];
-	s.target = pthread_self();
+	/* The writer thread is the one in write(2): interrupt it. */
+	s.target = a.sinks[0].thread;
 	assert_int_equal(pthread_create(&rt, NULL, pipe_reader_run, &r), 0);
 	assert_int_equal(pthread_create(&st, NULL, signaller_run, &s), 0);
 
@@ -588,7 +602,9 @@ static void test_commit_survives_short_writes_and_eintr(void **state)
 	sg_audit_begin(&a, &j, "exec", SG_SEV_INFO);
 	sg_json_kv_strn(&j, "name", name, big);
 	assert_int_equal(sg_audit_commit(&a, &j), 0);
-	assert_int_equal(a.write_errors, 0);
+	assert_int_equal(sg_audit_flush(&a, 20000), 0);
+	sg_audit_stats(&a, &ast);
+	assert_int_equal(ast.write_errors, 0);
 
 	__atomic_store_n(&s.done, 1, __ATOMIC_RELEASE);
 	pthread_join(st, NULL);
@@ -605,6 +621,152 @@ static void test_commit_survives_short_writes_and_eintr(void **state)
 	sg_json_free(&j);
 	free(r.buf);
 	free(name);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * A reader that stops reading (a stalled log shipper, a paused `kubectl
+ * logs`) must not hold up the thread that commits: it answers fanotify
+ * permission events. What does not fit is dropped whole, counted and
+ * reported once the reader is back.
+ */
+static void test_unread_pipe_never_blocks_commit(void **state)
+{
+	const unsigned n = 20000;
+	struct pipe_reader r = { 0 };
+	const char *p, *nl, *end;
+	struct sg_audit_stats st;
+	uint64_t t0, id, last = 0, enobufs = 0;
+	unsigned i, lines = 0, reports = 0;
+	struct sg_audit a;
+	struct sg_json j;
+	struct jc_doc d;
+	pthread_t rt;
+	int fds[2], err;
+
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	fcntl(fds[1], F_SETPIPE_SZ, 4096);
+	assert_int_equal(sg_audit_open(&a, NULL, false, "n1"), 0);
+	assert_int_equal(sg_audit_add_sink(&a, "pipe", fds[1], true, 64 * 1024), 0);
+
+	sg_json_init(&j);
+	t0 = now_ms();
+	for (i = 0; i < n; i++) {
+		sg_audit_begin(&a, &j, "exec", SG_SEV_INFO);
+		sg_json_kv_u64(&j, "seq", i);
+		err = sg_audit_commit(&a, &j);
+		assert_true(err == 0 || err == -ENOBUFS);
+		enobufs += err == -ENOBUFS;
+	}
+	/* The old writer blocked in write(2) on the first full pipe, forever. */
+	assert_true(now_ms() - t0 < 3000);
+	sg_json_free(&j);
+	assert_true(enobufs > 0);
+	assert_int_equal(sg_audit_flush(&a, 100), -ETIMEDOUT);
+	sg_audit_stats(&a, &st);
+	assert_int_equal(st.dropped, enobufs);
+
+	r.fd = fds[0];
+	assert_int_equal(pthread_create(&rt, NULL, pipe_reader_run, &r), 0);
+	assert_int_equal(sg_audit_flush(&a, 20000), 0);
+	sg_audit_close(&a);
+	pthread_join(rt, NULL);
+	close(fds[0]);
+
+	/* Whole lines only, in id order, and one record saying what was lost. */
+	assert_true(r.len > 0);
+	assert_int_equal(r.buf[r.len - 1], '\n');
+	end = r.buf + r.len;
+	for (p = r.buf; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		assert_non_null(nl);
+		id = check_record(p, (size_t)(nl - p), &d);
+		assert_true(id > last);
+		last = id;
+		lines++;
+		if (!strcmp(jc_get(&d, "type")->str, "audit_dropped")) {
+			reports++;
+			assert_string_equal(jc_get(&d, "severity")->str, "warning");
+			assert_string_equal(jc_get(&d, "sink")->str, "pipe");
+			assert_int_equal(strtoull(jc_get(&d, "dropped_total")->str, NULL, 10),
+					 enobufs);
+		}
+		jc_doc_free(&d);
+	}
+	assert_int_equal(reports, 1);
+	assert_int_equal(lines, n - enobufs + 1);
+	free(r.buf);
+}
+
+/*
+ * A destination that takes only part of a batch (here the file size
+ * limit; a full disk behaves the same) must not leave a partial line that
+ * the next record would run into: it is truncated away.
+ */
+static void test_short_write_to_file_never_splits_a_line(void **state)
+{
+	struct fixture *f = *state;
+	struct sg_audit_stats st;
+	struct rlimit old, lim;
+	void (*prev)(int);
+	char pad[200];
+	struct sg_audit a;
+	struct sg_json j;
+	struct jc_doc d;
+	const char *p, *nl, *end;
+	unsigned i, lines = 0;
+	size_t len;
+	char *buf;
+	int fd;
+
+	memset(pad, 'x', sizeof(pad));
+	prev = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(sg_audit_open(&a, NULL, false, "n1"), 0);
+	fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(sg_audit_add_sink(&a, "file", fd, true, 0), 0);
+
+	lim = old;
+	lim.rlim_cur = 1000;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	sg_json_init(&j);
+	for (i = 0; i < 10; i++) {
+		sg_audit_begin(&a, &j, "exec", SG_SEV_INFO);
+		sg_json_kv_strn(&j, "pad", pad, sizeof(pad));
+		assert_int_equal(sg_audit_commit(&a, &j), 0);
+		/* One line a batch, so the limit falls inside a line. */
+		assert_int_equal(sg_audit_flush(&a, 5000), 0);
+	}
+	sg_json_free(&j);
+	sg_audit_stats(&a, &st);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, prev);
+	assert_true(st.write_errors >= 1);
+	assert_true(st.lines_cut >= 1);
+	assert_true(st.dropped >= 1);
+	sg_audit_close(&a);
+
+	buf = slurp(f->path, &len);
+	assert_true(len > 0 && len <= 1000);
+	assert_int_equal(buf[len - 1], '\n');
+	end = buf + len;
+	for (p = buf; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		assert_non_null(nl);
+		check_record(p, (size_t)(nl - p), &d);
+		jc_doc_free(&d);
+		lines++;
+	}
+	assert_int_equal(lines, a.sinks[0].st.written);
+	free(buf);
 }
 
 #define WRITERS 4
@@ -650,8 +812,13 @@ static void test_concurrent_writers_ids_unique_and_lines_in_order(void **state)
 	size_t len;
 	char *buf;
 	unsigned i;
+	int fd;
 
-	assert_int_equal(sg_audit_open(&a, f->path, false, "n1"), 0);
+	/* A queue that holds the whole burst: this test is about order, not drops. */
+	assert_int_equal(sg_audit_open(&a, NULL, false, "n1"), 0);
+	fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(sg_audit_add_sink(&a, "file", fd, true, 32u << 20), 0);
 	for (i = 0; i < WRITERS; i++) {
 		w[i].a = &a;
 		w[i].idx = i;
@@ -662,8 +829,9 @@ static void test_concurrent_writers_ids_unique_and_lines_in_order(void **state)
 		pthread_join(t[i], NULL);
 		assert_int_equal(w[i].errors, 0);
 	}
-	assert_int_equal(a.write_errors, 0);
 	sg_audit_close(&a);
+	assert_int_equal(a.sinks[0].st.write_errors, 0);
+	assert_int_equal(a.sinks[0].st.dropped, 0);
 
 	buf = slurp(f->path, &len);
 	end = buf + len;
@@ -712,6 +880,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_error_is_counted_and_returned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stdout_only_log, setup, teardown),
 		cmocka_unit_test(test_commit_survives_short_writes_and_eintr),
+		cmocka_unit_test(test_unread_pipe_never_blocks_commit),
+		cmocka_unit_test_setup_teardown(test_short_write_to_file_never_splits_a_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers_ids_unique_and_lines_in_order, setup, teardown),
 	};
 

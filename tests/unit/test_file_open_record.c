@@ -53,7 +53,11 @@ static size_t read_lines(struct fixture *f, struct jc_doc *docs, size_t max)
 	char *line = NULL;
 	size_t cap = 0, n = 0;
 	ssize_t len;
-	FILE *in = fopen(f->path, "r");
+	FILE *in;
+
+	/* Records reach the file on the sink's writer thread. */
+	assert_int_equal(sg_audit_flush(&f->audit, 5000), 0);
+	in = fopen(f->path, "r");
 
 	assert_non_null(in);
 	while ((len = getline(&line, &cap, in)) > 0) {
@@ -71,7 +75,10 @@ static bool log_contains(struct fixture *f, const char *needle)
 {
 	char buf[65536];
 	size_t n;
-	FILE *in = fopen(f->path, "r");
+	FILE *in;
+
+	assert_int_equal(sg_audit_flush(&f->audit, 5000), 0);
+	in = fopen(f->path, "r");
 
 	assert_non_null(in);
 	n = fread(buf, 1, sizeof(buf) - 1, in);
