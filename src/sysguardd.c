@@ -1477,6 +1477,7 @@ static void write_stats(struct daemon *d)
 	sg_json_kv_u64(&j, "evictions", hs.evictions);
 	sg_json_kv_u64(&j, "entries", hs.entries);
 	sg_json_end_object(&j);
+	sg_audit_report_drops(&d->audit);
 	sg_audit_stats(&d->audit, &aus);
 	sg_json_kv_u64(&j, "audit_write_errors", aus.write_errors);
 	sg_audit_stats_json(&d->audit, &j);

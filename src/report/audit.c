@@ -49,20 +49,24 @@ void sg_node_id_default(char *buf, size_t len, const char *override)
 	snprintf(buf, len, "unknown");
 }
 
-/* Called by a sink's writer thread, holding no lock: say what was lost. */
-static void report_drops(void *ctx, struct sg_audit_sink *s, uint64_t dropped,
-			 uint64_t total)
+void sg_audit_report_drops(struct sg_audit *a)
 {
-	struct sg_audit *a = ctx;
+	uint64_t n, total;
 	struct sg_json j;
+	unsigned i;
 
-	sg_json_init(&j);
-	sg_audit_begin(a, &j, "audit_dropped", SG_SEV_WARNING);
-	sg_json_kv_str(&j, "sink", s->name);
-	sg_json_kv_u64(&j, "dropped", dropped);
-	sg_json_kv_u64(&j, "dropped_total", total);
-	sg_audit_commit(a, &j);
-	sg_json_free(&j);
+	for (i = 0; i < a->nsinks; i++) {
+		n = sg_audit_sink_take_drops(&a->sinks[i], &total);
+		if (!n)
+			continue;
+		sg_json_init(&j);
+		sg_audit_begin(a, &j, "audit_dropped", SG_SEV_WARNING);
+		sg_json_kv_str(&j, "sink", a->sinks[i].name);
+		sg_json_kv_u64(&j, "dropped", n);
+		sg_json_kv_u64(&j, "dropped_total", total);
+		sg_audit_commit(a, &j);
+		sg_json_free(&j);
+	}
 }
 
 int sg_audit_add_sink(struct sg_audit *a, const char *name, int fd, bool own_fd, size_t cap)
@@ -76,8 +80,6 @@ int sg_audit_add_sink(struct sg_audit *a, const char *name, int fd, bool own_fd,
 	err = sg_audit_sink_start(s, name, fd, own_fd, cap);
 	if (err)
 		return err;
-	s->on_drops = report_drops;
-	s->on_drops_ctx = a;
 	a->nsinks++;
 	return 0;
 }
@@ -131,7 +133,6 @@ void sg_audit_close(struct sg_audit *a)
 {
 	unsigned i;
 
-	/* Not under a->lock: a writer may be reporting drops through it. */
 	for (i = 0; i < a->nsinks; i++)
 		sg_audit_sink_stop(&a->sinks[i], 1000);
 	a->nsinks = 0;

@@ -57,6 +57,12 @@ int sg_audit_open(struct sg_audit *a, const char *path, bool to_stdout,
  * Call before records are written from other threads.
  */
 int sg_audit_add_sink(struct sg_audit *a, const char *name, int fd, bool own_fd, size_t cap);
+/*
+ * One "audit_dropped" record for each destination that dropped lines since
+ * the last call (the daemon calls it once a second). Written to every
+ * destination, so a stalled one is reported by the others.
+ */
+void sg_audit_report_drops(struct sg_audit *a);
 /* Wait until every line committed so far was written or dropped. 0 or -ETIMEDOUT. */
 int sg_audit_flush(struct sg_audit *a, int timeout_ms);
 /* Writes what is queued (giving a blocked destination about a second), then releases all. */
@@ -78,7 +84,7 @@ uint64_t sg_audit_begin(struct sg_audit *a, struct sg_json *j, const char *type,
 /*
  * Close the object, append '\n', queue the line to every destination and
  * release the lock; never waits for I/O. 0, or -ENOBUFS when a full queue
- * dropped it (counted, and reported by an "audit_dropped" record). A record
+ * dropped it (counted; see sg_audit_report_drops). A record
  * that cannot be written as built (allocation failure, objects left open)
  * is replaced by an "audit_error" record with the same event id.
  */

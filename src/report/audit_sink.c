@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,38 +122,6 @@ static void write_batch(struct sg_audit_sink *s, const char *buf, size_t len)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/*
- * Report new drops once the queue has room again, so the report itself
- * fits, and at most once a second: a destination that fails every write
- * would otherwise drop its own reports and report those, without end.
- */
-static void report_drops(struct sg_audit_sink *s)
-{
-	uint64_t total, n, now;
-
-	if (!s->on_drops || s->stop || s->st.dropped == s->drops_reported ||
-	    s->len > s->cap / 2)
-		return;
-	now = mono_ms();
-	if (s->last_report_ms && now - s->last_report_ms < SG_AUDIT_DROP_REPORT_MS)
-		return;
-	s->last_report_ms = now;
-	total = s->st.dropped;
-	n = total - s->drops_reported;
-	s->drops_reported = total;
-	pthread_mutex_unlock(&s->lock);
-	s->on_drops(s->on_drops_ctx, s, n, total);
-	pthread_mutex_lock(&s->lock);
-}
-
 static void *sink_run(void *arg)
 {
 	struct sg_audit_sink *s = arg;
@@ -176,8 +145,6 @@ static void *sink_run(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		write_batch(s, buf, len);
 		pthread_mutex_lock(&s->lock);
-		/* Before the batch counts as done, so a flush also waits for the report. */
-		report_drops(s);
 		s->busy = false;
 		pthread_cond_broadcast(&s->cond);
 	}
@@ -188,6 +155,7 @@ static void *sink_run(void *arg)
 int sg_audit_sink_start(struct sg_audit_sink *s, const char *name, int fd, bool own_fd,
 			size_t cap)
 {
+	sigset_t all, old;
 	struct stat st;
 	int err;
 
@@ -209,7 +177,14 @@ int sg_audit_sink_start(struct sg_audit_sink *s, const char *name, int fd, bool 
 	err = -pthread_cond_init(&s->cond, NULL);
 	if (err)
 		goto out_mutex;
+	/*
+	 * The writer takes no signals: the daemon's are read from a signalfd,
+	 * which only works while no thread leaves them unblocked.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = -pthread_create(&s->thread, NULL, sink_run, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err)
 		goto out_cond;
 	s->started = true;
@@ -298,6 +273,18 @@ void sg_audit_sink_stop(struct sg_audit_sink *s, int timeout_ms)
 	free(s->fill);
 	free(s->spare);
 	s->fill = s->spare = NULL;
+}
+
+uint64_t sg_audit_sink_take_drops(struct sg_audit_sink *s, uint64_t *total)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->st.dropped - s->drops_reported;
+	s->drops_reported = s->st.dropped;
+	*total = s->st.dropped;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 void sg_audit_sink_stats(struct sg_audit_sink *s, struct sg_audit_sink_stats *out)

@@ -17,8 +17,6 @@
 
 /* Per-destination queue size: room for a few thousand ordinary records. */
 #define SG_AUDIT_QUEUE_BYTES (2u << 20)
-/* Drops are reported at most this often (an "audit_dropped" record). */
-#define SG_AUDIT_DROP_REPORT_MS 1000
 
 struct sg_audit_sink_stats {
 	uint64_t written;	/* lines fully written */
@@ -42,10 +40,6 @@ struct sg_audit_sink {
 	size_t len, cap, batch_len;
 	struct sg_audit_sink_stats st;
 	uint64_t drops_reported;
-	uint64_t last_report_ms;
-	/* Called by the writer thread, with no lock held, when lines were dropped. */
-	void (*on_drops)(void *ctx, struct sg_audit_sink *s, uint64_t dropped, uint64_t total);
-	void *on_drops_ctx;
 };
 
 /*
@@ -68,5 +62,7 @@ int sg_audit_sink_flush(struct sg_audit_sink *s, int timeout_ms);
  */
 void sg_audit_sink_stop(struct sg_audit_sink *s, int timeout_ms);
 void sg_audit_sink_stats(struct sg_audit_sink *s, struct sg_audit_sink_stats *out);
+/* Lines dropped since the last call (and *total, all so far). */
+uint64_t sg_audit_sink_take_drops(struct sg_audit_sink *s, uint64_t *total);
 
 #endif

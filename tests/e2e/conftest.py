@@ -338,8 +338,11 @@ class DaemonError(AssertionError):
 
 class Daemon:
     def __init__(self, directory, policy, *, strict=False, mode=None, disable=(), extra=(),
-                 node_id="e2e-node", self_defence=False):
+                 node_id="e2e-node", self_defence=False, stdout=None):
         self.dir = Path(directory)
+        # Where the daemon's stdout goes (--stdout writes records there): a
+        # file object or fd; /dev/null unless a test passes one.
+        self.stdout = subprocess.DEVNULL if stdout is None else stdout
         self.dir.mkdir(parents=True, exist_ok=True)
         self.policy_path = self.dir / "policy.yaml"
         self.log_path = self.dir / "audit.log"
@@ -388,7 +391,7 @@ class Daemon:
     def start(self, timeout=READY_TIMEOUT):
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=err)
+                                         stdout=self.stdout, stderr=err)
         SESSION_LOGS.append(self.log_path)
         ready = self.state_dir / "ready"
         deadline = time.monotonic() + timeout
