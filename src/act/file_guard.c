@@ -144,12 +144,42 @@ static void file_object(struct sg_json *j, const char *path, dev_t dev, ino_t in
 	sg_json_end_object(j);
 }
 
+/*
+ * On the fanotify backend only opens reach the daemon: truncate(), chmod,
+ * chown, utimes, unlink, rename and link are refused by FS_IMMUTABLE_FL
+ * alone, which is set only when a rule denies both write and delete (the
+ * flag refuses both) and the filesystem takes it. Say which of the rule's
+ * operations nothing refuses, so no record claims more than happens.
+ */
+static bool not_refused(const struct sg_file_guard *g, const struct entry *e, struct sg_json *j)
+{
+	static const char *const setattr_ops[] = { "truncate", "chmod", "chown", "utimes" };
+	static const char *const delete_ops[] = { "unlink", "rename", "link" };
+	bool enforce = !strcmp(e->source, "self_defence") ? g->enforce_self : g->enforce;
+	bool w = e->deny & SG_FDENY_WRITE, d = e->deny & SG_FDENY_DELETE;
+	size_t i;
+
+	if (g->lsm || !enforce || e->ours_immutable || !(w || d))
+		return false;
+	if (!j)
+		return true;
+	sg_json_key(j, "not_refused");
+	sg_json_begin_array(j);
+	for (i = 0; w && i < sizeof(setattr_ops) / sizeof(setattr_ops[0]); i++)
+		sg_json_str(j, setattr_ops[i]);
+	for (i = 0; d && i < sizeof(delete_ops) / sizeof(delete_ops[0]); i++)
+		sg_json_str(j, delete_ops[i]);
+	sg_json_end_array(j);
+	return true;
+}
+
 static void protect_record(struct sg_file_guard *g, const char *action, const struct entry *e)
 {
+	bool partial = !strcmp(action, "add") && not_refused(g, e, NULL);
 	struct sg_json j;
 
 	sg_json_init(&j);
-	sg_audit_begin(g->o.audit, &j, "file_protect", SG_SEV_INFO);
+	sg_audit_begin(g->o.audit, &j, "file_protect", partial ? SG_SEV_WARNING : SG_SEV_INFO);
 	sg_json_kv_str(&j, "action", action);
 	sg_json_kv_str(&j, "source", e->source);
 	sg_json_kv_bytes(&j, "rule", e->rule, strlen(e->rule));
@@ -157,6 +187,8 @@ static void protect_record(struct sg_file_guard *g, const char *action, const st
 	deny_list(&j, e->deny);
 	sg_json_kv_str(&j, "backend", sg_file_guard_backend(g));
 	sg_json_kv_bool(&j, "immutable", e->ours_immutable);
+	if (partial)
+		not_refused(g, e, &j);
 	sg_audit_commit(g->o.audit, &j);
 	sg_json_free(&j);
 }
