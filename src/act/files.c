@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -33,6 +34,29 @@ struct sg_files {
 
 /* ------------------------------------------------------------------ records */
 
+/*
+ * What a mode change did: old and new permission bits as octal strings
+ * (old is null when the file was not seen before), and whether a setuid
+ * or setgid bit appeared or the file carries capabilities.
+ */
+static void mode_fields(struct sg_json *j, const struct sg_fim_event *ev)
+{
+	char buf[8];
+
+	sg_json_key(j, "mode");
+	sg_json_begin_object(j);
+	snprintf(buf, sizeof(buf), "%04o", ev->old_mode);
+	sg_json_kv_str(j, "old", ev->old_known ? buf : NULL);
+	snprintf(buf, sizeof(buf), "%04o", ev->new_mode);
+	sg_json_kv_str(j, "new", buf);
+	sg_json_end_object(j);
+	sg_json_kv_bool(j, "setuid_added", (ev->new_mode & S_ISUID) &&
+			!(ev->old_known && (ev->old_mode & S_ISUID)));
+	sg_json_kv_bool(j, "setgid_added", (ev->new_mode & S_ISGID) &&
+			!(ev->old_known && (ev->old_mode & S_ISGID)));
+	sg_json_kv_bool(j, "file_caps", ev->file_caps);
+}
+
 static void fim_record(struct sg_files *f, const struct sg_fim_event *ev, bool defended)
 {
 	char exe[4096] = "", comm[64] = "";
@@ -52,6 +76,8 @@ static void fim_record(struct sg_files *f, const struct sg_fim_event *ev, bool d
 		sg_json_kv_str(&j, "path", NULL);
 	sg_json_kv_bool(&j, "is_dir", ev->is_dir);
 	sg_json_kv_bool(&j, "self_defence", defended);
+	if (ev->has_mode)
+		mode_fields(&j, ev);
 	sg_json_key(&j, "process");
 	sg_json_begin_object(&j);
 	sg_json_kv_i64(&j, "pid", ev->pid);

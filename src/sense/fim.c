@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -33,11 +34,69 @@ struct mark {
 	bool parent_only;	/* marked for a watched file in it, not as a tree */
 };
 
+/* The last mode seen of an inode, so an attrib event can say what changed. */
+struct mode_seen {
+	dev_t dev;
+	ino_t ino;
+	mode_t mode;
+};
+
+#define MODE_CACHE 1024
+
 struct sg_fim {
 	int fd;
 	struct mark *marks;
 	size_t n, cap, dirs;
+	struct mode_seen modes[MODE_CACHE];
+	size_t nmodes, next_mode;	/* filled, then replaced round robin */
 };
+
+static struct mode_seen *mode_find(struct sg_fim *f, dev_t dev, ino_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < f->nmodes; i++)
+		if (f->modes[i].dev == dev && f->modes[i].ino == ino)
+			return &f->modes[i];
+	return NULL;
+}
+
+static void mode_remember(struct sg_fim *f, const struct stat *st)
+{
+	struct mode_seen *m = mode_find(f, st->st_dev, st->st_ino);
+
+	if (!m) {
+		if (f->nmodes < MODE_CACHE) {
+			m = &f->modes[f->nmodes++];
+		} else {
+			m = &f->modes[f->next_mode];
+			f->next_mode = (f->next_mode + 1) % MODE_CACHE;
+		}
+		m->dev = st->st_dev;
+		m->ino = st->st_ino;
+	}
+	m->mode = st->st_mode;
+}
+
+/* Fill the mode fields of an attrib event from the file as it is now. */
+static void attrib_modes(struct sg_fim *f, const char *path, struct sg_fim_event *ev)
+{
+	struct mode_seen *old;
+	struct stat st;
+
+	if (!path || lstat(path, &st))
+		return;
+	old = mode_find(f, st.st_dev, st.st_ino);
+	ev->has_mode = true;
+	ev->new_mode = st.st_mode & 07777;
+	if (old) {
+		ev->old_known = true;
+		ev->old_mode = old->mode & 07777;
+	}
+	ev->file_caps = S_ISREG(st.st_mode) &&
+			lgetxattr(path, "security.capability", NULL, 0) >= 0;
+	mode_remember(f, &st);
+}
 
 static int key_of(const char *path, struct mark *m)
 {
@@ -86,6 +145,7 @@ static const struct mark *find_path(const struct sg_fim *f, const char *path)
 static int add_mark_mask(struct sg_fim *f, const char *path, bool is_dir, bool parent_only)
 {
 	struct mark m = { 0 };
+	struct stat st;
 	uint64_t mask = parent_only ? PARENT_MASK : is_dir ? DIR_MASK : FILE_MASK;
 	int rc;
 
@@ -111,6 +171,8 @@ static int add_mark_mask(struct sg_fim *f, const char *path, bool is_dir, bool p
 	m.is_dir = is_dir;
 	m.parent_only = parent_only;
 	f->marks[f->n++] = m;
+	if (!parent_only && lstat(path, &st) == 0)
+		mode_remember(f, &st);
 	f->dirs += is_dir;
 	return 0;
 }
@@ -183,6 +245,8 @@ static void clear(struct sg_fim *f)
 		free(f->marks[i].path);
 	f->n = 0;
 	f->dirs = 0;
+	f->nmodes = 0;
+	f->next_mode = 0;
 }
 
 void sg_fim_set(struct sg_fim *f, const char *const *paths, size_t n, sg_fim_error_fn on_error,
@@ -300,7 +364,8 @@ static void report(struct sg_fim *f, const struct fanotify_event_metadata *m, sg
 		p = copy;
 		for (b = 0; b < sizeof(op_bits) / sizeof(op_bits[0]); b++)
 			if (m->mask & op_bits[b]) {
-				struct sg_fim_event ev = { op_of(op_bits[b]), m->mask, m->pid, p, true };
+				struct sg_fim_event ev = { .op = op_of(op_bits[b]), .mask = m->mask,
+							   .pid = m->pid, .path = p, .is_dir = true };
 
 				fn(ctx, &ev);
 			}
@@ -308,9 +373,12 @@ static void report(struct sg_fim *f, const struct fanotify_event_metadata *m, sg
 	}
 	for (b = 0; b < sizeof(op_bits) / sizeof(op_bits[0]); b++) {
 		if (m->mask & op_bits[b]) {
-			struct sg_fim_event ev = { op_of(op_bits[b]), m->mask, m->pid, p,
-						   !!(m->mask & FAN_ONDIR) };
+			struct sg_fim_event ev = { .op = op_of(op_bits[b]), .mask = m->mask,
+						   .pid = m->pid, .path = p,
+						   .is_dir = !!(m->mask & FAN_ONDIR) };
 
+			if (op_bits[b] == FAN_ATTRIB)
+				attrib_modes(f, p, &ev);
 			fn(ctx, &ev);
 		}
 	}
@@ -332,7 +400,7 @@ unsigned sg_fim_read(struct sg_fim *f, sg_fim_fn fn, void *ctx)
 			if (m->vers != FANOTIFY_METADATA_VERSION)
 				continue;
 			if (m->mask & FAN_Q_OVERFLOW) {
-				struct sg_fim_event ev = { "overflow", m->mask, 0, NULL, false };
+				struct sg_fim_event ev = { .op = "overflow", .mask = m->mask };
 
 				fn(ctx, &ev);
 				continue;

@@ -25,6 +25,10 @@ struct sg_fim_event {
 	pid_t pid;
 	const char *path;	/* NULL when it could not be resolved */
 	bool is_dir;
+	/* attrib only: the mode before (when known) and now, and what appeared */
+	bool has_mode, old_known;
+	unsigned int old_mode, new_mode;
+	bool file_caps;		/* a security.capability xattr is present now */
 };
 
 typedef void (*sg_fim_fn)(void *ctx, const struct sg_fim_event *ev);

@@ -64,3 +64,20 @@ def test_write_only_rule_never_claims_setattr_blocked(workdir, daemon, target):
     for r in access_records(d, target):
         assert r["action"] == "open_write", r
         assert r["blocked"] is True
+
+
+def test_setuid_on_watched_file_is_named(workdir, daemon):
+    """`chmod u+s` on a watched file: the integrity record gives old and new mode and setuid_added."""
+    tool = workdir / "tool"
+    tool.write_bytes(b"#!/bin/sh\n")
+    os.chmod(tool, 0o755)
+    d = daemon(policy(integrity=[tool]))
+    os.chmod(tool, 0o4755)
+    recs = d.wait_for(lambda r: r["type"] == "file_integrity" and r["action"] == "attrib"
+                      and r["path"] == str(tool) and r.get("setuid_added") is True,
+                      what="attrib record with setuid_added")
+    rec = recs[0]
+    assert rec["mode"] == {"old": "0755", "new": "4755"}, rec
+    assert rec["setgid_added"] is False
+    assert rec["file_caps"] is False
+    assert rec["process"]["pid"] == os.getpid()
