@@ -781,9 +781,15 @@ static struct sg_exec_config kernel_config(struct daemon *d)
 {
 	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
 	bool fileless_deny = sg_policy_fileless(d->engine.policy) == SG_FILELESS_DENY;
+	struct stat ns;
 
+	/* Paths seen from the daemon's mount namespace are the host's (paths elsewhere are not). */
+	if (stat("/proc/self/ns/mnt", &ns))
+		ns.st_ino = 0;
 	/* The LSM hooks read `enforce` too; --disable-backend bpf_kill empties only the kill. */
 	return (struct sg_exec_config){
+		.host_mnt_ns = (__u32)ns.st_ino,
+		.hold_uncertain = enforce && !d->opt.no_hold && sg_policy_has_name_rules(d->engine.policy),
 		.enforce = enforce,
 		.kill = enforce && !d->opt.no_kill,
 		.fileless_deny = fileless_deny,

@@ -200,16 +200,14 @@ static void facts_from_event(struct sg_fanotify_exec *fx, const struct fanotify_
 		f->has_id = true;
 		f->fileless = st.st_nlink == 0;
 	}
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", m->fd);
-	n = readlink(link, f->path, sizeof(f->path) - 1);
-	if (n > 0) {
-		/* The kernel appends " (deleted)" to unlinked files; it is not part of the name. */
-		if (f->fileless && (size_t)n > sizeof(deleted) - 1 &&
-		    !memcmp(f->path + n - (sizeof(deleted) - 1), deleted, sizeof(deleted) - 1))
-			n -= sizeof(deleted) - 1;
+	sg_engine_path_of_fd(fx->engine, f, m->fd);
+	n = f->path_len;
+	/* The kernel appends " (deleted)" to unlinked files; it is not part of the name. */
+	if (f->has_path && f->fileless && (size_t)n > sizeof(deleted) - 1 &&
+	    !memcmp(f->path + n - (sizeof(deleted) - 1), deleted, sizeof(deleted) - 1)) {
+		n -= sizeof(deleted) - 1;
 		f->path[n] = '\0';
 		f->path_len = n;
-		f->has_path = true;
 	}
 }
 

@@ -130,7 +130,8 @@ void sg_engine_path_of_fd(struct sg_engine *e, struct sg_exec_facts *f, int fd)
 		for (i = 0; i < e->mounts.n && hfd < 0; i++) {
 			if (e->mounts.v[i].dev != (dev_t)makedev(stx.stx_dev_major, stx.stx_dev_minor))
 				continue;
-			mfd = open(e->mounts.v[i].point, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			/* open_by_handle_at() refuses an O_PATH descriptor for the mount. */
+			mfd = open(e->mounts.v[i].point, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (mfd >= 0) {
 				hfd = open_by_handle_at(mfd, fh, O_PATH | O_CLOEXEC);
 				close(mfd);

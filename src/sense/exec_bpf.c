@@ -148,6 +148,8 @@ void sg_exec_bpf_configure(struct sg_exec_bpf *x, const struct sg_exec_config *c
 	live->hold_fileless = cfg->hold_fileless;
 	live->hold_loader = cfg->hold_loader;
 	live->hold_gate = x->gate;
+	live->host_mnt_ns = cfg->host_mnt_ns;
+	live->hold_uncertain = cfg->hold_uncertain;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	live->enforce = cfg->enforce;
 }

@@ -130,7 +130,7 @@ int sg_host_mounts_refresh(struct sg_host_mounts *m)
 		pfd.fd = m->fd;
 		pfd.events = POLLPRI;
 		pfd.revents = 0;
-		if (poll(&pfd, 1, 0) <= 0 && m->v)
+		if ((poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLPRI)) && m->v)
 			return 0;
 	}
 	buf = malloc(cap);
