@@ -11,7 +11,8 @@ Set SYSGUARD_E2E_KEEP=1 to keep the work directory (policies, audit logs,
 daemon stderr) for a look after the run.
 
 Fixtures:
-  tools    session: built helper programs (marker, sgexec) and file helpers
+  tools    session: built helper programs (marker, sgexec, forker, openat2_flip,
+           preload_open.so) and file helpers
   workdir  per test: a fresh directory on the root filesystem (/var/tmp)
   daemon   per test: factory; daemon(policy_text, ...) starts sysguardd, waits
            for DIR/ready and returns a Daemon; every daemon is stopped at
@@ -154,6 +155,9 @@ class Tools:
         self.marker = self.root / "bin" / "marker"
         self.sgexec = self.root / "bin" / "sgexec"
         self.forker = self.root / "bin" / "forker"
+        self.openat2_flip = self.root / "bin" / "openat2_flip"
+        # LD_PRELOAD library that opens a file from its constructor.
+        self.preload_open = self.root / "bin" / "preload_open.so"
         # Statically linked: reaches main() at once, so it shows a late kill.
         self.marker_static = self.root / "bin" / "marker-static"
         self.loader = LOADER
@@ -161,12 +165,18 @@ class Tools:
 
     def build(self):
         (self.root / "bin").mkdir()
-        for name in ("marker", "sgexec", "forker"):
-            r = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-o", str(self.root / "bin" / name),
+        for name in ("marker", "sgexec", "forker", "openat2_flip"):
+            r = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-pthread",
+                                "-o", str(self.root / "bin" / name),
                                 str(HELPERS_SRC / f"{name}.c")],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             if r.returncode:
                 pytest.exit(f"e2e: cannot build helper {name}:\n{r.stdout}", returncode=1)
+        r = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-shared", "-fPIC",
+                            "-o", str(self.preload_open), str(HELPERS_SRC / "preload_open.c")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode:
+            pytest.exit(f"e2e: cannot build helper preload_open.so:\n{r.stdout}", returncode=1)
         self.marker_bytes = self.marker.read_bytes()
         r = subprocess.run(["cc", "-O2", "-static", "-o", str(self.marker_static),
                             str(HELPERS_SRC / "marker.c")],
