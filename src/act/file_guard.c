@@ -14,7 +14,6 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "act/file_guard.h"
@@ -314,18 +313,11 @@ static enum sg_open_intent intent_of(pid_t tid)
 {
 	char line[512];
 	struct sg_syscall sc;
-	uint64_t how = 0, flags = 0;
 	ssize_t n = sg_proc_read(tid, "syscall", line, sizeof(line));
 
 	if (n <= 0 || sg_syscall_parse(line, &sc))
 		return SG_INTENT_UNKNOWN;
-	if (sg_syscall_is_openat2(&sc, &how)) {
-		struct iovec local = { &flags, sizeof(flags) }, remote = { (void *)how, sizeof(flags) };
-
-		if (process_vm_readv(tid, &local, 1, &remote, 1, 0) != sizeof(flags))
-			return SG_INTENT_UNKNOWN;
-	}
-	return sg_open_intent_of(&sc, flags);
+	return sg_open_intent_of(&sc);
 }
 
 /* Decide one FAN_OPEN_PERM event; fills *a and returns true when it is a refusal to record. */

@@ -26,7 +26,6 @@
 #else
 #error "open_intent: system call numbers for this architecture are missing"
 #endif
-#define NR_OPENAT2 437		/* the same on every architecture */
 
 int sg_syscall_parse(const char *line, struct sg_syscall *out)
 {
@@ -57,14 +56,6 @@ int sg_syscall_parse(const char *line, struct sg_syscall *out)
 	return 0;
 }
 
-bool sg_syscall_is_openat2(const struct sg_syscall *sc, uint64_t *how_addr)
-{
-	if (sc->nr != NR_OPENAT2)
-		return false;
-	*how_addr = sc->args[2];
-	return true;
-}
-
 static enum sg_open_intent from_flags(uint64_t flags)
 {
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
@@ -72,7 +63,11 @@ static enum sg_open_intent from_flags(uint64_t flags)
 	return SG_INTENT_READ;
 }
 
-enum sg_open_intent sg_open_intent_of(const struct sg_syscall *sc, uint64_t openat2_flags)
+/*
+ * openat2 (437) falls to the default: its flags are in user memory (see the
+ * header), so what we could read there says nothing about this open.
+ */
+enum sg_open_intent sg_open_intent_of(const struct sg_syscall *sc)
 {
 	switch (sc->nr) {
 	case NR_OPEN:
@@ -80,8 +75,6 @@ enum sg_open_intent sg_open_intent_of(const struct sg_syscall *sc, uint64_t open
 	case NR_OPENAT:
 	case NR_OPEN_BY_HANDLE_AT:
 		return from_flags(sc->args[2]);
-	case NR_OPENAT2:
-		return from_flags(openat2_flags);
 	case NR_CREAT:
 		return SG_INTENT_WRITE;
 	case NR_EXECVE:

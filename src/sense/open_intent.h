@@ -5,6 +5,12 @@
  * opener is blocked inside its system call, so /proc/<tid>/syscall shows the
  * call and its arguments (the open flags). Anything not recognised is
  * treated as a write, so a protected file fails closed.
+ *
+ * Only flags passed in registers count: /proc/<tid>/syscall reports the
+ * registers saved at entry, which the blocked opener cannot change. Flags
+ * in the opener's memory (openat2's struct open_how) are not evidence:
+ * another thread, a CLONE_VM sibling or a /proc/<pid>/mem writer can
+ * rewrite them after the kernel copied them, and no re-read closes that.
  */
 #ifndef SG_OPEN_INTENT_H
 #define SG_OPEN_INTENT_H
@@ -16,7 +22,7 @@ enum sg_open_intent {
 	SG_INTENT_READ = 0,	/* O_RDONLY without O_TRUNC */
 	SG_INTENT_EXEC = 1,	/* execve, execveat, uselib: the kernel opens to read */
 	SG_INTENT_WRITE = 2,	/* O_WRONLY, O_RDWR or O_TRUNC */
-	SG_INTENT_UNKNOWN = 3,	/* not an open we know (io_uring, a kernel thread...) */
+	SG_INTENT_UNKNOWN = 3,	/* flags we cannot trust (openat2, io_uring, a kernel thread...) */
 };
 
 /* Where the open flags are, for the calls that take them. */
@@ -28,14 +34,8 @@ struct sg_syscall {
 /* Parse a /proc/<tid>/syscall line. 0, or -EINVAL ("running", garbage). */
 int sg_syscall_parse(const char *line, struct sg_syscall *out);
 
-/*
- * True when the call is openat2, whose flags live in user memory: `how_addr`
- * gets the address of its struct open_how (flags is its first u64).
- */
-bool sg_syscall_is_openat2(const struct sg_syscall *sc, uint64_t *how_addr);
-
-/* The intent of the call; for openat2 pass the flags read from open_how. */
-enum sg_open_intent sg_open_intent_of(const struct sg_syscall *sc, uint64_t openat2_flags);
+/* The intent of the call, from its register arguments only; openat2 is UNKNOWN. */
+enum sg_open_intent sg_open_intent_of(const struct sg_syscall *sc);
 
 const char *sg_open_intent_name(enum sg_open_intent i);
 
