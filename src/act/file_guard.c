@@ -299,11 +299,21 @@ static void access_record(struct sg_file_guard *g, const struct access *a)
 
 /* ------------------------------------------------------- permission thread */
 
+/*
+ * The exemption is this process, as in the BPF LSM backend (daemon_tgid):
+ * the executable alone is not enough, since anyone may run the daemon's
+ * binary (a hard link, LD_PRELOAD) and get its device + inode. The opener
+ * is blocked in its open, so its tid cannot be reused while we look, and
+ * /proc/<our pid>/task/<tid> exists only for threads of our own group.
+ */
 static bool is_daemon(const struct sg_file_guard *g, pid_t tid)
 {
 	char path[64];
 	struct stat st;
 
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)getpid(), (int)tid);
+	if (stat(path, &st))
+		return false;
 	snprintf(path, sizeof(path), "/proc/%d/exe", tid);
 	return stat(path, &st) == 0 && st.st_dev == g->self_exe.st_dev &&
 	       st.st_ino == g->self_exe.st_ino;
