@@ -230,44 +230,60 @@ static void protect_error(struct sg_file_guard *g, const struct sg_guard_file *f
 
 /* What the permission thread knows about a refused (or would-be refused) open. */
 struct access {
-	pid_t tid;
+	pid_t tid, tgid;
+	uint64_t uid;
 	const char *op;
 	const char *intent;
 	uint32_t deny;
 	char rule[SG_RULE_NAME_MAX];
 	const char *source;
 	char path[4096];
+	char exe[4096];
+	char comm[64];
 	dev_t dev;
 	ino_t ino;
 	bool blocked;
 };
 
+/*
+ * Who is opening, read while the opener still waits for our answer: once
+ * answered it may exit, and the record would lose its tgid, uid and comm.
+ */
+static void access_identify(struct access *a)
+{
+	char buf[4096];
+	ssize_t n;
+	char *p;
+
+	a->tgid = a->tid;
+	snprintf(buf, sizeof(buf), "/proc/%d/exe", a->tid);
+	n = readlink(buf, a->exe, sizeof(a->exe) - 1);
+	a->exe[n > 0 ? n : 0] = '\0';
+	/* status is ~1.5 KiB: a short buffer is -E2BIG and loses all three. */
+	n = sg_proc_read(a->tid, "status", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if ((p = strstr(buf, "\nTgid:")))
+		a->tgid = (pid_t)strtol(p + 6, NULL, 10);
+	if ((p = strstr(buf, "\nUid:")))
+		a->uid = strtoull(p + 5, NULL, 10);
+	if (!strncmp(buf, "Name:\t", 6)) {
+		size_t k = strcspn(buf + 6, "\n");
+
+		if (k > sizeof(a->comm) - 1)
+			k = sizeof(a->comm) - 1;
+		memcpy(a->comm, buf + 6, k);
+		a->comm[k] = '\0';
+	}
+}
+
 static void access_record(struct sg_file_guard *g, const struct access *a)
 {
 	enum sg_severity sev = sg_severity_for(true, a->blocked, false);
-	char exe[4096], comm[64] = "", status[1024];
-	pid_t tgid = a->tid;
-	uint64_t uid = 0;
 	struct sg_json j;
-	ssize_t n;
 	uint64_t id;
-	char *p;
 
-	snprintf(status, sizeof(status), "/proc/%d/exe", a->tid);
-	n = readlink(status, exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	if (sg_proc_read(a->tid, "status", status, sizeof(status)) > 0) {
-		if ((p = strstr(status, "\nTgid:")))
-			tgid = (pid_t)strtol(p + 6, NULL, 10);
-		if ((p = strstr(status, "\nUid:")))
-			uid = strtoull(p + 5, NULL, 10);
-		if (!strncmp(status, "Name:\t", 6)) {
-			size_t k = strcspn(status + 6, "\n");
-
-			memcpy(comm, status + 6, k < sizeof(comm) - 1 ? k : sizeof(comm) - 1);
-			comm[k < sizeof(comm) - 1 ? k : sizeof(comm) - 1] = '\0';
-		}
-	}
 	sg_json_init(&j);
 	id = sg_audit_begin(g->o.audit, &j, "file_access", sev);
 	sg_json_kv_str(&j, "action", a->op);
@@ -284,17 +300,17 @@ static void access_record(struct sg_file_guard *g, const struct access *a)
 	sg_json_end_object(&j);
 	sg_json_key(&j, "process");
 	sg_json_begin_object(&j);
-	sg_json_kv_i64(&j, "pid", tgid);
+	sg_json_kv_i64(&j, "pid", a->tgid);
 	sg_json_kv_i64(&j, "tid", a->tid);
-	sg_json_kv_u64(&j, "uid", uid);
-	sg_json_kv_bytes(&j, "comm", comm, strlen(comm));
-	sg_json_kv_bytes(&j, "exe", exe, strlen(exe));
+	sg_json_kv_u64(&j, "uid", a->uid);
+	sg_json_kv_bytes(&j, "comm", a->comm, strlen(a->comm));
+	sg_json_kv_bytes(&j, "exe", a->exe, strlen(a->exe));
 	sg_json_end_object(&j);
 	sg_audit_commit(g->o.audit, &j);
 	sg_json_free(&j);
 	if (g->o.alerts)
-		sg_record_alert(g->o.audit, g->o.alerts, "deny", id, sev, exe, strlen(exe), a->rule,
-				a->op, a->path);
+		sg_record_alert(g->o.audit, g->o.alerts, "deny", id, sev, a->exe, strlen(a->exe),
+				a->rule, a->op, a->path);
 }
 
 /* ------------------------------------------------------- permission thread */
@@ -323,9 +339,12 @@ static enum sg_open_intent intent_of(pid_t tid)
 {
 	char line[512];
 	struct sg_syscall sc;
-	ssize_t n = sg_proc_read(tid, "syscall", line, sizeof(line));
+	ssize_t n = sg_proc_read(tid, "syscall", line, sizeof(line) - 1);
 
-	if (n <= 0 || sg_syscall_parse(line, &sc))
+	if (n <= 0)
+		return SG_INTENT_UNKNOWN;
+	line[n] = '\0';
+	if (sg_syscall_parse(line, &sc))
 		return SG_INTENT_UNKNOWN;
 	return sg_open_intent_of(&sc);
 }
@@ -372,6 +391,7 @@ static bool decide(struct sg_file_guard *g, const struct fanotify_event_metadata
 	}
 	a->intent = sg_open_intent_name(intent);
 	a->blocked = enforce;
+	access_identify(a);
 	*allow = !enforce;
 	__atomic_add_fetch(&g->denied, 1, __ATOMIC_RELAXED);
 	return true;
