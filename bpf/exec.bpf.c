@@ -30,6 +30,15 @@ struct sg_exec_config cfg = {};
 __u64 sg_heartbeat_ns = 0;
 #define SG_HEARTBEAT_MAX_NS (2ull * 1000 * 1000 * 1000)
 
+/*
+ * The daemon's fanotify group (kernel address), learnt by sg_learn_group
+ * from the descriptor sg_learn_fd; 0 while fanotify is not enforcing.
+ */
+__u64 sg_fan_group = 0;
+__u32 sg_learn_fd = 0;
+#define SG_FS_OPEN_EXEC_PERM 0x00040000
+#define SG_MARKS_LOOKED_AT 8
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, SG_RINGBUF_BYTES);
@@ -210,6 +219,61 @@ static __always_inline void hold(struct sg_exec_event *e, struct task_struct *ta
 	signal_self(e, SG_SIGSTOP, SG_F_HELD);
 }
 
+/* Kernels before 6.12 kept the filesystem's marks in the superblock itself. */
+struct super_block___old {
+	struct fsnotify_mark_connector *s_fsnotify_marks;
+} __attribute__((preserve_access_index));
+
+/*
+ * Does fanotify ask us before an exec from this file's filesystem? Our own
+ * filesystem mark for exec permission says so, whichever namespace mounted
+ * it and whatever device number it reuses: the kernel's marks, not our list.
+ */
+static __always_inline bool fs_marked(struct file *file)
+{
+	struct super_block *sb = BPF_CORE_READ(file, f_inode, i_sb);
+	struct super_block___old *old = (void *)sb;
+	struct fsnotify_mark_connector *conn;
+	struct hlist_node *node;
+	int i;
+
+	if (bpf_core_field_exists(sb->s_fsnotify_info))
+		conn = BPF_CORE_READ(sb, s_fsnotify_info, sb_marks);
+	else
+		conn = BPF_CORE_READ(old, s_fsnotify_marks);
+	if (!conn)
+		return false;
+	node = BPF_CORE_READ(conn, list.first);
+	for (i = 0; i < SG_MARKS_LOOKED_AT; i++) {
+		struct fsnotify_mark *m;
+
+		if (!node)
+			return false;
+		m = container_of(node, struct fsnotify_mark, obj_list);
+		if ((__u64)BPF_CORE_READ(m, group) == sg_fan_group &&
+		    (BPF_CORE_READ(m, mask) & SG_FS_OPEN_EXEC_PERM))
+			return true;
+		node = BPF_CORE_READ(node, next);
+	}
+	return false;
+}
+
+/* Run by the daemon (BPF_PROG_TEST_RUN, in its own context): note its fanotify group. */
+SEC("raw_tp")
+int sg_learn_group(void *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file **fds = BPF_CORE_READ(task, files, fdt, fd);
+	unsigned int max = BPF_CORE_READ(task, files, fdt, max_fds);
+	struct file *f = NULL;
+
+	if (sg_learn_fd >= max ||
+	    bpf_probe_read_kernel(&f, sizeof(f), &fds[sg_learn_fd & 0xffff]) || !f)
+		return 0;
+	sg_fan_group = (__u64)BPF_CORE_READ(f, private_data);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -271,6 +335,10 @@ int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 			hold(e, task);
 		} else if ((e->hdr.flags & SG_F_PATH_TRUNC) && cfg.hold_uncertain && alive) {
 			/* A path not read whole is not "no rule matched": user space reads it whole. */
+			hold(e, task);
+		} else if (sg_fan_group && alive && !fs_marked(file)) {
+			/* fanotify never saw this exec (a mount it has not marked): decide it now. */
+			e->hdr.flags |= SG_F_UNMARKED_FS;
 			hold(e, task);
 		}
 		urgent = e->hdr.flags & (SG_F_HELD | SG_F_SIGNAL_FAILED);

@@ -1024,11 +1024,15 @@ static void sync_fanotify(struct daemon *d)
 {
 	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
 	char err[256] = "";
+	int e;
 
 	if (!enforce && d->fan_up) {
 		unwatch_fd(d, d->fan.fd);
 		unwatch_fd(d, d->fan.mountinfo_fd);
 		d->engine.cache_allowed = NULL;
+		d->engine.mark_fs = NULL;
+		if (d->kern_up)
+			sg_exec_bpf_set_fanotify(&d->kern, -1);
 		sg_fanotify_exec_stop(&d->fan);
 		d->fan_up = false;
 		backend_record(d, "fanotify", false, "monitor mode: nothing to block");
@@ -1058,6 +1062,13 @@ static void sync_fanotify(struct daemon *d)
 			d->engine.cache_allowed = sg_fanotify_exec_ignore;
 			d->engine.cache_ctx = &d->fan;
 		}
+		d->engine.mark_fs = sg_fanotify_exec_mark_fs;
+		d->engine.mark_ctx = &d->fan;
+		/* From now on an exec fanotify did not see (a mount it has not marked) is held. */
+		if (d->kern_up && (e = sg_exec_bpf_set_fanotify(&d->kern, d->fan.fd)))
+			note(d, "fanotify", SG_SEV_WARNING, "unmarked_filesystems",
+			     "cannot tell the kernel our fanotify group; execs from filesystems "
+			     "mounted in other namespaces are killed after exec, not held");
 	}
 }
 

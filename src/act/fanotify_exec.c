@@ -147,6 +147,16 @@ void sg_fanotify_exec_ignore(void *ctx, int fd)
 		fx->stats.ignore_marks++;
 }
 
+int sg_fanotify_exec_mark_fs(void *ctx, int fd)
+{
+	struct sg_fanotify_exec *fx = ctx;
+
+	if (fanotify_mark(fx->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM, fd, NULL))
+		return -errno;
+	fx->stats.late_marks++;
+	return 0;
+}
+
 int sg_fanotify_exec_flush_cache(struct sg_fanotify_exec *fx)
 {
 	/* FLUSH without MOUNT/FILESYSTEM drops inode marks only: our ignore marks. */

@@ -25,6 +25,7 @@ struct sg_fanotify_stats {
 	uint64_t response_errors;
 	uint64_t filesystems;		/* filesystems marked */
 	uint64_t mark_errors;
+	uint64_t late_marks;		/* ...found by an exec the kernel held, not the mount table */
 };
 
 struct sg_fanotify_exec {
@@ -52,6 +53,13 @@ int sg_fanotify_exec_scan_mounts(struct sg_fanotify_exec *fx);
  * mark). The caller has made the kernel hold the file under any other name.
  */
 void sg_fanotify_exec_ignore(void *fx, int fd);
+
+/*
+ * Mark the filesystem of the file behind fd for exec permission events:
+ * one the mount table never showed us (another namespace mounted it).
+ * 0 or -errno.
+ */
+int sg_fanotify_exec_mark_fs(void *fx, int fd);
 
 /* Drop every ignore mark (the policy changed, cached allows may be wrong). */
 int sg_fanotify_exec_flush_cache(struct sg_fanotify_exec *fx);

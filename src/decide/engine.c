@@ -443,6 +443,20 @@ static void kill_descendants(struct sg_engine *e, struct sg_exec_facts *f, uint6
 		mitigate(e, f, id, "pidfd_kill", "kill_descendants", 0);
 }
 
+/* Its next exec goes through fanotify like any other (this one is held and decided here). */
+static void mark_filesystem(struct sg_engine *e, struct sg_exec_facts *f)
+{
+	char link[64];
+	int fd, err;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", f->pid);
+	fd = open(link, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	err = fd < 0 ? -errno : e->mark_fs(e->mark_ctx, fd);
+	if (fd >= 0)
+		close(fd);
+	sg_record_fs_mark(e->audit, f, err);
+}
+
 static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct sg_exec_event *ev)
 {
 	enum sg_mode mode = sg_engine_mode(e);
@@ -463,6 +477,8 @@ static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct s
 	}
 	if (f->held)
 		e->stats.held++;
+	if ((ev->hdr.flags & SG_F_UNMARKED_FS) && e->mark_fs)
+		mark_filesystem(e, f);
 
 	/* A program we cannot inspect is not let through. */
 	if (resolve_subject(e, f, ev, &fd) == 0) {

@@ -44,6 +44,9 @@ struct sg_engine {
 	/* Set while fanotify can cache allows: put an ignore mark on the file behind fd. */
 	void (*cache_allowed)(void *ctx, int fd);
 	void *cache_ctx;		/* -1, or an enum sg_mode forced by --mode */
+	/* Set while fanotify enforces: mark the filesystem of the file behind fd. */
+	int (*mark_fs)(void *ctx, int fd);
+	void *mark_ctx;
 	struct sg_engine_stats stats;
 };
 

@@ -170,6 +170,22 @@ uint64_t sg_record_exec(struct sg_audit *a, struct sg_alerts *alerts,
 	return id;
 }
 
+void sg_record_fs_mark(struct sg_audit *a, const struct sg_exec_facts *f, int err)
+{
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(a, &j, "fanotify_mark", err ? SG_SEV_WARNING : SG_SEV_INFO);
+	sg_json_kv_str(&j, "action", err ? "mark_failed" : "marked_late");
+	sg_json_kv_str(&j, "found_by", "held_exec");
+	sg_json_kv_u64(&j, "dev", f->id.dev);
+	if (err)
+		sg_json_kv_str(&j, "error", strerror(-err));
+	sg_record_process(&j, f);
+	sg_audit_commit(a, &j);
+	sg_json_free(&j);
+}
+
 uint64_t sg_record_mitigation(struct sg_audit *a, struct sg_alerts *alerts,
 			      const struct sg_exec_facts *f, uint64_t decision_id,
 			      const char *backend, const char *action, int err)

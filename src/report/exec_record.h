@@ -29,6 +29,12 @@ uint64_t sg_record_mitigation(struct sg_audit *a, struct sg_alerts *alerts,
 			      const char *backend, const char *action, int err);
 
 /*
+ * A filesystem fanotify had not marked was found by an exec the kernel held
+ * (mounted in another namespace): marked now, or why not (err).
+ */
+void sg_record_fs_mark(struct sg_audit *a, const struct sg_exec_facts *f, int err);
+
+/*
  * Hand the record `id` to the alert dispatcher (ALERT-5 fields: its event
  * id, node, severity, executable, rule, policy_version). No-op without alerts.
  */

@@ -224,6 +224,20 @@ int sg_exec_bpf_not_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key
 	return 0;
 }
 
+int sg_exec_bpf_set_fanotify(struct sg_exec_bpf *x, int fd)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	volatile __u64 *group = &x->skel->bss->sg_fan_group;
+
+	*group = 0;
+	if (fd < 0)
+		return 0;
+	x->skel->bss->sg_learn_fd = (__u32)fd;
+	if (bpf_prog_test_run_opts(bpf_program__fd(x->skel->progs.sg_learn_group), &opts))
+		return -errno;
+	return *group ? 0 : -ENOENT;
+}
+
 int sg_exec_bpf_release(struct sg_exec_bpf *x, __u32 tgid)
 {
 	if (bpf_map_delete_elem(bpf_map__fd(x->skel->maps.held), &tgid) && errno != ENOENT)

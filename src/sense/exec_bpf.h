@@ -68,6 +68,13 @@ void sg_exec_bpf_forget_name(struct sg_exec_bpf *x, const struct sg_inode_key *k
 /* A loader-shaped file that is not a loader (static-pie), valid while its ctime holds. */
 int sg_exec_bpf_not_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 ctime_ns);
 
+/*
+ * Tell the kernel which fanotify group is ours (fd is its descriptor in
+ * this process), so an exec from a filesystem without our mark is held;
+ * fd < 0 forgets it. 0 or -errno.
+ */
+int sg_exec_bpf_set_fanotify(struct sg_exec_bpf *x, int fd);
+
 /* A held process may run: the gate lets it pass (before the daemon's SIGCONT). */
 int sg_exec_bpf_release(struct sg_exec_bpf *x, __u32 tgid);
 /* Doomed: it and every child it forks from now on die at their next page fault. */
