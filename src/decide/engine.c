@@ -21,6 +21,7 @@
 #include "sense/elf_loader.h"
 #include "sense/file_hash.h"
 #include "sense/kdev.h"
+#include "sense/proc_open.h"
 
 #define SG_HASH_CACHE_ENTRIES 16384
 
@@ -308,20 +309,19 @@ static void on_kernel_action(struct sg_engine *e, struct sg_exec_facts *f,
 	mitigate(e, f, id, backend, action, 0);
 }
 
-/* argv of a process, whole, from /proc (the ring-buffer copy may be truncated). */
 /*
  * The dynamic loader was run as the program: the verdict is about the
- * program it was asked to load, which we open relative to the caller's cwd.
- * A process already gone (monitor mode) leaves the ring-buffer argv, which
- * names it only when absolute. 0, -ENOENT when no program is named, -errno.
+ * program it was asked to load (named in its argv, read whole from /proc),
+ * opened as the loader will open it. 0, -ENOENT when no program is named
+ * or there is none at that name, -ESRCH when the process is gone, -errno.
  */
-static int loader_target(struct sg_exec_facts *f, int *out_fd)
+static int loader_target(struct sg_engine *e, struct sg_exec_facts *f, int *out_fd)
 {
-	char cwd[64], link[64], cmdline[65536];
+	char cmdline[65536];
 	const char *prog;
 	struct stat st;
 	ssize_t n = sg_proc_read(f->pid, "cmdline", cmdline, sizeof(cmdline));
-	int dfd, fd;
+	int fd;
 
 	/* Gone, or a zombie (its cmdline reads empty): the ring buffer's argv is what is left. */
 	if (n == -ENOENT || n == -ESRCH || n == 0)
@@ -332,15 +332,10 @@ static int loader_target(struct sg_exec_facts *f, int *out_fd)
 		prog = sg_loader_program(cmdline, n);
 	if (!prog)
 		return -ENOENT;
-	snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", f->pid);
-	dfd = prog[0] == '/' ? AT_FDCWD : open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 && dfd != AT_FDCWD)
-		return -errno;
-	fd = openat(dfd, prog, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (dfd >= 0)
-		close(dfd);
+	/* As the loader will open it: in its root, cwd and mounts (a chroot, a namespace). */
+	fd = sg_open_in_process(f->pid, prog);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st)) {
 		close(fd);
 		return -errno;
@@ -349,11 +344,8 @@ static int loader_target(struct sg_exec_facts *f, int *out_fd)
 	f->id.ino = st.st_ino;
 	f->has_id = true;
 	f->fileless = st.st_nlink == 0;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, f->path, sizeof(f->path) - 1);
-	f->has_path = n > 0;
-	f->path_len = n > 0 ? (size_t)n : 0;
-	f->path[f->path_len] = '\0';
+	f->path_unknown = false;
+	sg_engine_path_of_fd(e, f, fd);
 	f->has_sha256 = false;
 	*out_fd = fd;
 	return 0;
@@ -390,7 +382,7 @@ static int resolve_subject(struct sg_engine *e, struct sg_exec_facts *f,
 			sg_exec_bpf_not_loader(e->kern, &key, ev->ctime_ns);
 		return 0;
 	}
-	err = loader_target(f, fd);
+	err = loader_target(e, f, fd);
 	if (err == -ENOENT) {
 		/* Nothing to load (--help, a missing file): the loader runs nothing. */
 		f->reason = "loader_without_program";

@@ -6,9 +6,13 @@
 #include <stdbool.h>
 
 /*
- * Judge by content: the DT_SONAME of its dynamic section names a loader
- * ("ld-linux*", "ld64.so*", "ld-musl*", musl's "libc.so"). A renamed or
- * copied loader is still one. Returns 1, 0, or a negative errno.
+ * Judge a loader-shaped ELF (ET_DYN, no PT_INTERP) by its dynamic segment,
+ * found through the program headers (section headers are optional and can
+ * be zeroed): a DT_SONAME naming a loader ("ld-linux*", "ld64.so*",
+ * "ld-musl*", musl's "libc.so") is one; no DT_SONAME is one too unless
+ * DT_FLAGS_1 marks a PIE executable (static-pie); an unreadable dynamic
+ * segment is judged a loader. A renamed or copied loader is still one.
+ * Returns 1, 0, or a negative errno.
  */
 int sg_elf_is_loader(int fd);
 
