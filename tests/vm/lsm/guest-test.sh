@@ -61,6 +61,10 @@ ln "$SG/denied-touch" /tmp/hardlink-touch
 must_not_run by-hardlink /tmp/hardlink-touch
 # The dynamic loader maps the program instead of exec'ing it: lsm/mmap_file.
 must_not_run by-loader /lib64/ld-linux-x86-64.so.2 "$SG/denied-touch"
+# Another mount namespace and a bind mount change no identity.
+must_not_run by-namespace unshare -m sh -c 'mount --bind /sysguard /mnt && exec /mnt/denied-touch "$0"'
+must_not_run by-namespace-loader unshare -m sh -c \
+	'mount --bind /sysguard /mnt && exec /lib64/ld-linux-x86-64.so.2 /mnt/denied-touch "$0"'
 sleep 1
 stop_daemon
 grep -q '"enforced_by":"bpf_lsm"' "$RUN/audit.log" || fail "no exec record enforced_by bpf_lsm"
