@@ -1851,6 +1851,13 @@ int main(int argc, char **argv)
 
 	snprintf(ready, sizeof(ready), "%s/ready", d.opt.state_dir);
 	unlink(ready);
+	/*
+	 * No hold from here on, before fanotify goes (its filesystems would look
+	 * unmarked): a hold taken now would never be answered. One taken just
+	 * before is in the ring buffer, read below once in-flight execs are done.
+	 */
+	sg_exec_bpf_quiesce(&d.kern);
+	usleep(20 * 1000);
 	if (d.fan_up)
 		sg_fanotify_exec_stop(&d.fan);
 	sg_exec_bpf_consume(&d.kern);

@@ -335,12 +335,26 @@ static bool is_daemon(const struct sg_file_guard *g, pid_t tid)
 	       st.st_ino == g->self_exe.st_ino;
 }
 
+#define SG_SYSCALL_TRIES 200	/* x 100 us: the opener is about to sleep in our wait */
+
 static enum sg_open_intent intent_of(pid_t tid)
 {
 	char line[512];
 	struct sg_syscall sc;
-	ssize_t n = sg_proc_read(tid, "syscall", line, sizeof(line) - 1);
+	ssize_t n;
+	int i;
 
+	/*
+	 * The kernel reads a thread's system call only once it is off the CPU;
+	 * until then the file says "running". The opener is on its way into
+	 * the permission wait, so that is a matter of microseconds.
+	 */
+	for (i = 0; i < SG_SYSCALL_TRIES; i++) {
+		n = sg_proc_read(tid, "syscall", line, sizeof(line) - 1);
+		if (n <= 0 || strncmp(line, "running", 7))
+			break;
+		usleep(100);
+	}
 	if (n <= 0)
 		return SG_INTENT_UNKNOWN;
 	line[n] = '\0';

@@ -334,8 +334,14 @@ static int loader_target(struct sg_engine *e, struct sg_exec_facts *f, int *out_
 		return -ENOENT;
 	/* As the loader will open it: in its root, cwd and mounts (a chroot, a namespace). */
 	fd = sg_open_in_process(f->pid, prog);
+	/*
+	 * Gone already (monitor mode: nothing held it): its world went with it,
+	 * so an absolute name is the best left to report on. Never for a held one.
+	 */
+	if (fd == -ESRCH && !f->held && prog[0] == '/')
+		fd = open(prog, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return fd;
+		return fd == -1 ? -errno : fd;
 	if (fstat(fd, &st)) {
 		close(fd);
 		return -errno;

@@ -224,6 +224,15 @@ int sg_exec_bpf_not_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key
 	return 0;
 }
 
+void sg_exec_bpf_quiesce(struct sg_exec_bpf *x)
+{
+	volatile struct exec_bpf__bss *bss = x->skel->bss;
+
+	bss->sg_fan_group = 0;
+	bss->sg_heartbeat_ns = 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 int sg_exec_bpf_set_fanotify(struct sg_exec_bpf *x, int fd)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);

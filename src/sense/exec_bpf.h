@@ -75,6 +75,12 @@ int sg_exec_bpf_not_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key
  */
 int sg_exec_bpf_set_fanotify(struct sg_exec_bpf *x, int fd);
 
+/*
+ * The daemon is stopping: take no new hold from now on (nobody would answer
+ * it); kills at exec go on until the programs are detached.
+ */
+void sg_exec_bpf_quiesce(struct sg_exec_bpf *x);
+
 /* A held process may run: the gate lets it pass (before the daemon's SIGCONT). */
 int sg_exec_bpf_release(struct sg_exec_bpf *x, __u32 tgid);
 /* Doomed: it and every child it forks from now on die at their next page fault. */

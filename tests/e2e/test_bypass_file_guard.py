@@ -115,3 +115,35 @@ def test_hard_link_to_the_daemon_binary_cannot_read_a_read_protected_file(
     rec = d.wait_for(lambda x: x["type"] == "file_access" and x["process"]["pid"] == rep["pid"],
                      what="the refused read-open")[0]
     assert rec["blocked"] is True and rec["action"] == "open"
+
+
+READERS = 4
+READS_EACH = 400
+
+
+def test_reads_of_a_write_protected_file_pass_under_load(daemon, target):
+    """
+    The guard reads the opener's system call from /proc, which says
+    "running" until the opener is off the CPU: a read that came too early
+    must be asked again, never refused as "unknown" (found flaky in CI).
+    """
+    start_guard(daemon, target, ["write"])
+    hogs = [subprocess.Popen(["/usr/bin/python3", "-c", "while True: pass"])
+            for _ in range(2)]
+    code = ("import sys\n"
+            "bad = 0\n"
+            f"for _ in range({READS_EACH}):\n"
+            "    try:\n"
+            "        open(sys.argv[1], 'rb').close()\n"
+            "    except PermissionError:\n"
+            "        bad += 1\n"
+            "print(bad)\n")
+    try:
+        readers = [subprocess.Popen(["/usr/bin/python3", "-c", code, str(target)],
+                                    stdout=subprocess.PIPE, text=True) for _ in range(READERS)]
+        refused = [int(r.communicate(timeout=120)[0]) for r in readers]
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    assert refused == [0] * READERS, f"read-opens refused: {refused}"
