@@ -723,7 +723,13 @@ static struct sg_policy *load_policy(struct daemon *d, const char *path, bool at
 	struct sg_json j;
 	size_t len = 0, pol_len;
 	char *buf = NULL;
-	int err = read_file(path, &buf, &len);
+	/*
+	 * FILE-3: with self-defence the policy is the verified copy, never what
+	 * a mount may have put at the path since.
+	 */
+	int err = d->files && !at_start && sg_files_policy_copy(d->files, &buf, &len) == 0
+			  ? 0
+			  : read_file(path, &buf, &len);
 
 	*unchanged = false;
 	memset(&d->pending, 0, sizeof(d->pending));
@@ -932,8 +938,8 @@ static void start_files(struct daemon *d)
  * the daemon checks it and writes its own policy file: with self-defence
  * nothing else may. A bad one is refused with a record and changes nothing.
  */
-/* -1: an update was refused (keep everything as it is), 0 otherwise. */
-static int take_policy_inbox(struct daemon *d)
+/* -1: an update was refused (keep everything as it is), 0 otherwise. `refuse`: why, unread. */
+static int take_policy_inbox(struct daemon *d, const char *refuse)
 {
 	char path[4200], err[512] = "";
 	struct sg_policy_error perr = { 0 };
@@ -948,7 +954,9 @@ static int take_policy_inbox(struct daemon *d)
 	if (rc == -ENOENT)
 		return 0;
 	unlink(path);
-	if (rc) {
+	if (refuse) {
+		snprintf(err, sizeof(err), "%s", refuse);
+	} else if (rc) {
 		snprintf(err, sizeof(err), "policy.inbox: %s", strerror(-rc));
 	} else if (d->opt.ntrusted) {
 		struct sg_bundle_verified v;
@@ -1552,11 +1560,18 @@ static void reload_policy(struct daemon *d)
 	struct sg_policy *p;
 	struct sg_json j;
 
-	if (take_policy_inbox(d))
+	/*
+	 * FILE-3: a policy file changed behind the daemon's back is put back, a
+	 * mount over it detached; a file still not the protected one refuses
+	 * the reload (recorded), and a pending update with it.
+	 */
+	if (d->files && sg_files_verify_own(d->files)) {
+		take_policy_inbox(d, "a file of the daemon is not the one it protects: "
+				     "see self_defence foreign_file_refused in its audit log");
 		return;
-	/* A policy file changed behind the daemon's back is put back first (FILE-3). */
-	if (d->files)
-		sg_files_defend(d->files);
+	}
+	if (take_policy_inbox(d, NULL))
+		return;
 	p = load_policy(d, d->opt.policy_path, false, &unchanged);
 	if (!p)
 		return;		/* the running policy stays; load_policy said why */

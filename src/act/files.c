@@ -28,6 +28,7 @@ struct sg_files {
 	struct sg_self_defence self;
 	bool defend;			/* self-defence active (not break-glass) */
 	uint64_t fim_events, fim_overflows, tamper, restored, restore_failed;
+	uint64_t foreign_refused, overmounts_removed, overmount_failed;
 	/* Paths to refresh after a FIM event touched a protected file. */
 	bool refresh_due;
 };
@@ -127,6 +128,97 @@ static void fim_error(void *ctx, const char *path, const char *what, int err)
 	sg_json_kv_str(&j, "error", strerror(err));
 	sg_audit_commit(f->o.audit, &j);
 	sg_json_free(&j);
+}
+
+/* ----------------------------------------------------------- foreign files */
+
+static const char *const diff_names[] = { "mount", "inode", "content", "missing" };
+
+struct unmount_ctx {
+	struct sg_files *f;
+	const struct sg_self_file *sf;
+};
+
+static void unmount_record(void *ctx, const char *mountpoint, uint64_t mnt_id, int err)
+{
+	struct unmount_ctx *u = ctx;
+	struct sg_json j;
+
+	if (err)
+		u->f->overmount_failed++;
+	else
+		u->f->overmounts_removed++;
+	sg_json_init(&j);
+	sg_audit_begin(u->f->o.audit, &j, "self_defence", SG_SEV_CRITICAL);
+	sg_json_kv_str(&j, "action", err ? "overmount_remove_failed" : "overmount_removed");
+	sg_json_kv_str(&j, "file_kind", u->sf->what);
+	sg_json_kv_bytes(&j, "path", u->sf->path, strlen(u->sf->path));
+	sg_json_kv_bytes(&j, "mountpoint", mountpoint, strlen(mountpoint));
+	sg_json_kv_u64(&j, "mnt_id", mnt_id);
+	if (err)
+		sg_json_kv_str(&j, "error", strerror(-err));
+	sg_audit_commit(u->f->o.audit, &j);
+	sg_json_free(&j);
+}
+
+static void foreign_record(struct sg_files *f, const struct sg_self_file *sf, unsigned diff,
+			   const char *during)
+{
+	enum sg_severity sev = SG_SEV_CRITICAL;
+	struct sg_json j;
+	uint64_t id;
+	unsigned b;
+
+	f->foreign_refused++;
+	sg_json_init(&j);
+	id = sg_audit_begin(f->o.audit, &j, "self_defence", sev);
+	sg_json_kv_str(&j, "action", "foreign_file_refused");
+	sg_json_kv_str(&j, "file_kind", sf->what);
+	sg_json_kv_bytes(&j, "path", sf->path, strlen(sf->path));
+	sg_json_key(&j, "differs");
+	sg_json_begin_array(&j);
+	for (b = 0; b < sizeof(diff_names) / sizeof(diff_names[0]); b++)
+		if (diff & (1u << b))
+			sg_json_str(&j, diff_names[b]);
+	sg_json_end_array(&j);
+	sg_json_kv_str(&j, "during", during);
+	sg_audit_commit(f->o.audit, &j);
+	sg_json_free(&j);
+	if (f->o.alerts)
+		sg_record_alert(f->o.audit, f->o.alerts, "tamper", id, sev, NULL, 0, sf->what,
+				"foreign_file_refused", sf->path);
+}
+
+/*
+ * A mount over one of the daemon's files (or a directory above it) shows
+ * the daemon, and everyone, another file while the protected inode stays
+ * as it was: record it, never read it, detach the mount. A mount that
+ * could not be detached is tried again at each reload, not each second.
+ * Returns how many files stay covered.
+ */
+static unsigned undo_overmounts(struct sg_files *f, bool reload)
+{
+	unsigned left = 0;
+	size_t i;
+
+	for (i = 0; i < f->self.n; i++) {
+		struct sg_self_file *sf = &f->self.f[i];
+		struct unmount_ctx u = { f, sf };
+
+		if (sg_mount_view_same(&sf->mnt, sf->path)) {
+			sf->foreign = false;
+			continue;
+		}
+		if (sf->foreign && !reload) {
+			left++;
+			continue;
+		}
+		foreign_record(f, sf, sg_self_file_differs(sf, true) | SG_SELF_DIFF_MOUNT,
+			       reload ? "reload" : "check");
+		sf->foreign = sg_mount_view_restore(&sf->mnt, sf->path, unmount_record, &u) != 0;
+		left += sf->foreign;
+	}
+	return left;
 }
 
 /* --------------------------------------------------------------- block list */
@@ -263,7 +355,47 @@ bool sg_files_defend(struct sg_files *f)
 {
 	if (!f->defend)
 		return false;
+	/* First, so that a restore never writes beside a mount or into the file mounted. */
+	undo_overmounts(f, false);
 	return sg_self_defence_check(&f->self, f->guard, restored_record, f) > 0;
+}
+
+int sg_files_verify_own(struct sg_files *f)
+{
+	unsigned n = 0;
+	size_t i;
+
+	if (!f->defend)
+		return 0;
+	undo_overmounts(f, true);
+	sg_self_defence_check(&f->self, f->guard, restored_record, f);
+	for (i = 0; i < f->self.n; i++) {
+		struct sg_self_file *sf = &f->self.f[i];
+		unsigned diff = sg_self_file_differs(sf, true);
+
+		if (!diff)
+			continue;
+		/* A covered file was recorded by undo_overmounts() already. */
+		if (!sf->foreign)
+			foreign_record(f, sf, diff, "reload");
+		n++;
+	}
+	return n ? -EPERM : 0;
+}
+
+int sg_files_policy_copy(const struct sg_files *f, char **buf, size_t *len)
+{
+	const struct sg_self_file *sf = sg_self_defence_find(&f->self, "policy");
+
+	if (!f->defend || !sf)
+		return -ENOENT;
+	*buf = malloc(sf->len + 1);
+	if (!*buf)
+		return -ENOMEM;
+	memcpy(*buf, sf->data, sf->len);
+	(*buf)[sf->len] = '\0';
+	*len = sf->len;
+	return 0;
 }
 
 void sg_files_tick(struct sg_files *f)
@@ -404,5 +536,8 @@ void sg_files_stats_json(struct sg_files *f, struct sg_json *j)
 	sg_json_kv_u64(j, "tamper_detected", f->tamper);
 	sg_json_kv_u64(j, "restored", f->restored);
 	sg_json_kv_u64(j, "restore_failed", f->restore_failed);
+	sg_json_kv_u64(j, "foreign_refused", f->foreign_refused);
+	sg_json_kv_u64(j, "overmounts_removed", f->overmounts_removed);
+	sg_json_kv_u64(j, "overmount_remove_failed", f->overmount_failed);
 	sg_json_end_object(j);
 }

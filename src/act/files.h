@@ -53,6 +53,21 @@ void sg_files_apply(struct sg_files *f, const struct sg_policy *p, bool enforce,
  */
 bool sg_files_defend(struct sg_files *f);
 
+/*
+ * Self-defence at a reload (FILE-3): each of the daemon's files must be the
+ * one protected (same mount as at start, same inode, the verified content).
+ * Mounts put over them are detached and tampering undone first; what still
+ * differs is recorded (foreign_file_refused). 0, or -EPERM: refuse the reload.
+ */
+int sg_files_verify_own(struct sg_files *f);
+
+/*
+ * The verified copy of the policy, NUL-terminated, for the caller to free:
+ * with self-defence active the daemon parses this, never what is at the
+ * path. -ENOENT when there is none (self-defence off or break-glass).
+ */
+int sg_files_policy_copy(const struct sg_files *f, char **buf, size_t *len);
+
 /* The daemon's own policy update (from sysguardctl policy apply). 0 or -errno. */
 int sg_files_write_policy(struct sg_files *f, const void *buf, size_t len, char *err,
 			  size_t errlen);

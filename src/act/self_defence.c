@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,23 +11,16 @@
 #include "act/self_defence.h"
 #include "store/bundle_files.h"
 
-static int read_all(const char *path, unsigned char **out, size_t *len, struct stat *st)
+static int read_fd(int fd, unsigned char **out, size_t *len, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	unsigned char *buf;
 	size_t off = 0;
 
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
-		close(fd);
+	if (fstat(fd, st) || !S_ISREG(st->st_mode))
 		return -EINVAL;
-	}
 	buf = malloc(st->st_size ? st->st_size : 1);
-	if (!buf) {
-		close(fd);
+	if (!buf)
 		return -ENOMEM;
-	}
 	while (off < (size_t)st->st_size) {
 		ssize_t n = read(fd, buf + off, st->st_size - off);
 
@@ -34,7 +28,6 @@ static int read_all(const char *path, unsigned char **out, size_t *len, struct s
 			break;
 		off += n;
 	}
-	close(fd);
 	if (off != (size_t)st->st_size) {
 		free(buf);
 		return -EIO;
@@ -42,6 +35,17 @@ static int read_all(const char *path, unsigned char **out, size_t *len, struct s
 	*out = buf;
 	*len = off;
 	return 0;
+}
+
+static int read_all(const char *path, unsigned char **out, size_t *len, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = read_fd(fd, out, len, st);
+	close(fd);
+	return rc;
 }
 
 static struct sg_self_file *find(struct sg_self_defence *s, const char *path)
@@ -57,6 +61,16 @@ static struct sg_self_file *find(struct sg_self_defence *s, const char *path)
 bool sg_self_defence_has(const struct sg_self_defence *s, const char *path)
 {
 	return find((struct sg_self_defence *)s, path) != NULL;
+}
+
+const struct sg_self_file *sg_self_defence_find(const struct sg_self_defence *s, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->f[i].what, what))
+			return &s->f[i];
+	return NULL;
 }
 
 int sg_self_defence_keep(struct sg_self_defence *s, const char *path, const char *what,
@@ -90,6 +104,11 @@ int sg_self_defence_keep(struct sg_self_defence *s, const char *path, const char
 			free(copy);
 			return -ENOMEM;
 		}
+		/*
+		 * The mounts are those of the first copy, at start: the daemon's
+		 * own updates rename within the same directory and keep them.
+		 */
+		sg_mount_view_record(&f->mnt, path);
 		s->n++;
 	}
 	free(f->data);
@@ -99,6 +118,34 @@ int sg_self_defence_keep(struct sg_self_defence *s, const char *path, const char
 	f->mode = st.st_mode & 07777;
 	f->seen = st;
 	return 0;
+}
+
+unsigned sg_self_file_differs(const struct sg_self_file *f, bool content)
+{
+	unsigned char *now = NULL;
+	unsigned diff = 0;
+	struct stat st;
+	uint64_t mnt;
+	size_t len = 0;
+	int fd;
+
+	if (!sg_mount_view_same(&f->mnt, f->path))
+		diff |= SG_SELF_DIFF_MOUNT;
+	fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return diff | SG_SELF_DIFF_MISSING;
+	/* The file opened, not the name looked up again: a mount between the two. */
+	if (f->mnt.known && sg_mount_id_fd(fd, &mnt) == 0 && mnt != f->mnt.mnt_id)
+		diff |= SG_SELF_DIFF_MOUNT;
+	if (fstat(fd, &st) || st.st_dev != f->seen.st_dev || st.st_ino != f->seen.st_ino)
+		diff |= SG_SELF_DIFF_INODE;
+	if (content) {
+		if (read_fd(fd, &now, &len, &st) || len != f->len || memcmp(now, f->data, len))
+			diff |= SG_SELF_DIFF_CONTENT;
+		free(now);
+	}
+	close(fd);
+	return diff;
 }
 
 static bool same_stat(const struct stat *a, const struct stat *b)
@@ -125,6 +172,8 @@ unsigned sg_self_defence_check(struct sg_self_defence *s, struct sg_file_guard *
 		char err[256];
 		int rc;
 
+		if (f->foreign)
+			continue;
 		if (lstat(f->path, &st)) {
 			what = "deleted";
 		} else if (same_stat(&st, &f->seen)) {
