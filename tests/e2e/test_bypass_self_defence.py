@@ -151,3 +151,54 @@ def test_policy_apply_works_after_overmount_refused(tools, workdir, daemon, over
     assert d.policy_path.read_bytes() == new.read_bytes()
     assert evil.read_text() == EVIL, "the update went into the attacker's file"
     assert_still_denied(d, workdir, bad, "after-apply")
+
+
+def test_bind_mount_over_policy_is_undone_without_reload(tools, workdir, daemon, overmount):
+    d, _ = start_denying(tools, workdir, daemon)
+    evil = workdir / "evil.yaml"
+    evil.write_text(EVIL)
+    overmount(evil, d.policy_path)
+    rec = d.wait_for(lambda r: r["type"] == "self_defence" and r["action"] == "foreign_file_refused",
+                     timeout=3, what="found by the once-a-second check")[0]
+    assert rec["during"] == "check"
+    d.wait_for(lambda r: r["type"] == "self_defence" and r["action"] == "overmount_removed",
+               timeout=3, what="overmount removed")
+    assert not mounted_at(d.policy_path)
+    assert ready_version(d) == "good-1"
+
+
+def test_mount_over_policy_directory_is_refused_and_undone(tools, workdir, daemon):
+    d, bad = start_denying(tools, workdir, daemon)
+    top = d.policy_path.parent
+    # A directory of the attacker's, with its own policy.yaml, over the daemon's.
+    other = workdir / "other"
+    other.mkdir()
+    (other / "policy.yaml").write_text(EVIL)
+    subprocess.run(["mount", "--bind", str(other), str(top)], check=True)
+    try:
+        os.kill(d.pid, signal.SIGHUP)
+        rec = d.wait_for(lambda r: r["type"] == "self_defence"
+                         and r["action"] == "overmount_removed" and r["file_kind"] == "policy",
+                         what="directory overmount removed")[0]
+        assert rec["mountpoint"] == str(top)
+        assert not mounted_at(top)
+        time.sleep(0.3)
+        assert ready_version(d) == "good-1"
+        assert_still_denied(d, workdir, bad, "after-dir-mount")
+    finally:
+        while mounted_at(top):
+            subprocess.run(["umount", "-l", str(top)], check=True)
+
+
+def test_self_defence_off_leaves_mounts_alone(tools, workdir, daemon, overmount):
+    # Kubernetes: the kubelet mounts the policy; without self-defence that is the operator's.
+    d = daemon(Policy([], version="off-1"), self_defence=False)
+    other = workdir / "mounted.yaml"
+    other.write_text(Policy([], version="off-2").text)
+    overmount(other, d.policy_path)
+    os.kill(d.pid, signal.SIGHUP)
+    d.wait_for(lambda r: r["type"] == "policy_reload" and r["new_policy_version"] == "off-2",
+               what="reload of the mounted file")
+    time.sleep(1.5)
+    assert mounted_at(d.policy_path)
+    assert not [r for r in d.log_records() if r["type"] == "self_defence"]
