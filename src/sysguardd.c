@@ -27,6 +27,8 @@
 #include "act/kernel_rules.h"
 #include "act/policy_watch.h"
 #include "act/shield_stats.h"
+#include "act/shield_ctl.h"
+#include "act/shield_guard.h"
 #include "net/cidr.h"
 #include "config/config.h"
 #include "policy/bundle.h"
@@ -121,6 +123,7 @@ struct daemon {
 	int fa_state;			/* last "backend" record: 0 none, 1 inactive, 2 active, 3 disabled, 4 failed */
 	struct sg_policy_watch watch;
 	struct sg_files *files;		/* FILE-1..3; NULL when off */
+	struct sg_shield_ctl *shield_ctl;	/* BPF-7: sysguardctl shield goes through us */
 	bool break_glass;		/* POL-5: forced to monitor mode by <state-dir>/break-glass */
 	/* POL-2 */
 	struct sg_bundle_key keys[SG_MAX_TRUSTED_KEYS];
@@ -1270,6 +1273,23 @@ static void start_shield(struct daemon *d)
 	sg_shield_close(s);
 }
 
+/*
+ * BPF-7: guard the Shield's pins (if any) and serve <state-dir>/shield.sock,
+ * through which every sysguardctl shield command then goes. Without it the
+ * CLI edits the pins itself, which the guard refuses.
+ */
+static void start_shield_ctl(struct daemon *d)
+{
+	char err[512] = "";
+
+	sg_shield_guard_pins(d->files, true);
+	if (sg_shield_ctl_start(&d->shield_ctl, d->opt.state_dir, SG_SHIELD_PIN_DIR, &d->audit,
+				sg_shield_guard_pins, d->files, err, sizeof(err))) {
+		d->shield_ctl = NULL;
+		note(d, "shield_ctl", SG_SEV_CRITICAL, "error", err);
+	}
+}
+
 static int start_backends(struct daemon *d)
 {
 	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
@@ -1323,6 +1343,7 @@ static int start_backends(struct daemon *d)
 	sync_file_audit(d);
 	start_shield(d);
 	start_files(d);
+	start_shield_ctl(d);
 	if (d->opt.no_pidfd)
 		backend_record(d, "pidfd_kill", false, "disabled by --disable-backend");
 	else
@@ -1625,6 +1646,8 @@ static int setup_loop(struct daemon *d)
 		watch_fd(d, sg_files_fim_fd(d->files), EPOLLIN);
 		watch_fd(d, sg_files_guard_fd(d->files), EPOLLIN);
 	}
+	if (d->shield_ctl)
+		watch_fd(d, sg_shield_ctl_fd(d->shield_ctl), EPOLLIN);
 	return 0;
 }
 
@@ -1715,6 +1738,8 @@ static void run(struct daemon *d)
 				sg_files_on_fim(d->files);
 			else if (d->files && fd == sg_files_guard_fd(d->files))
 				sg_files_on_guard(d->files);
+			else if (d->shield_ctl && fd == sg_shield_ctl_fd(d->shield_ctl))
+				sg_shield_ctl_handle(d->shield_ctl);
 		}
 		/* Wake-ups are suppressed in the kernel: drain on every tick. */
 		sg_exec_bpf_consume(&d->kern);
@@ -1891,6 +1916,7 @@ int main(int argc, char **argv)
 		sg_open_audit_stop(&d.fa);
 	}
 	sg_policy_watch_close(&d.watch);
+	sg_shield_ctl_stop(d.shield_ctl);
 	/* Protection ends with the daemon: flags and marks come off (a killed daemon's flags stay). */
 	sg_files_stop(d.files);
 	note(&d, "daemon_stop", SG_SEV_INFO, NULL, NULL);

@@ -1132,6 +1132,11 @@ int sg_file_guard_protect_map(struct sg_file_guard *g, int map_fd)
 	return g->lsm ? sg_file_lsm_guard_map(g->lsm, map_fd, &r) : -EOPNOTSUPP;
 }
 
+int sg_file_guard_unprotect_map(struct sg_file_guard *g, int map_fd)
+{
+	return g->lsm ? sg_file_lsm_unguard_map(g->lsm, map_fd) : -EOPNOTSUPP;
+}
+
 void sg_file_guard_stats(struct sg_file_guard *g, struct sg_file_guard_stats *s)
 {
 	size_t i;

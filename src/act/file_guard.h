@@ -98,6 +98,7 @@ unsigned sg_file_guard_refresh(struct sg_file_guard *g, size_t budget);
  * -EOPNOTSUPP with the fanotify backend.
  */
 int sg_file_guard_protect_map(struct sg_file_guard *g, int map_fd);
+int sg_file_guard_unprotect_map(struct sg_file_guard *g, int map_fd);
 
 void sg_file_guard_stats(struct sg_file_guard *g, struct sg_file_guard_stats *s);
 

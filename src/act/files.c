@@ -487,13 +487,32 @@ int sg_files_guard_fd(const struct sg_files *f)
 	return f->guard ? sg_file_guard_fd(f->guard) : -1;
 }
 
+static void guard_record(struct sg_files *f, const char *what, bool on, unsigned n, unsigned failed)
+{
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(f->o.audit, &j, "bpf_map_guard", failed ? SG_SEV_CRITICAL : SG_SEV_INFO);
+	sg_json_kv_str(&j, "object", what);
+	if (!on)
+		sg_json_kv_str(&j, "action", "unguard");
+	sg_json_kv_u64(&j, on ? "maps_guarded" : "maps_unguarded", n);
+	sg_json_kv_u64(&j, "maps_failed", failed);
+	sg_audit_commit(f->o.audit, &j);
+	sg_json_free(&j);
+}
+
+static bool guard_is_lsm(const struct sg_files *f)
+{
+	return f->guard && !strcmp(sg_file_guard_backend(f->guard), "bpf_lsm");
+}
+
 unsigned sg_files_guard_maps(struct sg_files *f, struct bpf_object *obj, const char *what)
 {
 	struct bpf_map *m;
 	unsigned n = 0, failed = 0;
-	struct sg_json j;
 
-	if (!f->guard || strcmp(sg_file_guard_backend(f->guard), "bpf_lsm") || !obj)
+	if (!guard_is_lsm(f) || !obj)
 		return 0;
 	bpf_object__for_each_map(m, obj) {
 		if (sg_file_guard_protect_map(f->guard, bpf_map__fd(m)) == 0)
@@ -501,14 +520,28 @@ unsigned sg_files_guard_maps(struct sg_files *f, struct bpf_object *obj, const c
 		else
 			failed++;
 	}
-	sg_json_init(&j);
-	sg_audit_begin(f->o.audit, &j, "bpf_map_guard", failed ? SG_SEV_CRITICAL : SG_SEV_INFO);
-	sg_json_kv_str(&j, "object", what);
-	sg_json_kv_u64(&j, "maps_guarded", n);
-	sg_json_kv_u64(&j, "maps_failed", failed);
-	sg_audit_commit(f->o.audit, &j);
-	sg_json_free(&j);
+	guard_record(f, what, true, n, failed);
 	return n;
+}
+
+unsigned sg_files_guard_fds(struct sg_files *f, const int *fds, size_t n, bool on, const char *what)
+{
+	unsigned done = 0, failed = 0;
+	size_t i;
+
+	if (!f || !guard_is_lsm(f) || !n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		int rc = on ? sg_file_guard_protect_map(f->guard, fds[i])
+			    : sg_file_guard_unprotect_map(f->guard, fds[i]);
+
+		if (rc == 0 || (!on && rc == -ENOENT))
+			done++;
+		else
+			failed++;
+	}
+	guard_record(f, what, on, done, failed);
+	return done;
 }
 
 const char *sg_files_backend(const struct sg_files *f)

@@ -86,6 +86,11 @@ void sg_files_tick(struct sg_files *f);
  */
 struct bpf_object;
 unsigned sg_files_guard_maps(struct sg_files *f, struct bpf_object *obj, const char *what);
+/*
+ * The same for maps given by fd (the Shield's pins); on false the guard on
+ * them is lifted instead (before they go away). A bpf_map_guard record either way.
+ */
+unsigned sg_files_guard_fds(struct sg_files *f, const int *fds, size_t n, bool on, const char *what);
 
 const char *sg_files_backend(const struct sg_files *f);
 void sg_files_stats_json(struct sg_files *f, struct sg_json *j);

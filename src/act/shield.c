@@ -53,6 +53,17 @@ int sg_shield_prog_fd(const struct sg_shield *s)
 	return s->prog_fd;
 }
 
+size_t sg_shield_map_fds(const struct sg_shield *s, int *fds, size_t max)
+{
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < M_MAX && n < max; i++)
+		if (s->fd[i] >= 0)
+			fds[n++] = s->fd[i];
+	return n;
+}
+
 static struct sg_shield *shield_new(const char *pin_dir)
 {
 	struct sg_shield *s = calloc(1, sizeof(*s));

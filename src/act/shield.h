@@ -68,6 +68,8 @@ void sg_shield_close(struct sg_shield *s);
 int sg_shield_unpin(const char *pin_dir);
 
 int sg_shield_prog_fd(const struct sg_shield *s);
+/* Up to max fds of the Shield's maps (owned by s, valid until sg_shield_close). The count. */
+size_t sg_shield_map_fds(const struct sg_shield *s, int *fds, size_t max);
 
 /* Attaches to ifname: native XDP, or generic when asked or native fails. *mode names which. */
 int sg_shield_attach(struct sg_shield *s, const char *ifname, bool generic, const char **mode,

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 /* `sysguardctl shield ...`; argv[0] is "shield". Returns the exit status. */
-int sg_cli_shield(int argc, char **argv);
+int sg_cli_shield(const char *state_dir, int argc, char **argv);
 void sg_cli_shield_usage(FILE *out);
 
 #endif

@@ -440,7 +440,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[i], "policy"))
 		return sg_cmd_policy(argc - i, argv + i);
 	if (!strcmp(argv[i], "shield"))
-		return sg_cli_shield(argc - i, argv + i);
+		return sg_cli_shield(state_dir, argc - i, argv + i);
 	if (!strcmp(argv[i], "block"))
 		return cmd_block(argc - i, argv + i);
 	if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
