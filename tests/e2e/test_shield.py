@@ -313,3 +313,52 @@ def test_daemon_attaches_from_config_and_reports_in_stats(net, tmp_path):
     # The Shield outlives the daemon (it is pinned and attached): NET-5 is about failing open,
     # not about going away; `sysguardctl shield unload` (net.down) removes it.
     assert net.xdp_prog() is not None
+
+
+def test_changes_go_through_the_daemon_and_are_recorded(net, tmp_path):
+    """BPF-7: with sysguardd running, `sysguardctl shield` hands every command to it through
+    <state-dir>/shield.sock; the daemon checks and applies it, records a shield_change and
+    answers, so the CLI's output and exit status are the daemon's. (The bpf_map guard that
+    makes this the only way in needs BPF LSM: tests/vm/lsm/guest-test.sh.)"""
+    from conftest import Daemon, Policy
+
+    cfg = tmp_path / "sysguard.yaml"
+    cfg.write_text(f"shield:\n  interfaces: {net.dev_b}\n  generic: true\n")
+    d = Daemon(tmp_path / "daemon", Policy([], version="shield-ctl"), extra=["--config", str(cfg)])
+    d.argv = net.in_ns(net.b, *d.argv)
+    d.start()
+    sock = d.state_dir / "shield.sock"
+
+    def ctl(*args, check=True):
+        return sh(*net.in_ns(net.b, CTL_BIN, "--state-dir", d.state_dir, "shield", *args), check=check)
+
+    try:
+        assert (sock.stat().st_mode & 0o777) == 0o600
+        ctl("add", "10.203.0.4/32")
+        assert net.send({BAD_V4: 50, OK_V4: 50}) == {BAD_V4: 0, OK_V4: 50}
+        good = tmp_path / "good.txt"
+        good.write_text("10.203.0.4/32\nfd00:5347::4/128\n")
+        assert "2 CIDRs loaded from" in ctl("load", good).stdout
+        bad = tmp_path / "bad.txt"
+        bad.write_text("192.0.2.0/24\n10.203.0.3/24\n")
+        r = ctl("load", bad, check=False)                  # checked by the daemon, answered
+        assert r.returncode == 1 and "line 2:" in r.stderr and "nothing changed" in r.stderr
+        r = ctl("add", "10.203.0.300", check=False)
+        assert r.returncode == 2 and "argument 1" in r.stderr
+        assert ctl("list").stdout.split() == ["10.203.0.4/32", "50", "fd00:5347::4/128", "0"]
+        ctl("dry-run", "on")
+        assert json.loads(ctl("stats", "--json").stdout)["dry_run"] is True
+        time.sleep(0.3)
+        recs = [r for r in d.log_records() if r["type"] == "shield_change"]
+        got = [(r["command"], r["args"], r["result"]) for r in recs]
+        assert got == [("add", "10.203.0.4/32", "done"), ("load", str(good), "done"),
+                       ("load", str(bad), "refused"), ("add", "10.203.0.300", "refused"),
+                       ("dry-run", "on", "done")], got       # reads (list, stats) are not changes
+        assert all(r["by_uid"] == 0 and r["by_pid"] > 0 for r in recs)
+        assert "line 2:" in recs[2]["error"] and recs[1]["list_bytes"] == len(good.read_text())
+    finally:
+        d.stop()
+    assert not sock.exists()
+    # No daemon: the CLI edits the pins itself (no BPF LSM guard outlives the daemon).
+    ctl("dry-run", "off")
+    assert net.stats()["dry_run"] is False
