@@ -11,12 +11,16 @@ make -C "$ROOT" -s static build/static/file-guard-test
 cp "$ROOT/build/static/sysguardd" "$ROOT/build/static/sysguardctl" "$OUT/"
 # The file guard's own test (tests/vm/file_guard/guard-test.c), run in the same boot.
 cp "$ROOT/build/static/file-guard-test" "$OUT/"
-cp "$HERE/lsm/guest-test.sh" "$HERE/lsm/policy.yaml" "$OUT/"
+cp "$HERE/lsm/guest-test.sh" "$HERE/lsm/policy.yaml" "$HERE/lsm/shield.yaml" "$HERE/lsm/shield-deny.txt" "$OUT/"
 cc -static -O2 -Wall -Wextra -Werror -o "$OUT/short-connect" "$HERE/lsm/short-connect.c"
 cc -static -O2 -Wall -Wextra -Werror -o "$OUT/mapped-connect" "$HERE/lsm/mapped-connect.c"
+cc -static -O2 -Wall -Wextra -Werror -o "$OUT/shield-map-open" "$HERE/lsm/shield-map-open.c"
 touch_bin="$(command -v touch)"
 cp "$touch_bin" "$OUT/denied-touch"
 cp "$touch_bin" "$OUT/allowed-touch"
 # Dynamic binaries need glibc and the loader in the guest: run-vm.sh adds their libraries.
 echo "$touch_bin" > "$OUT/libs.txt"
+# bpftool, when the host has one, for the Shield's BPF-7 check (shield-map-open covers it otherwise).
+bpftool_bin="$(command -v bpftool || true)"
+[ -n "$bpftool_bin" ] && echo "$bpftool_bin" >> "$OUT/libs.txt"
 "$HERE/run-vm.sh" "$OUT"

@@ -72,8 +72,8 @@ grep -q '"action":"mmap_exec".*"enforced_by":"bpf_lsm"' "$RUN/audit.log" || fail
 grep -q '"type":"mitigation".*"backend":"bpf_lsm"' "$RUN/audit.log" || fail "no mitigation record"
 echo "ok: audit log has bpf_lsm exec, mmap_exec and mitigation records"
 
-# 2. Everything the probe allows, stacked: bpf_lsm first.
-start_daemon
+# 2. Everything the probe allows, stacked: bpf_lsm first; the Shield on lo (BPF-7 below).
+start_daemon --config "$SG/shield.yaml"
 grep -q '"backends":\["bpf_lsm","fanotify","bpf_kill"' "$RUN/ready" || fail "unexpected backend set"
 must_not_run stacked "$SG/denied-touch"
 # 3. Egress through lsm/socket_connect (cgroup/connect4 is not attached beside it).
@@ -111,8 +111,40 @@ grep -q '"type":"file_access".*"action":"unlink"' "$RUN/audit.log" || fail "no u
 grep -q '"type":"bpf_map_guard".*"object":"exec","maps_guarded":[1-9][0-9]*,"maps_failed":0' "$RUN/audit.log" ||
 	fail "exec maps not guarded (BPF-7): $(grep bpf_map_guard "$RUN/audit.log")"
 echo "ok: daemon file stage on bpf_lsm: protected file, self-defence, maps guarded"
+# 3c. BPF-7 for the Shield: its pinned maps are the daemon's alone; changes go through it.
+SD=/sys/fs/bpf/sysguard/shield
+grep -q '"type":"backend".*"backend":"shield","active":true' "$RUN/audit.log" ||
+	fail "Shield not attached to lo: $(grep '"backend":"shield"' "$RUN/audit.log")"
+grep -q '"type":"bpf_map_guard".*"object":"shield","maps_guarded":9,"maps_failed":0' "$RUN/audit.log" ||
+	fail "Shield maps not guarded (BPF-7): $(grep bpf_map_guard "$RUN/audit.log")"
+"$SG/shield-map-open" deny "$SD" || fail "a pinned Shield map opened by another process"
+if command -v bpftool >/dev/null; then
+	out=$(bpftool map update pinned "$SD/rules" key 0 0 0 0 value 0 0 0 0 0 0 0 0 0 0 0 0 \
+		0 0 0 0 0 0 0 0 0 0 0 0 2>&1) && fail "bpftool map update of the Shield's rules worked"
+	case "$out" in *"not permitted"*) ;; *) fail "bpftool map update: unexpected: $out" ;; esac
+	bpftool map dump pinned "$SD/v4root" >/dev/null 2>&1 && fail "bpftool map dump of the Shield worked"
+	echo "ok: bpftool map update/dump of the Shield's maps refused (EPERM)"
+fi
+out=$("$SG/sysguardctl" --state-dir "$RUN" shield add 192.0.2.7 2>&1) || fail "shield add through the daemon: $out"
+out=$("$SG/sysguardctl" --state-dir "$RUN" shield list 2>&1) || fail "shield list through the daemon: $out"
+case "$out" in *192.0.2.7/32*198.51.100.0/24*|*198.51.100.0/24*192.0.2.7/32*) ;;
+	*) fail "shield list through the daemon: $out" ;; esac
+out=$("$SG/sysguardctl" --state-dir "$RUN" shield add 192.0.2.1/24 2>&1) && fail "host bits accepted: $out"
+out=$("$SG/sysguardctl" shield --pin-dir "$SD" add 192.0.2.8 2>&1) && fail "direct Shield edit worked: $out"
+case "$out" in *guarded*) ;; *) fail "direct Shield edit: unexpected: $out" ;; esac
+sleep 0.5
+grep -q '"type":"shield_change".*"command":"add","args":"192.0.2.7","result":"done".*"by_uid":0' "$RUN/audit.log" ||
+	fail "no shield_change record: $(grep shield_change "$RUN/audit.log")"
+grep -q '"type":"shield_change".*"args":"192.0.2.1/24","result":"refused"' "$RUN/audit.log" ||
+	fail "no refused shield_change record"
+grep -q '"type":"file_access".*"action":"bpf_map"' "$RUN/audit.log" || fail "no bpf_map refusal recorded"
+echo "ok: Shield maps refused to others (EPERM), changes through the daemon applied and recorded"
 stop_daemon
 (echo x >> /tmp/guarded) 2>/dev/null || fail "protection outlived a clean stop"
+# The guard dies with the daemon: the helper opens the maps now, and the CLI edits them itself.
+"$SG/shield-map-open" allow "$SD" || fail "Shield maps still refused with no daemon"
+"$SG/sysguardctl" --state-dir "$RUN" shield unload || fail "shield unload without a daemon"
+echo "ok: no daemon, no guard: Shield edited directly"
 
 # 4. The file guard on BPF LSM (FILE-1, FILE-3, BPF-7), driven by its own
 # test program (tests/vm/file_guard/guard-test.c), with no daemon running.
