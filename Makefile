@@ -18,8 +18,8 @@ LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lcurl -lmicrohttpd -lssl -lcrypto -
 LIB_SRCS := $(wildcard src/policy/*.c) $(wildcard src/report/*.c) $(wildcard src/config/*.c) $(wildcard src/store/*.c) src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/elf_loader.c src/sense/open_intent.c src/sense/host_mounts.c $(wildcard src/net/*.c)
 # Daemon stages that talk to the kernel.
 KERN_SRCS := $(filter-out src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/elf_loader.c src/sense/open_intent.c src/sense/host_mounts.c,$(wildcard src/sense/*.c)) $(wildcard src/decide/*.c) $(wildcard src/act/*.c)
-# File-open audit (FILE-4): its pure parts are library code (unit-tested).
-OPEN_AUDIT_PURE := src/sense/open_event.c src/sense/open_select.c
+# File-open audit (FILE-4) and refusal records: their pure parts are library code.
+OPEN_AUDIT_PURE := src/sense/open_event.c src/sense/open_select.c src/sense/refusal_event.c
 LIB_SRCS += $(OPEN_AUDIT_PURE)
 KERN_SRCS := $(filter-out $(OPEN_AUDIT_PURE),$(KERN_SRCS))
 DAEMON_MAIN := src/sysguardd.c
@@ -108,6 +108,8 @@ $(O)/tests/audit_objects: tests/helper_audit/audit_objects.c $(O)/src/sense/prog
 AUDITED_OBJS := $(O)/bpf/exec.bpf.o $(O)/bpf/probe.bpf.o $(O)/bpf/egress.bpf.o $(O)/bpf/shield.bpf.o $(O)/bpf/file_guard.bpf.o
 # ...and src/sense/open_audit.c (file-open audit).
 AUDITED_OBJS += $(O)/bpf/file_audit.bpf.o
+# ...and src/sense/file_refusal.c (refusals by the immutable flag).
+AUDITED_OBJS += $(O)/bpf/file_refusal.bpf.o
 helper-audit: $(O)/tests/audit_objects $(AUDITED_OBJS) $(AUDIT_TESTDATA)
 	$(O)/tests/audit_objects $(O)/bpf/testdata $(AUDITED_OBJS)
 

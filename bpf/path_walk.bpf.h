@@ -106,20 +106,21 @@ static long sg_walk_step(__u32 i, void *data)
 }
 
 /*
- * Write the components of f's path into buf (SG_PATH_BUF bytes), leaf first,
- * each NUL terminated; user space reverses them. bpf_d_path() is not allowed
- * from tracepoints, so walk dentries and cross mounts ourselves. Returns
+ * Write the components of a dentry's path (in mount vfs) into buf
+ * (SG_PATH_BUF bytes), leaf first, each NUL terminated; user space
+ * reverses them. bpf_d_path() is not allowed from tracepoints, so walk
+ * dentries and cross mounts ourselves. Returns
  * bytes used; sets *depth and *hash (of the bytes written) and ORs
  * SG_F_PATH_TRUNC / SG_F_PATH_PSEUDO into *flags. With `fsrel` the path is
  * the file's within its filesystem, whatever the caller's mounts say: what
  * another mount namespace shows is not the host's name for the file.
  */
-static __always_inline __u32 sg_walk_path(struct file *f, char *buf, __u16 *depth,
-					  __u32 *flags, __u64 *hash, bool fsrel)
+static __always_inline __u32 sg_walk_dentry(struct dentry *dentry, struct vfsmount *vfs,
+					    char *buf, __u16 *depth, __u32 *flags, __u64 *hash,
+					    bool fsrel)
 {
-	struct vfsmount *vfs = BPF_CORE_READ(f, f_path.mnt);
 	struct sg_walk_ctx c = {
-		.d = BPF_CORE_READ(f, f_path.dentry),
+		.d = dentry,
 		.mnt = container_of(vfs, struct mount, mnt),
 		.fsrel = fsrel,
 	};
@@ -141,6 +142,14 @@ static __always_inline __u32 sg_walk_path(struct file *f, char *buf, __u16 *dept
 	*flags |= c.flags;
 	*hash = c.hash;
 	return n;
+}
+
+/* sg_walk_dentry() of an open file's path. */
+static __always_inline __u32 sg_walk_path(struct file *f, char *buf, __u16 *depth,
+					  __u32 *flags, __u64 *hash, bool fsrel)
+{
+	return sg_walk_dentry(BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), buf,
+			      depth, flags, hash, fsrel);
 }
 
 #endif

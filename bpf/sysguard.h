@@ -26,6 +26,7 @@ enum sg_event_type {
 	SG_EV_NET = 3,
 	SG_EV_FILE = 4,		/* struct sg_file_event: a protected-file operation (BPF LSM) */
 	SG_EV_FILE_OPEN = 5,	/* struct sg_open_event: file-open audit (FILE-4) */
+	SG_EV_FILE_REFUSAL = 6,	/* struct sg_refusal_event: a system call failed with EPERM */
 };
 
 /* sg_exec_event.flags */
@@ -369,6 +370,76 @@ enum sg_net_counter {
 	SG_NCNT_MATCHES,	/* calls a rule matched (denied, audited or would-deny) */
 	SG_NCNT_RB_DROPS,	/* ring buffer full: record lost, verdict still applied */
 	SG_NCNT_MAX,
+};
+
+/*
+ * Refusals the kernel makes by itself, before any hook of ours: a file
+ * carrying FS_IMMUTABLE_FL (fanotify backend) makes unlink, rename, link,
+ * truncate, chmod, chown, utimes, xattr changes and write-opens fail with
+ * EPERM. bpf/file_refusal.bpf.c sees that EPERM at the system call's exit
+ * and hands the call's arguments to user space, which resolves the path
+ * and keeps only protected files (src/sense/file_refusal.c).
+ */
+#define SG_REFUSAL_RINGBUF_BYTES	(512u << 10)
+#define SG_REFUSAL_ARG_LEN		256	/* a path argument as given, truncated */
+
+enum sg_refusal_op {
+	SG_ROP_OPEN_WRITE = 1,
+	SG_ROP_TRUNCATE,
+	SG_ROP_UNLINK,
+	SG_ROP_RENAME,
+	SG_ROP_LINK,
+	SG_ROP_CHMOD,
+	SG_ROP_CHOWN,
+	SG_ROP_UTIMES,
+	SG_ROP_XATTR,
+	SG_ROP_MAX,
+};
+
+/* sg_refusal_arg.flags */
+#define SG_RA_PATH	(1u << 0)	/* path[] was read from the caller's memory */
+#define SG_RA_TRUNC	(1u << 1)	/* ...and did not fit */
+#define SG_RA_NOFOLLOW	(1u << 2)	/* the call does not follow a final symlink */
+#define SG_RA_BASE	(1u << 3)	/* base[] is the directory a relative path starts from */
+
+/* One path argument: dirfd, the string as given, and its base directory's path. */
+struct sg_refusal_arg {
+	__s32 dirfd;			/* AT_FDCWD (-100) when the call takes none */
+	__u32 flags;			/* SG_RA_* */
+	__u32 base_flags;		/* SG_F_PATH_TRUNC, SG_F_PATH_PSEUDO of base[] */
+	__u16 base_len;			/* bytes used in base[] */
+	__u16 base_depth;		/* components in base[] */
+	char path[SG_REFUSAL_ARG_LEN];	/* NUL terminated when SG_RA_PATH */
+	char base[SG_PATH_BUF];		/* components, leaf first, as in sg_exec_event */
+};
+
+struct sg_refusal_event {
+	struct sg_event_hdr hdr;
+	struct sg_inode_key file;	/* fd-based calls: the fd's inode, a protected one */
+	struct sg_inode_key exe;	/* the caller's executable, zero if none */
+	__u32 op;			/* enum sg_refusal_op */
+	__u32 nr;			/* x86_64 system call number */
+	__u32 oflags;			/* opens: the flags asked for (openat2: as read back) */
+	__u32 nargs;			/* path arguments in arg[] (0 for fd-based calls) */
+	struct sg_refusal_arg arg[2];
+	/* The caller's executable's path, read now: it may exit before we look. */
+	__u32 exe_flags;		/* SG_F_PATH_TRUNC, SG_F_PATH_PSEUDO */
+	__u16 exe_len;
+	__u16 exe_depth;
+	char exe_path[SG_PATH_BUF];	/* components, leaf first */
+};
+
+/* Globals of bpf/file_refusal.bpf.c, written by user space. */
+struct sg_refusal_config {
+	__u32 daemon_tgid;		/* the daemon's own refusals are not reported */
+	__u32 pad;
+};
+
+enum sg_refusal_counter {
+	SG_RCNT_RB_DROPS = 0,	/* ring buffer full: the record is lost (the refusal is not) */
+	SG_RCNT_EPERM,		/* EPERM exits of a watched call */
+	SG_RCNT_RECORDS,	/* records submitted */
+	SG_RCNT_MAX,
 };
 
 #endif

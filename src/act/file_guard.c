@@ -20,6 +20,7 @@
 #include "act/file_lsm.h"
 #include "report/audit.h"
 #include "report/exec_record.h"
+#include "sense/file_refusal.h"
 #include "sense/kdev.h"
 #include "sense/open_intent.h"
 #include "sense/proc.h"
@@ -42,6 +43,7 @@ struct sg_file_guard {
 	struct sg_file_guard_opts o;
 	char state_dir[4096];
 	struct sg_file_lsm *lsm;
+	struct sg_file_refusal *refusal;	/* fanotify backend: refusals by our immutable flag */
 	int fan;			/* FAN_OPEN_PERM group, -1 with bpf_lsm */
 	int stop_fd;
 	pthread_t thread;
@@ -66,6 +68,8 @@ struct sg_file_guard {
 };
 
 static const char immutable_list[] = "immutable.list";
+
+static void refusal_sync(struct sg_file_guard *g);
 
 /* ------------------------------------------------------------------ lookup */
 
@@ -233,7 +237,9 @@ struct access {
 	pid_t tid, tgid;
 	uint64_t uid;
 	const char *op;
-	const char *intent;
+	const char *intent;		/* NULL: no open intent to report */
+	const char *backend;		/* "fanotify", or "immutable": the kernel refused by the flag */
+	const char *syscall;		/* the refused system call, when known */
 	uint32_t deny;
 	char rule[SG_RULE_NAME_MAX];
 	const char *source;
@@ -287,10 +293,15 @@ static void access_record(struct sg_file_guard *g, const struct access *a)
 	sg_json_init(&j);
 	id = sg_audit_begin(g->o.audit, &j, "file_access", sev);
 	sg_json_kv_str(&j, "action", a->op);
-	sg_json_kv_str(&j, "intent", a->intent);
+	if (a->intent)
+		sg_json_kv_str(&j, "intent", a->intent);
 	sg_json_kv_str(&j, "decision", "deny");
 	sg_json_kv_bool(&j, "blocked", a->blocked);
-	sg_json_kv_str(&j, "backend", "fanotify");
+	sg_json_kv_str(&j, "backend", a->backend);
+	if (a->syscall) {
+		sg_json_kv_str(&j, "syscall", a->syscall);
+		sg_json_kv_str(&j, "errno", "EPERM");
+	}
 	file_object(&j, a->path, a->dev, a->ino);
 	sg_json_key(&j, "rule");
 	sg_json_begin_object(&j);
@@ -404,6 +415,7 @@ static bool decide(struct sg_file_guard *g, const struct fanotify_event_metadata
 		return false;
 	}
 	a->intent = sg_open_intent_name(intent);
+	a->backend = "fanotify";
 	a->blocked = enforce;
 	access_identify(a);
 	*allow = !enforce;
@@ -820,6 +832,7 @@ void sg_file_guard_set(struct sg_file_guard *g, const struct sg_guard_file *file
 	free(old);
 	settle_leftovers(g, true);
 	save_immutable_list(g);
+	refusal_sync(g);
 }
 
 void sg_file_guard_set_enforce(struct sg_file_guard *g, bool enforce, bool enforce_self)
@@ -919,6 +932,96 @@ unsigned sg_file_guard_refresh(struct sg_file_guard *g, size_t budget)
 	sg_file_guard_set(g, files, n);
 	free(files);
 	return changed + 1;
+}
+
+/* ------------------------------------------- refusals by the immutable flag */
+
+/* The refusal sensor watches exactly the inodes that carry our flag; attached while there are any. */
+static void refusal_sync(struct sg_file_guard *g)
+{
+	struct sg_inode_key *keys;
+	char err[256];
+	size_t i, n = 0;
+
+	if (!g->refusal)
+		return;
+	keys = calloc(g->n ? g->n : 1, sizeof(*keys));
+	if (!keys)
+		return;
+	for (i = 0; i < g->n; i++) {
+		if (!g->entries[i].ours_immutable)
+			continue;
+		keys[n].ino = g->entries[i].ino;
+		keys[n].dev = sg_kdev_from_st(g->entries[i].dev);
+		n++;
+	}
+	if (sg_file_refusal_set(g->refusal, keys, n, err, sizeof(err)))
+		fprintf(stderr, "sysguardd: %s; refusals by the immutable flag are not recorded\n",
+			err);
+	free(keys);
+}
+
+/* Our entry for a refused call's file, found by inode; only files carrying our flag count. */
+static const struct entry *refused_entry(struct sg_file_guard *g, const struct sg_refusal_view *v,
+					 struct stat *st)
+{
+	const struct entry *e;
+	unsigned i;
+
+	if (!v->npaths) {
+		st->st_dev = sg_st_from_kdev(v->ev->file.dev);
+		st->st_ino = v->ev->file.ino;
+		e = find(g, st->st_dev, st->st_ino);
+		return e && e->ours_immutable ? e : NULL;
+	}
+	/* Rename and link name two files: the first that is ours was the one refused. */
+	for (i = 0; i < v->npaths; i++) {
+		const struct sg_refusal_path *p = &v->paths[i];
+
+		if (!p->absolute ||
+		    fstatat(AT_FDCWD, p->path, st, p->nofollow ? AT_SYMLINK_NOFOLLOW : 0))
+			continue;
+		e = find(g, st->st_dev, st->st_ino);
+		if (e && e->ours_immutable)
+			return e;
+	}
+	return NULL;
+}
+
+/*
+ * A call that failed with EPERM: if it named a file carrying our flag, the
+ * flag refused it, and the operator hears of it as of any other refusal.
+ * Read-opens refused with EPERM are fanotify's own refusals, recorded there.
+ */
+static void on_refusal(void *ctx, const struct sg_refusal_view *v)
+{
+	struct sg_file_guard *g = ctx;
+	struct access a = { 0 };
+	const struct entry *e;
+	struct stat st;
+
+	if (v->ev->op == SG_ROP_OPEN_WRITE && !v->write_open)
+		return;
+	e = refused_entry(g, v, &st);
+	if (!e)
+		return;
+	a.tid = (pid_t)v->ev->hdr.pid;
+	a.tgid = (pid_t)v->ev->hdr.tgid;
+	a.uid = v->ev->hdr.uid;
+	a.op = v->op;
+	a.backend = "immutable";
+	a.syscall = v->syscall;
+	a.deny = e->deny;
+	snprintf(a.rule, sizeof(a.rule), "%s", e->rule);
+	a.source = e->source;
+	snprintf(a.path, sizeof(a.path), "%s", e->path);
+	snprintf(a.exe, sizeof(a.exe), "%s", v->exe);
+	snprintf(a.comm, sizeof(a.comm), "%.*s", SG_COMM_LEN, v->ev->hdr.comm);
+	a.dev = st.st_dev;
+	a.ino = st.st_ino;
+	a.blocked = true;
+	__atomic_add_fetch(&g->denied, 1, __ATOMIC_RELAXED);
+	access_record(g, &a);
 }
 
 /* --------------------------------------------------------------- lifecycle */
@@ -1059,6 +1162,10 @@ int sg_file_guard_start(struct sg_file_guard **out, const struct sg_file_guard_o
 		goto fail;
 	}
 	g->thread_up = true;
+	if (o->use_immutable &&
+	    sg_file_refusal_load(&g->refusal, on_refusal, g, lerr, sizeof(lerr)))
+		fprintf(stderr, "sysguardd: %s; refusals by the immutable flag are not recorded\n",
+			lerr);
 	*out = g;
 	return 0;
 fail:
@@ -1093,6 +1200,7 @@ void sg_file_guard_stop(struct sg_file_guard *g)
 	}
 	if (g->lsm)
 		sg_file_lsm_stop(g->lsm);
+	sg_file_refusal_stop(g->refusal);
 	if (g->fan >= 0)
 		close(g->fan);
 	if (g->stop_fd >= 0)
@@ -1112,7 +1220,9 @@ const char *sg_file_guard_backend(const struct sg_file_guard *g)
 
 int sg_file_guard_fd(const struct sg_file_guard *g)
 {
-	return g->lsm ? sg_file_lsm_fd(g->lsm) : -1;
+	if (g->lsm)
+		return sg_file_lsm_fd(g->lsm);
+	return g->refusal ? sg_file_refusal_fd(g->refusal) : -1;
 }
 
 void sg_file_guard_poll(struct sg_file_guard *g)
@@ -1121,6 +1231,9 @@ void sg_file_guard_poll(struct sg_file_guard *g)
 		pthread_rwlock_rdlock(&g->lock);
 		sg_file_lsm_poll(g->lsm);
 		pthread_rwlock_unlock(&g->lock);
+	} else if (g->refusal) {
+		/* This thread alone changes entries: no lock needed to read them. */
+		sg_file_refusal_consume(g->refusal);
 	}
 }
 

@@ -27,6 +27,8 @@ static const int32_t allowlist[] = {
 	BPF_FUNC_get_current_cgroup_id,
 	BPF_FUNC_send_signal,
 	BPF_FUNC_probe_read_user,
+	/* file_refusal: a refused call's path argument, as the caller gave it; read-only. */
+	BPF_FUNC_probe_read_user_str,
 	BPF_FUNC_probe_read_kernel,
 	BPF_FUNC_probe_read_kernel_str,
 	BPF_FUNC_ktime_get_boot_ns,
