@@ -75,6 +75,7 @@ struct options {
 	int mode;		/* -1: as the policy says */
 	bool no_lsm, no_fanotify, no_kill, no_hold, no_pidfd, no_egress, no_files;
 	bool no_file_audit;	/* --disable-backend file_audit */
+	bool no_file_refusal;	/* --disable-backend file_refusal */
 	/* FILE-1..3 */
 	const char *self_defence;	/* "on" (default) or "off" */
 	const char *blocklist;
@@ -164,7 +165,7 @@ static void usage(FILE *out)
 		"  --api-token-file F  serve the monitoring API (bearer token in F) on <state-dir>/api.sock\n"
 		"  --api-socket PATH   ...on this Unix socket instead; --api-port N: also 127.0.0.1:N\n"
 		"                      instead of open (monitor, allow all)\n"
-		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold|pidfd_kill|egress|files|file_audit (testing, diagnosis)\n"
+		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold|pidfd_kill|egress|files|file_audit|file_refusal (testing, diagnosis)\n"
 		"  --config FILE       settings file (YAML); command-line options win\n"
 		"  --self-defence on|off  protect the daemon's binary, config and policy (default on)\n"
 		"  --blocklist FILE    files protected by sysguardctl block (default /var/lib/sysguard/blocklist)\n"
@@ -277,8 +278,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 				o->no_file_audit = true;
 			else if (!strcmp(optarg, "files"))
 				o->no_files = true;
+			else if (!strcmp(optarg, "file_refusal"))
+				o->no_file_refusal = true;
 			else {
-				fprintf(stderr, "sysguardd: unknown backend '%s' (bpf_lsm, fanotify, bpf_kill, hold, pidfd_kill, egress, files, file_audit)\n", optarg);
+				fprintf(stderr, "sysguardd: unknown backend '%s' (bpf_lsm, fanotify, bpf_kill, hold, pidfd_kill, egress, files, file_audit, file_refusal)\n", optarg);
 				return -1;
 			}
 			break;
@@ -905,6 +908,7 @@ static void start_files(struct daemon *d)
 		.blocklist = d->opt.blocklist,
 		.self_defence = self_defence_on(d),
 		.use_lsm = !d->opt.no_lsm && d->features.f[SG_FEAT_BPF_LSM].usable,
+		.record_refusals = !d->opt.no_file_refusal,
 		.config_path = d->opt.config_path,
 		.policy_path = d->opt.policy_path,
 		.extra_self = d->opt.trusted_key_paths,

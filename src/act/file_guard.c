@@ -1162,7 +1162,7 @@ int sg_file_guard_start(struct sg_file_guard **out, const struct sg_file_guard_o
 		goto fail;
 	}
 	g->thread_up = true;
-	if (o->use_immutable &&
+	if (o->use_immutable && o->record_refusals &&
 	    sg_file_refusal_load(&g->refusal, on_refusal, g, lerr, sizeof(lerr)))
 		fprintf(stderr, "sysguardd: %s; refusals by the immutable flag are not recorded\n",
 			lerr);

@@ -41,6 +41,7 @@ struct sg_file_guard_opts {
 	bool enforce;
 	bool use_lsm;			/* try the BPF LSM backend first */
 	bool use_immutable;		/* fanotify backend: also set FS_IMMUTABLE_FL */
+	bool record_refusals;		/* ...and record what the flag refuses (bpf/file_refusal.bpf.c) */
 	const char *state_dir;		/* remembers which files we made immutable */
 };
 

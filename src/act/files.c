@@ -427,6 +427,7 @@ int sg_files_start(struct sg_files **out, const struct sg_files_opts *o, char *e
 		.enforce = false,
 		.use_lsm = o->use_lsm,
 		.use_immutable = true,
+		.record_refusals = o->record_refusals,
 		.state_dir = o->state_dir,
 	};
 	struct sg_files *f = calloc(1, sizeof(*f));

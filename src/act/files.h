@@ -26,6 +26,7 @@ struct sg_files_opts {
 	const char *blocklist;		/* sysguardctl block add|del: one path per line */
 	bool self_defence;
 	bool use_lsm;
+	bool record_refusals;		/* fanotify: record refusals by the immutable flag */
 	const char *config_path;	/* may be NULL */
 	const char *policy_path;
 	const char *const *extra_self;	/* more files to defend (trusted keys), NULL-terminated */

@@ -83,6 +83,7 @@ static int cmd_probe(int argc, char **argv)
 		for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
 			printf("%-22s %s\n", backends[i].backend, backend_usable(&fs, i) ? "yes" : "no");
 		printf("%-22s %s\n", "pidfd_kill", "yes");
+		printf("\nsilent refusals (EPERM, no record): %s\n", sg_probe_silent_refusals(&fs));
 		return 0;
 	}
 	sg_json_init(&j);
@@ -94,6 +95,7 @@ static int cmd_probe(int argc, char **argv)
 		sg_json_kv_bool(&j, backends[i].backend, backend_usable(&fs, i));
 	sg_json_kv_bool(&j, "pidfd_kill", true);
 	sg_json_end_object(&j);
+	sg_json_kv_str(&j, "silent_refusals", sg_probe_silent_refusals(&fs));
 	sg_json_end_object(&j);
 	printf("%.*s\n", (int)j.len, j.buf);
 	sg_json_free(&j);

@@ -14,7 +14,7 @@ static const char *const helper_names[__BPF_FUNC_MAX_ID] = {
 };
 #undef SG_HELPER_NAME
 
-/* Exactly what bpf/exec, probe, egress and shield .bpf.c call (checked by tests/helper_audit). */
+/* Exactly what our BPF objects (bpf/NAME.bpf.c) call (checked by tests/helper_audit). */
 static const int32_t allowlist[] = {
 	BPF_FUNC_map_lookup_elem,
 	/* The exec object's held map: a hold and its release live in the kernel. */
@@ -27,9 +27,9 @@ static const int32_t allowlist[] = {
 	BPF_FUNC_get_current_cgroup_id,
 	BPF_FUNC_send_signal,
 	BPF_FUNC_probe_read_user,
+	BPF_FUNC_probe_read_kernel,
 	/* file_refusal: a refused call's path argument, as the caller gave it; read-only. */
 	BPF_FUNC_probe_read_user_str,
-	BPF_FUNC_probe_read_kernel,
 	BPF_FUNC_probe_read_kernel_str,
 	BPF_FUNC_ktime_get_boot_ns,
 	BPF_FUNC_ringbuf_reserve,

@@ -264,3 +264,16 @@ void sg_probe_to_json(const struct sg_features *fs, struct sg_json *j)
 	}
 	sg_json_end_object(j);
 }
+
+const char *sg_probe_silent_refusals(const struct sg_features *fs)
+{
+	if (fs->f[SG_FEAT_BPF_LSM].usable)
+		return "none (bpf_lsm records every refusal)";
+	if (fs->f[SG_FEAT_TP_BTF].usable && fs->f[SG_FEAT_RINGBUF].usable)
+		return "io_uring operations; 32-bit (int 0x80) and x32 system calls; openat2 "
+		       "write-opens whose flags the caller rewrote before the call returned; "
+		       "path arguments over 255 bytes; calls from another mount namespace "
+		       "or chroot whose path does not name the file in the daemon's";
+	return "every refusal by the immutable flag: unlink, rename, link, truncate, chmod, "
+	       "chown, utimes, xattr changes and write-opens (tp_btf/sys_exit unavailable)";
+}

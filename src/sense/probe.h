@@ -45,4 +45,12 @@ const char *sg_feature_name(enum sg_feature f);
 /* {"features": {...}} members: each feature as {"usable": b, "detail": s}. */
 void sg_probe_to_json(const struct sg_features *fs, struct sg_json *j);
 
+/*
+ * Which refusals of a protected file leave no record on this kernel: none
+ * with BPF LSM; with the fanotify backend, what the refusal sensor
+ * (tp_btf/sys_exit, docs/file-protection.md) cannot see, or every refusal
+ * by the immutable flag when it cannot attach.
+ */
+const char *sg_probe_silent_refusals(const struct sg_features *fs);
+
 #endif
