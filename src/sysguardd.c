@@ -76,6 +76,7 @@ struct options {
 	bool no_lsm, no_fanotify, no_kill, no_hold, no_pidfd, no_egress, no_files;
 	bool no_file_audit;	/* --disable-backend file_audit */
 	bool no_file_refusal;	/* --disable-backend file_refusal */
+	bool record_refusals;	/* --record-immutable-refusals: costs every system call */
 	/* FILE-1..3 */
 	const char *self_defence;	/* "on" (default) or "off" */
 	const char *blocklist;
@@ -168,6 +169,9 @@ static void usage(FILE *out)
 		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold|pidfd_kill|egress|files|file_audit|file_refusal (testing, diagnosis)\n"
 		"  --config FILE       settings file (YAML); command-line options win\n"
 		"  --self-defence on|off  protect the daemon's binary, config and policy (default on)\n"
+		"  --record-immutable-refusals  without BPF LSM, also record what the immutable flag\n"
+		"                      refuses (rm, mv, truncate... of protected files); every system\n"
+		"                      call on the host then costs ~0.1 us more (docs/file-protection.md)\n"
 		"  --blocklist FILE    files protected by sysguardctl block (default /var/lib/sysguard/blocklist)\n"
 		"  --alert-enabled     start the alert dispatcher (webhooks for denies and failures)\n"
 		"  --alert-url URL     http:// or https:// webhook\n"
@@ -199,6 +203,7 @@ enum {
 	OPT_SIEM_KEY_FILE,
 	OPT_SIEM_QUEUE,
 	OPT_SIEM_FACILITY,
+	OPT_RECORD_IMMUTABLE_REFUSALS,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -235,6 +240,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "api-socket", required_argument, NULL, 'u' },
 		{ "api-port", required_argument, NULL, 'P' },
 		{ "self-defence", required_argument, NULL, 'D' },
+		{ "record-immutable-refusals", no_argument, NULL, OPT_RECORD_IMMUTABLE_REFUSALS },
 		{ "blocklist", required_argument, NULL, 'b' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -298,6 +304,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'u': o->api_socket = optarg; break;
 		case 'P': o->api_port = optarg; break;
 		case 'D': o->self_defence = optarg; break;
+		case OPT_RECORD_IMMUTABLE_REFUSALS: o->record_refusals = true; break;
 		case 'b': o->blocklist = optarg; break;
 		case 'A': o->alert_enabled = true; break;
 		case 'U': o->alert_url = optarg; break;
@@ -908,7 +915,7 @@ static void start_files(struct daemon *d)
 		.blocklist = d->opt.blocklist,
 		.self_defence = self_defence_on(d),
 		.use_lsm = !d->opt.no_lsm && d->features.f[SG_FEAT_BPF_LSM].usable,
-		.record_refusals = !d->opt.no_file_refusal,
+		.record_refusals = d->opt.record_refusals && !d->opt.no_file_refusal,
 		.config_path = d->opt.config_path,
 		.policy_path = d->opt.policy_path,
 		.extra_self = d->opt.trusted_key_paths,

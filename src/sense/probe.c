@@ -270,7 +270,9 @@ const char *sg_probe_silent_refusals(const struct sg_features *fs)
 	if (fs->f[SG_FEAT_BPF_LSM].usable)
 		return "none (bpf_lsm records every refusal)";
 	if (fs->f[SG_FEAT_TP_BTF].usable && fs->f[SG_FEAT_RINGBUF].usable)
-		return "io_uring operations; 32-bit (int 0x80) and x32 system calls; openat2 "
+		return "by default every refusal by the immutable flag (unlink, rename, link, "
+		       "truncate, chmod, chown, utimes, xattr changes, write-opens); with "
+		       "--record-immutable-refusals: io_uring operations; 32-bit (int 0x80) and x32 system calls; openat2 "
 		       "write-opens whose flags the caller rewrote before the call returned; "
 		       "path arguments over 255 bytes; calls from another mount namespace "
 		       "or chroot whose path does not name the file in the daemon's";

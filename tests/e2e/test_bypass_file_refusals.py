@@ -62,7 +62,8 @@ def _attack(tool, path, user):
 @pytest.mark.parametrize("tool", list(ATTACKS))
 def test_refusal_by_the_immutable_flag_is_recorded(workdir, daemon, protected, tool, user):
     d = daemon(policy(files=[{"name": "guarded", "path": str(protected),
-                              "deny": ["write", "delete"]}]))
+                              "deny": ["write", "delete"]}]),
+               extra=("--record-immutable-refusals",))
     add = d.wait_for(lambda r: r["type"] == "file_protect" and r["action"] == "add"
                      and r["file"]["path"] == str(protected), what="file_protect add")[0]
     assert add["immutable"] is True, add
