@@ -1895,6 +1895,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sysguardd: event loop: %s\n", strerror(errno));
 		return stop_early(&d, 1);
 	}
+	/*
+	 * Ready means its start is on record: the records of every backend are
+	 * written before the ready file says so (bounded: a stalled reader of
+	 * stdout delays it a quarter of a second at most, and only now).
+	 */
+	sg_audit_flush(&d.audit, 250);
 	write_ready(&d);
 	fprintf(stderr, "sysguardd: running, mode %s, policy %s\n",
 		sg_mode_name(sg_engine_mode(&d.engine)), sg_policy_version(d.engine.policy));

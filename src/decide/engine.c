@@ -424,6 +424,19 @@ static void cache_allowed(struct sg_engine *e, struct sg_exec_facts *f,
 	close(fd);
 }
 
+/* Alive and not a zombie: a held process that is not is one the gate killed. */
+static bool still_running(pid_t pid)
+{
+	char buf[512], *paren;
+	ssize_t n = sg_proc_read(pid, "stat", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
 static void doom_pid(void *ctx, pid_t pid)
 {
 	struct sg_engine *e = ctx;
@@ -493,9 +506,26 @@ static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct s
 		close(fd);
 
 	if (f->held) {
+		if (v.action == SG_ACTION_ALLOW && !still_running(f->pid)) {
+			/*
+			 * Only a kill ends a held process: someone resumed it and the
+			 * gate killed it at its first instruction, before we could look.
+			 */
+			v.action = SG_ACTION_DENY;
+			v.rule = NULL;
+			f->reason = "resumed_while_held";
+			id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, "bpf_gate");
+			mitigate(e, f, id, "bpf_gate", "kill_at_first_fault", 0);
+			return;
+		}
 		if (v.action == SG_ACTION_DENY) {
 			id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, "bpf_hold");
-			mitigate(e, f, id, "pidfd_kill", "kill_held", sg_pidfd_signal(f->pid, SIGKILL, NULL));
+			err = sg_pidfd_signal(f->pid, SIGKILL, NULL);
+			if (err == -ESRCH || !still_running(f->pid))
+				/* Resumed by someone else: the gate killed it first. */
+				mitigate(e, f, id, "bpf_gate", "kill_at_first_fault", 0);
+			else
+				mitigate(e, f, id, "pidfd_kill", "kill_held", err);
 			return;
 		}
 		id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, NULL);
