@@ -36,6 +36,12 @@ __u64 sg_heartbeat_ns = 0;
  */
 __u64 sg_fan_group = 0;
 __u32 sg_learn_fd = 0;
+/*
+ * Entries in `held`, never fewer: raised before an entry goes in, lowered
+ * after one came out, so the gate, on every user page fault of the host,
+ * looks no further while nothing is held (nearly always).
+ */
+__u64 sg_held_count = 0;
 #define SG_FS_OPEN_EXEC_PERM 0x00040000
 #define SG_MARKS_LOOKED_AT 8
 
@@ -211,7 +217,9 @@ static __always_inline void hold(struct sg_exec_event *e, struct task_struct *ta
 	struct sg_held_value v = { .start_ns = e->start_ns };
 	__u32 tgid = e->hdr.tgid;
 
+	__sync_fetch_and_add(&sg_held_count, 1);
 	if (!cfg.hold_gate || bpf_map_update_elem(&held, &tgid, &v, BPF_ANY)) {
+		__sync_fetch_and_sub(&sg_held_count, 1);
 		e->hdr.flags |= SG_F_HOLD_KILLED;
 		signal_self(e, SG_SIGKILL, SG_F_KILLED);
 		return;
@@ -361,7 +369,8 @@ int BPF_PROG(sg_exit, struct task_struct *task)
 	{
 		__u32 tgid = pid_tgid >> 32;
 
-		bpf_map_delete_elem(&held, &tgid);
+		if (sg_held_count && bpf_map_delete_elem(&held, &tgid) == 0)
+			__sync_fetch_and_sub(&sg_held_count, 1);
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -392,8 +401,11 @@ static __always_inline bool is_held(struct task_struct *task, __u32 tgid)
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(sg_gate, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid;
 
+	if (!*(volatile __u64 *)&sg_held_count)
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (!is_held(bpf_get_current_task_btf(), tgid))
 		return 0;
 	if (bpf_send_signal(SG_SIGKILL) == 0)
@@ -408,10 +420,12 @@ int BPF_PROG(sg_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
 	struct sg_held_value v;
 
-	if (ptgid == ctgid || !is_held(parent, ptgid))
+	if (ptgid == ctgid || !*(volatile __u64 *)&sg_held_count || !is_held(parent, ptgid))
 		return 0;
 	v.start_ns = BPF_CORE_READ(child, start_time);
-	bpf_map_update_elem(&held, &ctgid, &v, BPF_ANY);
+	__sync_fetch_and_add(&sg_held_count, 1);
+	if (bpf_map_update_elem(&held, &ctgid, &v, BPF_ANY))
+		__sync_fetch_and_sub(&sg_held_count, 1);
 	return 0;
 }
 

@@ -15,6 +15,8 @@
 #include "sense/prog_audit.h"
 #include "sense/bpf_counters.h"
 
+static void count_held(struct sg_exec_bpf *x);
+
 static int attach(struct sg_exec_bpf *x, struct bpf_program *p, const char *pin_name,
 		  char *err, size_t errlen)
 {
@@ -79,6 +81,7 @@ int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_f
 	}
 	if (e)
 		goto fail;
+	count_held(x);
 	/* Gate first: no hold may be taken while nothing enforces it. */
 	if (attach(x, x->skel->progs.sg_gate, "link_gate", gate_err, sizeof(gate_err)) == 0 &&
 	    attach(x, x->skel->progs.sg_fork, "link_fork", gate_err, sizeof(gate_err)) == 0)
@@ -249,8 +252,10 @@ int sg_exec_bpf_set_fanotify(struct sg_exec_bpf *x, int fd)
 
 int sg_exec_bpf_release(struct sg_exec_bpf *x, __u32 tgid)
 {
-	if (bpf_map_delete_elem(bpf_map__fd(x->skel->maps.held), &tgid) && errno != ENOENT)
-		return -errno;
+	if (bpf_map_delete_elem(bpf_map__fd(x->skel->maps.held), &tgid))
+		return errno == ENOENT ? 0 : -errno;
+	/* Lowered only after an entry came out: the gate may over-count, never under. */
+	__atomic_fetch_sub(&x->skel->bss->sg_held_count, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
@@ -258,9 +263,28 @@ int sg_exec_bpf_doom(struct sg_exec_bpf *x, __u32 tgid, __u64 start_ns)
 {
 	struct sg_held_value v = { .start_ns = start_ns };
 
-	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.held), &tgid, &v, BPF_ANY))
-		return -errno;
+	__atomic_fetch_add(&x->skel->bss->sg_held_count, 1, __ATOMIC_SEQ_CST);
+	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.held), &tgid, &v, BPF_NOEXIST)) {
+		__atomic_fetch_sub(&x->skel->bss->sg_held_count, 1, __ATOMIC_SEQ_CST);
+		return errno == EEXIST ? 0 : -errno;
+	}
 	return 0;
+}
+
+/* Holds an earlier daemon left in the adopted map count too (BPF-5). */
+static void count_held(struct sg_exec_bpf *x)
+{
+	int fd = bpf_map__fd(x->skel->maps.held);
+	__u32 key, next;
+	__u64 n = 0;
+	bool more = bpf_map_get_next_key(fd, NULL, &key) == 0;
+
+	while (more) {
+		n++;
+		more = bpf_map_get_next_key(fd, &key, &next) == 0;
+		key = next;
+	}
+	__atomic_fetch_add(&x->skel->bss->sg_held_count, n, __ATOMIC_SEQ_CST);
 }
 
 int sg_exec_bpf_ringbuf_fd(struct sg_exec_bpf *x)
