@@ -20,6 +20,7 @@
 #include "sense/decode.h"
 #include "sense/elf_loader.h"
 #include "sense/file_hash.h"
+#include "sense/host_path.h"
 #include "sense/kdev.h"
 #include "sense/proc_open.h"
 
@@ -99,61 +100,13 @@ static void path_fail_closed(struct sg_engine *e, struct sg_exec_facts *f, struc
 
 void sg_engine_path_of_fd(struct sg_engine *e, struct sg_exec_facts *f, int fd)
 {
-	struct file_handle *fh;
-	struct statx stx;
-	char link[64], host[sizeof(f->path)];
-	int mfd = -1, hfd = -1, mnt_id;
-	ssize_t n;
-	size_t i;
-
-	f->has_path = false;
 	f->path_len = 0;
 	f->path[0] = '\0';
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) || !(stx.stx_mask & STATX_MNT_ID))
-		goto unknown;
-	sg_host_mounts_refresh(&e->mounts);
-	if (sg_host_mounts_has_id(&e->mounts, stx.stx_mnt_id)) {
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-		n = readlink(link, f->path, sizeof(f->path) - 1);
-		if (n <= 0 || (size_t)n >= sizeof(f->path) - 1)
-			goto unknown;	/* ENAMETOOLONG: a path deeper than PATH_MAX */
-		f->path[n] = '\0';
-		f->path_len = n;
-		f->has_path = true;
-		return;
-	}
-	/* Another namespace's mount: reopen the file through a host mount of its filesystem. */
-	fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ);
-	if (!fh)
-		goto unknown;
-	fh->handle_bytes = MAX_HANDLE_SZ;
-	if (name_to_handle_at(fd, "", fh, &mnt_id, AT_EMPTY_PATH) == 0) {
-		for (i = 0; i < e->mounts.n && hfd < 0; i++) {
-			if (e->mounts.v[i].dev != (dev_t)makedev(stx.stx_dev_major, stx.stx_dev_minor))
-				continue;
-			/* open_by_handle_at() refuses an O_PATH descriptor for the mount. */
-			mfd = open(e->mounts.v[i].point, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (mfd >= 0) {
-				hfd = open_by_handle_at(mfd, fh, O_PATH | O_CLOEXEC);
-				close(mfd);
-			}
-		}
-	}
-	free(fh);
-	if (hfd < 0)
-		goto unknown;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", hfd);
-	n = readlink(link, host, sizeof(host) - 1);
-	close(hfd);
-	if (n <= 0 || (size_t)n >= sizeof(host) - 1 || host[0] != '/')
-		goto unknown;
-	memcpy(f->path, host, n);
-	f->path[n] = '\0';
-	f->path_len = n;
-	f->has_path = true;
-	return;
-unknown:
-	f->path_unknown = true;
+	f->has_path = sg_host_path_of_fd(&e->mounts, f->pid, fd, f->path, sizeof(f->path)) == 0;
+	if (f->has_path)
+		f->path_len = strlen(f->path);
+	else
+		f->path_unknown = true;
 }
 
 void sg_engine_decide(struct sg_engine *e, struct sg_exec_facts *f, int fd,

@@ -153,3 +153,36 @@ def test_deep_path_runs_when_no_rule_is_by_name(tools, open_dir, daemon):
     marker = os.path.join(open_dir, "deep-ok.marker")
     r = run_deep(deep_root, comps, marker)
     assert r.returncode == 0 and os.path.exists(marker), r
+
+
+def test_exec_from_another_namespace_on_overlayfs_is_named_on_the_host(tools, open_dir, daemon):
+    """
+    What a container runtime does: overlayfs mounted on the host, the
+    process in a mount namespace of its own (a copy of that mount).
+    overlayfs has no file handles: the name comes from the opener's mount
+    table, mapped back to the host's mount. Allowed programs run; the glob
+    still decides on the host's name.
+    """
+    layers = {n: os.path.join(open_dir, n) for n in ("lower", "upper", "work", "merged")}
+    for p in layers.values():
+        os.mkdir(p)
+    tools.make_bin(layers["lower"], "tool", static=True)
+    tools.make_bin(layers["lower"], "bad-tool", static=True)
+    merged = layers["merged"]
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                    f"lowerdir={layers['lower']},upperdir={layers['upper']},"
+                    f"workdir={layers['work']}", merged], check=True)
+    try:
+        d = daemon(Policy([{"name": "no-bad", "action": "deny", "glob": f"{merged}/bad-*"}]))
+        ok = os.path.join(open_dir, "overlay-ok.marker")
+        r = subprocess.run(["unshare", "-m", f"{merged}/tool", ok], capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode == 0 and os.path.exists(ok), r
+        bad = os.path.join(open_dir, "overlay-bad.marker")
+        r = subprocess.run(["unshare", "-m", f"{merged}/bad-tool", bad], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode != 0 and not os.path.exists(bad), r
+        rec = d.wait_exec(exe=f"{merged}/bad-tool", decision="deny")[0]
+        assert rec["rule"]["name"] == "no-bad"
+    finally:
+        subprocess.run(["umount", "-l", merged])
