@@ -49,6 +49,8 @@ struct sg_fim {
 	size_t n, cap, dirs;
 	struct mode_seen modes[MODE_CACHE];
 	size_t nmodes, next_mode;	/* filled, then replaced round robin */
+	sg_fim_error_fn on_error;	/* from sg_fim_set: walks report their limits */
+	void *err_ctx;
 };
 
 static struct mode_seen *mode_find(struct sg_fim *f, dev_t dev, ino_t ino)
@@ -117,18 +119,31 @@ static int key_of(const char *path, struct mark *m)
 	return 0;
 }
 
+static bool same_key(const struct mark *m, const void *fsid, unsigned len, int type,
+		     const unsigned char *handle)
+{
+	return m->len == len && m->type == type && !memcmp(&m->fsid, fsid, sizeof(m->fsid)) &&
+	       !memcmp(m->handle, handle, len);
+}
+
 static const struct mark *lookup(const struct sg_fim *f, const void *fsid,
 				 const struct file_handle *fh)
 {
 	size_t i;
 
-	for (i = 0; i < f->n; i++) {
-		const struct mark *m = &f->marks[i];
+	for (i = 0; i < f->n; i++)
+		if (same_key(&f->marks[i], fsid, fh->handle_bytes, fh->handle_type, fh->f_handle))
+			return &f->marks[i];
+	return NULL;
+}
 
-		if (m->len == fh->handle_bytes && m->type == fh->handle_type &&
-		    !memcmp(&m->fsid, fsid, sizeof(m->fsid)) && !memcmp(m->handle, fh->f_handle, m->len))
-			return m;
-	}
+static struct mark *find_key(struct sg_fim *f, const struct mark *k)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (same_key(&f->marks[i], &k->fsid, k->len, k->type, k->handle))
+			return &f->marks[i];
 	return NULL;
 }
 
@@ -142,20 +157,33 @@ static const struct mark *find_path(const struct sg_fim *f, const char *path)
 	return NULL;
 }
 
+/*
+ * Mark one object; -EEXIST when it is marked already (its directory was
+ * listed then, a second walk would only repeat it). A directory marked for
+ * a watched file in it becomes a tree directory.
+ */
 static int add_mark_mask(struct sg_fim *f, const char *path, bool is_dir, bool parent_only)
 {
-	struct mark m = { 0 };
+	struct mark m = { 0 }, *old;
 	struct stat st;
 	uint64_t mask = parent_only ? PARENT_MASK : is_dir ? DIR_MASK : FILE_MASK;
+	unsigned int flags = FAN_MARK_ADD | FAN_MARK_DONT_FOLLOW | (is_dir ? FAN_MARK_ONLYDIR : 0);
 	int rc;
 
-	if (is_dir && f->dirs >= SG_FIM_MAX_DIRS)
-		return -ENOSPC;
 	rc = key_of(path, &m);
 	if (rc)
 		return rc;
-	if (fanotify_mark(f->fd, FAN_MARK_ADD | FAN_MARK_DONT_FOLLOW, mask, AT_FDCWD, path))
+	old = find_key(f, &m);
+	if (old && (!old->parent_only || parent_only))
+		return -EEXIST;
+	if (!old && is_dir && f->dirs >= SG_FIM_MAX_DIRS)
+		return -ENOSPC;
+	if (fanotify_mark(f->fd, flags, mask, AT_FDCWD, path))
 		return -errno;
+	if (old) {
+		old->parent_only = false;
+		return 0;
+	}
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 64;
 		struct mark *nm = realloc(f->marks, cap * sizeof(*nm));
@@ -200,40 +228,117 @@ static void add_parent(struct sg_fim *f, const char *file)
 		add_mark_mask(f, dir, true, true);
 }
 
-/* Mark a directory and every directory below it on the same filesystem. */
-static int add_tree(struct sg_fim *f, const char *path, dev_t dev, sg_fim_error_fn on_error,
-		    void *ctx, int depth)
+/*
+ * A walk below a directory just marked: marks every directory under it on
+ * the same filesystem, each before it is listed, so an entry made in it is
+ * either an event or found by the listing. With `fn`, every entry found is
+ * reported as `op` by `pid` (the process whose create or move brought the
+ * top directory); without, the walk only marks (start-up).
+ */
+struct walk {
+	struct sg_fim *f;
+	dev_t dev;
+	sg_fim_fn fn;
+	void *ctx;
+	const char *op;
+	pid_t pid;
+	size_t entries;
+	bool stop, depth_noted, name_noted;
+	char path[4096];
+};
+
+/* One record per walk and kind: a hostile tree must not flood the log. */
+static void walk_limit(struct walk *w, bool *noted, const char *what, int err)
+{
+	if (*noted || !w->f->on_error)
+		return;
+	*noted = true;
+	w->f->on_error(w->f->err_ctx, w->path, what, err);
+}
+
+static void walk_dir(struct walk *w, size_t len, int depth)
 {
 	struct dirent *de;
-	DIR *dir;
-	int rc = add_mark(f, path, true);
+	DIR *dir = opendir(w->path);
 
-	if (rc || depth > 64)
-		return rc;
-	dir = opendir(path);
+	/* Gone already: its removal is an event of its parent. */
 	if (!dir)
-		return 0;
-	while ((de = readdir(dir))) {
-		char child[4096];
+		return;
+	while (!w->stop && (de = readdir(dir))) {
+		bool marked = false;
 		struct stat st;
+		int n, rc;
 
-		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
-			continue;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "",
-			     de->d_name) >= (int)sizeof(child))
+		/* Marking only: no need to stat what cannot be a directory. */
+		if (!w->fn && de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
 			continue;
-		if (lstat(child, &st) || !S_ISDIR(st.st_mode) || st.st_dev != dev)
+		n = snprintf(w->path + len, sizeof(w->path) - len, "%s%s",
+			     len == 1 && w->path[0] == '/' ? "" : "/", de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(w->path) - len) {
+			w->path[len] = '\0';
+			walk_limit(w, &w->name_noted, "walk: path too long, entry skipped",
+				   ENAMETOOLONG);
 			continue;
-		rc = add_tree(f, child, dev, on_error, ctx, depth + 1);
-		if (rc == -ENOSPC) {
-			on_error(ctx, child, "too many directories", ENOSPC);
+		}
+		if (w->fn && ++w->entries > SG_FIM_WALK_ENTRIES) {
+			w->path[len] = '\0';
+			if (w->f->on_error)
+				w->f->on_error(w->f->err_ctx, w->path,
+					       "walk: entry limit, the rest is not reported", E2BIG);
+			w->stop = true;
 			break;
 		}
+		if (lstat(w->path, &st)) {
+			w->path[len] = '\0';
+			continue;
+		}
+		if (S_ISDIR(st.st_mode) && st.st_dev == w->dev) {
+			if (depth >= SG_FIM_WALK_DEPTH) {
+				walk_limit(w, &w->depth_noted, "walk: depth limit, not marked",
+					   ELOOP);
+			} else {
+				rc = add_mark(w->f, w->path, true);
+				marked = !rc;
+				if (rc == -ENOSPC) {
+					if (w->f->on_error)
+						w->f->on_error(w->f->err_ctx, w->path,
+							       "too many directories", ENOSPC);
+					w->stop = true;
+				} else if (rc && rc != -EEXIST && w->f->on_error) {
+					w->f->on_error(w->f->err_ctx, w->path, "fanotify_mark", -rc);
+				}
+			}
+		}
+		if (w->fn) {
+			struct sg_fim_event ev = { .op = w->op, .mask = 0, .pid = w->pid,
+						   .path = w->path, .is_dir = S_ISDIR(st.st_mode) };
+
+			w->fn(w->ctx, &ev);
+		}
+		if (marked)
+			walk_dir(w, len + n, depth + 1);
+		w->path[len] = '\0';
 	}
 	closedir(dir);
-	return 0;
+}
+
+/* Walk below `path`, a directory marked already (see struct walk). */
+static void walk(struct sg_fim *f, const char *path, dev_t dev, sg_fim_fn fn, void *ctx,
+		 const char *op, pid_t pid)
+{
+	struct walk *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		if (f->on_error)
+			f->on_error(f->err_ctx, path, "walk", ENOMEM);
+		return;
+	}
+	*w = (struct walk){ .f = f, .dev = dev, .fn = fn, .ctx = ctx, .op = op, .pid = pid };
+	snprintf(w->path, sizeof(w->path), "%s", path);
+	walk_dir(w, strlen(w->path), 0);
+	free(w);
 }
 
 static void clear(struct sg_fim *f)
@@ -255,6 +360,8 @@ void sg_fim_set(struct sg_fim *f, const char *const *paths, size_t n, sg_fim_err
 	size_t i;
 
 	clear(f);
+	f->on_error = on_error;
+	f->err_ctx = ctx;
 	for (i = 0; i < n; i++) {
 		struct stat st;
 		int rc;
@@ -263,10 +370,16 @@ void sg_fim_set(struct sg_fim *f, const char *const *paths, size_t n, sg_fim_err
 			on_error(ctx, paths[i], "stat", errno);
 			continue;
 		}
-		rc = S_ISDIR(st.st_mode) ? add_tree(f, paths[i], st.st_dev, on_error, ctx, 0)
-					 : add_mark(f, paths[i], false);
-		if (rc)
+		rc = add_mark(f, paths[i], S_ISDIR(st.st_mode));
+		/* Listed twice, or inside a tree listed before: watched already. */
+		if (rc == -EEXIST)
+			continue;
+		if (rc == -ENOSPC)
+			on_error(ctx, paths[i], "too many directories", ENOSPC);
+		else if (rc)
 			on_error(ctx, paths[i], "fanotify_mark", -rc);
+		else if (S_ISDIR(st.st_mode))
+			walk(f, paths[i], st.st_dev, NULL, NULL, NULL, 0);
 	}
 	/* After the trees, so a directory already watched as a tree stays one. */
 	for (i = 0; i < n; i++) {
@@ -354,14 +467,27 @@ static void report(struct sg_fim *f, const struct fanotify_event_metadata *m, sg
 	} else if (dirm) {
 		p = dirm->path;
 	}
-	/* A directory created inside a watched tree is watched from now on. */
-	if ((m->mask & FAN_CREATE) && (m->mask & FAN_ONDIR) && p && dirm && dirm->is_dir &&
-	    !dirm->parent_only) {
+	/*
+	 * A directory created in or moved into a watched tree is watched from
+	 * now on, and so is every directory below it: those were made before
+	 * this event was read (mkdir -p) or came with the move, and no event
+	 * will ever name them. add_mark may move f->marks: dirm and objm are
+	 * not used after it.
+	 */
+	if ((m->mask & (FAN_CREATE | FAN_MOVED_TO)) && (m->mask & FAN_ONDIR) && p && dirm &&
+	    dirm->is_dir && !dirm->parent_only) {
 		char copy[4096];
+		struct stat st;
+		int rc;
 
 		snprintf(copy, sizeof(copy), "%s", p);
-		add_mark(f, copy, true);
 		p = copy;
+		rc = add_mark(f, copy, true);
+		if (rc == -ENOSPC && f->on_error)
+			f->on_error(f->err_ctx, copy, "too many directories", ENOSPC);
+		else if (rc && rc != -EEXIST && rc != -ENOENT && rc != -ENOTDIR && f->on_error)
+			/* Gone or replaced already: that is an event of its own. */
+			f->on_error(f->err_ctx, copy, "fanotify_mark", -rc);
 		for (b = 0; b < sizeof(op_bits) / sizeof(op_bits[0]); b++)
 			if (m->mask & op_bits[b]) {
 				struct sg_fim_event ev = { .op = op_of(op_bits[b]), .mask = m->mask,
@@ -369,6 +495,9 @@ static void report(struct sg_fim *f, const struct fanotify_event_metadata *m, sg
 
 				fn(ctx, &ev);
 			}
+		if (!rc && lstat(copy, &st) == 0)
+			walk(f, copy, st.st_dev, fn, ctx,
+			     (m->mask & FAN_MOVED_TO) ? "moved_in" : "create", m->pid);
 		return;
 	}
 	for (b = 0; b < sizeof(op_bits) / sizeof(op_bits[0]); b++) {

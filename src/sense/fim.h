@@ -15,12 +15,15 @@
 #include <sys/types.h>
 
 #define SG_FIM_MAX_DIRS 16384	/* directories marked across all trees */
+/* A directory that arrives in a tree is walked this deep and this far. */
+#define SG_FIM_WALK_DEPTH 64
+#define SG_FIM_WALK_ENTRIES 16384
 
 struct sg_fim;
 
 struct sg_fim_event {
 	const char *op;		/* write, close_write, create, unlink, rename_from, rename_to,
-				   attrib, delete_self, move_self, overflow */
+				   moved_in, attrib, delete_self, move_self, overflow */
 	uint64_t mask;
 	pid_t pid;
 	const char *path;	/* NULL when it could not be resolved */
@@ -38,7 +41,10 @@ int sg_fim_start(struct sg_fim **out, char *err, size_t errlen);
 void sg_fim_stop(struct sg_fim *f);
 int sg_fim_fd(const struct sg_fim *f);
 
-/* Watch exactly these paths (files, or directory trees); errors go to `on_error`. */
+/*
+ * Watch exactly these paths (files, or directory trees); errors go to
+ * `on_error`, now and for directories walked later as they arrive.
+ */
 void sg_fim_set(struct sg_fim *f, const char *const *paths, size_t n, sg_fim_error_fn on_error,
 		void *ctx);
 size_t sg_fim_marks(const struct sg_fim *f);

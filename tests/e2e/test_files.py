@@ -209,8 +209,16 @@ def test_integrity_records_carry_pid_and_path(workdir, daemon):
     # rm may be gone before its exe is read: its comm stays.
     assert rec("unlink", str(watched / "old.conf"))["process"]["comm"] in ("rm", "")
     assert rec("create", str(watched / "later"))["is_dir"] is True
-    # A directory made after the start is watched too.
-    rec("close_write", str(watched / "later" / "deep.conf"))
+    # A directory made after the start is watched too. deep.conf may be
+    # written and closed before the daemon marks `later`: then the listing
+    # after the mark reports it as `create`, and only later changes are events.
+    deep = str(watched / "later" / "deep.conf")
+    d.wait_for(lambda r: r["type"] == "file_integrity" and r.get("path") == deep
+               and r["action"] in ("create", "close_write"), what=f"create {deep!r}")
+    write_file(deep, b"again")
+    d.wait_for(lambda r: r["type"] == "file_integrity" and r.get("path") == deep
+               and r["action"] == "write" and r["process"]["pid"] == os.getpid(),
+               what=f"our write {deep!r}")
     mine = rec("write", str(watched / "sub" / "mine.conf"))
     assert mine["process"]["pid"] == os.getpid()
 
