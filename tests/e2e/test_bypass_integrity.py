@@ -94,3 +94,19 @@ def test_hostile_name_in_moved_tree_is_one_json_record(workdir, daemon):
     write_file(os.fsencode(moved_dir) + b"/later.conf", b"w", os.O_WRONLY | os.O_CREAT)
     integrity(d, moved_dir + "/later.conf", {"create"}, pid=os.getpid())
     assert d.bad_lines == []
+
+
+def test_tree_past_depth_limit_is_recorded(workdir, daemon):
+    """A tree deeper than the walk's 64 levels moved in: the limit is a file_integrity_error record."""
+    watched = workdir / "w"
+    watched.mkdir()
+    outside = workdir / "outside"
+    deep = outside.joinpath(*["d"] * 70)
+    deep.mkdir(parents=True)
+    d = daemon(policy(integrity=[watched]))
+    subprocess.run(["mv", str(outside), str(watched)], check=True)
+    rec = d.wait_for(lambda r: r["type"] == "file_integrity_error"
+                     and "depth limit" in r.get("step", ""), what="depth limit record")[0]
+    assert rec["path"].startswith(str(watched / "outside") + "/")
+    # What is within the limit is walked and reported.
+    integrity(d, watched.joinpath("outside", *["d"] * 64), {"moved_in"})
