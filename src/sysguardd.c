@@ -870,6 +870,7 @@ static void apply_policy(struct daemon *d)
 	if (d->kern_up) {
 		cfg = kernel_config(d);
 		sg_kernel_rules_apply(&d->kern, d->engine.policy, &d->audit);
+		sg_exec_bpf_set_gate(&d->kern, cfg.enforce && !d->opt.no_hold);
 		sg_exec_bpf_configure(&d->kern, &cfg);
 	}
 	if (d->fan_up)
@@ -1344,6 +1345,8 @@ static int start_backends(struct daemon *d)
 		backend_record(d, "bpf_kill", true, "bpf_send_signal(SIGKILL) at exec for identity and path rules");
 	if (d->opt.no_hold)
 		backend_record(d, "hold", false, "disabled by --disable-backend");
+	else if (!enforce)
+		backend_record(d, "hold", false, "monitor mode");
 	else if (!d->kern.gate)
 		backend_record(d, "hold", false, d->kern.gate_error[0] ? d->kern.gate_error :
 			       "gate not attached: what needs a hold is killed at exec instead");

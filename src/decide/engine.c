@@ -474,7 +474,7 @@ static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct s
 		if (v.action == SG_ACTION_DENY) {
 			id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, "bpf_hold");
 			err = sg_pidfd_signal(f->pid, SIGKILL, NULL);
-			if (err == -ESRCH || !still_running(f->pid))
+			if (err == -ESRCH)
 				/* Resumed by someone else: the gate killed it first. */
 				mitigate(e, f, id, "bpf_gate", "kill_at_first_fault", 0);
 			else

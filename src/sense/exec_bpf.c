@@ -82,11 +82,8 @@ int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_f
 	if (e)
 		goto fail;
 	count_held(x);
-	/* Gate first: no hold may be taken while nothing enforces it. */
-	if (attach(x, x->skel->progs.sg_gate, "link_gate", gate_err, sizeof(gate_err)) == 0 &&
-	    attach(x, x->skel->progs.sg_fork, "link_fork", gate_err, sizeof(gate_err)) == 0)
-		x->gate = true;
-	else
+	/* A held process's forks are held too (the gate itself comes with enforce mode). */
+	if (attach(x, x->skel->progs.sg_fork, "link_fork", gate_err, sizeof(gate_err)))
 		snprintf(x->gate_error, sizeof(x->gate_error), "%s", gate_err);
 	if ((e = attach(x, x->skel->progs.sg_exec, "link_exec", err, errlen)) ||
 	    (e = attach(x, x->skel->progs.sg_exit, "link_exit", err, errlen)))
@@ -134,10 +131,38 @@ void sg_exec_bpf_stop(struct sg_exec_bpf *x)
 	unsigned i;
 
 	ring_buffer__free(x->rb);
+	bpf_link__destroy(x->gate_link);
 	for (i = 0; i < x->nlinks; i++)
 		bpf_link__destroy(x->links[i]);
 	exec_bpf__destroy(x->skel);
 	memset(x, 0, sizeof(*x));
+}
+
+int sg_exec_bpf_set_gate(struct sg_exec_bpf *x, bool on)
+{
+	int e;
+
+	if (on == !!x->gate_link)
+		return 0;
+	if (!on) {
+		/* Holds become kills first; then nothing needs the gate. */
+		x->skel->bss->cfg.hold_gate = 0;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		bpf_link__destroy(x->gate_link);
+		x->gate_link = NULL;
+		x->gate = false;
+		return 0;
+	}
+	if (x->gate_error[0])
+		return -ENOTSUP;	/* the fork program did not attach: a hold could leak a child */
+	x->gate_link = bpf_program__attach(x->skel->progs.sg_gate);
+	if (!x->gate_link) {
+		e = -errno;
+		snprintf(x->gate_error, sizeof(x->gate_error), "attach sg_gate: %s", strerror(-e));
+		return e;
+	}
+	x->gate = true;
+	return 0;
 }
 
 void sg_exec_bpf_configure(struct sg_exec_bpf *x, const struct sg_exec_config *cfg)

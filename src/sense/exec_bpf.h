@@ -24,8 +24,15 @@ struct sg_exec_bpf {
 	const char *link_names[6];	/* their pin names */
 	unsigned nlinks;
 	bool lsm_attached;
-	bool gate;			/* holds are enforced: without it they become kills */
-	char gate_error[256];		/* why the gate did not attach */
+	/*
+	 * The page-fault gate that makes holds safe. Every user page fault of
+	 * the host pays for it while attached, so it is attached only while
+	 * holds can be taken (enforce mode) and never pinned: without the
+	 * daemon nobody answers a hold anyway. Without it, holds become kills.
+	 */
+	struct bpf_link *gate_link;
+	bool gate;
+	char gate_error[256];		/* why the gate cannot attach */
 	bool adopted;			/* pins of an earlier daemon were there (BPF-5) */
 	unsigned replaced_links;	/* ...and this many of its links were taken over */
 	struct ring_buffer *rb;
@@ -80,6 +87,9 @@ int sg_exec_bpf_set_fanotify(struct sg_exec_bpf *x, int fd);
  * it); kills at exec go on until the programs are detached.
  */
 void sg_exec_bpf_quiesce(struct sg_exec_bpf *x);
+
+/* Attach (enforce mode) or detach the gate. 0 or -errno (then holds are kills). */
+int sg_exec_bpf_set_gate(struct sg_exec_bpf *x, bool on);
 
 /* A held process may run: the gate lets it pass (before the daemon's SIGCONT). */
 int sg_exec_bpf_release(struct sg_exec_bpf *x, __u32 tgid);
