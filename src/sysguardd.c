@@ -1659,6 +1659,7 @@ static int setup_loop(struct daemon *d)
 	if (d->files) {
 		watch_fd(d, sg_files_fim_fd(d->files), EPOLLIN);
 		watch_fd(d, sg_files_guard_fd(d->files), EPOLLIN);
+		watch_fd(d, sg_files_create_fd(d->files), EPOLLIN);
 	}
 	if (d->shield_ctl)
 		watch_fd(d, sg_shield_ctl_fd(d->shield_ctl), EPOLLIN);
@@ -1754,6 +1755,8 @@ static void run(struct daemon *d)
 				sg_files_on_guard(d->files);
 			else if (d->shield_ctl && fd == sg_shield_ctl_fd(d->shield_ctl))
 				sg_shield_ctl_handle(d->shield_ctl);
+			else if (d->files && fd == sg_files_create_fd(d->files))
+				sg_files_on_create(d->files);
 		}
 		/* Wake-ups are suppressed in the kernel: drain on every tick. */
 		sg_exec_bpf_consume(&d->kern);

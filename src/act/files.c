@@ -10,6 +10,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "act/file_create.h"
 #include "act/file_guard.h"
 #include "act/files.h"
 #include "act/self_defence.h"
@@ -24,6 +25,7 @@ struct sg_files {
 	struct sg_files_opts o;
 	char exe[4096];
 	struct sg_file_guard *guard;
+	struct sg_create_guard *create;	/* directories closed to new entries, absent paths */
 	struct sg_fim *fim;
 	struct sg_self_defence self;
 	bool defend;			/* self-defence active (not break-glass) */
@@ -278,9 +280,11 @@ void sg_files_apply(struct sg_files *f, const struct sg_policy *p, bool enforce,
 	size_t np = sg_policy_file_rule_count(p, SG_FILES_PROTECT);
 	size_t nw = sg_policy_file_rule_count(p, SG_FILES_WATCH);
 	struct sg_guard_file *files = NULL;
+	struct sg_create_rule *creates = calloc(np ? np : 1, sizeof(*creates));
 	const char **watch;
 	char **blocked;
 	size_t nb = read_blocklist(f->o.blocklist, &blocked), n = 0, cap = 0, i, nwatch = 0;
+	size_t nc = 0;
 
 	f->defend = f->o.self_defence && !break_glass;
 	if (f->defend)
@@ -290,7 +294,14 @@ void sg_files_apply(struct sg_files *f, const struct sg_policy *p, bool enforce,
 	for (i = 0; i < np; i++) {
 		const struct sg_file_rule_spec *r = sg_policy_file_rule(p, SG_FILES_PROTECT, i);
 
-		add_file(&files, &n, &cap, r->path, r->deny, "policy", r->name);
+		if (creates && sg_create_guard_wants(r->path, r->deny))
+			creates[nc++] = (struct sg_create_rule){ r->path, r->deny, "policy", r->name };
+		else if (r->deny & ~SG_FDENY_CREATE)
+			add_file(&files, &n, &cap, r->path, r->deny & ~SG_FDENY_CREATE, "policy",
+				 r->name);
+		else
+			/* create alone on a file that exists: nothing to refuse; the error says so. */
+			add_file(&files, &n, &cap, r->path, r->deny, "policy", r->name);
 	}
 	for (i = 0; i < nb; i++)
 		add_file(&files, &n, &cap, blocked[i], SG_FDENY_DEFAULT, "blocklist", blocked[i]);
@@ -298,6 +309,9 @@ void sg_files_apply(struct sg_files *f, const struct sg_policy *p, bool enforce,
 		sg_file_guard_set_enforce(f->guard, enforce, f->defend);
 		sg_file_guard_set(f->guard, files, n);
 	}
+	if (f->create)
+		sg_create_guard_set(f->create, creates, nc, enforce);
+	free(creates);
 	/* Watched: the integrity: paths and everything protected. */
 	watch = calloc(nw + n + 1, sizeof(*watch));
 	if (watch && f->fim) {
@@ -343,6 +357,12 @@ void sg_files_on_fim(struct sg_files *f)
 	sg_fim_read(f->fim, on_fim_event, f);
 	if (f->refresh_due)
 		sg_files_tick(f);
+}
+
+void sg_files_on_create(struct sg_files *f)
+{
+	if (f->create)
+		sg_create_guard_read(f->create);
 }
 
 void sg_files_on_guard(struct sg_files *f)
@@ -405,6 +425,8 @@ void sg_files_tick(struct sg_files *f)
 	/* 1,024 a second: a cleared flag on one of 10,000 files is found within 10 s. */
 	if (f->guard)
 		sg_file_guard_refresh(f->guard, 1024);
+	if (f->create)
+		sg_create_guard_tick(f->create);
 }
 
 int sg_files_write_policy(struct sg_files *f, const void *buf, size_t len, char *err,
@@ -443,6 +465,13 @@ int sg_files_start(struct sg_files **out, const struct sg_files_opts *o, char *e
 		free(f);
 		return rc;
 	}
+	if (sg_create_guard_start(&f->create, &(struct sg_create_guard_opts){
+			.audit = o->audit, .alerts = o->alerts, .identify = o->identify,
+			.identify_ctx = o->identify_ctx }, ferr, sizeof(ferr))) {
+		fim_error(f, "(fanotify)", ferr, errno);
+		f->create = NULL;
+		ferr[0] = '\0';
+	}
 	if (sg_fim_start(&f->fim, ferr, sizeof(ferr))) {
 		fim_error(f, "(fanotify)", ferr, errno);
 		f->fim = NULL;
@@ -473,6 +502,7 @@ void sg_files_stop(struct sg_files *f)
 	if (!f)
 		return;
 	sg_fim_stop(f->fim);
+	sg_create_guard_stop(f->create);
 	sg_file_guard_stop(f->guard);
 	sg_self_defence_free(&f->self);
 	free(f);
@@ -481,6 +511,11 @@ void sg_files_stop(struct sg_files *f)
 int sg_files_fim_fd(const struct sg_files *f)
 {
 	return f->fim ? sg_fim_fd(f->fim) : -1;
+}
+
+int sg_files_create_fd(const struct sg_files *f)
+{
+	return sg_create_guard_fd(f->create);
 }
 
 int sg_files_guard_fd(const struct sg_files *f)
@@ -553,6 +588,7 @@ const char *sg_files_backend(const struct sg_files *f)
 void sg_files_stats_json(struct sg_files *f, struct sg_json *j)
 {
 	struct sg_file_guard_stats gs = { 0 };
+	uint64_t cwatched, cundone;
 
 	if (f->guard)
 		sg_file_guard_stats(f->guard, &gs);
@@ -564,6 +600,9 @@ void sg_files_stats_json(struct sg_files *f, struct sg_json *j)
 	sg_json_kv_u64(j, "denied", gs.denied);
 	sg_json_kv_u64(j, "allowed_reads", gs.allowed_reads);
 	sg_json_kv_u64(j, "protect_errors", gs.errors);
+	sg_create_guard_stats(f->create, &cwatched, &cundone);
+	sg_json_kv_u64(j, "create_watched", cwatched);
+	sg_json_kv_u64(j, "create_undone", cundone);
 	sg_json_kv_u64(j, "watched", f->fim ? sg_fim_marks(f->fim) : 0);
 	sg_json_kv_u64(j, "integrity_events", f->fim_events);
 	sg_json_kv_u64(j, "integrity_overflows", f->fim_overflows);

@@ -78,6 +78,8 @@ int sg_files_fim_fd(const struct sg_files *f);
 int sg_files_guard_fd(const struct sg_files *f);
 void sg_files_on_fim(struct sg_files *f);
 void sg_files_on_guard(struct sg_files *f);
+int sg_files_create_fd(const struct sg_files *f);
+void sg_files_on_create(struct sg_files *f);
 /* Once a second: a cheap stat check of the defended files, immutable flags. */
 void sg_files_tick(struct sg_files *f);
 

@@ -856,24 +856,24 @@ static const struct {
 
 static int take_deny_word(struct parser *ps, const char *what, uint32_t *deny)
 {
-	static const char *const words[] = { "write", "delete", "read" };
+	static const char *const words[] = { "write", "delete", "read", "create" };
 	size_t i;
 	int rc = want_scalar(ps, what);
 
 	if (rc)
 		return rc;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 		if (!strcmp(sval(ps), words[i])) {
 			*deny |= 1u << i;
 			return 0;
 		}
 	}
 	return fail(ps, ps->ev.start_mark,
-		    "%s: unknown operation; use write, delete and read, e.g. deny: [write, delete]",
+		    "%s: unknown operation; use write, delete, read and create, e.g. deny: [write, delete]",
 		    what);
 }
 
-/* deny: write | [write, delete, read] */
+/* deny: write | [write, delete, read] | [create] (a directory, or an absent path) */
 static int take_deny(struct parser *ps, const char *what, uint32_t *deny)
 {
 	int rc;
@@ -893,7 +893,7 @@ static int take_deny(struct parser *ps, const char *what, uint32_t *deny)
 	}
 	if (!*deny)
 		return fail(ps, ps->ev.start_mark,
-			    "%s must name at least one of write, delete and read", what);
+			    "%s must name at least one of write, delete, read and create", what);
 	return 0;
 }
 

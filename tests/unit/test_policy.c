@@ -1775,6 +1775,20 @@ static void test_file_lists_parse(void **state)
 	sg_policy_free(p);
 }
 
+static void test_files_rule_denies_create_in_a_directory(void **state)
+{
+	struct sg_policy *p = load("version: \"f\"\n"
+				   "files:\n"
+				   "  - {name: cron, path: /etc/cron.d, deny: [create]}\n"
+				   "  - {path: /etc/ld.so.preload, deny: create}\n");
+
+	(void)state;
+	assert_int_equal(sg_policy_file_rule_count(p, SG_FILES_PROTECT), 2);
+	assert_int_equal(sg_policy_file_rule(p, SG_FILES_PROTECT, 0)->deny, SG_FDENY_CREATE);
+	assert_int_equal(sg_policy_file_rule(p, SG_FILES_PROTECT, 1)->deny, SG_FDENY_CREATE);
+	sg_policy_free(p);
+}
+
 static void test_file_lists_reject_bad_rules_with_line(void **state)
 {
 	(void)state;
@@ -1808,6 +1822,7 @@ int main(void)
 		cmocka_unit_test(test_rejects_bad_enums_with_line),
 		cmocka_unit_test(test_rejects_unknown_keys_with_line),
 		cmocka_unit_test(test_file_lists_parse),
+		cmocka_unit_test(test_files_rule_denies_create_in_a_directory),
 		cmocka_unit_test(test_file_lists_reject_bad_rules_with_line),
 		cmocka_unit_test(test_rejects_duplicate_keys_with_line),
 		cmocka_unit_test(test_rejects_two_matchers_with_line),
