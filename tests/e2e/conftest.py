@@ -30,6 +30,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -573,6 +574,25 @@ class Ran:
     def __repr__(self):
         return (f"Ran(argv={self.argv!r}, returncode={self.returncode}, "
                 f"exec_errno={errno.errorcode.get(self.exec_errno, self.exec_errno)}, pid={self.pid})")
+
+
+NOBODY = 65534
+
+
+def as_user(argv, user):
+    """argv run as uid/gid `user` (no supplementary groups); as it is for None or 0."""
+    if not user:
+        return list(argv)
+    return ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] + list(argv)
+
+
+@pytest.fixture
+def open_dir():
+    """A world-writable directory under /tmp: attacks run as nobody reach and write it."""
+    d = tempfile.mkdtemp(prefix=E2E_TAG + "open-", dir="/tmp")
+    os.chmod(d, 0o777)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def tcp_connect(addr, port, family=None):

@@ -7,26 +7,21 @@ unprivileged user (nobody).
 """
 import os
 import shutil
-import tempfile
 import time
 
 import pytest
 
-from conftest import Policy, sha256_of
+from conftest import NOBODY, Policy, sha256_of
 
-NOBODY = 65534
 
 
 @pytest.fixture
-def open_dir(tools):
-    """A directory nobody can reach, with its own copy of sgexec."""
-    d = tempfile.mkdtemp(prefix="sysguard-e2e-holds-", dir="/tmp")
-    os.chmod(d, 0o777)
-    sgexec = os.path.join(d, "sgexec")
+def open_dir(open_dir, tools):
+    """The shared open directory, with its own copy of sgexec (nobody cannot reach the session's)."""
+    sgexec = os.path.join(open_dir, "sgexec")
     shutil.copyfile(tools.sgexec, sgexec)
     os.chmod(sgexec, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
+    return open_dir
 
 
 def marker_in(directory, name):

@@ -9,27 +9,15 @@ import os
 import shutil
 import struct
 import subprocess
-import tempfile
 
 import pytest
 
-from conftest import LOADER, Policy
+from conftest import NOBODY, as_user, LOADER, Policy
 
-NOBODY = 65534
-
-
-@pytest.fixture
-def open_dir():
-    d = tempfile.mkdtemp(prefix="sysguard-e2e-loader-", dir="/tmp")
-    os.chmod(d, 0o777)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def run(argv, user=None, cwd=None):
-    if user:
-        argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] + argv
-    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    return subprocess.run(as_user(argv, user), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           timeout=30, cwd=cwd)
 
 

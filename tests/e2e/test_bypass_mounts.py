@@ -8,30 +8,16 @@ from a filesystem without our mark until the daemon has marked it and
 decided.
 """
 import os
-import shutil
 import subprocess
-import tempfile
 
 import pytest
 
-from conftest import Policy, sha256_of
+from conftest import NOBODY, as_user, Policy, sha256_of
 
-NOBODY = 65534
-
-
-@pytest.fixture
-def open_dir():
-    d = tempfile.mkdtemp(prefix="sysguard-e2e-mounts-", dir="/tmp")
-    os.chmod(d, 0o777)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
 
 
 def run_sh(script, user=None):
-    argv = ["sh", "-c", script]
-    if user:
-        argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] + argv
-    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    return subprocess.run(as_user(["sh", "-c", script], user), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           timeout=30)
 
 
@@ -83,3 +69,6 @@ def test_tmpfs_mounted_again_is_not_taken_as_marked(tools, open_dir, daemon):
         subprocess.run(["umount", "-l", mnt])
     assert r.returncode != 0, r
     assert not os.path.exists(marker), "a hash-denied copy on a re-mounted tmpfs ran"
+    d.wait_for(lambda x: x.get("type") == "exec" and x.get("decision") == "deny"
+               and x.get("held") is True and x["process"]["args"][-1:] == [marker],
+               what="the held deny on the second tmpfs")

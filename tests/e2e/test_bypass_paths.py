@@ -5,37 +5,17 @@ and paths too long to read whole. A path rule is decided on the host's name
 for the file, and a name the daemon could not establish is never "no rule
 matched" in enforce mode.
 """
-import errno
 import os
-import shutil
 import subprocess
-import tempfile
 
 import pytest
 
-from conftest import Policy
+from conftest import NOBODY, as_user, Policy
 
-NOBODY = 65534
-
-
-@pytest.fixture
-def open_dir():
-    """A directory an unprivileged user can reach and write."""
-    d = tempfile.mkdtemp(prefix="sysguard-e2e-paths-", dir="/tmp")
-    os.chmod(d, 0o777)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-def as_nobody(argv):
-    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"] + argv
 
 
 def sh(script, user=None, timeout=30):
-    argv = ["sh", "-c", script]
-    if user:
-        argv = as_nobody(argv)
-    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    return subprocess.run(as_user(["sh", "-c", script], user), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           timeout=timeout)
 
 
