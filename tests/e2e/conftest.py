@@ -475,8 +475,19 @@ class Daemon:
                 continue
             self._records.append(rec)
 
-    def log_records(self):
+    def log_records(self, settle=0.03):
+        """
+        Every record so far. The daemon writes its log from a queue, so a
+        record of what just happened may be a moment behind: read until the
+        log stops growing for `settle` seconds (at most half a second).
+        """
         self._read()
+        deadline = time.monotonic() + 0.5
+        seen = -1
+        while seen != len(self._records) and time.monotonic() < deadline:
+            seen = len(self._records)
+            time.sleep(settle)
+            self._read()
         return list(self._records)
 
     def wait_for(self, pred, timeout=WAIT_TIMEOUT, count=1, what=None):

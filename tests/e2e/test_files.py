@@ -58,9 +58,11 @@ def lsattr_immutable(path):
     return out.split()[0][4] == "i" if out else False
 
 
-def access_records(d, path, action=None):
-    return [r for r in d.log_records() if r["type"] == "file_access"
-            and r["file"]["path"] == str(path) and (action is None or r["action"] == action)]
+def access_records(d, path, action=None, count=1):
+    """The file_access records of path; waits for `count` (records are written by a queue)."""
+    return d.wait_for(lambda r: r["type"] == "file_access" and r["file"]["path"] == str(path)
+                      and (action is None or r["action"] == action), count=count,
+                      what=f"file_access {action or ''} of {path}")
 
 
 @pytest.fixture
