@@ -1924,6 +1924,7 @@ int main(int argc, char **argv)
 	if (d.fan_up)
 		sg_fanotify_exec_stop(&d.fan);
 	sg_exec_bpf_consume(&d.kern);
+	sg_exec_bpf_release_all(&d.kern);
 	/* A clean stop ends the in-kernel enforcement too; only a killed daemon leaves it pinned. */
 	sg_pins_remove(SG_PIN_EXEC, NULL, NULL);
 	pin_record(&d, "bpf_unpin", SG_PIN_EXEC, false, 0);

@@ -2,6 +2,7 @@
 #include "sense/exec_bpf.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,20 @@ int sg_exec_bpf_doom(struct sg_exec_bpf *x, __u32 tgid, __u64 start_ns)
 		return errno == EEXIST ? 0 : -errno;
 	}
 	return 0;
+}
+
+int sg_exec_bpf_release_all(struct sg_exec_bpf *x)
+{
+	int fd = bpf_map__fd(x->skel->maps.held), n = 0;
+	__u32 key;
+
+	while (bpf_map_get_next_key(fd, NULL, &key) == 0) {
+		if (sg_exec_bpf_release(x, key))
+			break;
+		if (kill((pid_t)key, SIGCONT) == 0)
+			n++;
+	}
+	return n;
 }
 
 /* Holds an earlier daemon left in the adopted map count too (BPF-5). */

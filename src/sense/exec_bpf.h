@@ -88,6 +88,13 @@ int sg_exec_bpf_set_fanotify(struct sg_exec_bpf *x, int fd);
  */
 void sg_exec_bpf_quiesce(struct sg_exec_bpf *x);
 
+/*
+ * At a clean stop, once every record was read: let go of whatever is still
+ * held (a hold nobody will answer must not stop a process for ever).
+ * Returns how many were resumed.
+ */
+int sg_exec_bpf_release_all(struct sg_exec_bpf *x);
+
 /* Attach (enforce mode) or detach the gate. 0 or -errno (then holds are kills). */
 int sg_exec_bpf_set_gate(struct sg_exec_bpf *x, bool on);
 
