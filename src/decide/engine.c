@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <netinet/in.h>
 
@@ -377,19 +376,6 @@ static void cache_allowed(struct sg_engine *e, struct sg_exec_facts *f,
 	close(fd);
 }
 
-/* Alive and not a zombie: a held process that is not is one the gate killed. */
-static bool still_running(pid_t pid)
-{
-	char buf[512], *paren;
-	ssize_t n = sg_proc_read(pid, "stat", buf, sizeof(buf) - 1);
-
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	paren = strrchr(buf, ')');
-	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
-}
-
 static void doom_pid(void *ctx, pid_t pid)
 {
 	struct sg_engine *e = ctx;
@@ -459,7 +445,8 @@ static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct s
 		close(fd);
 
 	if (f->held) {
-		if (v.action == SG_ACTION_ALLOW && !still_running(f->pid)) {
+		/* A held process that is gone (or a zombie) is one the gate killed. */
+		if (v.action == SG_ACTION_ALLOW && !sg_proc_running(f->pid)) {
 			/*
 			 * Only a kill ends a held process: someone resumed it and the
 			 * gate killed it at its first instruction, before we could look.

@@ -214,7 +214,8 @@ int sg_proc_identify(const struct sg_proc_table *t, pid_t pid, char *exe, size_t
 	return have_exe ? 0 : -ESRCH;
 }
 
-int sg_proc_ppid(pid_t pid, pid_t *ppid)
+/* State letter and parent from /proc/pid/stat. 0 or -errno. */
+static int proc_stat(pid_t pid, char *state, pid_t *ppid)
 {
 	char buf[1024], *close_paren;
 	ssize_t n = sg_proc_read(pid, "stat", buf, sizeof(buf) - 1);
@@ -224,9 +225,24 @@ int sg_proc_ppid(pid_t pid, pid_t *ppid)
 	buf[n] = '\0';
 	/* comm may hold spaces and parentheses: parse after the last ')'. */
 	close_paren = strrchr(buf, ')');
-	if (!close_paren || sscanf(close_paren + 1, " %*c %d", ppid) != 1)
+	if (!close_paren || sscanf(close_paren + 1, " %c %d", state, ppid) != 2)
 		return -EIO;
 	return 0;
+}
+
+int sg_proc_ppid(pid_t pid, pid_t *ppid)
+{
+	char state;
+
+	return proc_stat(pid, &state, ppid);
+}
+
+bool sg_proc_running(pid_t pid)
+{
+	pid_t ppid;
+	char state;
+
+	return proc_stat(pid, &state, &ppid) == 0 && state != 'Z' && state != 'X';
 }
 
 uint64_t sg_proc_cgroup_id(pid_t pid, const char *cg2_root)

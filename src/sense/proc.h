@@ -90,4 +90,7 @@ int sg_proc_container(struct sg_proc_table *t, pid_t pid, uint64_t cgroup_id,
 /* The parent of pid from /proc/pid/stat. 0 or -errno. */
 int sg_proc_ppid(pid_t pid, pid_t *ppid);
 
+/* pid exists and is not a zombie. */
+bool sg_proc_running(pid_t pid);
+
 #endif
