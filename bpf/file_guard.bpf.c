@@ -14,6 +14,9 @@
  *   inode_unlink    DENY_DELETE
  *   inode_rename    DENY_DELETE: the renamed inode, and the one it replaces
  *   inode_link      DENY_DELETE: a new name for the inode
+ *   inode_create, inode_mkdir, inode_mknod, inode_symlink, and the target
+ *   side of inode_link and inode_rename: DENY_CREATE on the directory, or
+ *   the new name in sg_absent (an absent protected path)
  *
  * bpf_map refuses new fds to the daemon's maps (sg_guarded_maps, by map id).
  * The daemon's own executable (and, if set, only its process) is exempt
@@ -52,6 +55,20 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sg_file_rule);
 } sg_guarded_maps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SG_FILE_ABSENT_MAX);
+	__type(key, struct sg_absent_key);
+	__type(value, struct sg_file_rule);
+} sg_absent SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sg_absent_key);
+} absent_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -167,6 +184,71 @@ static __always_inline int guard(struct dentry *dentry, __u32 need, __u32 op, __
 	return verdict(&k, r->rule_id, op, mode, BPF_CORE_READ(dentry, d_name.name));
 }
 
+/*
+ * A new entry `dentry` in `dir`: refused when dir's rule has DENY_CREATE,
+ * or when the name is an absent protected path of dir.
+ */
+static __always_inline int create_guard(struct inode *dir, struct dentry *dentry)
+{
+	const unsigned char *name = BPF_CORE_READ(dentry, d_name.name);
+	struct sg_absent_key *ak;
+	struct sg_file_rule *r;
+	struct sg_inode_key k;
+	__u32 zero = 0;
+
+	if (!dir)
+		return 0;
+	inode_key(dir, &k);
+	r = bpf_map_lookup_elem(&sg_protected, &k);
+	if (r && (r->deny & SG_FILE_DENY_CREATE))
+		return verdict(&k, r->rule_id, SG_FOP_CREATE, 0, name);
+	ak = bpf_map_lookup_elem(&absent_scratch, &zero);
+	if (!ak)
+		return 0;
+	__builtin_memset(ak, 0, sizeof(*ak));
+	ak->dir = k;
+	if (bpf_probe_read_kernel_str(ak->name, sizeof(ak->name), name) <= 0)
+		return 0;
+	r = bpf_map_lookup_elem(&sg_absent, ak);
+	if (!r)
+		return 0;
+	return verdict(&k, r->rule_id, SG_FOP_CREATE, 0, name);
+}
+
+SEC("lsm/inode_create")
+int BPF_PROG(sg_fg_create, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return create_guard(dir, dentry);
+}
+
+SEC("lsm/inode_mkdir")
+int BPF_PROG(sg_fg_mkdir, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return create_guard(dir, dentry);
+}
+
+SEC("lsm/inode_mknod")
+int BPF_PROG(sg_fg_mknod, struct inode *dir, struct dentry *dentry, umode_t mode, dev_t dev,
+	     int ret)
+{
+	if (ret)
+		return prior(ret);
+	return create_guard(dir, dentry);
+}
+
+SEC("lsm/inode_symlink")
+int BPF_PROG(sg_fg_symlink, struct inode *dir, struct dentry *dentry, const char *old_name,
+	     int ret)
+{
+	if (ret)
+		return prior(ret);
+	return create_guard(dir, dentry);
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(sg_fg_file_open, struct file *file, int ret)
 {
@@ -233,16 +315,24 @@ int BPF_PROG(sg_fg_rename, struct inode *old_dir, struct dentry *old_dentry,
 	r = guard(old_dentry, SG_FILE_DENY_DELETE, SG_FOP_RENAME, 0);
 	if (r)
 		return r;
-	return guard(new_dentry, SG_FILE_DENY_DELETE, SG_FOP_RENAME, 0);
+	r = guard(new_dentry, SG_FILE_DENY_DELETE, SG_FOP_RENAME, 0);
+	if (r)
+		return r;
+	return create_guard(new_dir, new_dentry);
 }
 
 SEC("lsm/inode_link")
 int BPF_PROG(sg_fg_link, struct dentry *old_dentry, struct inode *dir, struct dentry *new_dentry,
 	     int ret)
 {
+	int r;
+
 	if (ret)
 		return prior(ret);
-	return guard(old_dentry, SG_FILE_DENY_DELETE, SG_FOP_LINK, 0);
+	r = guard(old_dentry, SG_FILE_DENY_DELETE, SG_FOP_LINK, 0);
+	if (r)
+		return r;
+	return create_guard(dir, new_dentry);
 }
 
 /*

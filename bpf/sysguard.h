@@ -200,6 +200,8 @@ struct sg_net_event {
 #define SG_FILE_DENY_WRITE	(1u << 0)	/* open for write, O_TRUNC, truncate(), setattr (chmod, chown, utimes) */
 #define SG_FILE_DENY_DELETE	(1u << 1)	/* unlink, rename away, replace by rename, new hard link */
 #define SG_FILE_DENY_READ	(1u << 2)	/* any open */
+#define SG_FILE_DENY_CREATE	(1u << 3)	/* directories: any new entry in it (create, mkdir,
+						 * mknod, symlink, link or rename into it) */
 
 struct sg_file_rule {
 	__u32 rule_id;		/* 1-based index of the policy's files: rule, or a block-list/self-defence id */
@@ -216,6 +218,8 @@ enum sg_file_op {
 	SG_FOP_SETATTR = 6,
 	SG_FOP_LINK = 7,
 	SG_FOP_BPF_MAP = 8,	/* BPF-7: a new fd to one of the daemon's maps */
+	SG_FOP_CREATE = 9,	/* a new entry in a deny: [create] directory, or at an absent
+				 * protected name: file = the directory, name = the new entry */
 };
 
 /* Globals of the file guard, written by user space. */
@@ -234,6 +238,18 @@ struct sg_file_guard_config {
  * holder load a program that writes the map: see docs/file-protection.md).
  */
 #define SG_FILE_GUARD_MAPS_MAX	256
+
+/*
+ * Absent protected paths (sg_absent): the parent directory and the missing
+ * name, NUL padded (names of SG_ABSENT_NAME_LEN bytes or more do not fit),
+ * value struct sg_file_rule.
+ */
+#define SG_FILE_ABSENT_MAX	4096
+#define SG_ABSENT_NAME_LEN	64
+struct sg_absent_key {
+	struct sg_inode_key dir;
+	char name[SG_ABSENT_NAME_LEN];
+};
 #define SG_FILE_RINGBUF_BYTES	(1u << 20)
 
 struct sg_file_event {

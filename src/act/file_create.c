@@ -24,6 +24,7 @@ struct watch {
 	char *path;			/* the rule's path */
 	char *rule;
 	const char *source;		/* static string */
+	const char *lsm;		/* static string, NULL: no bpf_lsm */
 	uint32_t deny;
 	bool dir_rule;			/* deny: [create] on an existing directory */
 	char dir[4096];			/* the directory marked */
@@ -198,6 +199,8 @@ static void protect_record(struct sg_create_guard *g, const char *action, const 
 	sg_json_kv_bytes(&j, "rule", w->rule, strlen(w->rule));
 	file_fields(&j, w->path, w);
 	sg_json_kv_str(&j, "backend", "fanotify");
+	/* bpf_lsm refuses the creation itself (inode_create & co.), or says why not. */
+	sg_json_kv_str(&j, "bpf_lsm", w->lsm);
 	sg_json_kv_bool(&j, "immutable", w->immutable);
 	sg_json_kv_bool(&j, "absent", !w->dir_rule);
 	sg_json_kv_bytes(&j, "watched_dir", w->dir, strlen(w->dir));
@@ -454,12 +457,14 @@ static int add_watch(struct sg_create_guard *g, struct watch *w, const struct sg
 	if (!w->path || !w->rule)
 		return -ENOMEM;
 	w->source = r->source;
+	w->lsm = r->lsm;
 	w->deny = r->deny;
 	if (!stat(r->path, &st) && S_ISDIR(st.st_mode) && (r->deny & SG_FDENY_CREATE)) {
 		w->dir_rule = true;
 		*step = "fanotify_mark";
 		rc = watch_dir(g, w, r->path);
-		if (rc || !g->enforce)
+		/* bpf_lsm refuses (and records) every new entry: no flag to hide it behind. */
+		if (rc || !g->enforce || (r->lsm && !strcmp(r->lsm, "refused")))
 			return rc;
 		*step = "immutable";
 		rc = set_immutable(w->dirfd, true);

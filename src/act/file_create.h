@@ -10,9 +10,13 @@
  *              FAN_MOVED_TO mark on it finds what gets in anyway (the flag
  *              cleared by root) and removes it.
  *   absent     the same mark on its parent, or on the nearest ancestor that
- *              exists: the name is unlinked as soon as it appears. Nothing
- *              refuses the creation itself (BPF LSM's inode_create could);
- *              the window is the event's trip to the daemon.
+ *              exists: the name is unlinked as soon as it appears. On the
+ *              fanotify backend nothing refuses the creation itself; the
+ *              window is the event's trip to the daemon.
+ *
+ * On the bpf_lsm backend the file guard also puts these rules in its maps
+ * (sg_file_guard_set_creates): the kernel refuses the creation outright,
+ * and a directory gets no immutable flag.
  *
  * Independent of the file guard's backend: notification marks load on
  * every kernel the daemon supports.
@@ -36,6 +40,7 @@ struct sg_create_rule {
 	uint32_t deny;			/* SG_FDENY_* */
 	const char *source;		/* "policy" */
 	const char *rule;
+	const char *lsm;		/* bpf_lsm: "refused", or why not; NULL: no bpf_lsm */
 };
 
 struct sg_create_guard_opts {

@@ -22,6 +22,7 @@
 #include "report/exec_record.h"
 #include "sense/file_refusal.h"
 #include "sense/kdev.h"
+#include "act/file_create.h"
 #include "sense/open_intent.h"
 #include "sense/proc.h"
 #include "store/bundle_files.h"
@@ -43,6 +44,12 @@ struct sg_file_guard {
 	struct sg_file_guard_opts o;
 	char state_dir[4096];
 	struct sg_file_lsm *lsm;
+	/* bpf_lsm: create rules in the maps (rule_id SG_CREATE_RULE_ID | index + 1). */
+	struct lsm_create {
+		char *rule, *path;
+		struct sg_inode_key dir;	/* a deny: [create] directory's entry, ino 0 none */
+	} *creates;
+	size_t ncreates;
 	struct sg_file_refusal *refusal;	/* fanotify backend: refusals by our immutable flag */
 	int fan;			/* FAN_OPEN_PERM group, -1 with bpf_lsm */
 	int stop_fd;
@@ -1026,10 +1033,12 @@ static void on_refusal(void *ctx, const struct sg_refusal_view *v)
 
 /* --------------------------------------------------------------- lifecycle */
 
+static void creates_clear(struct sg_file_guard *g);
+
 static void lsm_event(void *ctx, const struct sg_file_event *ev)
 {
 	static const char *const ops[] = { "?", "open_write", "open", "unlink", "rename",
-					   "truncate", "setattr", "link", "bpf_map" };
+					   "truncate", "setattr", "link", "bpf_map", "create" };
 	struct sg_file_guard *g = ctx;
 	enum sg_severity sev = sg_severity_for(true, ev->blocked, false);
 	char exe[4096] = "", name[SG_NAME_LEN + 1];
@@ -1045,7 +1054,15 @@ static void lsm_event(void *ctx, const struct sg_file_event *ev)
 	name[SG_NAME_LEN] = '\0';
 	if (ev->op != SG_FOP_BPF_MAP)
 		e = find(g, sg_st_from_kdev(ev->file.dev), ev->file.ino);
-	if (e) {
+	if (ev->op == SG_FOP_CREATE && (ev->rule_id & SG_CREATE_RULE_ID) &&
+	    (ev->rule_id & ~SG_CREATE_RULE_ID) - 1 < g->ncreates) {
+		const struct lsm_create *c = &g->creates[(ev->rule_id & ~SG_CREATE_RULE_ID) - 1];
+
+		e = NULL;
+		rule = c->rule;
+		source = "policy";
+		path = c->path;
+	} else if (e) {
 		rule = e->rule;
 		source = e->source;
 		path = e->path;
@@ -1186,6 +1203,7 @@ void sg_file_guard_stop(struct sg_file_guard *g)
 
 	if (!g)
 		return;
+	creates_clear(g);
 	/* Lift the protection while the thread still answers our own opens. */
 	for (i = 0; i < g->n; i++) {
 		unprotect(g, &g->entries[i]);
@@ -1234,6 +1252,76 @@ void sg_file_guard_poll(struct sg_file_guard *g)
 	} else if (g->refusal) {
 		/* This thread alone changes entries: no lock needed to read them. */
 		sg_file_refusal_consume(g->refusal);
+	}
+}
+
+static void creates_clear(struct sg_file_guard *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->ncreates; i++) {
+		if (g->lsm && g->creates[i].dir.ino)
+			sg_file_lsm_unprotect(g->lsm, &g->creates[i].dir);
+		free(g->creates[i].rule);
+		free(g->creates[i].path);
+	}
+	free(g->creates);
+	g->creates = NULL;
+	g->ncreates = 0;
+	if (g->lsm)
+		sg_file_lsm_clear_absent(g->lsm);
+}
+
+void sg_file_guard_set_creates(struct sg_file_guard *g, struct sg_create_rule *r, size_t n)
+{
+	size_t i;
+
+	if (!g)
+		return;
+	creates_clear(g);
+	if (!g->lsm || !n)
+		return;
+	g->creates = calloc(n, sizeof(*g->creates));
+	if (!g->creates)
+		return;
+	for (i = 0; i < n; i++) {
+		struct lsm_create *c = &g->creates[g->ncreates];
+		struct sg_file_rule fr = { .rule_id = SG_CREATE_RULE_ID | (uint32_t)(i + 1) };
+		char dir[4096], *slash;
+		struct stat st;
+		int rc;
+
+		c->rule = strdup(r[i].rule);
+		c->path = strdup(r[i].path);
+		g->ncreates++;
+		fr.rule_id = SG_CREATE_RULE_ID | (uint32_t)g->ncreates;
+		if (!stat(r[i].path, &st) && S_ISDIR(st.st_mode)) {
+			fr.deny = SG_FILE_DENY_CREATE;
+			c->dir.ino = st.st_ino;
+			c->dir.dev = sg_kdev_from_st(st.st_dev);
+			rc = sg_file_lsm_protect(g->lsm, &c->dir, &fr);
+			if (rc)
+				c->dir.ino = 0;
+			r[i].lsm = rc ? "map update failed" : "refused";
+			continue;
+		}
+		/* Absent: the missing name in its parent, when the parent exists. */
+		snprintf(dir, sizeof(dir), "%s", r[i].path);
+		slash = strrchr(dir, '/');
+		if (!slash || !slash[1]) {
+			r[i].lsm = "not refusable: no name";
+			continue;
+		}
+		*slash = '\0';
+		if (stat(slash == dir ? "/" : dir, &st) || !S_ISDIR(st.st_mode)) {
+			r[i].lsm = "not refusable: parent directory absent";
+			continue;
+		}
+		fr.deny = SG_FILE_DENY_CREATE;
+		rc = sg_file_lsm_protect_absent(g->lsm, &(struct sg_inode_key){
+			.ino = st.st_ino, .dev = sg_kdev_from_st(st.st_dev) }, slash + 1, &fr);
+		r[i].lsm = rc == -ENAMETOOLONG ? "not refusable: name of 64 bytes or more"
+			 : rc ? "map update failed" : "refused";
 	}
 }
 

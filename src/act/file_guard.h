@@ -99,6 +99,15 @@ unsigned sg_file_guard_refresh(struct sg_file_guard *g, size_t budget);
  * -EOPNOTSUPP with the fanotify backend.
  */
 int sg_file_guard_protect_map(struct sg_file_guard *g, int map_fd);
+
+/*
+ * bpf_lsm only: the create guard's rules (deny: [create] directories,
+ * absent paths) into the LSM maps, so the kernel refuses the creation.
+ * Sets each rule's `lsm` to what came of it. Replaces the previous set.
+ */
+#define SG_CREATE_RULE_ID 0x40000000u
+struct sg_create_rule;
+void sg_file_guard_set_creates(struct sg_file_guard *g, struct sg_create_rule *r, size_t n);
 int sg_file_guard_unprotect_map(struct sg_file_guard *g, int map_fd);
 
 void sg_file_guard_stats(struct sg_file_guard *g, struct sg_file_guard_stats *s);

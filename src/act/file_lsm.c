@@ -16,7 +16,7 @@
 #include "sense/prog_audit.h"
 #include "sense/bpf_counters.h"
 
-#define SG_FG_LINKS 8
+#define SG_FG_LINKS 16
 
 struct sg_file_lsm {
 	struct file_guard_bpf *skel;
@@ -281,4 +281,30 @@ int sg_file_lsm_counters(struct sg_file_lsm *g, uint64_t out[SG_FCNT_MAX])
 	int rc = sg_bpf_percpu_sum(bpf_map__fd(g->skel->maps.file_counters), SG_FCNT_MAX, out);
 
 	return rc > 0 ? -EIO : rc;
+}
+
+int sg_file_lsm_protect_absent(struct sg_file_lsm *g, const struct sg_inode_key *dir,
+			       const char *name, const struct sg_file_rule *rule)
+{
+	struct sg_absent_key k;
+
+	if (strlen(name) >= sizeof(k.name))
+		return -ENAMETOOLONG;
+	memset(&k, 0, sizeof(k));
+	k.dir.ino = dir->ino;
+	k.dir.dev = dir->dev;
+	memcpy(k.name, name, strlen(name));
+	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.sg_absent), &k, rule, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+void sg_file_lsm_clear_absent(struct sg_file_lsm *g)
+{
+	int fd = bpf_map__fd(g->skel->maps.sg_absent);
+	struct sg_absent_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		if (bpf_map_delete_elem(fd, &k))
+			break;
 }

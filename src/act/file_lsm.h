@@ -51,6 +51,15 @@ int sg_file_lsm_unprotect(struct sg_file_lsm *g, const struct sg_inode_key *key)
 int sg_file_lsm_guard_map(struct sg_file_lsm *g, int map_fd, const struct sg_file_rule *rule);
 int sg_file_lsm_unguard_map(struct sg_file_lsm *g, int map_fd);
 
+/*
+ * An absent protected path: `name` (shorter than SG_ABSENT_NAME_LEN, else
+ * -ENAMETOOLONG) may not be created in the directory `dir`. 0 or -errno.
+ */
+int sg_file_lsm_protect_absent(struct sg_file_lsm *g, const struct sg_inode_key *dir,
+			       const char *name, const struct sg_file_rule *rule);
+/* Forget every absent path. */
+void sg_file_lsm_clear_absent(struct sg_file_lsm *g);
+
 /* The per-CPU counters summed, indexed by enum sg_file_counter. 0 or -errno. */
 int sg_file_lsm_counters(struct sg_file_lsm *g, uint64_t out[SG_FCNT_MAX]);
 

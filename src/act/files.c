@@ -275,6 +275,8 @@ static void add_file(struct sg_guard_file **v, size_t *n, size_t *cap, const cha
 	(*v)[(*n)++] = (struct sg_guard_file){ path, deny, source, rule };
 }
 
+static bool guard_is_lsm(const struct sg_files *f);
+
 void sg_files_apply(struct sg_files *f, const struct sg_policy *p, bool enforce, bool break_glass)
 {
 	size_t np = sg_policy_file_rule_count(p, SG_FILES_PROTECT);
@@ -295,7 +297,7 @@ void sg_files_apply(struct sg_files *f, const struct sg_policy *p, bool enforce,
 		const struct sg_file_rule_spec *r = sg_policy_file_rule(p, SG_FILES_PROTECT, i);
 
 		if (creates && sg_create_guard_wants(r->path, r->deny))
-			creates[nc++] = (struct sg_create_rule){ r->path, r->deny, "policy", r->name };
+			creates[nc++] = (struct sg_create_rule){ r->path, r->deny, "policy", r->name, NULL };
 		else if (r->deny & ~SG_FDENY_CREATE)
 			add_file(&files, &n, &cap, r->path, r->deny & ~SG_FDENY_CREATE, "policy",
 				 r->name);
@@ -309,6 +311,8 @@ void sg_files_apply(struct sg_files *f, const struct sg_policy *p, bool enforce,
 		sg_file_guard_set_enforce(f->guard, enforce, f->defend);
 		sg_file_guard_set(f->guard, files, n);
 	}
+	if (creates && guard_is_lsm(f))
+		sg_file_guard_set_creates(f->guard, creates, nc);
 	if (f->create)
 		sg_create_guard_set(f->create, creates, nc, enforce);
 	free(creates);

@@ -175,7 +175,7 @@ const char *sg_net_action_name(enum sg_net_action a);
 #define SG_FDENY_WRITE	(1u << 0)	/* open for write, truncate, chmod/chown/utimes */
 #define SG_FDENY_DELETE	(1u << 1)	/* unlink, rename, replace by rename, hard link */
 #define SG_FDENY_READ	(1u << 2)	/* any open */
-/* Directories and absent paths only (src/act/file_create.c); never in a BPF map. */
+/* Directories and absent paths only (src/act/file_create.c; on bpf_lsm also sg_absent). */
 #define SG_FDENY_CREATE	(1u << 3)	/* a new entry in the directory, or the absent name */
 #define SG_FDENY_DEFAULT (SG_FDENY_WRITE | SG_FDENY_DELETE)
 
