@@ -46,6 +46,7 @@ grep -q '"bpf_lsm":{"usable":true' "$RUN/probe.json" || fail "probe: bpf_lsm not
 echo "ok: probe reports bpf_lsm usable"
 
 echo guarded > /tmp/guarded	# the policy's files: rule (FILE-1)
+mkdir -p /tmp/closed; rm -f /tmp/absent-preload	# deny: [create] directory, absent path
 
 # 1. BPF LSM alone: no fanotify, no in-kernel kill, no hold, no user-space kill.
 start_daemon --disable-backend fanotify --disable-backend bpf_kill --disable-backend hold \
@@ -111,6 +112,28 @@ grep -q '"type":"file_access".*"action":"unlink"' "$RUN/audit.log" || fail "no u
 grep -q '"type":"bpf_map_guard".*"object":"exec","maps_guarded":[1-9][0-9]*,"maps_failed":0' "$RUN/audit.log" ||
 	fail "exec maps not guarded (BPF-7): $(grep bpf_map_guard "$RUN/audit.log")"
 echo "ok: daemon file stage on bpf_lsm: protected file, self-defence, maps guarded"
+# 3c. deny: [create] directory and absent path, refused by inode_create & co.
+grep -q '"rule":"closed-dir".*"bpf_lsm":"refused"' "$RUN/audit.log" || fail "closed-dir not refused on bpf_lsm: $(grep closed-dir "$RUN/audit.log")"
+out=$(touch /tmp/closed/new 2>&1) && fail "touch in a deny: [create] directory succeeded"
+case "$out" in *"not permitted"*) ;; *) fail "touch in closed dir: not EPERM: $out" ;; esac
+mkdir /tmp/closed/d 2>/dev/null && fail "mkdir in a deny: [create] directory succeeded"
+mknod /tmp/closed/p p 2>/dev/null && fail "mknod in a deny: [create] directory succeeded"
+ln -s /etc/passwd /tmp/closed/s 2>/dev/null && fail "symlink in a deny: [create] directory succeeded"
+echo x > /tmp/outside; ln /tmp/outside /tmp/closed/h 2>/dev/null && fail "ln into a deny: [create] directory succeeded"
+mv /tmp/outside /tmp/closed/m 2>/dev/null && fail "mv into a deny: [create] directory succeeded"
+[ -z "$(ls -A /tmp/closed)" ] || fail "entries got into the closed directory: $(ls -A /tmp/closed)"
+out=$(sh -c 'echo evil > /tmp/absent-preload' 2>&1) && fail "an absent protected path was created"
+case "$out" in *"not permitted"*) ;; *) fail "absent path: not EPERM: $out" ;; esac
+ln /tmp/outside /tmp/absent-preload 2>/dev/null && fail "ln onto an absent protected path succeeded"
+mv /tmp/outside /tmp/absent-preload 2>/dev/null && fail "mv onto an absent protected path succeeded"
+[ -e /tmp/absent-preload ] && fail "the absent protected path exists"
+touch /tmp/absent-other || fail "an unprotected name next to the absent path was refused"
+sleep 1
+grep -q '"type":"file_access".*"action":"create".*"name":"new".*"name":"closed-dir"' "$RUN/audit.log" ||
+	fail "no create record for the closed directory: $(grep '"action":"create"' "$RUN/audit.log")"
+grep -q '"type":"file_access".*"action":"create".*"name":"absent-preload".*"name":"absent"' "$RUN/audit.log" ||
+	fail "no create record for the absent path"
+echo "ok: deny: [create] directory and absent path refused on bpf_lsm (EPERM) and recorded"
 # 3c. BPF-7 for the Shield: its pinned maps are the daemon's alone; changes go through it.
 SD=/sys/fs/bpf/sysguard/shield
 grep -q '"type":"backend".*"backend":"shield","active":true' "$RUN/audit.log" ||
