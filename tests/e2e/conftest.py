@@ -606,10 +606,13 @@ def open_dir():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def tcp_connect(addr, port, family=None):
-    """connect() from this process; 0 or the errno (EPERM: an egress rule refused it)."""
+def tcp_connect(addr, port, family=None, kind=socket.SOCK_STREAM):
+    """
+    connect() from this process; 0 or the errno (EPERM: an egress rule
+    refused it). kind=socket.SOCK_DGRAM connects a UDP socket instead.
+    """
     family = family or (socket.AF_INET6 if ":" in addr else socket.AF_INET)
-    s = socket.socket(family, socket.SOCK_STREAM)
+    s = socket.socket(family, kind)
     s.settimeout(2)
     try:
         s.connect((addr, port))

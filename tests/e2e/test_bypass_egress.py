@@ -28,17 +28,6 @@ def udp_sendto(addr, port, use_sendmsg=False):
         s.close()
 
 
-def udp_connect(addr, port):
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    try:
-        s.connect((addr, port))
-        return 0
-    except OSError as e:
-        return e.errno
-    finally:
-        s.close()
-
-
 DENY_2 = {"name": "no-127-0-0-2", "action": "deny", "cidr": "127.0.0.2/32", "port": 9}
 
 
@@ -76,7 +65,7 @@ def test_v4_mapped_udp_sendmsg_is_denied_by_ipv4_rule(workdir, daemon):
 
 def test_v4_mapped_udp_connect_is_denied_by_ipv4_rule(workdir, daemon):
     d = daemon(policy([DENY_2]))
-    assert udp_connect("::ffff:127.0.0.2", 9) == errno.EPERM
+    assert tcp_connect("::ffff:127.0.0.2", 9, socket.AF_INET6, socket.SOCK_DGRAM) == errno.EPERM
     assert_denied_as_ipv4(d, "connect", "udp")
 
 
