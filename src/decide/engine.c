@@ -458,6 +458,12 @@ static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct s
 			mitigate(e, f, id, "bpf_gate", "kill_at_first_fault", 0);
 			return;
 		}
+		/* Still there but its file could not be read (exiting, say): not let go unjudged. */
+		if (v.action == SG_ACTION_ALLOW && f->hash_err) {
+			v.action = SG_ACTION_DENY;
+			v.rule = NULL;
+			f->reason = "unreadable_while_held";
+		}
 		if (v.action == SG_ACTION_DENY) {
 			id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, "bpf_hold");
 			err = sg_pidfd_signal(f->pid, SIGKILL, NULL);

@@ -8,7 +8,7 @@ SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 HEX_RE = re.compile(r"^(?:[0-9a-f]{2})*$")
 COMMON = ("event_id", "ts", "node_id", "policy_version", "type", "severity")
 SEVERITIES = ("info", "warning", "critical")
-BACKENDS = ("fanotify", "bpf_kill", "bpf_hold", "pidfd_kill", "bpf_lsm")
+BACKENDS = ("fanotify", "bpf_kill", "bpf_hold", "bpf_gate", "pidfd_kill", "bpf_lsm")
 SENSORS = ("exec_tracepoint", "fanotify", "bpf_lsm")
 RULE_KINDS = ("path", "glob", "identity", "sha256")
 
