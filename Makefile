@@ -10,7 +10,8 @@ O        ?= build
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS   ?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -Isrc -I$(O) -Ibpf
+VERSION  := $(shell cat VERSION)
+override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -Isrc -I$(O) -Ibpf
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lcurl -lmicrohttpd -lssl -lcrypto -lpthread
 
@@ -22,7 +23,8 @@ KERN_SRCS := $(filter-out src/sense/decode.c src/sense/container.c src/sense/hel
 OPEN_AUDIT_PURE := src/sense/open_event.c src/sense/open_select.c src/sense/refusal_event.c
 LIB_SRCS += $(OPEN_AUDIT_PURE)
 KERN_SRCS := $(filter-out $(OPEN_AUDIT_PURE),$(KERN_SRCS))
-DAEMON_MAIN := src/sysguardd.c
+DAEMON_SRCS := $(wildcard src/daemon/*.c)
+DAEMON_OBJS := $(patsubst %.c,$(O)/%.o,$(DAEMON_SRCS))
 CLI_SRCS := $(wildcard src/cli/*.c)
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -62,7 +64,7 @@ $(O)/%.o: %.c $(wildcard src/*/*.h) $(wildcard bpf/*.h) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(O)/sysguardd: $(O)/src/sysguardd.o $(KERN_OBJS) $(LIB_OBJS)
+$(O)/sysguardd: $(DAEMON_OBJS) $(KERN_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 
 $(O)/sysguardctl: $(patsubst %.c,$(O)/%.o,$(CLI_SRCS)) $(KERN_OBJS) $(LIB_OBJS)
@@ -73,13 +75,13 @@ $(O)/sysguardctl: $(patsubst %.c,$(O)/%.o,$(CLI_SRCS)) $(KERN_OBJS) $(LIB_OBJS)
 # and without OpenSSL: the SIEM export refuses transport tls (SG_SIEM_NO_TLS).
 STATIC_SRCS := $(KERN_SRCS) $(LIB_SRCS)
 static: $(O)/static/sysguardd $(O)/static/sysguardctl
-$(O)/static/sysguardd: $(DAEMON_MAIN) $(STATIC_SRCS) $(SKELS)
+$(O)/static/sysguardd: $(DAEMON_SRCS) $(STATIC_SRCS) $(SKELS) $(wildcard src/*/*.h)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(DAEMON_MAIN) $(STATIC_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(DAEMON_SRCS) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 $(O)/static/sysguardctl: $(CLI_SRCS) $(STATIC_SRCS) $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(STATIC_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 
 # The BPF LSM file guard's test program, run inside the test VM (tests/vm/test-lsm.sh).

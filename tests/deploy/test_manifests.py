@@ -57,7 +57,7 @@ def daemon_container(docs):
 
 def daemon_flags():
     """Long options sysguardd accepts, from its source (no build needed)."""
-    src = (REPO / "src" / "sysguardd.c").read_text()
+    src = (REPO / "src" / "daemon" / "options.c").read_text()
     return set(re.findall(r'\{\s*"([a-z][a-z-]+)"\s*,\s*(?:no|required|optional)_argument', src))
 
 
@@ -149,7 +149,7 @@ def test_node_id_comes_from_the_downward_api(objects):
 def test_args_are_daemon_options_and_paths_are_writable_mounts(objects):
     _, _, c = daemon_container(objects)
     flags = daemon_flags()
-    assert {"policy", "log", "state-dir", "node-id"} <= flags, "option table not found in sysguardd.c"
+    assert {"policy", "log", "state-dir", "node-id"} <= flags, "option table not found in src/daemon/options.c"
     args = c["args"]
     for a in args:
         if a.startswith("--"):

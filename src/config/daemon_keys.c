@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Every key sysguardd's settings file may hold: the daemon and the reference config's test share it. */
+#include <stddef.h>
+
+#include "config/daemon_keys.h"
+
+const char *const sg_daemon_config_keys[] = {
+	"policy", "log", "state_dir", "node_id", "mode", "strict",
+	"alerts.enabled", "alerts.url", "alerts.format", "alerts.dedup_window_s",
+	"alerts.per_minute", "alerts.ca_bundle", "alerts.timeout_ms",
+	"shield.interfaces", "shield.generic", "shield.list",
+	"api.token_file", "api.socket", "api.port", "self_defence", "files.blocklist",
+	"siem.enabled", "siem.address", "siem.transport", "siem.ca_file", "siem.server_name",
+	"siem.cert_file", "siem.key_file", "siem.queue", "siem.facility", NULL,
+};

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Pushing the policy in force into every active backend. */
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+#include "act/kernel_rules.h"
+
+static struct sg_exec_config kernel_config(struct daemon *d)
+{
+	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
+	bool fileless_deny = sg_policy_fileless(d->engine.policy) == SG_FILELESS_DENY;
+	struct stat ns;
+
+	/* Paths seen from the daemon's mount namespace are the host's (paths elsewhere are not). */
+	if (stat("/proc/self/ns/mnt", &ns))
+		ns.st_ino = 0;
+	/* The LSM hooks read `enforce` too; --disable-backend bpf_kill empties only the kill. */
+	return (struct sg_exec_config){
+		.host_mnt_ns = (__u32)ns.st_ino,
+		.hold_uncertain = enforce && !d->opt.no_hold && sg_policy_has_name_rules(d->engine.policy),
+		.enforce = enforce,
+		.kill = enforce && !d->opt.no_kill,
+		.fileless_deny = fileless_deny,
+		.hold_fileless = !fileless_deny && !d->opt.no_hold,
+		.hold_loader = !d->opt.no_hold,
+		.daemon_tgid = getpid(),
+	};
+}
+
+static void egress_rule_skipped(const struct sg_net_rule *r, int err, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "egress_rule_inactive", SG_SEV_WARNING);
+	sg_json_kv_str(&j, "rule", r->name);
+	sg_json_kv_u64(&j, "line", r->line);
+	sg_json_kv_bytes(&j, "exe", r->exe, strlen(r->exe));
+	sg_json_kv_str(&j, "error", strerror(-err));
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}
+
+void daemon_apply_egress(struct daemon *d)
+{
+	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
+	char err[256] = "";
+	struct sg_json j;
+
+	if (!sg_egress_apply(&d->egress, d->engine.policy, enforce, egress_rule_skipped, d, err,
+			     sizeof(err))) {
+		/* LOG-3: a map update is kernel state changing: on the record. */
+		sg_json_init(&j);
+		sg_audit_begin(&d->audit, &j, "bpf_map_update", SG_SEV_INFO);
+		sg_json_kv_str(&j, "map", "egress_v4+egress_v6+egress_lists");
+		sg_json_kv_u64(&j, "entries", d->egress.prefixes);
+		sg_json_kv_str(&j, "result", "ok");
+		sg_audit_commit(&d->audit, &j);
+		sg_json_free(&j);
+		return;
+	}
+	/* The previous egress rules stay in force; say so loudly. */
+	fprintf(stderr, "sysguardd: egress rules not applied: %s\n", err);
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "action_error", SG_SEV_CRITICAL);
+	sg_json_kv_str(&j, "backend", "egress");
+	sg_json_kv_str(&j, "action", "apply_rules");
+	sg_json_kv_str(&j, "error", err);
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}
+
+/* Push the current policy into every active backend. */
+void daemon_apply_policy(struct daemon *d)
+{
+	struct sg_exec_config cfg;
+
+	if (d->kern_up) {
+		cfg = kernel_config(d);
+		sg_kernel_rules_apply(&d->kern, d->engine.policy, &d->audit);
+		sg_exec_bpf_set_gate(&d->kern, cfg.enforce && !d->opt.no_hold);
+		sg_exec_bpf_configure(&d->kern, &cfg);
+	}
+	if (d->fan_up)
+		sg_fanotify_exec_flush_cache(&d->fan);
+	if (d->kern_up)
+		sg_exec_bpf_clear_names(&d->kern);
+	if (d->egress_up)
+		daemon_apply_egress(d);
+	if (d->files)
+		sg_files_apply(d->files, d->engine.policy,
+			       sg_engine_mode(&d->engine) == SG_MODE_ENFORCE, d->break_glass);
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sysguardd's own room: the options it was started with and the state of
+ * every stage it wires together (sense -> decide -> act -> report). Each
+ * start-up step and each job of the running daemon has its own file here;
+ * main.c is the list of steps in order.
+ */
+#ifndef SG_DAEMON_H
+#define SG_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "act/egress.h"
+#include "act/fanotify_exec.h"
+#include "act/files.h"
+#include "act/policy_watch.h"
+#include "act/shield_ctl.h"
+#include "config/config.h"
+#include "decide/engine.h"
+#include "policy/bundle.h"
+#include "report/alert.h"
+#include "report/api.h"
+#include "report/audit.h"
+#include "report/json.h"
+#include "report/siem.h"
+#include "sense/exec_bpf.h"
+#include "sense/open_audit.h"
+#include "sense/probe.h"
+#include "version.h"
+
+#define SG_POLICY_MAX_BYTES (16u << 20)
+/* Ring-buffer wake-ups are batched in the kernel; this bounds the latency. */
+#define SG_POLL_MS 5
+/* Per-CIDR Shield hits in stats.json only up to this many rules: a stats tick stays cheap. */
+#define SG_SHIELD_STATS_MAX_CIDRS 20000
+#define SG_STATS_MS 1000
+/* At a clean stop, the SIEM export gets this long to send what is queued (daemon_stop included). */
+#define SG_SIEM_STOP_DRAIN_MS 2000
+
+#define SG_MAX_TRUSTED_KEYS 16
+#define SG_BUNDLE_STATE_DEFAULT "/var/lib/sysguard/policy-version"
+
+struct options {
+	const char *config_path;
+	const char *policy_path;
+	const char *log_path;
+	bool log_none;
+	const char *state_dir;
+	const char *node_id;
+	bool to_stdout;
+	bool strict;
+	int mode;		/* -1: as the policy says */
+	bool no_lsm, no_fanotify, no_kill, no_hold, no_pidfd, no_egress, no_files;
+	bool no_file_audit;	/* --disable-backend file_audit */
+	bool no_file_refusal;	/* --disable-backend file_refusal */
+	bool record_refusals;	/* --record-immutable-refusals: costs every system call */
+	/* FILE-1..3 */
+	const char *self_defence;	/* "on" (default) or "off" */
+	const char *blocklist;
+	/* Alerts: NULL / -1 when not given on the command line. */
+	bool alert_enabled;
+	const char *alert_url;
+	const char *alert_format;
+	const char *alert_ca_bundle;
+	const char *alert_dedup_window;
+	const char *alert_per_minute;
+	const char *alert_timeout_ms;
+	/* POL-2: with trusted keys, the policy file must be a signed bundle. */
+	const char *trusted_key_paths[SG_MAX_TRUSTED_KEYS];
+	size_t ntrusted;
+	const char *bundle_state;
+	/* OPS-2 monitoring API: on when a token file is given. */
+	const char *api_token_file;
+	const char *api_socket;
+	const char *api_port;
+	/* OPS-4 SIEM export: NULL when not given on the command line. */
+	bool siem_enabled;
+	const char *siem_address;
+	const char *siem_transport;
+	const char *siem_ca_file;
+	const char *siem_server_name;
+	const char *siem_cert_file;
+	const char *siem_key_file;
+	const char *siem_queue;
+	const char *siem_facility;
+	struct sg_config config;
+};
+
+struct daemon {
+	struct options opt;
+	struct sg_audit audit;
+	struct sg_features features;
+	struct sg_engine engine;
+	struct sg_exec_bpf kern;
+	bool kern_up;
+	struct sg_fanotify_exec fan;
+	bool fan_up;
+	struct sg_egress egress;
+	bool egress_up;
+	struct sg_open_audit fa;	/* FILE-4 file-open audit, loaded once rules need it */
+	bool fa_loaded;
+	int fa_state;			/* last "backend" record: 0 none, 1 inactive, 2 active, 3 disabled, 4 failed */
+	struct sg_policy_watch watch;
+	struct sg_files *files;		/* FILE-1..3; NULL when off */
+	struct sg_shield_ctl *shield_ctl;	/* BPF-7: sysguardctl shield goes through us */
+	bool break_glass;		/* POL-5: forced to monitor mode by <state-dir>/break-glass */
+	/* POL-2 */
+	struct sg_bundle_key keys[SG_MAX_TRUSTED_KEYS];
+	struct sg_bundle_meta bundle;		/* of the policy in force, when bundle.version */
+	uint8_t bundle_hash[32];
+	struct sg_bundle_meta pending;		/* verified, persisted once installed */
+	uint8_t pending_hash[32];
+	struct sg_alerts *alerts;
+	struct sg_api *api;
+	struct sg_siem *siem;
+	uint64_t rb_drops_seen;
+	uint64_t started_ns;
+	int epfd;
+	int sigfd;
+};
+
+/* options.c */
+int daemon_parse_args(int argc, char **argv, struct options *o);
+/* Settings the command line left unset come from --config, then the defaults. */
+int daemon_apply_config(struct options *o);
+
+/* records.c: the daemon's records about itself. */
+void daemon_note(struct daemon *d, const char *type, enum sg_severity sev, const char *key,
+		 const char *val);
+void daemon_backend_record(struct daemon *d, const char *name, bool active, const char *detail);
+void daemon_pin_record(struct daemon *d, const char *type, const char *dir, bool adopted,
+		       unsigned replaced);
+void daemon_bundle_record(struct daemon *d, const char *type, enum sg_severity sev,
+			  const char *path, const char *status, const char *msg,
+			  const struct sg_bundle_meta *m);
+
+/* outputs.c: each returns 0, or non-zero when a bad setting must stop the start. */
+int daemon_start_siem(struct daemon *d);
+int daemon_start_alerts(struct daemon *d);
+int daemon_start_api(struct daemon *d);
+
+/* policy_load.c */
+int daemon_read_file(const char *path, char **out, size_t *len);
+struct sg_policy *daemon_load_policy(struct daemon *d, const char *path, bool at_start,
+				     bool *unchanged);
+struct sg_policy *daemon_failsafe_policy(struct daemon *d);
+void daemon_commit_bundle(struct daemon *d, const char *path);
+
+/* policy_update.c */
+int daemon_take_policy_inbox(struct daemon *d, const char *refuse);
+void daemon_reload_policy(struct daemon *d);
+bool daemon_check_break_glass(struct daemon *d);
+
+/* apply.c */
+void daemon_apply_policy(struct daemon *d);
+void daemon_apply_egress(struct daemon *d);
+
+/* exec_start.c, net_start.c, files_start.c */
+int daemon_start_backends(struct daemon *d);
+void daemon_sync_fanotify(struct daemon *d);
+void daemon_start_egress(struct daemon *d);
+void daemon_start_shield(struct daemon *d);
+void daemon_start_shield_ctl(struct daemon *d);
+bool daemon_self_defence_on(const struct daemon *d);
+void daemon_start_files(struct daemon *d);
+void daemon_sync_file_audit(struct daemon *d);
+
+/* state.c */
+void daemon_write_state(struct daemon *d, const char *name, struct sg_json *j);
+void daemon_write_ready(struct daemon *d);
+void daemon_write_stats(struct daemon *d);
+
+/* loop.c */
+uint64_t daemon_now_ms(clockid_t c);
+void daemon_watch_fd(struct daemon *d, int fd, uint32_t events);
+void daemon_unwatch_fd(struct daemon *d, int fd);
+int daemon_setup_loop(struct daemon *d);
+void daemon_run(struct daemon *d);
+
+#endif

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Command line and settings file: what the operator asked for, checked before anything starts. */
+#include <errno.h>
+#include <getopt.h>
+
+#include "daemon/daemon.h"
+#include "config/daemon_keys.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sysguardd [options]\n"
+		"  --policy FILE       policy file (default /etc/sysguard/policy.yaml)\n"
+		"  --log FILE          audit log, JSON lines (default /var/log/sysguard/audit.log; '-' for none)\n"
+		"  --stdout            also write audit records to stdout\n"
+		"  --state-dir DIR     ready/stats files (default /run/sysguard)\n"
+		"  --node-id ID        node_id in records (default $SYSGUARD_NODE_ID, $NODE_NAME, hostname)\n"
+		"  --mode MODE         monitor|enforce, overrides the policy's mode\n"
+		"  --strict            policy unavailable at start: fail closed (deny all execs)\n"
+		"  --trusted-key PUB   the policy file must be a bundle signed by this key (repeatable)\n"
+		"  --bundle-state FILE last accepted bundle version (default " SG_BUNDLE_STATE_DEFAULT ")\n"
+		"  --api-token-file F  serve the monitoring API (bearer token in F) on <state-dir>/api.sock\n"
+		"  --api-socket PATH   ...on this Unix socket instead; --api-port N: also 127.0.0.1:N\n"
+		"                      instead of open (monitor, allow all)\n"
+		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold|pidfd_kill|egress|files|file_audit|file_refusal (testing, diagnosis)\n"
+		"  --config FILE       settings file (YAML); command-line options win\n"
+		"  --self-defence on|off  protect the daemon's binary, config and policy (default on)\n"
+		"  --record-immutable-refusals  without BPF LSM, also record what the immutable flag\n"
+		"                      refuses (rm, mv, truncate... of protected files); every system\n"
+		"                      call on the host then costs ~0.1 us more (docs/file-protection.md)\n"
+		"  --blocklist FILE    files protected by sysguardctl block (default /var/lib/sysguard/blocklist)\n"
+		"  --alert-enabled     start the alert dispatcher (webhooks for denies and failures)\n"
+		"  --alert-url URL     http:// or https:// webhook\n"
+		"  --alert-format F    slack|teams (default slack)\n"
+		"  --alert-dedup-window S  drop repeats of (exe, severity) within S seconds (default 60)\n"
+		"  --alert-per-minute N    at most N alerts a minute (default 30)\n"
+		"  --alert-ca-bundle FILE  CA certificates for HTTPS (default: the system's)\n"
+		"  --alert-timeout-ms MS   per request (default 5000)\n"
+		"  --siem-enabled      export every audit record as RFC 5424 syslog (docs/siem.md)\n"
+		"  --siem-address H:P  receiver, host:port or [v6]:port (port default 514 tcp, 6514 tls)\n"
+		"  --siem-transport T  tcp|tls (default tls)\n"
+		"  --siem-ca-file FILE     CA certificates to verify the receiver (default: the system's)\n"
+		"  --siem-server-name N    name or IP its certificate must carry (default: the host)\n"
+		"  --siem-cert-file FILE   client certificate chain for mutual TLS (with --siem-key-file)\n"
+		"  --siem-key-file FILE    its private key\n"
+		"  --siem-queue N      records waiting while the receiver is slow or away (default 4096)\n"
+		"  --siem-facility F   syslog facility, kern..local7 (default authpriv)\n"
+		"  --version\n");
+}
+
+/* Long options without a one-letter code; a range of their own so other options cannot collide. */
+enum {
+	OPT_SIEM_ENABLED = 0x5100,
+	OPT_SIEM_ADDRESS,
+	OPT_SIEM_TRANSPORT,
+	OPT_SIEM_CA_FILE,
+	OPT_SIEM_SERVER_NAME,
+	OPT_SIEM_CERT_FILE,
+	OPT_SIEM_KEY_FILE,
+	OPT_SIEM_QUEUE,
+	OPT_SIEM_FACILITY,
+	OPT_RECORD_IMMUTABLE_REFUSALS,
+};
+
+int daemon_parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longs[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "stdout", no_argument, NULL, 'o' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "node-id", required_argument, NULL, 'n' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "disable-backend", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "alert-enabled", no_argument, NULL, 'A' },
+		{ "alert-url", required_argument, NULL, 'U' },
+		{ "alert-format", required_argument, NULL, 'F' },
+		{ "alert-dedup-window", required_argument, NULL, 'W' },
+		{ "alert-per-minute", required_argument, NULL, 'R' },
+		{ "alert-ca-bundle", required_argument, NULL, 'C' },
+		{ "alert-timeout-ms", required_argument, NULL, 'T' },
+		{ "siem-enabled", no_argument, NULL, OPT_SIEM_ENABLED },
+		{ "siem-address", required_argument, NULL, OPT_SIEM_ADDRESS },
+		{ "siem-transport", required_argument, NULL, OPT_SIEM_TRANSPORT },
+		{ "siem-ca-file", required_argument, NULL, OPT_SIEM_CA_FILE },
+		{ "siem-server-name", required_argument, NULL, OPT_SIEM_SERVER_NAME },
+		{ "siem-cert-file", required_argument, NULL, OPT_SIEM_CERT_FILE },
+		{ "siem-key-file", required_argument, NULL, OPT_SIEM_KEY_FILE },
+		{ "siem-queue", required_argument, NULL, OPT_SIEM_QUEUE },
+		{ "siem-facility", required_argument, NULL, OPT_SIEM_FACILITY },
+		{ "trusted-key", required_argument, NULL, 'K' },
+		{ "bundle-state", required_argument, NULL, 'B' },
+		{ "api-token-file", required_argument, NULL, 'a' },
+		{ "api-socket", required_argument, NULL, 'u' },
+		{ "api-port", required_argument, NULL, 'P' },
+		{ "self-defence", required_argument, NULL, 'D' },
+		{ "record-immutable-refusals", no_argument, NULL, OPT_RECORD_IMMUTABLE_REFUSALS },
+		{ "blocklist", required_argument, NULL, 'b' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	*o = (struct options){ .mode = -1 };
+	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->policy_path = optarg; break;
+		case 'l': o->log_path = optarg; break;
+		case 'o': o->to_stdout = true; break;
+		case 's': o->state_dir = optarg; break;
+		case 'n': o->node_id = optarg; break;
+		case 'S': o->strict = true; break;
+		case 'm':
+			if (!strcmp(optarg, "monitor"))
+				o->mode = SG_MODE_MONITOR;
+			else if (!strcmp(optarg, "enforce"))
+				o->mode = SG_MODE_ENFORCE;
+			else {
+				fprintf(stderr, "sysguardd: --mode must be monitor or enforce, not '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'd':
+			if (!strcmp(optarg, "bpf_lsm"))
+				o->no_lsm = true;
+			else if (!strcmp(optarg, "fanotify"))
+				o->no_fanotify = true;
+			else if (!strcmp(optarg, "bpf_kill"))
+				o->no_kill = true;
+			else if (!strcmp(optarg, "hold"))
+				o->no_hold = true;
+			else if (!strcmp(optarg, "pidfd_kill"))
+				o->no_pidfd = true;
+			else if (!strcmp(optarg, "egress"))
+				o->no_egress = true;
+			else if (!strcmp(optarg, "file_audit"))
+				o->no_file_audit = true;
+			else if (!strcmp(optarg, "files"))
+				o->no_files = true;
+			else if (!strcmp(optarg, "file_refusal"))
+				o->no_file_refusal = true;
+			else {
+				fprintf(stderr, "sysguardd: unknown backend '%s' (bpf_lsm, fanotify, bpf_kill, hold, pidfd_kill, egress, files, file_audit, file_refusal)\n", optarg);
+				return -1;
+			}
+			break;
+		case 'c': o->config_path = optarg; break;
+		case 'K':
+			if (o->ntrusted == SG_MAX_TRUSTED_KEYS) {
+				fprintf(stderr, "sysguardd: at most %d --trusted-key\n", SG_MAX_TRUSTED_KEYS);
+				return -1;
+			}
+			o->trusted_key_paths[o->ntrusted++] = optarg;
+			break;
+		case 'B': o->bundle_state = optarg; break;
+		case 'a': o->api_token_file = optarg; break;
+		case 'u': o->api_socket = optarg; break;
+		case 'P': o->api_port = optarg; break;
+		case 'D': o->self_defence = optarg; break;
+		case OPT_RECORD_IMMUTABLE_REFUSALS: o->record_refusals = true; break;
+		case 'b': o->blocklist = optarg; break;
+		case 'A': o->alert_enabled = true; break;
+		case 'U': o->alert_url = optarg; break;
+		case 'F': o->alert_format = optarg; break;
+		case 'W': o->alert_dedup_window = optarg; break;
+		case 'R': o->alert_per_minute = optarg; break;
+		case 'C': o->alert_ca_bundle = optarg; break;
+		case 'T': o->alert_timeout_ms = optarg; break;
+		case OPT_SIEM_ENABLED: o->siem_enabled = true; break;
+		case OPT_SIEM_ADDRESS: o->siem_address = optarg; break;
+		case OPT_SIEM_TRANSPORT: o->siem_transport = optarg; break;
+		case OPT_SIEM_CA_FILE: o->siem_ca_file = optarg; break;
+		case OPT_SIEM_SERVER_NAME: o->siem_server_name = optarg; break;
+		case OPT_SIEM_CERT_FILE: o->siem_cert_file = optarg; break;
+		case OPT_SIEM_KEY_FILE: o->siem_key_file = optarg; break;
+		case OPT_SIEM_QUEUE: o->siem_queue = optarg; break;
+		case OPT_SIEM_FACILITY: o->siem_facility = optarg; break;
+		case 'V': printf("sysguardd %s\n", SG_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "sysguardd: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Settings the command line left unset come from --config, then the defaults. */
+int daemon_apply_config(struct options *o)
+{
+	struct sg_config *c = &o->config;
+	const char *v;
+	char err[512];
+	size_t len = 0;
+	char *buf = NULL;
+	int rc;
+
+	if (o->config_path) {
+		rc = daemon_read_file(o->config_path, &buf, &len);
+		if (rc) {
+			fprintf(stderr, "sysguardd: cannot read config %s: %s\n", o->config_path,
+				strerror(-rc));
+			return rc;
+		}
+		rc = sg_config_parse(buf, len, o->config_path, c, err, sizeof(err));
+		free(buf);
+		if (!rc)
+			rc = sg_config_check_keys(c, sg_daemon_config_keys, o->config_path, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "sysguardd: %s\n", err);
+			return rc;
+		}
+	}
+#define FROM_CONFIG(field, key) do { if (!o->field) o->field = sg_config_get(c, key); } while (0)
+	FROM_CONFIG(policy_path, "policy");
+	FROM_CONFIG(log_path, "log");
+	FROM_CONFIG(state_dir, "state_dir");
+	FROM_CONFIG(node_id, "node_id");
+	FROM_CONFIG(alert_url, "alerts.url");
+	FROM_CONFIG(alert_format, "alerts.format");
+	FROM_CONFIG(alert_dedup_window, "alerts.dedup_window_s");
+	FROM_CONFIG(alert_per_minute, "alerts.per_minute");
+	FROM_CONFIG(alert_ca_bundle, "alerts.ca_bundle");
+	FROM_CONFIG(alert_timeout_ms, "alerts.timeout_ms");
+	FROM_CONFIG(api_token_file, "api.token_file");
+	FROM_CONFIG(api_socket, "api.socket");
+	FROM_CONFIG(api_port, "api.port");
+	FROM_CONFIG(self_defence, "self_defence");
+	FROM_CONFIG(blocklist, "files.blocklist");
+	FROM_CONFIG(siem_address, "siem.address");
+	FROM_CONFIG(siem_transport, "siem.transport");
+	FROM_CONFIG(siem_ca_file, "siem.ca_file");
+	FROM_CONFIG(siem_server_name, "siem.server_name");
+	FROM_CONFIG(siem_cert_file, "siem.cert_file");
+	FROM_CONFIG(siem_key_file, "siem.key_file");
+	FROM_CONFIG(siem_queue, "siem.queue");
+	FROM_CONFIG(siem_facility, "siem.facility");
+#undef FROM_CONFIG
+	if (o->mode < 0 && (v = sg_config_get(c, "mode"))) {
+		if (strcmp(v, "monitor") && strcmp(v, "enforce")) {
+			fprintf(stderr, "sysguardd: %s: mode must be monitor or enforce\n", o->config_path);
+			return -EINVAL;
+		}
+		o->mode = strcmp(v, "monitor") ? SG_MODE_ENFORCE : SG_MODE_MONITOR;
+	}
+	if ((v = sg_config_get(c, "strict")) && !o->strict && sg_config_bool(v, &o->strict)) {
+		fprintf(stderr, "sysguardd: %s: strict must be true or false\n", o->config_path);
+		return -EINVAL;
+	}
+	if ((v = sg_config_get(c, "alerts.enabled")) && !o->alert_enabled &&
+	    sg_config_bool(v, &o->alert_enabled)) {
+		fprintf(stderr, "sysguardd: %s: alerts.enabled must be true or false\n", o->config_path);
+		return -EINVAL;
+	}
+	if ((v = sg_config_get(c, "siem.enabled")) && !o->siem_enabled &&
+	    sg_config_bool(v, &o->siem_enabled)) {
+		fprintf(stderr, "sysguardd: %s: siem.enabled must be true or false\n", o->config_path);
+		return -EINVAL;
+	}
+	if (o->self_defence && strcmp(o->self_defence, "on") && strcmp(o->self_defence, "off") &&
+	    strcmp(o->self_defence, "true") && strcmp(o->self_defence, "false")) {
+		fprintf(stderr, "sysguardd: self-defence must be on or off, not '%s'\n", o->self_defence);
+		return -EINVAL;
+	}
+	if (!o->blocklist)
+		o->blocklist = "/var/lib/sysguard/blocklist";
+	if (!o->policy_path)
+		o->policy_path = "/etc/sysguard/policy.yaml";
+	if (!o->log_path)
+		o->log_path = "/var/log/sysguard/audit.log";
+	if (!strcmp(o->log_path, "-"))
+		o->log_path = NULL;
+	if (!o->state_dir)
+		o->state_dir = "/run/sysguard";
+	return 0;
+}

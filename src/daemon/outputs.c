@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Start-up of the outputs besides the audit log: monitoring API, SIEM export, alert webhooks. */
+#include <errno.h>
+
+#include "daemon/daemon.h"
+#include "report/syslog5424.h"
+
+/* Every committed audit line goes to the API's event feed and the SIEM export, when they run. */
+static void audit_line(void *ctx, const char *line, size_t len)
+{
+	struct daemon *d = ctx;
+
+	if (d->api)
+		sg_api_push_event(d->api, line, len);
+	if (d->siem)
+		sg_siem_submit(d->siem, line, len);
+}
+
+/* OPS-2: off unless a token file is given; a misconfigured API stops the start (2). */
+int daemon_start_api(struct daemon *d)
+{
+	char sock[4200], err[256], *token = NULL, *end;
+	unsigned long port = 0;
+	size_t len = 0;
+	int rc;
+
+	if (!d->opt.api_token_file)
+		return 0;
+	rc = daemon_read_file(d->opt.api_token_file, &token, &len);
+	if (rc) {
+		fprintf(stderr, "sysguardd: api token %s: %s\n", d->opt.api_token_file, strerror(-rc));
+		return 2;
+	}
+	while (len && (token[len - 1] == '\n' || token[len - 1] == '\r' || token[len - 1] == ' '))
+		token[--len] = '\0';
+	if (d->opt.api_port) {
+		errno = 0;
+		port = strtoul(d->opt.api_port, &end, 10);
+		if (errno || *end || port == 0 || port > 65535) {
+			fprintf(stderr, "sysguardd: --api-port must be 1-65535\n");
+			free(token);
+			return 2;
+		}
+	}
+	snprintf(sock, sizeof(sock), "%s/api.sock", d->opt.state_dir);
+	rc = sg_api_start(&d->api, d->opt.api_socket ? d->opt.api_socket : sock, (unsigned)port,
+			  token, err, sizeof(err));
+	sodium_memzero(token, len);
+	free(token);
+	if (rc) {
+		fprintf(stderr, "sysguardd: api: %s\n", err);
+		return 2;
+	}
+	d->audit.on_line = audit_line;
+	d->audit.on_line_ctx = d;
+	daemon_note(d, "api_start", SG_SEV_INFO, "socket", d->opt.api_socket ? d->opt.api_socket : sock);
+	return 0;
+}
+
+/* OPS-4: nothing is created unless the export is enabled; a bad setting stops the start. */
+int daemon_start_siem(struct daemon *d)
+{
+	struct options *o = &d->opt;
+	struct sg_siem_config cfg = {
+		.address = o->siem_address,
+		.transport = SG_SIEM_TLS,
+		.queue = SG_SIEM_QUEUE_DEFAULT,
+		.facility = 10,		/* authpriv: security records, kept from general readers */
+		.ca_file = o->siem_ca_file,
+		.server_name = o->siem_server_name,
+		.cert_file = o->siem_cert_file,
+		.key_file = o->siem_key_file,
+		.hostname = d->audit.node_id,
+	};
+	char err[512];
+	int v;
+
+	if (!o->siem_enabled)
+		return 0;
+	if (!o->siem_address) {
+		fprintf(stderr, "sysguardd: the SIEM export is enabled but no receiver is set "
+			"(--siem-address or siem.address, host:port)\n");
+		return -EINVAL;
+	}
+	if (o->siem_transport) {
+		v = sg_siem_transport_parse(o->siem_transport);
+		if (v < 0) {
+			fprintf(stderr, "sysguardd: siem transport must be tcp or tls, not '%s'\n",
+				o->siem_transport);
+			return -EINVAL;
+		}
+		cfg.transport = v;
+	}
+	if (o->siem_facility) {
+		v = sg_syslog_facility_parse(o->siem_facility);
+		if (v < 0) {
+			fprintf(stderr, "sysguardd: siem facility must be one of kern, user, mail, daemon, "
+				"auth, syslog, lpr, news, uucp, cron, authpriv, ftp, ntp, audit, alert, "
+				"clock, local0..local7; not '%s'\n", o->siem_facility);
+			return -EINVAL;
+		}
+		cfg.facility = (unsigned)v;
+	}
+	if (o->siem_queue && sg_config_uint(o->siem_queue, 1, SG_SIEM_QUEUE_MAX, &cfg.queue)) {
+		fprintf(stderr, "sysguardd: siem queue must be a whole number of records, 1-%u, not '%s'\n",
+			SG_SIEM_QUEUE_MAX, o->siem_queue);
+		return -EINVAL;
+	}
+	d->siem = sg_siem_start(&cfg, err, sizeof(err));
+	if (!d->siem) {
+		fprintf(stderr, "sysguardd: %s (the SIEM export does not start)\n", err);
+		return -EINVAL;
+	}
+	d->audit.on_line = audit_line;
+	d->audit.on_line_ctx = d;
+	return 0;
+}
+
+int daemon_start_alerts(struct daemon *d)
+{
+	struct options *o = &d->opt;
+	struct sg_alert_config cfg = {
+		.url = o->alert_url,
+		.ca_bundle = o->alert_ca_bundle,
+		.dedup_window_s = 60,
+		.per_minute = 30,
+		.timeout_ms = 5000,
+	};
+	char err[256];
+	int fmt = o->alert_format ? sg_alert_format_parse(o->alert_format) : SG_ALERT_SLACK;
+
+	if (!o->alert_enabled)
+		return 0;
+	if (!o->alert_url) {
+		fprintf(stderr, "sysguardd: alerts are enabled but no URL is set (--alert-url or alerts.url)\n");
+		return -EINVAL;
+	}
+	if (fmt < 0) {
+		fprintf(stderr, "sysguardd: alert format must be slack or teams, not '%s'\n", o->alert_format);
+		return -EINVAL;
+	}
+	cfg.format = fmt;
+	if ((o->alert_dedup_window && sg_config_uint(o->alert_dedup_window, 0, 86400, &cfg.dedup_window_s)) ||
+	    (o->alert_per_minute && sg_config_uint(o->alert_per_minute, 1, 100000, &cfg.per_minute)) ||
+	    (o->alert_timeout_ms && sg_config_uint(o->alert_timeout_ms, 1, 600000, &cfg.timeout_ms))) {
+		fprintf(stderr, "sysguardd: alert dedup window (0-86400 s), per-minute cap (1-100000) "
+			"and timeout (1-600000 ms) must be whole numbers in range\n");
+		return -EINVAL;
+	}
+	d->alerts = sg_alerts_start(&cfg, err, sizeof(err));
+	if (!d->alerts) {
+		fprintf(stderr, "sysguardd: cannot start alerts: %s\n", err);
+		return -EINVAL;
+	}
+	d->engine.alerts = d->alerts;
+	return 0;
+}
