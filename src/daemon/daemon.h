@@ -140,6 +140,8 @@ void daemon_bundle_record(struct daemon *d, const char *type, enum sg_severity s
 			  const char *path, const char *status, const char *msg,
 			  const struct sg_bundle_meta *m);
 
+void daemon_reopen_log(struct daemon *d);
+
 /* outputs.c: each returns 0, or non-zero when a bad setting must stop the start. */
 int daemon_start_siem(struct daemon *d);
 int daemon_start_alerts(struct daemon *d);
@@ -180,6 +182,7 @@ void daemon_write_stats(struct daemon *d);
 uint64_t daemon_now_ms(clockid_t c);
 void daemon_watch_fd(struct daemon *d, int fd, uint32_t events);
 void daemon_unwatch_fd(struct daemon *d, int fd);
+void daemon_block_signals(void);
 int daemon_setup_loop(struct daemon *d);
 void daemon_run(struct daemon *d);
 

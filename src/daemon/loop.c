@@ -29,17 +29,34 @@ void daemon_unwatch_fd(struct daemon *d, int fd)
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
+static void daemon_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+}
+
+/*
+ * From the first instruction: a logrotate SIGUSR1 or a reload that arrives
+ * while the backends start must wait for the loop, not kill the daemon.
+ */
+void daemon_block_signals(void)
+{
+	sigset_t set;
+
+	daemon_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int daemon_setup_loop(struct daemon *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	daemon_signals(&set);
 	d->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->sigfd < 0 || d->epfd < 0)
@@ -76,6 +93,10 @@ static bool handle_signals(struct daemon *d)
 	struct signalfd_siginfo si;
 
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1) {
+			daemon_reopen_log(d);
+			continue;
+		}
 		if (si.ssi_signo == SIGHUP) {
 			if (daemon_check_break_glass(d)) {
 				daemon_apply_policy(d);

@@ -40,6 +40,25 @@ static void raise_memlock(struct daemon *d)
 		     "setrlimit(RLIMIT_MEMLOCK) refused; relying on memcg accounting");
 }
 
+/*
+ * <state-dir>/sysguardd.pid, for logrotate's postrotate (SIGUSR1) and other
+ * tools that expect one; removed at a clean stop.
+ */
+static void write_pidfile(struct daemon *d, bool remove)
+{
+	char path[4200], pid[32], err[256];
+	int n;
+
+	snprintf(path, sizeof(path), "%s/sysguardd.pid", d->opt.state_dir);
+	if (remove) {
+		unlink(path);
+		return;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (sg_file_replace(path, pid, (size_t)n, 0644, err, sizeof(err)))
+		daemon_note(d, "daemon", SG_SEV_WARNING, "pidfile", err);
+}
+
 /* A start that fails after the log opened still writes the records that say why. */
 static int stop_early(struct daemon *d, int rc)
 {
@@ -62,6 +81,7 @@ int main(int argc, char **argv)
 
 	if (daemon_parse_args(argc, argv, &d.opt) || daemon_apply_config(&d.opt))
 		return 2;
+	daemon_block_signals();
 	if (sodium_init() < 0) {
 		fprintf(stderr, "sysguardd: libsodium failed to initialise\n");
 		return 1;
@@ -97,6 +117,7 @@ int main(int argc, char **argv)
 	sg_json_kv_i64(&j, "pid", getpid());
 	sg_audit_commit(&d.audit, &j);
 	sg_json_free(&j);
+	write_pidfile(&d, false);
 
 	raise_memlock(&d);
 	mount_needed(&d);
@@ -149,6 +170,7 @@ int main(int argc, char **argv)
 
 	snprintf(ready, sizeof(ready), "%s/ready", d.opt.state_dir);
 	unlink(ready);
+	write_pidfile(&d, true);
 	/*
 	 * No hold from here on, before fanotify goes (its filesystems would look
 	 * unmarked): a hold taken now would never be answered. One taken just

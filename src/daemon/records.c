@@ -70,3 +70,25 @@ void daemon_bundle_record(struct daemon *d, const char *type, enum sg_severity s
 	sg_audit_commit(&d->audit, &j);
 	sg_json_free(&j);
 }
+
+/* logrotate moved the log: records up to here are in the old file, the next ones in the new. */
+void daemon_reopen_log(struct daemon *d)
+{
+	int err = sg_audit_reopen(&d->audit);
+	struct sg_json j;
+
+	if (err)
+		fprintf(stderr, "sysguardd: cannot reopen audit log %s: %s; still writing the old file\n",
+			d->opt.log_path, strerror(-err));
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, err ? "action_error" : "audit_log_reopened",
+		       err ? SG_SEV_CRITICAL : SG_SEV_INFO);
+	if (d->opt.log_path)
+		sg_json_kv_bytes(&j, "path", d->opt.log_path, strlen(d->opt.log_path));
+	if (err) {
+		sg_json_kv_str(&j, "action", "reopen_log");
+		sg_json_kv_str(&j, "error", strerror(-err));
+	}
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}

@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,6 +107,11 @@ int sg_audit_open(struct sg_audit *a, const char *path, bool to_stdout,
 			close(fd);
 			goto out;
 		}
+		a->path = strdup(path);
+		if (!a->path) {
+			err = -ENOMEM;
+			goto out;
+		}
 	}
 	if (to_stdout) {
 		err = sg_audit_add_sink(a, "stdout", STDOUT_FILENO, false, 0);
@@ -116,6 +122,29 @@ int sg_audit_open(struct sg_audit *a, const char *path, bool to_stdout,
 out:
 	sg_audit_close(a);
 	return err;
+}
+
+int sg_audit_reopen(struct sg_audit *a)
+{
+	unsigned i;
+	int fd;
+
+	if (!a->path)
+		return 0;
+	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	/* Under the audit lock: the switch falls between two records, in event_id order. */
+	pthread_mutex_lock(&a->lock);
+	for (i = 0; i < a->nsinks; i++)
+		if (!strcmp(a->sinks[i].name, "file"))
+			break;
+	if (i < a->nsinks)
+		sg_audit_sink_switch_fd(&a->sinks[i], fd);
+	pthread_mutex_unlock(&a->lock);
+	if (i == a->nsinks)
+		close(fd);
+	return 0;
 }
 
 int sg_audit_flush(struct sg_audit *a, int timeout_ms)
@@ -136,6 +165,8 @@ void sg_audit_close(struct sg_audit *a)
 	for (i = 0; i < a->nsinks; i++)
 		sg_audit_sink_stop(&a->sinks[i], 1000);
 	a->nsinks = 0;
+	free(a->path);
+	a->path = NULL;
 	pthread_mutex_destroy(&a->lock);
 }
 

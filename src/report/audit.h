@@ -38,6 +38,7 @@ struct sg_audit {
 	uint64_t next_event_id;	/* monotonic, unique per daemon run */
 	struct sg_audit_sink sinks[SG_AUDIT_MAX_SINKS];
 	unsigned nsinks;
+	char *path;		/* the log file, reopened by sg_audit_reopen; NULL: none */
 	pthread_mutex_t lock;
 	/* Called with each committed line, under the lock (e.g. the API's event feed). */
 	void (*on_line)(void *ctx, const char *line, size_t len);
@@ -56,6 +57,13 @@ int sg_audit_open(struct sg_audit *a, const char *path, bool to_stdout,
  * when 0); fd is closed by sg_audit_close when own_fd. 0 or negative errno.
  * Call before records are written from other threads.
  */
+/*
+ * Reopen the log file at its path (after logrotate moved it): records
+ * committed before this call are written to the old file, every later one
+ * to the new. 0 (also without a log file) or negative errno, and then the
+ * old file stays in use.
+ */
+int sg_audit_reopen(struct sg_audit *a);
 int sg_audit_add_sink(struct sg_audit *a, const char *name, int fd, bool own_fd, size_t cap);
 /*
  * One "audit_dropped" record for each destination that dropped lines since

@@ -122,18 +122,32 @@ static void write_batch(struct sg_audit_sink *s, const char *buf, size_t len)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* Only the writer uses s->fd while it runs: the old file gets every line queued before the switch. */
+static void switch_to(struct sg_audit_sink *s, int fd)
+{
+	struct stat st;
+
+	if (s->own_fd)
+		close(s->fd);
+	s->fd = fd;
+	s->own_fd = true;
+	s->regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	s->need_newline = false;
+}
+
 static void *sink_run(void *arg)
 {
 	struct sg_audit_sink *s = arg;
-	size_t len;
+	size_t len, switch_at;
+	int next_fd;
 	char *buf;
 
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		while (!s->len && !s->stop)
+		while (!s->len && !s->stop && s->next_fd < 0)
 			pthread_cond_wait(&s->cond, &s->lock);
-		if (!s->len)
+		if (!s->len && s->next_fd < 0)
 			break;
 		buf = s->fill;
 		len = s->len;
@@ -142,8 +156,17 @@ static void *sink_run(void *arg)
 		s->batch_len = len;
 		s->len = 0;
 		s->busy = true;
+		next_fd = s->next_fd;
+		switch_at = next_fd >= 0 ? s->switch_at : len;
+		s->next_fd = -1;
 		pthread_mutex_unlock(&s->lock);
-		write_batch(s, buf, len);
+		if (switch_at)
+			write_batch(s, buf, switch_at);
+		if (next_fd >= 0) {
+			switch_to(s, next_fd);
+			if (len > switch_at)
+				write_batch(s, buf + switch_at, len - switch_at);
+		}
 		pthread_mutex_lock(&s->lock);
 		s->busy = false;
 		pthread_cond_broadcast(&s->cond);
@@ -162,6 +185,7 @@ int sg_audit_sink_start(struct sg_audit_sink *s, const char *name, int fd, bool 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->fd = fd;
+	s->next_fd = -1;
 	s->own_fd = own_fd;
 	s->regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	s->cap = cap ? cap : SG_AUDIT_QUEUE_BYTES;
@@ -236,9 +260,9 @@ int sg_audit_sink_flush(struct sg_audit_sink *s, int timeout_ms)
 
 	deadline_in(&dl, timeout_ms);
 	pthread_mutex_lock(&s->lock);
-	while ((s->len || s->busy) && !err)
+	while ((s->len || s->busy || s->next_fd >= 0) && !err)
 		err = pthread_cond_timedwait(&s->cond, &s->lock, &dl);
-	if (!s->len && !s->busy)
+	if (!s->len && !s->busy && s->next_fd < 0)
 		err = 0;
 	pthread_mutex_unlock(&s->lock);
 	return err ? -ETIMEDOUT : 0;
@@ -268,11 +292,27 @@ void sg_audit_sink_stop(struct sg_audit_sink *s, int timeout_ms)
 	if (s->own_fd)
 		close(s->fd);
 	s->fd = -1;
+	if (s->next_fd >= 0)
+		close(s->next_fd);
+	s->next_fd = -1;
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	free(s->fill);
 	free(s->spare);
 	s->fill = s->spare = NULL;
+}
+
+void sg_audit_sink_switch_fd(struct sg_audit_sink *s, int fd)
+{
+	pthread_mutex_lock(&s->lock);
+	/* Two reopens before the writer woke: the later file takes everything after the first. */
+	if (s->next_fd >= 0)
+		close(s->next_fd);
+	else
+		s->switch_at = s->len;
+	s->next_fd = fd;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
 }
 
 uint64_t sg_audit_sink_take_drops(struct sg_audit_sink *s, uint64_t *total)

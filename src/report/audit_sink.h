@@ -38,6 +38,9 @@ struct sg_audit_sink {
 	pthread_cond_t cond;	/* work queued, stop asked, or a batch done */
 	char *fill, *spare;	/* producers append to fill; the writer drains spare */
 	size_t len, cap, batch_len;
+	/* A reopened log: lines queued after fill[switch_at] go to next_fd (-1: none asked). */
+	int next_fd;
+	size_t switch_at;
 	struct sg_audit_sink_stats st;
 	uint64_t drops_reported;
 };
@@ -61,6 +64,11 @@ int sg_audit_sink_flush(struct sg_audit_sink *s, int timeout_ms);
  * if the destination still blocks it) and release the sink.
  */
 void sg_audit_sink_stop(struct sg_audit_sink *s, int timeout_ms);
+/*
+ * From now on write to fd (a reopened log file; the old fd is closed once
+ * every line queued before this call is written to it). Never waits for I/O.
+ */
+void sg_audit_sink_switch_fd(struct sg_audit_sink *s, int fd);
 void sg_audit_sink_stats(struct sg_audit_sink *s, struct sg_audit_sink_stats *out);
 /* Lines dropped since the last call (and *total, all so far). */
 uint64_t sg_audit_sink_take_drops(struct sg_audit_sink *s, uint64_t *total);

@@ -862,6 +862,65 @@ static void test_concurrent_writers_ids_unique_and_lines_in_order(void **state)
 	free(buf);
 }
 
+/*
+ * logrotate moves the file and asks for a reopen while records are being
+ * written: every record is in exactly one file, whole, and the files
+ * together hold ids 1..N in order (old files first).
+ */
+#define ROTATIONS 20
+static void test_reopen_while_writing_loses_and_splits_nothing(void **state)
+{
+	struct fixture *f = *state;
+	static struct writer w[WRITERS];
+	char rotated[ROTATIONS + 1][4200];
+	pthread_t t[WRITERS];
+	uint64_t id, want = 1;
+	const char *p, *nl, *end;
+	struct sg_audit a;
+	struct jc_doc d;
+	unsigned i, r, nonempty = 0;
+	size_t len;
+	char *buf;
+
+	assert_int_equal(sg_audit_open(&a, f->path, false, "n1"), 0);
+	for (i = 0; i < WRITERS; i++) {
+		w[i].a = &a;
+		w[i].idx = i;
+		w[i].errors = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, writer_run, &w[i]), 0);
+	}
+	for (r = 0; r < ROTATIONS; r++) {
+		usleep(2000);
+		snprintf(rotated[r], sizeof(rotated[r]), "%s.%u", f->path, r);
+		assert_int_equal(rename(f->path, rotated[r]), 0);
+		assert_int_equal(sg_audit_reopen(&a), 0);
+	}
+	for (i = 0; i < WRITERS; i++)
+		pthread_join(t[i], NULL);
+	sg_audit_close(&a);
+	snprintf(rotated[ROTATIONS], sizeof(rotated[ROTATIONS]), "%s", f->path);
+	for (r = 0; r <= ROTATIONS; r++) {
+		buf = slurp(rotated[r], &len);
+		end = buf + len;
+		nonempty += len > 0;
+		for (p = buf; p < end; p = nl + 1) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			assert_non_null(nl);
+			id = check_record(p, (size_t)(nl - p), &d);
+			jc_doc_free(&d);
+			assert_int_equal(id, want);
+			want++;
+		}
+		free(buf);
+		if (r < ROTATIONS)
+			unlink(rotated[r]);
+	}
+	/* Drops would be counted, never silent; a queue this size has none at this rate. */
+	assert_int_equal(a.sinks[0].st.dropped, 0);
+	assert_int_equal(want - 1 + a.sinks[0].st.dropped, WRITERS * PER_WRITER);
+	assert_true(nonempty > 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -884,6 +943,7 @@ int main(void)
 		cmocka_unit_test(test_unread_pipe_never_blocks_commit),
 		cmocka_unit_test_setup_teardown(test_short_write_to_file_never_splits_a_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers_ids_unique_and_lines_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_while_writing_loses_and_splits_nothing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
