@@ -65,7 +65,7 @@ $(O)/%.o: %.c $(wildcard src/*/*.h) $(wildcard bpf/*.h) $(SKELS)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(O)/sysguardd: $(DAEMON_OBJS) $(KERN_OBJS) $(LIB_OBJS)
-	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(LIBS) -lsystemd -o $@
 
 $(O)/sysguardctl: $(patsubst %.c,$(O)/%.o,$(CLI_SRCS)) $(KERN_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
@@ -77,11 +77,11 @@ STATIC_SRCS := $(KERN_SRCS) $(LIB_SRCS)
 static: $(O)/static/sysguardd $(O)/static/sysguardctl
 $(O)/static/sysguardd: $(DAEMON_SRCS) $(STATIC_SRCS) $(SKELS) $(wildcard src/*/*.h)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(DAEMON_SRCS) $(STATIC_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -DSG_NO_SYSTEMD -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(DAEMON_SRCS) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 $(O)/static/sysguardctl: $(CLI_SRCS) $(STATIC_SRCS) $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(STATIC_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -DSG_NO_SYSTEMD -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 
 # The BPF LSM file guard's test program, run inside the test VM (tests/vm/test-lsm.sh).

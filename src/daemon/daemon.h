@@ -123,6 +123,8 @@ struct daemon {
 	uint64_t started_ns;
 	int epfd;
 	int sigfd;
+	uint64_t watchdog_ms;		/* systemd's WatchdogSec, 0: off */
+	uint64_t watchdog_next;
 };
 
 /* options.c */
@@ -156,7 +158,8 @@ void daemon_commit_bundle(struct daemon *d, const char *path);
 
 /* policy_update.c */
 int daemon_take_policy_inbox(struct daemon *d, const char *refuse);
-void daemon_reload_policy(struct daemon *d);
+/* 0: the new policy is in force (or was already); -1: refused, the old one stays. */
+int daemon_reload_policy(struct daemon *d);
 bool daemon_check_break_glass(struct daemon *d);
 
 /* apply.c */
@@ -177,6 +180,13 @@ void daemon_sync_file_audit(struct daemon *d);
 void daemon_write_state(struct daemon *d, const char *name, struct sg_json *j);
 void daemon_write_ready(struct daemon *d);
 void daemon_write_stats(struct daemon *d);
+
+/* notify.c: systemd's service manager protocol; nothing when not started by systemd. */
+void daemon_notify_ready(struct daemon *d);
+void daemon_notify_reloading(struct daemon *d);
+void daemon_notify_stopping(struct daemon *d);
+void daemon_watchdog_init(struct daemon *d);
+void daemon_watchdog_tick(struct daemon *d, uint64_t now_ms);
 
 /* loop.c */
 uint64_t daemon_now_ms(clockid_t c);

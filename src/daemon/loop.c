@@ -149,6 +149,7 @@ void daemon_run(struct daemon *d)
 		if (d->fa_loaded)
 			sg_open_audit_consume(&d->fa);
 		now = daemon_now_ms(CLOCK_MONOTONIC);
+		daemon_watchdog_tick(d, now);
 		if (now >= next_stats) {
 			if (d->files)
 				sg_files_tick(d->files);

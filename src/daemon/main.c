@@ -164,9 +164,12 @@ int main(int argc, char **argv)
 	 */
 	sg_audit_flush(&d.audit, 250);
 	daemon_write_ready(&d);
+	daemon_watchdog_init(&d);
+	daemon_notify_ready(&d);
 	fprintf(stderr, "sysguardd: running, mode %s, policy %s\n",
 		sg_mode_name(sg_engine_mode(&d.engine)), sg_policy_version(d.engine.policy));
 	daemon_run(&d);
+	daemon_notify_stopping(&d);
 
 	snprintf(ready, sizeof(ready), "%s/ready", d.opt.state_dir);
 	unlink(ready);

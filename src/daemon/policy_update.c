@@ -73,9 +73,21 @@ int daemon_take_policy_inbox(struct daemon *d, const char *refuse)
 	return err[0] ? -1 : 0;
 }
 
-void daemon_reload_policy(struct daemon *d)
+/*
+ * <state-dir>/reload.result answers the reload that was asked for (sysguardctl
+ * reload waits for it, so `systemctl reload` fails when a policy is refused).
+ */
+static void reload_result(struct daemon *d, const char *result)
 {
-	char old[SG_POLICY_VERSION_MAX];
+	char path[4200], err[256];
+
+	snprintf(path, sizeof(path), "%s/reload.result", d->opt.state_dir);
+	sg_file_replace(path, result, strlen(result), 0644, err, sizeof(err));
+}
+
+static int reload(struct daemon *d)
+{
+	char old[SG_POLICY_VERSION_MAX], result[SG_POLICY_VERSION_MAX + 16];
 	bool unchanged;
 	struct sg_policy *p;
 	struct sg_json j;
@@ -88,13 +100,23 @@ void daemon_reload_policy(struct daemon *d)
 	if (d->files && sg_files_verify_own(d->files)) {
 		daemon_take_policy_inbox(d, "a file of the daemon is not the one it protects: "
 				     "see self_defence foreign_file_refused in its audit log");
-		return;
+		reload_result(d, "refused: a file of the daemon is not the one it protects "
+			      "(self_defence foreign_file_refused in the audit log)\n");
+		return -1;
 	}
-	if (daemon_take_policy_inbox(d, NULL))
-		return;
+	if (daemon_take_policy_inbox(d, NULL)) {
+		reload_result(d, "refused: the policy handed over by sysguardctl policy apply "
+			      "(policy_update in the audit log)\n");
+		return -1;
+	}
 	p = daemon_load_policy(d, d->opt.policy_path, false, &unchanged);
-	if (!p)
-		return;		/* the running policy stays; load_policy said why */
+	if (!p) {
+		/* The running policy stays; load_policy said why. */
+		reload_result(d, unchanged ? "unchanged\n"
+					   : "refused: the running policy stays (policy_error or "
+					     "policy_bundle_rejected in the audit log)\n");
+		return unchanged ? 0 : -1;
+	}
 	snprintf(old, sizeof(old), "%s", sg_policy_version(d->engine.policy));
 	sg_engine_set_policy(&d->engine, p);
 	daemon_commit_bundle(d, d->opt.policy_path);
@@ -108,6 +130,19 @@ void daemon_reload_policy(struct daemon *d)
 	sg_json_kv_str(&j, "new_policy_version", sg_policy_version(p));
 	sg_audit_commit(&d->audit, &j);
 	sg_json_free(&j);
+	snprintf(result, sizeof(result), "applied %s\n", sg_policy_version(p));
+	reload_result(d, result);
+	return 0;
+}
+
+int daemon_reload_policy(struct daemon *d)
+{
+	int rc;
+
+	daemon_notify_reloading(d);
+	rc = reload(d);
+	daemon_notify_ready(d);
+	return rc;
 }
 
 /*
