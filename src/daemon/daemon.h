@@ -44,6 +44,7 @@
 #define SG_SIEM_STOP_DRAIN_MS 2000
 
 #define SG_MAX_TRUSTED_KEYS 16
+#define SG_CONFIG_DEFAULT "/etc/sysguard/sysguard.yaml"
 #define SG_BUNDLE_STATE_DEFAULT "/var/lib/sysguard/policy-version"
 
 struct options {
@@ -56,6 +57,8 @@ struct options {
 	bool to_stdout;
 	bool strict;
 	int mode;		/* -1: as the policy says */
+	const char *crash_limit_arg;
+	unsigned crash_limit;	/* unclean starts in a row before starting in monitor mode; 0: off */
 	bool no_lsm, no_fanotify, no_kill, no_hold, no_pidfd, no_egress, no_files;
 	bool no_file_audit;	/* --disable-backend file_audit */
 	bool no_file_refusal;	/* --disable-backend file_refusal */
@@ -92,6 +95,16 @@ struct options {
 	struct sg_config config;
 };
 
+/* The policy's guard: deny times of the last max_denies + 1 denied execs while armed. */
+struct sg_guard_state {
+	bool armed;			/* the policy started enforcing less than for_s ago */
+	bool tripped;			/* too many denies: monitor mode until the next reload */
+	uint64_t until;			/* ms, monotonic */
+	uint64_t denied_seen;		/* engine's denied count already taken in */
+	uint64_t *times;
+	size_t next, filled;
+};
+
 struct daemon {
 	struct options opt;
 	struct sg_audit audit;
@@ -123,6 +136,9 @@ struct daemon {
 	uint64_t started_ns;
 	int epfd;
 	int sigfd;
+	struct sg_guard_state guard;
+	char recovery[32];		/* why this run is in monitor mode whatever the policy says */
+	uint64_t crash_check_at;	/* when this run counts as stable (ms), 0: done */
 	uint64_t watchdog_ms;		/* systemd's WatchdogSec, 0: off */
 	uint64_t watchdog_next;
 };
@@ -187,6 +203,14 @@ void daemon_notify_reloading(struct daemon *d);
 void daemon_notify_stopping(struct daemon *d);
 void daemon_watchdog_init(struct daemon *d);
 void daemon_watchdog_tick(struct daemon *d, uint64_t now_ms);
+
+/* guard.c: monitor mode by itself (policy guard, crash loop, boot parameter). */
+int daemon_mode_override(const struct daemon *d);
+void daemon_guard_arm(struct daemon *d, uint64_t now_ms);
+void daemon_guard_tick(struct daemon *d, uint64_t now_ms);
+void daemon_recovery_check(struct daemon *d, uint64_t now_ms);
+void daemon_crash_tick(struct daemon *d, uint64_t now_ms);
+void daemon_crash_clean_stop(struct daemon *d);
 
 /* loop.c */
 uint64_t daemon_now_ms(clockid_t c);

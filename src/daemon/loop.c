@@ -101,6 +101,7 @@ static bool handle_signals(struct daemon *d)
 			if (daemon_check_break_glass(d)) {
 				daemon_apply_policy(d);
 				daemon_sync_fanotify(d);
+				daemon_guard_arm(d, daemon_now_ms(CLOCK_MONOTONIC));
 				daemon_write_ready(d);
 			}
 			daemon_reload_policy(d);
@@ -150,6 +151,8 @@ void daemon_run(struct daemon *d)
 			sg_open_audit_consume(&d->fa);
 		now = daemon_now_ms(CLOCK_MONOTONIC);
 		daemon_watchdog_tick(d, now);
+		daemon_guard_tick(d, now);
+		daemon_crash_tick(d, now);
 		if (now >= next_stats) {
 			if (d->files)
 				sg_files_tick(d->files);

@@ -137,6 +137,8 @@ int main(int argc, char **argv)
 	daemon_check_break_glass(&d);
 	if (daemon_start_alerts(&d) || daemon_start_api(&d))
 		return stop_early(&d, 2);
+	daemon_recovery_check(&d, daemon_now_ms(CLOCK_MONOTONIC));
+	d.engine.mode_override = daemon_mode_override(&d);
 	snprintf(d.engine.cgroup2_root, sizeof(d.engine.cgroup2_root), "%s", d.features.cgroup2_path);
 	p = daemon_load_policy(&d, d.opt.policy_path, true, &unchanged);
 	if (!p)
@@ -164,6 +166,7 @@ int main(int argc, char **argv)
 	 */
 	sg_audit_flush(&d.audit, 250);
 	daemon_write_ready(&d);
+	daemon_guard_arm(&d, daemon_now_ms(CLOCK_MONOTONIC));
 	daemon_watchdog_init(&d);
 	daemon_notify_ready(&d);
 	fprintf(stderr, "sysguardd: running, mode %s, policy %s\n",
@@ -211,5 +214,6 @@ int main(int argc, char **argv)
 	sg_engine_free(&d.engine);
 	sg_audit_close(&d.audit);
 	sg_config_free(&d.opt.config);
+	daemon_crash_clean_stop(&d);
 	return 0;
 }

@@ -2,6 +2,7 @@
 /* Command line and settings file: what the operator asked for, checked before anything starts. */
 #include <errno.h>
 #include <getopt.h>
+#include <unistd.h>
 
 #include "daemon/daemon.h"
 #include "config/daemon_keys.h"
@@ -17,13 +18,16 @@ static void usage(FILE *out)
 		"  --node-id ID        node_id in records (default $SYSGUARD_NODE_ID, $NODE_NAME, hostname)\n"
 		"  --mode MODE         monitor|enforce, overrides the policy's mode\n"
 		"  --strict            policy unavailable at start: fail closed (deny all execs)\n"
+		"  --crash-limit N     after N starts in a row without a clean stop, start in\n"
+		"                      monitor mode (default 3; 0: never)\n"
 		"  --trusted-key PUB   the policy file must be a bundle signed by this key (repeatable)\n"
 		"  --bundle-state FILE last accepted bundle version (default " SG_BUNDLE_STATE_DEFAULT ")\n"
 		"  --api-token-file F  serve the monitoring API (bearer token in F) on <state-dir>/api.sock\n"
 		"  --api-socket PATH   ...on this Unix socket instead; --api-port N: also 127.0.0.1:N\n"
 		"                      instead of open (monitor, allow all)\n"
 		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold|pidfd_kill|egress|files|file_audit|file_refusal (testing, diagnosis)\n"
-		"  --config FILE       settings file (YAML); command-line options win\n"
+		"  --config FILE       settings file (YAML; default " SG_CONFIG_DEFAULT " when it\n"
+		"                      exists); command-line options win\n"
 		"  --self-defence on|off  protect the daemon's binary, config and policy (default on)\n"
 		"  --record-immutable-refusals  without BPF LSM, also record what the immutable flag\n"
 		"                      refuses (rm, mv, truncate... of protected files); every system\n"
@@ -60,6 +64,7 @@ enum {
 	OPT_SIEM_QUEUE,
 	OPT_SIEM_FACILITY,
 	OPT_RECORD_IMMUTABLE_REFUSALS,
+	OPT_CRASH_LIMIT,
 };
 
 int daemon_parse_args(int argc, char **argv, struct options *o)
@@ -72,6 +77,7 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		{ "node-id", required_argument, NULL, 'n' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "strict", no_argument, NULL, 'S' },
+		{ "crash-limit", required_argument, NULL, OPT_CRASH_LIMIT },
 		{ "disable-backend", required_argument, NULL, 'd' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "alert-enabled", no_argument, NULL, 'A' },
@@ -161,6 +167,7 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		case 'P': o->api_port = optarg; break;
 		case 'D': o->self_defence = optarg; break;
 		case OPT_RECORD_IMMUTABLE_REFUSALS: o->record_refusals = true; break;
+		case OPT_CRASH_LIMIT: o->crash_limit_arg = optarg; break;
 		case 'b': o->blocklist = optarg; break;
 		case 'A': o->alert_enabled = true; break;
 		case 'U': o->alert_url = optarg; break;
@@ -200,6 +207,9 @@ int daemon_apply_config(struct options *o)
 	char *buf = NULL;
 	int rc;
 
+	/* The packaged settings file is read when there; without it, the defaults. */
+	if (!o->config_path && access(SG_CONFIG_DEFAULT, F_OK) == 0)
+		o->config_path = SG_CONFIG_DEFAULT;
 	if (o->config_path) {
 		rc = daemon_read_file(o->config_path, &buf, &len);
 		if (rc) {
@@ -265,6 +275,14 @@ int daemon_apply_config(struct options *o)
 	if (o->self_defence && strcmp(o->self_defence, "on") && strcmp(o->self_defence, "off") &&
 	    strcmp(o->self_defence, "true") && strcmp(o->self_defence, "false")) {
 		fprintf(stderr, "sysguardd: self-defence must be on or off, not '%s'\n", o->self_defence);
+		return -EINVAL;
+	}
+	if (!o->crash_limit_arg)
+		o->crash_limit_arg = sg_config_get(c, "crash_limit");
+	o->crash_limit = 3;
+	if (o->crash_limit_arg && sg_config_uint(o->crash_limit_arg, 0, 1000, &o->crash_limit)) {
+		fprintf(stderr, "sysguardd: crash limit must be 0 to 1000 starts, not '%s'\n",
+			o->crash_limit_arg);
 		return -EINVAL;
 	}
 	if (!o->blocklist)

@@ -120,9 +120,13 @@ static int reload(struct daemon *d)
 	snprintf(old, sizeof(old), "%s", sg_policy_version(d->engine.policy));
 	sg_engine_set_policy(&d->engine, p);
 	daemon_commit_bundle(d, d->opt.policy_path);
+	/* A new policy gets a new chance to enforce, and its own guard. */
+	d->guard.tripped = false;
+	d->engine.mode_override = daemon_mode_override(d);
 	daemon_apply_policy(d);
 	daemon_sync_fanotify(d);
 	daemon_sync_file_audit(d);
+	daemon_guard_arm(d, daemon_now_ms(CLOCK_MONOTONIC));
 	daemon_write_ready(d);
 	sg_json_init(&j);
 	sg_audit_begin(&d->audit, &j, "policy_reload", SG_SEV_INFO);
@@ -164,7 +168,7 @@ bool daemon_check_break_glass(struct daemon *d)
 	if (on == d->break_glass)
 		return false;
 	d->break_glass = on;
-	d->engine.mode_override = on ? SG_MODE_MONITOR : d->opt.mode;
+	d->engine.mode_override = daemon_mode_override(d);
 	sg_json_init(&j);
 	sg_audit_begin(&d->audit, &j, "break_glass", on ? SG_SEV_CRITICAL : SG_SEV_WARNING);
 	sg_json_kv_str(&j, "state", on ? "on" : "off");

@@ -55,6 +55,10 @@ void daemon_write_ready(struct daemon *d)
 	sg_json_kv_str(&j, "version", SG_VERSION);
 	sg_json_kv_str(&j, "mode", sg_mode_name(sg_engine_mode(&d->engine)));
 	sg_json_kv_bool(&j, "break_glass", d->break_glass);
+	/* Why the mode is monitor when the policy says enforce: the guard or a recovery start. */
+	sg_json_kv_bool(&j, "guard_tripped", d->guard.tripped);
+	if (d->recovery[0])
+		sg_json_kv_str(&j, "recovery", d->recovery);
 	sg_json_kv_str(&j, "policy_version", sg_policy_version(d->engine.policy));
 	if (d->opt.policy_path)
 		sg_json_kv_bytes(&j, "policy_path", d->opt.policy_path, strlen(d->opt.policy_path));

@@ -1023,14 +1023,65 @@ static const struct list_kind file_list_kinds[SG_FILES_NLISTS] = {
 			     parse_trace_rule, count_trace },
 };
 
+static const char *const guard_keys[] = { "max_denies", "per_seconds", "for_seconds" };
+
+static int take_guard_value(struct parser *ps, size_t k, void *item)
+{
+	static const char *const what[] = { "guard max_denies", "guard per_seconds",
+					    "guard for_seconds" };
+	static const char *const hint[] = { "denies, e.g. 20", "seconds, e.g. 60",
+					    "seconds, e.g. 600" };
+	static const uint64_t max[] = { 100000, 3600, 86400 * 30 };
+	struct sg_guard *g = item;
+	uint64_t v;
+	int rc = want_scalar(ps, what[k]);
+
+	if (!rc)
+		rc = take_u64(ps, what[k], hint[k], &v);
+	if (rc)
+		return rc;
+	if (v == 0 || v > max[k])
+		return fail(ps, ps->ev.start_mark, "%s must be 1 to %llu (%s)", what[k],
+			    (unsigned long long)max[k], hint[k]);
+	if (k == 0)
+		g->max_denies = (uint32_t)v;
+	else if (k == 1)
+		g->per_s = (uint32_t)v;
+	else
+		g->for_s = (uint32_t)v;
+	return 0;
+}
+
+/* guard: {max_denies: N, per_seconds: S, for_seconds: T}; the current event is its start. */
+static int parse_guard(struct parser *ps)
+{
+	struct sg_guard *g = &ps->p->guard;
+	yaml_mark_t start = ps->ev.start_mark;
+	unsigned seen = 0;
+	int rc;
+
+	if (ps->ev.type != YAML_MAPPING_START_EVENT)
+		return fail(ps, start, "\"guard\" must be a mapping: {max_denies: 20, per_seconds: 60, "
+			    "for_seconds: 600}");
+	g->per_s = 60;
+	g->for_s = 600;
+	g->line = start.line + 1;
+	rc = parse_mapping(ps, "guard", guard_keys, sizeof(guard_keys) / sizeof(guard_keys[0]),
+			   &seen, take_guard_value, g);
+	if (!rc && !(seen & 1u))
+		return fail(ps, start, "guard needs max_denies: how many denied execs in per_seconds "
+			    "send the policy back to monitor mode");
+	return rc;
+}
+
 enum root_key { R_VERSION, R_MODE, R_DEFAULT, R_FILELESS, R_RULES, R_EGRESS, R_FILES,
-		R_INTEGRITY, R_FILE_AUDIT };
+		R_INTEGRITY, R_FILE_AUDIT, R_GUARD };
 
 /* The top-level mapping; the current event is its MAPPING_START. */
 static int parse_root(struct parser *ps)
 {
 	static const char *const keys[] = { "version", "mode", "default", "fileless_exec", "rules",
-					    "egress", "files", "integrity", "file_audit" };
+					    "egress", "files", "integrity", "file_audit", "guard" };
 	static const char *const modes[] = { "monitor", "enforce" };
 	static const char *const actions[] = { "allow", "deny" };
 	static const char *const fileless[] = { "inspect", "deny" };
@@ -1093,6 +1144,9 @@ static int parse_root(struct parser *ps)
 		case R_INTEGRITY:
 		case R_FILE_AUDIT:
 			rc = parse_list(ps, &file_list_kinds[SG_FILES_PROTECT + (k - R_FILES)]);
+			break;
+		case R_GUARD:
+			rc = parse_guard(ps);
 			break;
 		}
 		if (rc)

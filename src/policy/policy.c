@@ -186,6 +186,13 @@ const char *sg_policy_version(const struct sg_policy *p)
 	return p->version;
 }
 
+const struct sg_guard *sg_policy_guard(const struct sg_policy *p)
+{
+	static const struct sg_guard none;
+
+	return p ? &p->guard : &none;
+}
+
 enum sg_fileless sg_policy_fileless(const struct sg_policy *p)
 {
 	return p->fileless;

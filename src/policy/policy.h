@@ -104,6 +104,20 @@ int sg_policy_parse(const char *buf, size_t len, const char *source,
 void sg_policy_free(struct sg_policy *p);
 
 const char *sg_policy_version(const struct sg_policy *p);
+/*
+ * guard: a policy that enforces drops back to monitor mode by itself when,
+ * within `for_s` seconds of it starting to enforce, more than `max_denies`
+ * execs are denied in any `per_s` seconds. max_denies 0: no guard.
+ */
+struct sg_guard {
+	uint32_t max_denies;
+	uint32_t per_s;
+	uint32_t for_s;
+	unsigned line;		/* where guard: is, for records */
+};
+
+/* The policy's guard (max_denies 0 when it has none). */
+const struct sg_guard *sg_policy_guard(const struct sg_policy *p);
 enum sg_fileless sg_policy_fileless(const struct sg_policy *p);
 enum sg_mode sg_policy_mode(const struct sg_policy *p);
 enum sg_action sg_policy_default_action(const struct sg_policy *p);
