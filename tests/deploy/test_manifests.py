@@ -23,6 +23,7 @@ DEPLOY = REPO / "deploy"
 CHART = DEPLOY / "helm" / "sysguard"
 STATIC = DEPLOY / "k8s" / "daemonset.yaml"
 UNIT = DEPLOY / "systemd" / "sysguardd.service"
+REFERENCE_CONFIG = DEPLOY / "sysguard.yaml"
 DOCKERFILE = DEPLOY / "Dockerfile"
 NPM_DIR = REPO / "build" / "deploy-npm"
 HERE = Path(__file__).resolve().parent
@@ -249,7 +250,12 @@ def test_systemd_unit_is_hardened():
     assert s("LockPersonality") == "yes"
     assert s("MemoryDenyWriteExecute") == "yes"
     assert s("Restart") == "always"
-    assert re.fullmatch(r"/bin/kill -HUP \$MAINPID", s("ExecReload"))
+    # Waits for the daemon's answer, so `systemctl reload` fails when the policy is refused.
+    assert s("ExecReload") == "/usr/sbin/sysguardctl reload"
+    # Started means enforcing (READY=1), and a stuck event loop is restarted.
+    assert s("Type") == "notify"
+    assert s("NotifyAccess") == "main"
+    assert s("WatchdogSec") == "30s"
     fams = set(s("RestrictAddressFamilies").split())
     assert fams <= {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}
     caps = {"CAP_" + c for c in CAPS}
@@ -262,30 +268,52 @@ def test_systemd_unit_is_hardened():
     assert ("Install", "WantedBy") in k
 
 
+def unit_settings():
+    """ExecStart's argv and what the daemon gets from its --config file (the reference config)."""
+    argv = unit_keys()[("Service", "ExecStart")][-1].split()
+    assert argv[:3] == ["/usr/sbin/sysguardd", "--config", "/etc/sysguard/sysguard.yaml"]
+    settings = yaml.safe_load(REFERENCE_CONFIG.read_text())
+    for opt, key in (("--log", "log"), ("--state-dir", "state_dir"), ("--policy", "policy")):
+        if opt in argv:
+            settings[key] = argv[argv.index(opt) + 1]
+    return argv, settings
+
+
 def test_systemd_unit_writes_only_where_allowed():
     k = unit_keys()
-    argv = k[("Service", "ExecStart")][-1].split()
+    argv, settings = unit_settings()
     rw = {p.lstrip("-") for p in " ".join(k[("Service", "ReadWritePaths")]).split()}
-    assert os.path.dirname(argv[argv.index("--log") + 1]) in rw
-    assert argv[argv.index("--state-dir") + 1] in rw
+    assert os.path.dirname(settings["log"]) in rw
+    assert settings["state_dir"] in rw
+    # Self-defence rewrites the policy (policy apply) and restores its own binary.
+    assert os.path.dirname(settings["policy"]) in rw
+    assert argv[0] in rw
     flags = daemon_flags()
     for a in argv[1:]:
         if a.startswith("--"):
             assert a[2:] in flags, f"sysguardd has no option {a}"
 
 
-def test_systemd_analyze_verify(tmp_path):
+def test_systemd_analyze_verify_the_installed_unit(tmp_path):
+    """The unit as `make install` puts it, checked against the installed binaries (--root)."""
     tool = shutil.which("systemd-analyze")
     if not tool:
-        pytest.skip("systemd-analyze not installed")
-    exe = REPO / "build" / "sysguardd"
-    text = UNIT.read_text().replace("/usr/local/sbin/sysguardd",
-                                    str(exe) if exe.exists() else "/bin/true")
-    unit = tmp_path / "sysguardd.service"
-    unit.write_text(text)
-    r = subprocess.run([tool, "verify", str(unit)], cwd=tmp_path, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True, timeout=60)
+        pytest.skip("systemd-analyze not installed (apt-get install systemd)")
+    root = tmp_path / "root"
+    r = subprocess.run(["make", "-C", str(REPO), "-s", "install", f"DESTDIR={root}"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:]
+    unit = "/lib/systemd/system/sysguardd.service"
+    assert (root / unit.lstrip("/")).is_file()
+    verify = [tool, "verify", f"--root={root}", unit]
+    r = subprocess.run(verify, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=60)
     assert r.returncode == 0 and "sysguardd.service" not in r.stdout, r.stdout
+    # ...and verify does look at the installed tree: without the binary it fails.
+    (root / "usr/sbin/sysguardd").unlink()
+    r = subprocess.run(verify, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=60)
+    assert r.returncode != 0 and "/usr/sbin/sysguardd" in r.stdout, r.stdout
 
 
 # --------------------------------------------------------------------------
