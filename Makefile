@@ -1,6 +1,8 @@
 # SysGuard build. `make` builds the daemon and the CLI; `make unit` runs the
 # unit tests; `make unit-asan` runs them under ASan + UBSan; `make static`
 # builds the statically linked daemon used inside the BPF LSM test VM.
+# `make install` (PREFIX, DESTDIR), `make uninstall` and `make deb`:
+# deploy/install.mk.
 
 CC       ?= gcc
 CLANG    ?= clang
@@ -162,3 +164,5 @@ fuzz-run-%: $(O)/fuzz/%
 
 clean:
 	rm -rf $(O)
+
+include deploy/install.mk
