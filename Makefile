@@ -12,8 +12,7 @@ O        ?= build
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS   ?= -O2 -g
-VERSION  := $(shell cat VERSION)
-override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -Isrc -I$(O) -Ibpf
+override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -Isrc -I$(O) -Ibpf
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lcurl -lmicrohttpd -lssl -lcrypto -lpthread
 
@@ -28,6 +27,16 @@ KERN_SRCS := $(filter-out $(OPEN_AUDIT_PURE),$(KERN_SRCS))
 DAEMON_SRCS := $(wildcard src/daemon/*.c)
 DAEMON_OBJS := $(patsubst %.c,$(O)/%.o,$(DAEMON_SRCS))
 CLI_SRCS := $(wildcard src/cli/*.c)
+# The CLI's JSON reader and table output are pure: unit-tested, not part of the daemon.
+CLI_PURE := src/cli/json_read.c src/cli/show.c
+CLI_SRCS := $(filter-out $(CLI_PURE),$(CLI_SRCS))
+CLI_PURE_OBJS := $(patsubst %.c,$(O)/%.o,$(CLI_PURE))
+
+# One version (src/version.h): a release tag vX.Y.Z when git has one, else VERSION.
+SG_VERSION := $(patsubst v%,%,$(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null))
+ifeq ($(SG_VERSION),)
+SG_VERSION := $(shell cat VERSION)
+endif
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -39,7 +48,7 @@ KERN_OBJS := $(patsubst %.c,$(O)/%.o,$(KERN_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all clean unit unit-asan static helper-audit fuzz
+.PHONY: all clean unit unit-asan static helper-audit fuzz FORCE
 .SECONDARY:
 all: $(O)/sysguardd $(O)/sysguardctl
 
@@ -54,8 +63,15 @@ $(O)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.h $(O)/vmlinux.h
 $(O)/%.skel.h: $(O)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
+# Rewritten only when the version changes, so that nothing rebuilds for nothing.
+$(O)/sg_version.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define SG_VERSION "$(SG_VERSION)"' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+$(patsubst %.c,$(O)/%.o,$(CLI_SRCS) $(DAEMON_SRCS)): $(O)/sg_version.h
+
 # Pure library objects do not need the BPF skeletons (so unit builds need no BTF).
-$(LIB_OBJS): $(O)/%.o: %.c $(wildcard src/*/*.h) $(wildcard bpf/*.h)
+$(LIB_OBJS) $(CLI_PURE_OBJS): $(O)/%.o: %.c $(wildcard src/*/*.h) $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -69,7 +85,7 @@ $(O)/%.o: %.c $(wildcard src/*/*.h) $(wildcard bpf/*.h) $(SKELS)
 $(O)/sysguardd: $(DAEMON_OBJS) $(KERN_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -lsystemd -o $@
 
-$(O)/sysguardctl: $(patsubst %.c,$(O)/%.o,$(CLI_SRCS)) $(KERN_OBJS) $(LIB_OBJS)
+$(O)/sysguardctl: $(patsubst %.c,$(O)/%.o,$(CLI_SRCS)) $(CLI_PURE_OBJS) $(KERN_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 
 # Statically linked daemon for the BPF LSM VM test (no libc/so in the guest),
@@ -77,13 +93,13 @@ $(O)/sysguardctl: $(patsubst %.c,$(O)/%.o,$(CLI_SRCS)) $(KERN_OBJS) $(LIB_OBJS)
 # and without OpenSSL: the SIEM export refuses transport tls (SG_SIEM_NO_TLS).
 STATIC_SRCS := $(KERN_SRCS) $(LIB_SRCS)
 static: $(O)/static/sysguardd $(O)/static/sysguardctl
-$(O)/static/sysguardd: $(DAEMON_SRCS) $(STATIC_SRCS) $(SKELS) $(wildcard src/*/*.h)
+$(O)/static/sysguardd: $(DAEMON_SRCS) $(STATIC_SRCS) $(SKELS) $(wildcard src/*/*.h) $(O)/sg_version.h
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -DSG_NO_SYSTEMD -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(DAEMON_SRCS) $(STATIC_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_NO_SYSTEMD -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(DAEMON_SRCS) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
-$(O)/static/sysguardctl: $(CLI_SRCS) $(STATIC_SRCS) $(SKELS)
+$(O)/static/sysguardctl: $(CLI_SRCS) $(CLI_PURE) $(STATIC_SRCS) $(SKELS) $(O)/sg_version.h
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' -DSG_NO_SYSTEMD -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(STATIC_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(CLI_PURE) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 
 # The BPF LSM file guard's test program, run inside the test VM (tests/vm/test-lsm.sh).
@@ -96,6 +112,9 @@ $(O)/static/file-guard-test: $(FILE_GUARD_TEST_SRCS) $(O)/file_guard.skel.h $(wi
 $(O)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lcmocka -lyaml -lsodium -lelf -lcurl -lmicrohttpd -lssl -lcrypto -lpthread -o $@
+
+# The CLI's pure parts (tests/unit/test_cli_show.c).
+$(O)/tests/test_cli_show: $(CLI_PURE_OBJS)
 
 # BPF-2 helper audit on real objects: ours pass (and use exactly the
 # allowlist), the crafted ones in bpf/testdata/ are refused. Opens, never loads.
