@@ -3,14 +3,22 @@
 #ifndef SG_API_CLIENT_H
 #define SG_API_CLIENT_H
 
-#include <stdbool.h>
+#include <stddef.h>
 
 /*
- * GET `path` on the socket with the token read from token_file, body to
- * stdout. With `follow`, an SSE stream: each event's JSON on its own line
- * until the daemon stops. 0, 1 on a refused or failed request (said on
- * stderr).
+ * GET `path` on the socket with the token read from token_file; the body in
+ * *body (malloc'd, NUL-terminated). SG_EXIT_OK; SG_EXIT_FAILED on a refused
+ * or failed request; SG_EXIT_NO_DAEMON when nothing answers on the socket
+ * (both said on stderr).
  */
-int sg_api_get(const char *socket_path, const char *token_file, const char *path, bool follow);
+int sg_api_fetch(const char *socket_path, const char *token_file, const char *path, char **body,
+		 size_t *len);
+
+/*
+ * The same as a Server-Sent Events stream: each event's JSON to on_event,
+ * until the daemon ends the stream. The same exit codes.
+ */
+int sg_api_follow(const char *socket_path, const char *token_file, const char *path,
+		  void (*on_event)(const char *json, size_t len, void *ctx), void *ctx);
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* sysguardctl policy: key generation, bundle signing and verification. */
-#include "cli/policy_cmd.h"
+#include "cli/commands.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,37 +14,89 @@
 
 #define MAX_PUB_KEYS 16
 
-static void policy_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: sysguardctl policy keygen OUT_PREFIX\n"
-		"       sysguardctl policy sign --key KEY --version N [--created UNIX_TIME] POLICY.yaml -o BUNDLE\n"
-		"       sysguardctl policy verify --pub PUB [--pub PUB...] [--min-version N] BUNDLE\n"
-		"Formats: docs/policy-bundles.md\n");
-}
+enum { OPT_KEY = 256, OPT_VERSION, OPT_CREATED, OPT_PUB, OPT_MIN_VERSION };
 
-static int parse_num(const char *opt, const char *s, uint64_t *out)
+static const struct sg_cli_cmd policy_cmd = { "policy",
+	"sysguardctl policy COMMAND ...\n"
+	"\n"
+	"Signed policy bundles (docs/policy-bundles.md) and policy updates:\n"
+	"  keygen OUT_PREFIX      a signing key pair: OUT_PREFIX.key (0600) and OUT_PREFIX.pub\n"
+	"  sign --key KEY --version N [--created UNIX_TIME] POLICY.yaml -o BUNDLE\n"
+	"                         checks the policy and signs it as bundle version N\n"
+	"  verify --pub PUB [--pub PUB...] [--min-version N] BUNDLE\n"
+	"                         checks a bundle as the daemon would\n"
+	"  apply FILE             hands a policy (or a signed bundle) to the running daemon\n"
+	"\n"
+	"'sysguardctl policy COMMAND --help' tells more.\n" };
+
+static const struct sg_cli_cmd keygen_cmd = { "policy keygen",
+	"sysguardctl policy keygen OUT_PREFIX\n"
+	"\n"
+	"Creates an Ed25519 key pair: OUT_PREFIX.key (secret, mode 0600) and OUT_PREFIX.pub\n"
+	"(give it to sysguardd --trusted-key). Never overwrites an existing file.\n"
+	"\n"
+	"  -h, --help            this help\n" };
+
+static const struct sg_cli_cmd sign_cmd = { "policy sign",
+	"sysguardctl policy sign --key KEY --version N [--created UNIX_TIME] POLICY.yaml -o BUNDLE\n"
+	"\n"
+	"Checks POLICY.yaml and writes it, signed with KEY as bundle version N, to BUNDLE\n"
+	"(never over an existing file). The daemon takes only versions above the last it took.\n"
+	"\n"
+	"      --key=KEY         the secret key (policy keygen)\n"
+	"      --version=N       the bundle's version, from 1\n"
+	"      --created=TIME    its creation time, seconds since 1970 (default: now)\n"
+	"  -o, --output=BUNDLE   where to write the bundle\n"
+	"  -h, --help            this help\n" };
+
+static const struct sg_cli_cmd verify_cmd = { "policy verify",
+	"sysguardctl policy verify --pub PUB [--pub PUB...] [--min-version N] BUNDLE\n"
+	"\n"
+	"Checks BUNDLE's signature against the public keys, as the daemon does; says its\n"
+	"version, key and size (exit 0) or why it is refused (exit 1).\n"
+	"\n"
+	"      --pub=PUB         a trusted public key (up to 16)\n"
+	"      --min-version=N   refuse versions below N (default 1)\n"
+	"  -h, --help            this help\n" };
+
+static int parse_num(const struct sg_cli_cmd *cmd, const char *opt, const char *s, uint64_t *out)
 {
 	if (sg_parse_u64(s, strlen(s), out)) {
-		fprintf(stderr, "sysguardctl policy: %s needs a decimal number, got '%s'\n", opt, s);
+		sg_cli_usage_error(cmd, "%s needs a decimal number, got '%s'", opt, s);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int cmd_keygen(int argc, char **argv)
+/* Only --help: for the commands with positional arguments alone. An exit code, or -1. */
+static int help_only(const struct sg_cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option longs[] = { SG_CLI_OPT_HELP, { 0 } };
+	int c;
+
+	if (sg_cli_wants_help(argc, argv, ":h", longs))
+		return sg_cli_help(cmd);
+	while ((c = sg_cli_next(argc, argv, ":h", longs)) != -1)
+		return sg_cli_bad_option(cmd, argc, argv, c);
+	return -1;
+}
+
+static int cmd_keygen(const struct sg_cli *cli, int argc, char **argv)
 {
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
 	char keypath[4096], pubpath[4096], err[4200], id[SG_KEY_ID_HEX];
 	char *sline = NULL, *pline = NULL;
-	int rc = 1;
+	const char *prefix;
+	int rc = help_only(&keygen_cmd, argc, argv);
 
-	if (argc != 2) {
-		policy_usage(stderr);
-		return 2;
-	}
-	if (snprintf(keypath, sizeof(keypath), "%s.key", argv[1]) >= (int)sizeof(keypath) ||
-	    snprintf(pubpath, sizeof(pubpath), "%s.pub", argv[1]) >= (int)sizeof(pubpath)) {
+	if (rc >= 0)
+		return rc;
+	if (optind != argc - 1)
+		return sg_cli_usage_error(&keygen_cmd, "give one OUT_PREFIX");
+	prefix = argv[optind];
+	rc = 1;
+	if (snprintf(keypath, sizeof(keypath), "%s.key", prefix) >= (int)sizeof(keypath) ||
+	    snprintf(pubpath, sizeof(pubpath), "%s.pub", prefix) >= (int)sizeof(pubpath)) {
 		fprintf(stderr, "sysguardctl policy keygen: prefix too long\n");
 		return 1;
 	}
@@ -79,7 +131,7 @@ out:
 	return rc;
 }
 
-static int cmd_sign(int argc, char **argv)
+static int cmd_sign(const struct sg_cli *cli, int argc, char **argv)
 {
 	const char *key = NULL, *policy_path = NULL, *out_path = NULL;
 	uint64_t version = 0, created = (uint64_t)time(NULL);
@@ -89,35 +141,45 @@ static int cmd_sign(int argc, char **argv)
 	char err[4200], *buf = NULL;
 	bool have_version = false;
 	size_t len, blen;
-	int i, rc = 1, e;
+	static const struct option longs[] = {
+		SG_CLI_OPT_HELP,
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "version", required_argument, NULL, OPT_VERSION },
+		{ "created", required_argument, NULL, OPT_CREATED },
+		{ "output", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	int c, rc = 1, e;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--key") && i + 1 < argc) {
-			key = argv[++i];
-		} else if (!strcmp(argv[i], "--version") && i + 1 < argc) {
-			if (parse_num("--version", argv[++i], &version))
-				return 2;
+	if (sg_cli_wants_help(argc, argv, ":ho:", longs))
+		return sg_cli_help(&sign_cmd);
+	while ((c = sg_cli_next(argc, argv, ":ho:", longs)) != -1) {
+		switch (c) {
+		case OPT_KEY:
+			key = optarg;
+			break;
+		case OPT_VERSION:
+			if (parse_num(&sign_cmd, "--version", optarg, &version))
+				return SG_EXIT_USAGE;
 			have_version = true;
-		} else if (!strcmp(argv[i], "--created") && i + 1 < argc) {
-			if (parse_num("--created", argv[++i], &created))
-				return 2;
-		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-			out_path = argv[++i];
-		} else if (argv[i][0] != '-' && !policy_path) {
-			policy_path = argv[i];
-		} else {
-			policy_usage(stderr);
-			return 2;
+			break;
+		case OPT_CREATED:
+			if (parse_num(&sign_cmd, "--created", optarg, &created))
+				return SG_EXIT_USAGE;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		default:
+			return sg_cli_bad_option(&sign_cmd, argc, argv, c);
 		}
 	}
-	if (!key || !have_version || !policy_path || !out_path) {
-		policy_usage(stderr);
-		return 2;
-	}
-	if (version == 0) {
-		fprintf(stderr, "sysguardctl policy sign: versions start at 1\n");
-		return 2;
-	}
+	if (optind == argc - 1)
+		policy_path = argv[optind];
+	if (!key || !have_version || !policy_path || !out_path)
+		return sg_cli_usage_error(&sign_cmd, "needs --key, --version, one POLICY.yaml and -o BUNDLE");
+	if (version == 0)
+		return sg_cli_usage_error(&sign_cmd, "versions start at 1");
 	if (sg_file_read_all(policy_path, SG_BUNDLE_POLICY_MAX, &buf, &len, err, sizeof(err))) {
 		fprintf(stderr, "sysguardctl policy sign: %s\n", err);
 		return 1;
@@ -151,7 +213,7 @@ out:
 	return rc;
 }
 
-static int cmd_verify(int argc, char **argv)
+static int cmd_verify(const struct sg_cli *cli, int argc, char **argv)
 {
 	struct sg_bundle_key keys[MAX_PUB_KEYS];
 	const char *bundle_path = NULL;
@@ -160,33 +222,39 @@ static int cmd_verify(int argc, char **argv)
 	uint64_t min_version = 1;
 	char err[4200], msg[512], *buf = NULL;
 	size_t nkeys = 0, len;
-	int i;
+	static const struct option longs[] = {
+		SG_CLI_OPT_HELP,
+		{ "pub", required_argument, NULL, OPT_PUB },
+		{ "min-version", required_argument, NULL, OPT_MIN_VERSION },
+		{ 0 },
+	};
+	int c;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--pub") && i + 1 < argc) {
-			if (nkeys == MAX_PUB_KEYS) {
-				fprintf(stderr, "sysguardctl policy verify: at most %d --pub\n", MAX_PUB_KEYS);
-				return 2;
-			}
-			if (sg_key_read_public(argv[++i], keys[nkeys].pk, err, sizeof(err))) {
+	if (sg_cli_wants_help(argc, argv, ":h", longs))
+		return sg_cli_help(&verify_cmd);
+	while ((c = sg_cli_next(argc, argv, ":h", longs)) != -1) {
+		switch (c) {
+		case OPT_PUB:
+			if (nkeys == MAX_PUB_KEYS)
+				return sg_cli_usage_error(&verify_cmd, "at most %d --pub", MAX_PUB_KEYS);
+			if (sg_key_read_public(optarg, keys[nkeys].pk, err, sizeof(err))) {
 				fprintf(stderr, "sysguardctl policy verify: %s\n", err);
-				return 1;
+				return SG_EXIT_FAILED;
 			}
 			nkeys++;
-		} else if (!strcmp(argv[i], "--min-version") && i + 1 < argc) {
-			if (parse_num("--min-version", argv[++i], &min_version))
-				return 2;
-		} else if (argv[i][0] != '-' && !bundle_path) {
-			bundle_path = argv[i];
-		} else {
-			policy_usage(stderr);
-			return 2;
+			break;
+		case OPT_MIN_VERSION:
+			if (parse_num(&verify_cmd, "--min-version", optarg, &min_version))
+				return SG_EXIT_USAGE;
+			break;
+		default:
+			return sg_cli_bad_option(&verify_cmd, argc, argv, c);
 		}
 	}
-	if (!nkeys || !bundle_path) {
-		policy_usage(stderr);
-		return 2;
-	}
+	if (optind == argc - 1)
+		bundle_path = argv[optind];
+	if (!nkeys || !bundle_path)
+		return sg_cli_usage_error(&verify_cmd, "needs at least one --pub and one BUNDLE");
 	if (sg_file_read_all(bundle_path, SG_BUNDLE_HEADER_MAX + SG_BUNDLE_POLICY_MAX + 256, &buf, &len,
 			     err, sizeof(err))) {
 		fprintf(stderr, "sysguardctl policy verify: %s\n", err);
@@ -210,23 +278,30 @@ static int cmd_verify(int argc, char **argv)
 	return 0;
 }
 
-int sg_cmd_policy(int argc, char **argv)
+int sg_cmd_policy(const struct sg_cli *cli, int argc, char **argv)
 {
-	if (argc < 2) {
-		policy_usage(stderr);
-		return 2;
+	static const struct {
+		const char *name;
+		int (*fn)(const struct sg_cli *cli, int argc, char **argv);
+	} subs[] = {
+		{ "keygen", cmd_keygen }, { "sign", cmd_sign }, { "verify", cmd_verify },
+		{ "apply", sg_cmd_policy_apply },
+	};
+	static const struct option longs[] = { SG_CLI_OPT_HELP, { 0 } };
+	size_t i;
+	int c;
+
+	/* '+': options before the subcommand are policy's own; the rest is the subcommand's. */
+	sg_cli_getopt_start();
+	while ((c = sg_cli_next(argc, argv, "+:h", longs)) != -1) {
+		if (c == 'h')
+			return sg_cli_help(&policy_cmd);
+		return sg_cli_bad_option(&policy_cmd, argc, argv, c);
 	}
-	if (!strcmp(argv[1], "keygen"))
-		return cmd_keygen(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "sign"))
-		return cmd_sign(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "verify"))
-		return cmd_verify(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		policy_usage(stdout);
-		return 0;
-	}
-	fprintf(stderr, "sysguardctl policy: unknown command '%s'\n", argv[1]);
-	policy_usage(stderr);
-	return 2;
+	if (optind >= argc)
+		return sg_cli_usage_error(&policy_cmd, "which command? keygen, sign, verify or apply");
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (!strcmp(argv[optind], subs[i].name))
+			return subs[i].fn(cli, argc - optind, argv + optind);
+	return sg_cli_usage_error(&policy_cmd, "unknown command '%s'", argv[optind]);
 }

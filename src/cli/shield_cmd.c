@@ -4,9 +4,8 @@
  * <state-dir>/shield.sock (BPF-7: with BPF LSM only the daemon may open the
  * Shield's maps), else directly on the pinned objects.
  */
-#include "cli/shield_cmd.h"
-
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,21 +15,9 @@
 #include "act/shield.h"
 #include "act/shield_ctl.h"
 #include "act/shield_ops.h"
+#include "cli/commands.h"
+#include "cli/shield_args.h"
 #include "store/bundle_files.h"
-
-void sg_cli_shield_usage(FILE *out)
-{
-	fprintf(out,
-		"  shield [--pin-dir DIR] SUBCOMMAND   XDP ingress deny list (pins under %s)\n",
-		SG_SHIELD_PIN_DIR);
-	sg_shield_ops_usage(out);
-	fprintf(out,
-		"    Sent to the running sysguardd (the one of --state-dir) through its shield.sock,\n"
-		"    which checks, applies and records each change; interfaces are then those of the\n"
-		"    daemon's network namespace. With no daemon (or with --pin-dir) the pinned maps are\n"
-		"    edited directly, which works only where they are not guarded: a daemon on a\n"
-		"    BPF LSM kernel refuses every other process access to them (docs/shield.md).\n");
-}
 
 /* -ENOENT / -ECONNREFUSED: no daemon listens (go direct); otherwise connected fd. */
 static int connect_daemon(const char *state_dir)
@@ -107,40 +94,60 @@ static int via_daemon(int fd, int argc, char **argv)
 	return rep.status;
 }
 
-int sg_cli_shield(const char *state_dir, int argc, char **argv)
+static int run(const struct sg_cli *cli, const char *pin_dir, int argc, char **argv)
 {
-	struct sg_shield_run x = { .pin_dir = SG_SHIELD_PIN_DIR, .out = stdout, .err = stderr };
-	bool own_pins = false;
-	int fd;
+	struct sg_shield_run x = { .pin_dir = pin_dir ? pin_dir : SG_SHIELD_PIN_DIR,
+				   .out = stdout, .err = stderr };
+	int fd, rc;
 
-	argc--;
-	argv++;
-	if (argc >= 2 && !strcmp(argv[0], "--pin-dir")) {
-		x.pin_dir = argv[1];
-		own_pins = true;
-		argc -= 2;
-		argv += 2;
-	}
-	if (argc < 1) {
-		sg_cli_shield_usage(stderr);
-		return 2;
-	}
-	if (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help")) {
-		sg_cli_shield_usage(stdout);
-		return 0;
-	}
 	/* The daemon serves its own pins only; another --pin-dir is never guarded. */
-	if (!own_pins) {
-		fd = connect_daemon(state_dir);
+	if (!pin_dir) {
+		fd = connect_daemon(cli->state_dir);
 		if (fd >= 0) {
-			int rc = via_daemon(fd, argc, argv);
-
+			rc = via_daemon(fd, argc, argv);
 			close(fd);
 			return rc;
 		}
 		if (fd != -ENOENT && fd != -ECONNREFUSED)
 			fprintf(stderr, "sysguardctl: %s/%s: %s; editing the pinned maps directly\n",
-				state_dir, SG_SHIELD_CTL_SOCK, strerror(-fd));
+				cli->state_dir, SG_SHIELD_CTL_SOCK, strerror(-fd));
 	}
 	return sg_shield_run(&x, argc, argv);
+}
+
+int sg_cmd_shield(const struct sg_cli *cli, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		SG_CLI_OPT_HELP,
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ 0 },
+	};
+	static const struct sg_cli_cmd shield_cmd = { "shield", "" };
+	const char *pin_dir = NULL;
+	char **canon;
+	int c, n, rc;
+
+	/* '+': the options before the subcommand are the Shield's own. */
+	sg_cli_getopt_start();
+	while ((c = sg_cli_next(argc, argv, "+:h", longs)) != -1) {
+		if (c == 'h') {
+			sg_shield_args_usage(stdout);
+			return SG_EXIT_OK;
+		}
+		if (c != 'p')
+			return sg_cli_bad_option(&shield_cmd, argc, argv, c);
+		pin_dir = optarg;
+	}
+	if (optind >= argc)
+		return sg_cli_usage_error(&shield_cmd, "which command?");
+	argc -= optind;
+	argv += optind;
+	rc = sg_shield_args(argc, argv, &canon, &n);
+	if (rc >= 0)
+		return rc;
+	rc = run(cli, pin_dir, n, canon);
+	if (rc == SG_EXIT_USAGE)
+		sg_shield_args_hint(canon[0]);
+	free(canon);
+	return rc;
 }

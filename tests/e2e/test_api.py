@@ -131,20 +131,20 @@ def test_sysguardctl_uses_the_api(api_daemon):
     d, port, bad = api_daemon
     tok = d.dir.parent / "token"
     base = [str(CTL_BIN), "--state-dir", str(d.state_dir)]
-    r = subprocess.run(base + ["status", "--token-file", str(tok)], capture_output=True, text=True)
+    r = subprocess.run(base + ["status", "-o", "json", "--token-file", str(tok)], capture_output=True, text=True)
     assert r.returncode == 0 and "uptime_s" in json.loads(r.stdout), r      # from the API
-    r = subprocess.run(base + ["status"], capture_output=True, text=True)
+    r = subprocess.run(base + ["status", "-o", "json"], capture_output=True, text=True)
     assert r.returncode == 0 and "uptime_s" not in json.loads(r.stdout), r  # the ready file
-    r = subprocess.run(base + ["stats", "--token-file", str(tok)], capture_output=True, text=True)
+    r = subprocess.run(base + ["stats", "--output=json", "--token-file", str(tok)], capture_output=True, text=True)
     assert "decisions" in json.loads(r.stdout)
     r = subprocess.run(base + ["events"], capture_output=True, text=True)
-    assert r.returncode == 1 and "--token-file" in r.stderr
+    assert r.returncode == 2 and "--token-file" in r.stderr      # a usage error
     bad_tok = d.dir.parent / "wrong-token"
     bad_tok.write_text("not-the-token-at-all\n")
     r = subprocess.run(base + ["stats", "--token-file", str(bad_tok)], capture_output=True, text=True)
     assert r.returncode == 1 and "refused" in r.stderr, r
 
-    p = subprocess.Popen(base + ["events", "--follow", "--token-file", str(tok)],
+    p = subprocess.Popen(base + ["events", "--follow", "-o", "json", "--token-file", str(tok)],
                          stdout=subprocess.PIPE, text=True)
     try:
         time.sleep(0.5)
@@ -159,5 +159,6 @@ def test_sysguardctl_uses_the_api(api_daemon):
     finally:
         p.kill()
         p.wait()
-    r = subprocess.run(base + ["events", "--token-file", str(tok)], capture_output=True, text=True)
+    r = subprocess.run(base + ["events", "-o", "json", "--token-file", str(tok)],
+                       capture_output=True, text=True)
     assert any(e["type"] == "exec" for e in json.loads(r.stdout))

@@ -59,7 +59,7 @@ def test_bundles_accepted_in_order_and_every_refusal_explained(tools, workdir, d
     acc = records(d, "policy_bundle_accepted")[0]
     assert acc["bundle_version"] == 1 and len(acc["key_id"]) == 16
 
-    r = ctl("--state-dir", d.state_dir, "policy", "apply", v2)
+    r = ctl("--state-dir", d.state_dir, "policy", "apply", "-o", "json", v2)
     assert json.loads(r.stdout)["bundle"]["version"] == 2
     assert (workdir / "bundle-version").read_text().strip() == "2"
     assert run([y, workdir / "m"]).exec_errno == errno.EPERM

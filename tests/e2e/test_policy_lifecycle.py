@@ -222,7 +222,7 @@ def test_cli_reload(tools, workdir, daemon):
     from conftest import CTL_BIN
 
     d = daemon(Policy([], version="e2e-cli-1"))
-    r = subprocess.run([str(CTL_BIN), "--state-dir", str(d.state_dir), "reload"],
+    r = subprocess.run([str(CTL_BIN), "--state-dir", str(d.state_dir), "reload", "-o", "json"],
                        capture_output=True, text=True, timeout=20)
     assert r.returncode == 0, r
     assert json.loads(r.stdout)["policy_version"] == "e2e-cli-1"
@@ -237,7 +237,7 @@ def test_cli_reload(tools, workdir, daemon):
     d.stop()
     r = subprocess.run([str(CTL_BIN), "--state-dir", str(d.state_dir), "reload"],
                        capture_output=True, text=True, timeout=20)
-    assert r.returncode == 1 and "no running sysguardd" in r.stderr, r
+    assert r.returncode == 3 and "no running sysguardd" in r.stderr, r     # 3: no daemon
 
 
 def test_break_glass_switches_to_monitor_and_back(tools, workdir, daemon):
@@ -254,7 +254,7 @@ def test_break_glass_switches_to_monitor_and_back(tools, workdir, daemon):
 
     assert run([bad, workdir / "m0"]).exec_errno == errno.EPERM
     d.policy_path.write_text("version: [\n")		# the operator's way out must not need it
-    r = ctl("break-glass", "on", "--reason", "INC-42: \"quoted\"\nnewline")
+    r = ctl("break-glass", "on", "--reason", "INC-42: \"quoted\"\nnewline", "-o", "json")
     assert r.returncode == 0, r
     assert json.loads(r.stdout)["mode"] == "monitor" and json.loads(r.stdout)["break_glass"]
     rec = d.wait_for(lambda r: r["type"] == "break_glass", what="break_glass on")[0]
@@ -264,7 +264,7 @@ def test_break_glass_switches_to_monitor_and_back(tools, workdir, daemon):
     assert ran.returncode == 0 and (workdir / "m1").exists(), ran
     assert d.wait_exec(exe=bad, pid=ran.pid)[0]["severity"] == "warning"
 
-    r = ctl("break-glass", "off")
+    r = ctl("break-glass", "off", "--output=json")
     assert r.returncode == 0 and json.loads(r.stdout)["mode"] == "enforce", r
     d.wait_for(lambda r: r["type"] == "break_glass" and r["state"] == "off", what="off")
     assert run([bad, workdir / "m2"]).exec_errno == errno.EPERM

@@ -98,6 +98,6 @@ def test_probe_json_matches_kernel_and_daemon(tools, workdir, daemon):
     probe_rec = [x for x in recs if x["type"] == "probe"]
     assert probe_rec and probe_rec[0]["features"]["bpf_lsm"]["usable"] is lsm
 
-    status = subprocess.run([str(CTL_BIN), "--state-dir", str(d.state_dir), "status"],
+    status = subprocess.run([str(CTL_BIN), "--state-dir", str(d.state_dir), "status", "-o", "json"],
                             stdout=subprocess.PIPE, text=True, timeout=10)
     assert status.returncode == 0 and json.loads(status.stdout) == d.ready
