@@ -93,6 +93,7 @@ static void path_fail_closed(struct sg_engine *e, struct sg_exec_facts *f, struc
 		return;
 	v->action = SG_ACTION_DENY;
 	v->rule = NULL;
+	v->audit = NULL;
 	v->file_only = false;
 	f->reason = "path_unknown";
 }

@@ -4,7 +4,7 @@
  *
  * Kinds are visited in precedence order (identity, sha256, path, glob) and,
  * within a kind, in file order; the first matching deny and the first
- * matching allow are kept. A resolved path rule also matches, in the
+ * matching allow (and audit) are kept. A resolved path rule also matches, in the
  * identity step, the file it named at load, so a hard link or a rename of
  * that file cannot get around it. Any deny beats every allow; with neither, the
  * default action decides. Identity, sha256 and path lookups are hash table
@@ -17,6 +17,7 @@
 struct eval_state {
 	const struct sg_rule *deny;	/* first matching deny in precedence order */
 	const struct sg_rule *allow;	/* first matching allow in precedence order */
+	const struct sg_rule *audit;	/* first matching audit rule in precedence order */
 	bool target_hit;		/* a parent-constrained rule's target matched */
 };
 
@@ -45,6 +46,9 @@ static void consider(const struct sg_policy *p, uint32_t i,
 	if (r->action == SG_ACTION_DENY) {
 		if (!st->deny)
 			st->deny = r;
+	} else if (r->action == SG_ACTION_AUDIT) {
+		if (!st->audit)
+			st->audit = r;
 	} else if (!st->allow) {
 		st->allow = r;
 	}
@@ -80,7 +84,9 @@ static void try_glob(const struct sg_policy *p, uint32_t i,
 	const struct sg_rule *r = &p->rules[i];
 	/* Skip the match when its outcome could not change anything. */
 	bool useful = (r->parent_pattern && !st->target_hit) ||
-		      (!st->deny && (r->action == SG_ACTION_DENY || !st->allow));
+		      (!st->deny && (r->action == SG_ACTION_DENY ||
+				     (r->action == SG_ACTION_AUDIT && !st->audit) ||
+				     (r->action == SG_ACTION_ALLOW && !st->allow)));
 
 	if (useful && sg_glob_match(p->ext[i].glob, s->path))
 		consider(p, i, s, st);
@@ -177,6 +183,16 @@ enum sg_eval_status sg_policy_eval(const struct sg_policy *p,
 	}
 	/* An unknown hash may hide a parent-constrained target: assume it does. */
 	v->file_only = !st.target_hit && !(hash_unknown && p->n_parent[SG_MATCH_SHA256]);
+	/*
+	 * An audit rule is a deny that does not block: it shows on what would
+	 * otherwise run, and never opens a hole in a deny. Every such exec is
+	 * to be recorded, so none is cached per file.
+	 */
+	v->audit = NULL;
+	if (v->action == SG_ACTION_ALLOW && st.audit) {
+		v->audit = st.audit;
+		v->file_only = false;
+	}
 
 	/*
 	 * Only an identity deny outranks every hash rule. Otherwise a hash deny

@@ -20,6 +20,7 @@ struct sg_rule_ext {
 	uint32_t glob_next;		/* same, in the glob directory table (glob rules) */
 	uint32_t glob_dir_len;		/* glob rules: sg_glob_literal_dir() of the pattern */
 	unsigned name_line, name_col;	/* where the name was given, for messages */
+	unsigned target_line, target_col;	/* where its path/glob/identity/sha256 value is */
 };
 
 struct sg_policy {
@@ -51,7 +52,7 @@ struct sg_policy {
 
 	size_t n_kind[4];		/* rules per enum sg_match_kind */
 	size_t n_parent[4];		/* ...of which have a parent constraint */
-	size_t n_sha_deny;
+	size_t n_sha_deny;		/* sha256 rules that deny or audit: worth hashing for */
 };
 
 /* Build the lookup tables once every rule is parsed. 0 or -ENOMEM. */

@@ -525,6 +525,13 @@ static int take_rule_value(struct parser *ps, size_t k, struct sg_rule *r,
 	case K_NAME:
 		return take_name(ps, what, r, x);
 	case K_ACTION:
+		if (!strcmp(sval(ps), "audit")) {
+			r->action = SG_ACTION_AUDIT;
+			return 0;
+		}
+		if (strcmp(sval(ps), "allow") && strcmp(sval(ps), "deny"))
+			return fail(ps, ps->ev.start_mark, "%s must be \"allow\", \"deny\" or \"audit\"",
+				    what);
 		rc = take_enum(ps, what, actions, &v);
 		r->action = v ? SG_ACTION_DENY : SG_ACTION_ALLOW;
 		return rc;
@@ -567,6 +574,7 @@ static int parse_rule(struct parser *ps)
 	x = &p->ext[p->nrules - 1];
 	r->id = (uint32_t)p->nrules;
 	r->line = (unsigned)start.line + 1;
+	r->column = (unsigned)start.column + 1;
 	snprintf(where, sizeof(where), "rule %u", r->id);
 
 	for (;;) {
@@ -587,6 +595,10 @@ static int parse_rule(struct parser *ps)
 			matcher = rule_keys[k];
 		}
 		rc = next(ps);
+		if (!rc && k >= K_PATH && k <= K_SHA256) {
+			x->target_line = (unsigned)ps->ev.start_mark.line + 1;
+			x->target_col = (unsigned)ps->ev.start_mark.column + 1;
+		}
 		if (!rc)
 			rc = take_rule_value(ps, k, r, x);
 		if (rc)
@@ -607,7 +619,7 @@ static int parse_rule(struct parser *ps)
 	p->n_kind[r->kind]++;
 	if (r->parent_pattern)
 		p->n_parent[r->kind]++;
-	if (r->kind == SG_MATCH_SHA256 && r->action == SG_ACTION_DENY)
+	if (r->kind == SG_MATCH_SHA256 && r->action != SG_ACTION_ALLOW)
 		p->n_sha_deny++;
 	return 0;
 }

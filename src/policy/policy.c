@@ -322,6 +322,8 @@ const char *sg_action_name(enum sg_action a)
 		return "allow";
 	case SG_ACTION_DENY:
 		return "deny";
+	case SG_ACTION_AUDIT:
+		return "audit";
 	}
 	return "unknown";
 }

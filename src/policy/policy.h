@@ -24,6 +24,8 @@ enum sg_mode {
 enum sg_action {
 	SG_ACTION_ALLOW = 0,
 	SG_ACTION_DENY = 1,
+	/* Rules only: a deny on trial. It never blocks; a match is recorded as a would-be deny. */
+	SG_ACTION_AUDIT = 2,
 };
 
 /* How an exec of a file with no name (memfd, deleted file) is handled. */
@@ -59,6 +61,7 @@ struct sg_rule {
 	char *parent_pattern;
 	bool parent_is_glob;
 	unsigned line;			/* line in the policy source, for messages */
+	unsigned column;		/* column of the rule's first key (or its "{") */
 };
 
 /* What the engine needs to know about an exec. Any pointer may be NULL when unknown. */
@@ -76,8 +79,14 @@ enum sg_eval_status {
 };
 
 struct sg_verdict {
-	enum sg_action action;
+	enum sg_action action;		/* allow or deny, never audit */
 	const struct sg_rule *rule;	/* NULL when the default action decided */
+	/*
+	 * An allow that an "action: audit" rule would have denied: the first
+	 * such rule, in deny precedence order. The exec runs; its record says
+	 * "audit" and names this rule. NULL otherwise.
+	 */
+	const struct sg_rule *audit;
 	/*
 	 * True when the verdict depends only on the file (not on the parent),
 	 * so a backend may cache it per file (e.g. a fanotify ignore mark).

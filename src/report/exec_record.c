@@ -83,19 +83,27 @@ void sg_record_process(struct sg_json *j, const struct sg_exec_facts *f)
 	sg_json_kv_str(j, "sensor", sensor_names[f->sensor]);
 }
 
+/* An allow that an audit rule would have denied: its record names that rule. */
+static const struct sg_rule *audited(const struct sg_verdict *v)
+{
+	return v->action == SG_ACTION_ALLOW ? v->audit : NULL;
+}
+
 static void rule_fields(struct sg_json *j, const struct sg_verdict *v)
 {
+	const struct sg_rule *r = audited(v) ? v->audit : v->rule;
+
 	sg_json_key(j, "rule");
-	if (!v->rule) {
+	if (!r) {
 		sg_json_null(j);
 		sg_json_kv_bool(j, "default_action", true);
 		return;
 	}
 	sg_json_begin_object(j);
-	sg_json_kv_u64(j, "id", v->rule->id);
-	sg_json_kv_str(j, "name", v->rule->name);
-	sg_json_kv_str(j, "kind", sg_match_kind_name(v->rule->kind));
-	sg_json_kv_u64(j, "line", v->rule->line);
+	sg_json_kv_u64(j, "id", r->id);
+	sg_json_kv_str(j, "name", r->name);
+	sg_json_kv_str(j, "kind", sg_match_kind_name(r->kind));
+	sg_json_kv_u64(j, "line", r->line);
 	sg_json_end_object(j);
 	sg_json_kv_bool(j, "default_action", false);
 }
@@ -144,14 +152,18 @@ uint64_t sg_record_exec(struct sg_audit *a, struct sg_alerts *alerts,
 			enum sg_mode mode, const char *enforced_by)
 {
 	bool denied = v->action == SG_ACTION_DENY;
-	enum sg_severity sev = sg_severity_for(denied, mode == SG_MODE_ENFORCE, false);
+	/* A would-be deny is worth a look but blocked nothing: as a deny in monitor mode. */
+	enum sg_severity sev = sg_severity_for(denied || audited(v),
+					       denied && mode == SG_MODE_ENFORCE, false);
 	struct sg_json j;
 	uint64_t id;
 
 	sg_json_init(&j);
 	id = sg_audit_begin(a, &j, "exec", sev);
 	sg_json_kv_str(&j, "action", f->via_mmap ? "mmap_exec" : "exec");
-	sg_json_kv_str(&j, "decision", sg_action_name(v->action));
+	sg_json_kv_str(&j, "decision", sg_action_name(audited(v) ? SG_ACTION_AUDIT : v->action));
+	if (audited(v))
+		sg_json_kv_bool(&j, "would_deny", true);
 	sg_json_kv_str(&j, "mode", sg_mode_name(mode));
 	rule_fields(&j, v);
 	sg_json_kv_str(&j, "enforced_by", enforced_by);

@@ -193,6 +193,27 @@ static void test_container_object_only_when_in_a_container(void **state)
 				 "\"pod_uid\":\"6b9f2a1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b\"}}"));
 }
 
+/* An allow that an audit rule would have denied: "audit", would_deny, the audit rule named. */
+static void test_audit_verdict_names_the_trial_rule(void **state)
+{
+	struct fixture *fx = *state;
+	struct sg_rule trial = { .id = 4, .name = "trial", .action = SG_ACTION_AUDIT,
+				 .kind = SG_MATCH_GLOB, .line = 9 };
+	struct sg_verdict v = { .action = SG_ACTION_ALLOW, .audit = &trial };
+	struct sg_exec_facts f;
+	struct jc_doc docs[4];
+
+	hostile_facts(&f);
+	sg_record_exec(&fx->audit, NULL, &f, &v, SG_MODE_ENFORCE, NULL);
+	assert_int_equal(read_lines(fx, docs, 4), 1);
+	assert_string_equal(str_of(&docs[0], "decision"), "audit");
+	assert_string_equal(str_of(&docs[0], "severity"), "warning");
+	jc_doc_free(&docs[0]);
+	assert_true(log_contains(fx, "\"decision\":\"audit\",\"would_deny\":true,\"mode\":\"enforce\","
+				 "\"rule\":{\"id\":4,\"name\":\"trial\",\"kind\":\"glob\",\"line\":9},"
+				 "\"default_action\":false,\"enforced_by\":null"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +221,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_monitor_deny_is_warning_and_allow_is_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_mitigation_is_critical_action_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_container_object_only_when_in_a_container, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_verdict_names_the_trial_rule, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -218,7 +218,7 @@ static void test_error_names_source_line_and_column(void **state)
 	assert_int_equal(err.line, 3);
 	assert_int_equal(err.column, 13);
 	assert_string_equal(err.message, "/etc/sysguard/policy.yaml:3:13: "
-			    "rule 1: \"action\" must be \"allow\" or \"deny\"");
+			    "rule 1: \"action\" must be \"allow\", \"deny\" or \"audit\"");
 }
 
 static void test_rejects_bad_action_with_line(void **state)
@@ -228,7 +228,7 @@ static void test_rejects_bad_action_with_line(void **state)
 		     "  - {action: allow, path: /b}\n"
 		     "  - action: Deny\n"
 		     "    path: /c\n",
-		     5, "rule 3: \"action\" must be \"allow\" or \"deny\"");
+		     5, "rule 3: \"action\" must be \"allow\", \"deny\" or \"audit\"");
 }
 
 static void test_rejects_missing_version_with_line(void **state)
