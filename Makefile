@@ -28,7 +28,7 @@ DAEMON_SRCS := $(wildcard src/daemon/*.c)
 DAEMON_OBJS := $(patsubst %.c,$(O)/%.o,$(DAEMON_SRCS))
 CLI_SRCS := $(wildcard src/cli/*.c)
 # The CLI's JSON reader and table output are pure: unit-tested, not part of the daemon.
-CLI_PURE := src/cli/json_read.c src/cli/show.c
+CLI_PURE := src/cli/show.c
 CLI_SRCS := $(filter-out $(CLI_PURE),$(CLI_SRCS))
 CLI_PURE_OBJS := $(patsubst %.c,$(O)/%.o,$(CLI_PURE))
 

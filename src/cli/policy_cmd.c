@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* sysguardctl policy: key generation, bundle signing and verification. */
 #include "cli/commands.h"
+#include "cli/policy_tools.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +27,13 @@ static const struct sg_cli_cmd policy_cmd = { "policy",
 	"  verify --pub PUB [--pub PUB...] [--min-version N] BUNDLE\n"
 	"                         checks a bundle as the daemon would\n"
 	"  apply FILE             hands a policy (or a signed bundle) to the running daemon\n"
+	"\n"
+	"Writing and trying a policy (docs/policy.md), no key or daemon needed:\n"
+	"  check FILE...          every error and warning, as FILE:LINE:COL\n"
+	"  test FILE --exe PATH   the decision the daemon would take, and the rule\n"
+	"  learn --from LOG       an allow-list of what ran, from an audit log\n"
+	"  trust dpkg             allow rules for every program the package manager installed\n"
+	"  diff OLD NEW --log LOG what NEW decides differently from OLD on a recorded history\n"
 	"\n"
 	"'sysguardctl policy COMMAND --help' tells more.\n" };
 
@@ -278,6 +286,18 @@ static int cmd_verify(const struct sg_cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* The policy tools parse their own options (and --help) and need no daemon. */
+#define POLICY_TOOL(name)                                                          \
+	static int policy_##name(const struct sg_cli *cli, int argc, char **argv) \
+	{                                                                          \
+		return sg_cmd_policy_##name(argc, argv);                           \
+	}
+POLICY_TOOL(check)
+POLICY_TOOL(test)
+POLICY_TOOL(learn)
+POLICY_TOOL(trust)
+POLICY_TOOL(diff)
+
 int sg_cmd_policy(const struct sg_cli *cli, int argc, char **argv)
 {
 	static const struct {
@@ -286,6 +306,8 @@ int sg_cmd_policy(const struct sg_cli *cli, int argc, char **argv)
 	} subs[] = {
 		{ "keygen", cmd_keygen }, { "sign", cmd_sign }, { "verify", cmd_verify },
 		{ "apply", sg_cmd_policy_apply },
+		{ "check", policy_check }, { "test", policy_test }, { "learn", policy_learn },
+		{ "trust", policy_trust }, { "diff", policy_diff },
 	};
 	static const struct option longs[] = { SG_CLI_OPT_HELP, { 0 } };
 	size_t i;
@@ -299,7 +321,8 @@ int sg_cmd_policy(const struct sg_cli *cli, int argc, char **argv)
 		return sg_cli_bad_option(&policy_cmd, argc, argv, c);
 	}
 	if (optind >= argc)
-		return sg_cli_usage_error(&policy_cmd, "which command? keygen, sign, verify or apply");
+		return sg_cli_usage_error(&policy_cmd, "which command? keygen, sign, verify, apply, "
+					  "check, test, learn, trust or diff");
 	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (!strcmp(argv[optind], subs[i].name))
 			return subs[i].fn(cli, argc - optind, argv + optind);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/json_read.h"
+#include "report/json_read.h"
 
 struct row {
 	char *name;
@@ -128,17 +128,15 @@ static void print_rows(FILE *out, struct rows *r, const char *head_name, const c
 static const char *scalar(const struct sg_jv *v, size_t *len)
 {
 	if (v->type == SG_JV_BOOL) {
-		bool t = v->text[0] == 't';
-
-		*len = t ? 3 : 2;
-		return t ? "yes" : "no";
+		*len = v->b ? 3 : 2;
+		return v->b ? "yes" : "no";
 	}
 	if (v->type == SG_JV_NULL) {
 		*len = 1;
 		return "-";
 	}
-	*len = v->len;
-	return v->text;
+	*len = v->slen;
+	return v->s;
 }
 
 static void duration(long long s, char *buf, size_t len)
@@ -156,27 +154,26 @@ static void duration(long long s, char *buf, size_t len)
 /* A list of scalars on one line ("fanotify, bpf_kill"); NULL when it holds anything else. */
 static char *joined(const struct sg_jv *arr, size_t *len)
 {
-	const struct sg_jv *e;
-	size_t n = 0;
+	size_t n = 0, i, k;
 	char *s, *p;
 
-	for (e = arr->child; e; e = e->next) {
-		if (e->type == SG_JV_ARR || e->type == SG_JV_OBJ)
+	for (i = 0; i < arr->n; i++) {
+		if (arr->items[i].type == SG_JV_ARR || arr->items[i].type == SG_JV_OBJ)
 			return NULL;
-		n += (e->text ? e->len : 1) + 2;
+		scalar(&arr->items[i], &k);
+		n += k + 2;
 	}
 	s = p = malloc(n + 5);
 	if (!s)
 		return NULL;
-	if (!arr->child)
+	if (!arr->n)
 		p += sprintf(p, "none");
-	for (e = arr->child; e; e = e->next) {
-		size_t k;
-		const char *t = scalar(e, &k);
+	for (i = 0; i < arr->n; i++) {
+		const char *t = scalar(&arr->items[i], &k);
 
 		memcpy(p, t, k);
 		p += k;
-		if (e->next)
+		if (i + 1 < arr->n)
 			p += sprintf(p, ", ");
 	}
 	*len = p - s;
@@ -190,8 +187,7 @@ static char *joined(const struct sg_jv *arr, size_t *len)
 static void flatten(struct rows *r, const struct sg_jv *v, char *name, size_t nlen, size_t cap,
 		    char sep, bool words)
 {
-	const struct sg_jv *e;
-	size_t len, i = 0;
+	size_t len, i;
 	char *list;
 
 	if (v->type == SG_JV_ARR && words && (list = joined(v, &len))) {
@@ -205,9 +201,10 @@ static void flatten(struct rows *r, const struct sg_jv *v, char *name, size_t nl
 		add_row(r, name, t, len);
 		return;
 	}
-	for (e = v->child; e; e = e->next, i++) {
+	for (i = 0; i < v->n; i++) {
+		const struct sg_jv *e = &v->items[i];
 		int k = v->type == SG_JV_OBJ ?
-			snprintf(name + nlen, cap - nlen, "%s%s", nlen ? (char[2]){ sep, 0 } : "", e->key) :
+			snprintf(name + nlen, cap - nlen, "%s%s", nlen ? (char[2]){ sep, 0 } : "", v->keys[i]) :
 			snprintf(name + nlen, cap - nlen, "[%zu]", i);
 		size_t j;
 
@@ -225,33 +222,35 @@ static void flatten(struct rows *r, const struct sg_jv *v, char *name, size_t nl
 int sg_show_status(FILE *out, const char *json, size_t len, long long uptime_s)
 {
 	struct rows r = { 0 };
-	struct sg_jv *doc;
-	const struct sg_jv *e;
+	struct sg_jv doc;
 	char name[256], buf[64];
+	size_t i;
 
 	if (sg_jv_parse(json, len, &doc))
 		return -EINVAL;
-	if (doc->type != SG_JV_OBJ) {
-		sg_jv_free(doc);
+	if (doc.type != SG_JV_OBJ) {
+		sg_jv_free(&doc);
 		return -EINVAL;
 	}
 	if (uptime_s >= 0) {
 		duration(uptime_s, buf, sizeof(buf));
 		add_row(&r, "uptime", buf, strlen(buf));
 	}
-	for (e = doc->child; e; e = e->next) {
-		if (!strcmp(e->key, "uptime_s") && e->type == SG_JV_NUM) {
-			duration(strtoll(e->text, NULL, 10), buf, sizeof(buf));
+	for (i = 0; i < doc.n; i++) {
+		const struct sg_jv *e = &doc.items[i];
+
+		if (!strcmp(doc.keys[i], "uptime_s") && e->type == SG_JV_NUM) {
+			duration(strtoll(e->s, NULL, 10), buf, sizeof(buf));
 			add_row(&r, "uptime", buf, strlen(buf));
 			continue;
 		}
-		snprintf(name, sizeof(name), "%s", e->key);
+		snprintf(name, sizeof(name), "%s", doc.keys[i]);
 		for (char *p = name; *p; p++)
 			if (*p == '_')
 				*p = ' ';
 		flatten(&r, e, name, strlen(name), sizeof(name), ' ', true);
 	}
-	sg_jv_free(doc);
+	sg_jv_free(&doc);
 	print_rows(out, &r, NULL, NULL);
 	return r.oom ? -ENOMEM : 0;
 }
@@ -259,17 +258,17 @@ int sg_show_status(FILE *out, const char *json, size_t len, long long uptime_s)
 int sg_show_stats(FILE *out, const char *json, size_t len)
 {
 	struct rows r = { 0 };
-	struct sg_jv *doc;
+	struct sg_jv doc;
 	char name[512] = "";
 
 	if (sg_jv_parse(json, len, &doc))
 		return -EINVAL;
-	if (doc->type != SG_JV_OBJ) {
-		sg_jv_free(doc);
+	if (doc.type != SG_JV_OBJ) {
+		sg_jv_free(&doc);
 		return -EINVAL;
 	}
-	flatten(&r, doc, name, 0, sizeof(name), '.', false);
-	sg_jv_free(doc);
+	flatten(&r, &doc, name, 0, sizeof(name), '.', false);
+	sg_jv_free(&doc);
 	print_rows(out, &r, "COUNTER", "VALUE");
 	return r.oom ? -ENOMEM : 0;
 }
@@ -293,8 +292,8 @@ static void event_fields(const struct sg_jv *rec, struct ev *ev)
 
 	for (k = 0; k < 5; k++) {
 		if (v[k] && (v[k]->type == SG_JV_STR || v[k]->type == SG_JV_NUM)) {
-			ev->f[k] = v[k]->text;
-			ev->len[k] = v[k]->len;
+			ev->f[k] = v[k]->s;
+			ev->len[k] = v[k]->slen;
 		} else {
 			ev->f[k] = "-";
 			ev->len[k] = 1;
@@ -319,20 +318,20 @@ static const int ev_fixed[5] = { 19, 22, 8, 7, 0 };
 int sg_show_events(FILE *out, const char *json, size_t len)
 {
 	int w[5] = { 0 }, k;
-	const struct sg_jv *e;
-	struct sg_jv *doc;
+	struct sg_jv doc;
 	struct ev ev;
+	size_t i;
 
 	if (sg_jv_parse(json, len, &doc))
 		return -EINVAL;
-	if (doc->type != SG_JV_ARR) {
-		sg_jv_free(doc);
+	if (doc.type != SG_JV_ARR) {
+		sg_jv_free(&doc);
 		return -EINVAL;
 	}
 	for (k = 0; k < 5; k++)
 		w[k] = (int)strlen(ev_head[k]);
-	for (e = doc->child; e; e = e->next) {
-		event_fields(e, &ev);
+	for (i = 0; i < doc.n; i++) {
+		event_fields(&doc.items[i], &ev);
 		for (k = 0; k < 4; k++)
 			if ((int)ev.len[k] > w[k])
 				w[k] = (int)ev.len[k];
@@ -340,11 +339,11 @@ int sg_show_events(FILE *out, const char *json, size_t len)
 	for (k = 0; k < 5; k++)
 		fprintf(out, "%-*s", k < 4 ? w[k] + 2 : 0, ev_head[k]);
 	fputc('\n', out);
-	for (e = doc->child; e; e = e->next) {
-		event_fields(e, &ev);
+	for (i = 0; i < doc.n; i++) {
+		event_fields(&doc.items[i], &ev);
 		event_row(out, &ev, w);
 	}
-	sg_jv_free(doc);
+	sg_jv_free(&doc);
 	return 0;
 }
 
@@ -359,17 +358,17 @@ void sg_show_event_header(FILE *out)
 
 int sg_show_event_row(FILE *out, const char *json, size_t len)
 {
-	struct sg_jv *doc;
+	struct sg_jv doc;
 	struct ev ev;
 
 	if (sg_jv_parse(json, len, &doc))
 		return -EINVAL;
-	if (doc->type != SG_JV_OBJ) {
-		sg_jv_free(doc);
+	if (doc.type != SG_JV_OBJ) {
+		sg_jv_free(&doc);
 		return -EINVAL;
 	}
-	event_fields(doc, &ev);
+	event_fields(&doc, &ev);
 	event_row(out, &ev, ev_fixed);
-	sg_jv_free(doc);
+	sg_jv_free(&doc);
 	return 0;
 }
