@@ -106,8 +106,13 @@ def check_exec(r, errs):
     if r.get("action") not in ("exec", "mmap_exec"):
         errs.append(f"action bad: {r.get('action')!r}")
     dec, mode = r.get("decision"), r.get("mode")
-    if dec not in ("allow", "deny"):
+    if dec not in ("allow", "deny", "audit"):
         errs.append(f"decision bad: {dec!r}")
+    # "audit": ran, but an action: audit rule (named in rule) would have denied it.
+    if (dec == "audit") != (r.get("would_deny") is True) or ("would_deny" in r and dec != "audit"):
+        errs.append(f"would_deny {r.get('would_deny')!r} with decision {dec!r}")
+    if dec == "audit" and r.get("rule") is None:
+        errs.append("audit decision names no rule")
     if mode not in ("monitor", "enforce"):
         errs.append(f"mode bad: {mode!r}")
     rule = r.get("rule", "missing")
@@ -126,10 +131,11 @@ def check_exec(r, errs):
         errs.append("enforced_by missing")
     elif eb is not None and eb not in BACKENDS:
         errs.append(f"enforced_by bad: {eb!r}")
-    want_sev = "info" if dec == "allow" else ("critical" if mode == "enforce" else "warning")
+    want_sev = ("info" if dec == "allow" else "warning" if dec == "audit"
+                else "critical" if mode == "enforce" else "warning")
     if r.get("severity") != want_sev:
         errs.append(f"severity {r.get('severity')!r} for decision {dec} in {mode}; want {want_sev}")
-    if dec == "allow" and eb is not None:
+    if dec in ("allow", "audit") and eb is not None:
         errs.append(f"allowed exec has enforced_by {eb!r}")
     if dec == "deny" and mode == "monitor" and eb is not None:
         errs.append(f"monitor-mode deny has enforced_by {eb!r}")
