@@ -26,6 +26,8 @@
 
 SG_EMBED(sg_web_index_html, "src/report/dashboard/index.html");
 SG_EMBED(sg_web_app_js, "src/report/dashboard/app.js");
+SG_EMBED(sg_web_shield_js, "src/report/dashboard/shield.js");
+SG_EMBED(sg_web_denies_js, "src/report/dashboard/denies.js");
 SG_EMBED(sg_web_app_css, "src/report/dashboard/app.css");
 SG_EMBED(sg_web_favicon_svg, "src/report/dashboard/favicon.svg");
 SG_EMBED(sg_web_chart_js, "src/report/dashboard/vendor/chart.umd.min.js");
@@ -39,6 +41,8 @@ static const struct embedded {
 } files[] = {
 	{ SG_DASHBOARD_PREFIX, "text/html; charset=utf-8", sg_web_index_html, sg_web_index_html_end },
 	{ SG_DASHBOARD_PREFIX "app.js", JS, sg_web_app_js, sg_web_app_js_end },
+	{ SG_DASHBOARD_PREFIX "shield.js", JS, sg_web_shield_js, sg_web_shield_js_end },
+	{ SG_DASHBOARD_PREFIX "denies.js", JS, sg_web_denies_js, sg_web_denies_js_end },
 	{ SG_DASHBOARD_PREFIX "app.css", "text/css; charset=utf-8", sg_web_app_css, sg_web_app_css_end },
 	{ SG_DASHBOARD_PREFIX "favicon.svg", "image/svg+xml", sg_web_favicon_svg, sg_web_favicon_svg_end },
 	{ SG_DASHBOARD_PREFIX "chart.umd.min.js", JS, sg_web_chart_js, sg_web_chart_js_end },

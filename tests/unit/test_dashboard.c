@@ -39,6 +39,8 @@ static void test_every_file_is_served_with_its_type(void **state)
 	} want[] = {
 		{ "/dashboard/", "text/html; charset=utf-8" },
 		{ "/dashboard/app.js", "text/javascript; charset=utf-8" },
+		{ "/dashboard/shield.js", "text/javascript; charset=utf-8" },
+		{ "/dashboard/denies.js", "text/javascript; charset=utf-8" },
 		{ "/dashboard/chart.umd.min.js", "text/javascript; charset=utf-8" },
 		{ "/dashboard/app.css", "text/css; charset=utf-8" },
 		{ "/dashboard/favicon.svg", "image/svg+xml" },
@@ -82,6 +84,8 @@ static void test_files_are_embedded_whole(void **state)
 	assert_string_equal(html + n - 8, "</html>\n");
 	assert_non_null(strstr(chart, "Chart.js v4"));
 	assert_non_null(strstr(text_of("/dashboard/app.js"), "'use strict'"));
+	assert_non_null(strstr(text_of("/dashboard/shield.js"), "'use strict'"));
+	assert_non_null(strstr(text_of("/dashboard/denies.js"), "'use strict'"));
 	assert_non_null(strstr(text_of("/dashboard/favicon.svg"), "</svg>"));
 }
 
@@ -103,7 +107,7 @@ static void test_page_has_no_inline_script_style_or_handler(void **state)
 		assert_int_equal(strncmp(end, "></script>", 10), 0);
 		scripts++;
 	}
-	assert_int_equal(scripts, 2);
+	assert_int_equal(scripts, 4);
 	for (i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
 		if (strcasestr(html, banned[i])) {
 			fprintf(stderr, "index.html contains %s\n", banned[i]);
@@ -137,26 +141,50 @@ static void test_page_loads_only_embedded_files(void **state)
 			refs++;
 		}
 	}
-	assert_int_equal(refs, 4);	/* two scripts, the style sheet, the icon */
+	assert_int_equal(refs, 6);	/* four scripts, the style sheet, the icon */
 }
 
-/* Record values reach the page through textContent only. */
+static void assert_not_in(const char *url, const char *text, const char *const *banned, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strstr(text, banned[i])) {
+			fprintf(stderr, "%s uses %s\n", url, banned[i]);
+			fail();
+		}
+}
+
+/* Record values reach the page through textContent only, in every script. */
 static void test_script_never_parses_html(void **state)
 {
 	static const char *const banned[] = {
 		"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
 		"new Function", "localStorage", "sessionStorage", "document.cookie", "EventSource",
+		"setAttribute('style'", "cssText",
+	};
+	static const char *const scripts[] = {
+		"/dashboard/app.js", "/dashboard/shield.js", "/dashboard/denies.js",
 	};
 	const char *js = text_of("/dashboard/app.js");
 	size_t i;
 
-	for (i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
-		if (strstr(js, banned[i])) {
-			fprintf(stderr, "app.js uses %s\n", banned[i]);
-			fail();
-		}
-	assert_non_null(strstr(js, "textContent"));
+	for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+		const char *text = text_of(scripts[i]);
+
+		assert_not_in(scripts[i], text, banned, sizeof(banned) / sizeof(banned[0]));
+		assert_non_null(strstr(text, "textContent"));
+	}
 	assert_non_null(strstr(js, "Authorization: 'Bearer '"));
+}
+
+/* Only app.js talks to the daemon (with the token); the panels get their data from it. */
+static void test_panels_fetch_nothing(void **state)
+{
+	static const char *const banned[] = { "fetch(", "XMLHttpRequest", "WebSocket", "Bearer", "token" };
+
+	assert_not_in("shield.js", text_of("/dashboard/shield.js"), banned, sizeof(banned) / sizeof(banned[0]));
+	assert_not_in("denies.js", text_of("/dashboard/denies.js"), banned, sizeof(banned) / sizeof(banned[0]));
 }
 
 static void test_csp_allows_no_inline_code_and_no_framing(void **state)
@@ -179,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_page_has_no_inline_script_style_or_handler),
 		cmocka_unit_test(test_page_loads_only_embedded_files),
 		cmocka_unit_test(test_script_never_parses_html),
+		cmocka_unit_test(test_panels_fetch_nothing),
 		cmocka_unit_test(test_csp_allows_no_inline_code_and_no_framing),
 	};
 

@@ -5,7 +5,9 @@
 // fetch) with the operator's bearer token. The token comes from the URL
 // fragment (#token=..., which browsers never send to a server; removed from
 // the address bar at once) or from the form, and lives only in this page's
-// memory: no cookie, no storage. Nothing from a record is ever parsed as
+// memory: no cookie, no storage. The panels of shield.js and denies.js
+// (loaded before this file, listed in window.SysGuardPanels) get every
+// /stats answer and every new record from here, and fetch nothing. Nothing from a record is ever parsed as
 // HTML: values go in with textContent or are drawn on a canvas.
 'use strict';
 
@@ -32,6 +34,8 @@
 	const seen = new Set();
 	const perMinute = new Map();	// minute number -> { enforce, monitor }
 	const perExe = new Map();	// exe as shown -> count
+
+	const panels = window.SysGuardPanels || [];
 
 	class Unauthorized extends Error {}
 
@@ -105,6 +109,19 @@
 		return p(d.getHours()) + ':' + p(d.getMinutes()) + (seconds ? ':' + p(d.getSeconds()) : '');
 	}
 
+	// -- panels ------------------------------------------------------------
+
+	// A panel that trips over a record must not stop the feed or the others.
+	function toPanels(what, ...args) {
+		for (const p of panels) {
+			try {
+				p[what](...args, helpers);
+			} catch (e) {
+				console.error('dashboard panel: ' + what + ': ' + e);
+			}
+		}
+	}
+
 	// -- status ------------------------------------------------------------
 
 	function setConn(state, text) {
@@ -147,6 +164,7 @@
 		$('ct-mitfail').textContent = num(dec.mitigation_failures);
 		$('ct-drops').textContent = num(k.ringbuf_drops);
 		$('ct-auditerr').textContent = num(stats.audit_write_errors);
+		toPanels('stats', stats);
 		$('updated').textContent = 'updated ' + hhmm(Date.now(), true);
 		return 'ok';
 	}
@@ -163,6 +181,9 @@
 		return td;
 	}
 
+	// What the panels may use to show values the way the feed does.
+	const helpers = { visible, num, hhmm, eventTime, cell };
+
 	function whatOf(ev) {
 		const p = ev.process || {};
 		const exe = p.exe == null ? '' : String(p.exe);
@@ -177,6 +198,13 @@
 		case 'mitigation':
 		case 'action_error':
 			return String(ev.action) + ' ' + exe;
+		case 'file_access':
+		case 'file_protect': {
+			const f = ev.file || {};
+			return String(ev.action) + ' ' + String(f.path != null ? f.path : f.name) + '  ' + exe;
+		}
+		case 'self_defence':
+			return String(ev.action) + ' ' + String(ev.path);
 		case 'policy_reload':
 			return String(ev.old_policy_version) + ' \u2192 ' + String(ev.new_policy_version);
 		case 'policy_error':
@@ -259,6 +287,7 @@
 			prepend($('feed-alerts'), row(ev, fresh));
 		if (ev.type === 'exec' && ev.decision === 'deny')
 			countDeny(ev);
+		toPanels('event', ev, fresh);
 		return true;
 	}
 
@@ -419,6 +448,7 @@
 			'ct-denied', 'ct-kills', 'ct-mitfail', 'ct-drops', 'ct-auditerr'])
 			$(id).textContent = '\u2013';
 		$('updated').textContent = '';
+		toPanels('clear');
 		drawCharts();
 	}
 

@@ -3,16 +3,21 @@
 // Drives Debian's chromium through the dashboard for tests/e2e/test_dashboard.py.
 // Input (environment): DASH_BASE (http://127.0.0.1:PORT), DASH_TOKEN,
 // DASH_SHOT (screenshot path), DASH_EXPECT (JSON: [{exe, hex}] of the execs
-// the test will get denied), CHROMIUM (executable).
+// the test will get denied), DASH_PANELS (JSON: what the Shield, egress and
+// file panels must show, see panels.mjs), CHROMIUM (executable).
 // Output: JSON lines on stdout. {"step":"ready"} when the page is live and the
-// test should exec the denied programs; {"step":"done", ...} at the end. Any
-// failed check throws: exit status 1 with the reason on stderr.
+// test should exec the denied programs, connect, read and send packets;
+// {"step":"shield"} when the page shows the first drops and the test should
+// send more; {"step":"done", ...} at the end. Any failed check throws: exit
+// status 1 with the reason on stderr.
 import { chromium } from 'playwright-core';
+import { checkPanels } from './panels.mjs';
 
 const BASE = process.env.DASH_BASE;
 const TOKEN = process.env.DASH_TOKEN;
 const SHOT = process.env.DASH_SHOT;
 const EXPECT = JSON.parse(process.env.DASH_EXPECT || '[]');
+const PANELS = JSON.parse(process.env.DASH_PANELS || 'null');
 const DATA_PATHS = ['/status', '/stats', '/events', '/metrics', '/health'];
 
 function say(obj) {
@@ -58,10 +63,13 @@ async function assertClean(page, log, label) {
 	check(log.errors.length === 0, label + ': page errors ' + JSON.stringify(log.errors));
 	check(!log.console.some((m) => /Content.Security.Policy/i.test(m)),
 		label + ': CSP message on the console ' + JSON.stringify(log.console));
+	check(!log.console.some((m) => m.includes('dashboard panel')),
+		label + ': a panel failed ' + JSON.stringify(log.console));
 }
 
+// Rows in every table of the page: the feed and the panels.
 async function rowsShown(page) {
-	return page.evaluate(() => document.querySelectorAll('#feed tbody tr').length);
+	return page.evaluate(() => document.querySelectorAll('tbody tr').length);
 }
 
 // 1. No token: the login form, no request for data, nothing shown; the
@@ -157,7 +165,8 @@ async function withToken(browser) {
 		scripts: [...document.scripts].map((s) => new URL(s.src).pathname),
 	}));
 	check(injected.pwned === null && injected.imgs === 0, 'markup from a record: ' + JSON.stringify(injected));
-	check(JSON.stringify(injected.scripts) === '["/dashboard/chart.umd.min.js","/dashboard/app.js"]',
+	check(JSON.stringify(injected.scripts) ===
+		'["/dashboard/chart.umd.min.js","/dashboard/shield.js","/dashboard/denies.js","/dashboard/app.js"]',
 		'scripts ' + injected.scripts);
 
 	// The charts: data points for the denies, and pixels on the canvas.
@@ -195,6 +204,9 @@ async function withToken(browser) {
 	for (const e of EXPECT)
 		check(chart.topFull.includes(visible(e.exe)), 'top chart lists ' + JSON.stringify(e.exe));
 
+	// The refused connect and read in their panels; the Shield's drops per CIDR, rising.
+	const panels = PANELS ? await checkPanels(page, PANELS, say, check) : null;
+
 	// The token never went into a URL; every data request carried it in the header.
 	for (const r of log.requests) {
 		check(!r.url().includes(TOKEN), 'token in a URL: ' + r.url());
@@ -212,8 +224,11 @@ async function withToken(browser) {
 	await page.waitForSelector('#login:not([hidden])');
 	check(await rowsShown(page) === 0, 'after forgetting the token: no rows');
 	check(await page.textContent('#st-policy') === '\u2013', 'after forgetting the token: no status');
+	for (const [id, empty] of [['sh-total', '\u2013'], ['sh-state', '\u2013'], ['eg-count', '0'],
+		['eg-total', '\u2013'], ['fd-count', '0']])
+		check(await page.textContent('#' + id) === empty, 'after forgetting the token: #' + id);
 	await ctx.close();
-	return { rows, chart };
+	return { rows, chart, panels };
 }
 
 const browser = await chromium.launch({
@@ -224,7 +239,7 @@ try {
 	const noToken = await withoutToken(browser);
 	const wrong = await wrongToken(browser);
 	const live = await withToken(browser);
-	say({ step: 'done', screenshot: SHOT, noToken, wrong, rows: live.rows, chart: live.chart });
+	say({ step: 'done', screenshot: SHOT, noToken, wrong, rows: live.rows, chart: live.chart, panels: live.panels });
 } finally {
 	await browser.close();
 }
