@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,12 +420,46 @@ static int unix_listener(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/* The Unix socket and the TCP port; 0 or -errno with err set (the caller stops a). */
+static int start_listeners(struct sg_api *a, unsigned flags, const char *unix_path, unsigned tcp_port,
+			   char *err, size_t errlen)
+{
+	int fd;
+
+	if (unix_path) {
+		fd = unix_listener(unix_path, err, errlen);
+		if (fd < 0)
+			return fd;
+		snprintf(a->unix_path, sizeof(a->unix_path), "%s", unix_path);
+		a->unix_d = MHD_start_daemon(flags, 0, NULL, NULL, handle, a,
+					     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_END);
+		if (!a->unix_d) {
+			close(fd);
+			snprintf(err, errlen, "api: cannot serve on %s", unix_path);
+			return -EIO;
+		}
+	}
+	if (tcp_port) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(tcp_port),
+					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+		a->tcp_d = MHD_start_daemon(flags, tcp_port, NULL, NULL, handle, a,
+					    MHD_OPTION_SOCK_ADDR, &sin, MHD_OPTION_END);
+		if (!a->tcp_d) {
+			snprintf(err, errlen, "api: cannot listen on 127.0.0.1:%u", tcp_port);
+			return -EADDRINUSE;
+		}
+	}
+	return 0;
+}
+
 int sg_api_start(struct sg_api **out, const char *unix_path, unsigned tcp_port,
 		 const char *token, char *err, size_t errlen)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION;
+	sigset_t all, old;
 	struct sg_api *a;
-	int fd;
+	int rc;
 
 	if (!token || strlen(token) < 16) {
 		snprintf(err, errlen, "api token must be at least 16 characters");
@@ -438,33 +473,18 @@ int sg_api_start(struct sg_api **out, const char *unix_path, unsigned tcp_port,
 	clock_gettime(CLOCK_MONOTONIC, &a->started);
 	crypto_generichash(a->token_hash, sizeof(a->token_hash), (const unsigned char *)token,
 			   strlen(token), NULL, 0);
-	if (unix_path) {
-		fd = unix_listener(unix_path, err, errlen);
-		if (fd < 0) {
-			sg_api_stop(a);
-			return fd;
-		}
-		snprintf(a->unix_path, sizeof(a->unix_path), "%s", unix_path);
-		a->unix_d = MHD_start_daemon(flags, 0, NULL, NULL, handle, a,
-					     MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_END);
-		if (!a->unix_d) {
-			close(fd);
-			snprintf(err, errlen, "api: cannot serve on %s", unix_path);
-			sg_api_stop(a);
-			return -EIO;
-		}
-	}
-	if (tcp_port) {
-		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(tcp_port),
-					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-
-		a->tcp_d = MHD_start_daemon(flags, tcp_port, NULL, NULL, handle, a,
-					    MHD_OPTION_SOCK_ADDR, &sin, MHD_OPTION_END);
-		if (!a->tcp_d) {
-			snprintf(err, errlen, "api: cannot listen on 127.0.0.1:%u", tcp_port);
-			sg_api_stop(a);
-			return -EADDRINUSE;
-		}
+	/*
+	 * Signals are the event loop's business: libmicrohttpd's threads inherit
+	 * this mask, and a SIGTERM one of them took would kill the daemon without
+	 * its clean stop (pins left enforcing).
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = start_listeners(a, flags, unix_path, tcp_port, err, errlen);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		sg_api_stop(a);
+		return rc;
 	}
 	*out = a;
 	return 0;
