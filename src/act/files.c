@@ -589,32 +589,28 @@ const char *sg_files_backend(const struct sg_files *f)
 	return f->guard ? sg_file_guard_backend(f->guard) : "none";
 }
 
-void sg_files_stats_json(struct sg_files *f, struct sg_json *j)
+void sg_files_counters(struct sg_files *f, struct sg_counters_files *c)
 {
 	struct sg_file_guard_stats gs = { 0 };
-	uint64_t cwatched, cundone;
 
 	if (f->guard)
 		sg_file_guard_stats(f->guard, &gs);
-	sg_json_key(j, "files");
-	sg_json_begin_object(j);
-	sg_json_kv_str(j, "backend", sg_files_backend(f));
-	sg_json_kv_u64(j, "protected", gs.protected_files);
-	sg_json_kv_u64(j, "immutable", gs.immutable);
-	sg_json_kv_u64(j, "denied", gs.denied);
-	sg_json_kv_u64(j, "allowed_reads", gs.allowed_reads);
-	sg_json_kv_u64(j, "protect_errors", gs.errors);
-	sg_create_guard_stats(f->create, &cwatched, &cundone);
-	sg_json_kv_u64(j, "create_watched", cwatched);
-	sg_json_kv_u64(j, "create_undone", cundone);
-	sg_json_kv_u64(j, "watched", f->fim ? sg_fim_marks(f->fim) : 0);
-	sg_json_kv_u64(j, "integrity_events", f->fim_events);
-	sg_json_kv_u64(j, "integrity_overflows", f->fim_overflows);
-	sg_json_kv_u64(j, "tamper_detected", f->tamper);
-	sg_json_kv_u64(j, "restored", f->restored);
-	sg_json_kv_u64(j, "restore_failed", f->restore_failed);
-	sg_json_kv_u64(j, "foreign_refused", f->foreign_refused);
-	sg_json_kv_u64(j, "overmounts_removed", f->overmounts_removed);
-	sg_json_kv_u64(j, "overmount_remove_failed", f->overmount_failed);
-	sg_json_end_object(j);
+	memset(c, 0, sizeof(*c));
+	c->present = true;
+	snprintf(c->backend, sizeof(c->backend), "%s", sg_files_backend(f));
+	c->protected_files = gs.protected_files;
+	c->immutable = gs.immutable;
+	c->denied = gs.denied;
+	c->allowed_reads = gs.allowed_reads;
+	c->protect_errors = gs.errors;
+	sg_create_guard_stats(f->create, &c->create_watched, &c->create_undone);
+	c->watched = f->fim ? sg_fim_marks(f->fim) : 0;
+	c->integrity_events = f->fim_events;
+	c->integrity_overflows = f->fim_overflows;
+	c->tamper_detected = f->tamper;
+	c->restored = f->restored;
+	c->restore_failed = f->restore_failed;
+	c->foreign_refused = f->foreign_refused;
+	c->overmounts_removed = f->overmounts_removed;
+	c->overmount_remove_failed = f->overmount_failed;
 }

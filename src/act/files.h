@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "policy/policy.h"
+#include "report/counters.h"
 
 struct sg_audit;
 struct sg_alerts;
@@ -96,6 +97,7 @@ unsigned sg_files_guard_maps(struct sg_files *f, struct bpf_object *obj, const c
 unsigned sg_files_guard_fds(struct sg_files *f, const int *fds, size_t n, bool on, const char *what);
 
 const char *sg_files_backend(const struct sg_files *f);
-void sg_files_stats_json(struct sg_files *f, struct sg_json *j);
+/* The "files" counters of stats.json and /metrics. */
+void sg_files_counters(struct sg_files *f, struct sg_counters_files *c);
 
 #endif

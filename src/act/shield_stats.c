@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,31 +77,53 @@ void sg_shield_stats_json(struct sg_shield *s, const struct sg_shield_status *st
 	sg_json_end_object(j);
 }
 
-void sg_shield_stats_pinned(const char *pin_dir, size_t max_cidrs, struct sg_json *j)
+void sg_shield_counters_pinned(const char *pin_dir, size_t max_cidrs, struct sg_counters_shield *c)
 {
+	char names[SG_SHIELD_MAX_ATTACHED][IF_NAMESIZE];
 	struct sg_shield_rule_stat *r = NULL;
 	struct sg_shield_status st;
 	struct sg_shield *s = NULL;
+	size_t i, n = 0, nif = 0;
 	char err[256];
-	size_t n = 0;
 	int rc;
 
-	sg_json_key(j, "shield");
+	memset(c, 0, sizeof(*c));
 	rc = sg_shield_try_open(pin_dir, &s, err, sizeof(err));
 	if (!rc && (rc = sg_shield_status(s, &st)))
 		sg_shield_close(s);
 	if (rc) {
 		/* Busy: an editor is swapping the rule set; the next tick reports it. */
-		sg_json_begin_object(j);
-		sg_json_kv_bool(j, "loaded", rc != -ENOENT);
-		if (rc == -EWOULDBLOCK)
-			sg_json_kv_bool(j, "busy", true);
-		sg_json_end_object(j);
+		c->state = rc == -ENOENT ? SG_SHIELD_ABSENT
+			 : rc == -EWOULDBLOCK ? SG_SHIELD_BUSY : SG_SHIELD_UNREADABLE;
 		return;
 	}
+	c->state = SG_SHIELD_LOADED;
+	c->active_set = st.active;
+	c->dry_run = st.dry_run;
+	if (st.gw.family)
+		sg_shield_gw_text(&st.gw, c->gateway, sizeof(c->gateway));
+	sg_shield_attached(s, names, SG_SHIELD_MAX_ATTACHED, &nif);
+	for (i = 0; i < nif; i++)
+		snprintf(c->attached[i], sizeof(c->attached[i]), "%s", names[i]);
+	c->nattached = nif;
+	c->rules = st.nrules;
+	c->max_rules = st.max_rules;
+	c->map_bytes = st.map_bytes;
+	memcpy(c->cnt, st.cnt, sizeof(c->cnt));
 	if (st.nrules <= max_cidrs && sg_shield_rules(s, &r, &n))
 		n = 0;
-	sg_shield_stats_json(s, &st, r, n, false, j);
+	for (i = 0; i < n; i++)
+		if (r[i].hits)
+			c->ncidrs++;
+	c->cidrs = c->ncidrs ? calloc(c->ncidrs, sizeof(*c->cidrs)) : NULL;
+	if (!c->cidrs)
+		c->ncidrs = 0;
+	for (i = 0, nif = 0; c->cidrs && i < n; i++) {
+		if (!r[i].hits)
+			continue;
+		sg_cidr_format(&r[i].cidr, c->cidrs[nif].cidr, sizeof(c->cidrs[nif].cidr));
+		c->cidrs[nif++].hits = r[i].hits;
+	}
 	free(r);
 	sg_shield_close(s);
 }

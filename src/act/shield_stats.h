@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "act/shield.h"
+#include "report/counters.h"
 #include "report/json.h"
 
 /*
@@ -23,10 +24,11 @@ void sg_shield_gw_text(const struct sg_shield_gw *g, char *buf, size_t len);
 const char *sg_shield_counter_name(int k);
 
 /*
- * The pinned Shield's stats into j as the value of key "shield":
- * {"loaded":false} when none is pinned in pin_dir. Per-CIDR hits only for
- * lists of at most `max_cidrs` rules, so a stats tick stays cheap.
+ * The pinned Shield's counters for stats.json and /metrics (state
+ * SG_SHIELD_ABSENT when none is pinned in pin_dir). Per-CIDR hits, of the
+ * CIDRs that have some, only for lists of at most `max_cidrs` rules, so a
+ * stats tick stays cheap; c->cidrs is freed by sg_counters_free.
  */
-void sg_shield_stats_pinned(const char *pin_dir, size_t max_cidrs, struct sg_json *j);
+void sg_shield_counters_pinned(const char *pin_dir, size_t max_cidrs, struct sg_counters_shield *c);
 
 #endif

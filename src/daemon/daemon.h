@@ -27,7 +27,9 @@
 #include "report/alert.h"
 #include "report/api.h"
 #include "report/audit.h"
+#include "report/counters.h"
 #include "report/json.h"
+#include "report/metrics_http.h"
 #include "report/siem.h"
 #include "sense/exec_bpf.h"
 #include "sense/open_audit.h"
@@ -82,6 +84,11 @@ struct options {
 	const char *api_token_file;
 	const char *api_socket;
 	const char *api_port;
+	/* The metrics listener for a central Prometheus: off unless an address is given. */
+	const char *metrics_address;
+	const char *metrics_token_file;
+	const char *metrics_tls_cert;
+	const char *metrics_tls_key;
 	/* OPS-4 SIEM export: NULL when not given on the command line. */
 	bool siem_enabled;
 	const char *siem_address;
@@ -131,6 +138,7 @@ struct daemon {
 	uint8_t pending_hash[32];
 	struct sg_alerts *alerts;
 	struct sg_api *api;
+	struct sg_metrics_http *metrics;
 	struct sg_siem *siem;
 	uint64_t rb_drops_seen;
 	uint64_t started_ns;
@@ -163,7 +171,7 @@ void daemon_reopen_log(struct daemon *d);
 /* outputs.c: each returns 0, or non-zero when a bad setting must stop the start. */
 int daemon_start_siem(struct daemon *d);
 int daemon_start_alerts(struct daemon *d);
-int daemon_start_api(struct daemon *d);
+int daemon_start_api(struct daemon *d);	/* the metrics listener too */
 
 /* policy_load.c */
 int daemon_read_file(const char *path, char **out, size_t *len);
@@ -196,6 +204,8 @@ void daemon_sync_file_audit(struct daemon *d);
 void daemon_write_state(struct daemon *d, const char *name, struct sg_json *j);
 void daemon_write_ready(struct daemon *d);
 void daemon_write_stats(struct daemon *d);
+/* The counters of this instant, from the engine and the backends; sg_counters_free after. */
+void daemon_collect_counters(struct daemon *d, struct sg_counters *c);
 
 /* notify.c: systemd's service manager protocol; nothing when not started by systemd. */
 void daemon_notify_ready(struct daemon *d);

@@ -25,6 +25,10 @@ static void usage(FILE *out)
 		"  --api-token-file F  serve the monitoring API (bearer token in F) on <state-dir>/api.sock\n"
 		"  --api-socket PATH   ...on this Unix socket instead; --api-port N: also 127.0.0.1:N\n"
 		"                      instead of open (monitor, allow all)\n"
+		"  --metrics-address H:P  serve /metrics for Prometheus on host:port (docs/api.md)\n"
+		"  --metrics-token-file F ...asking for the bearer token in F\n"
+		"  --metrics-tls-cert F    ...over HTTPS with this certificate chain (PEM)\n"
+		"  --metrics-tls-key F     ...and its key; off loopback, a token or TLS is required\n"
 		"  --disable-backend B bpf_lsm|fanotify|bpf_kill|hold|pidfd_kill|egress|files|file_audit|file_refusal (testing, diagnosis)\n"
 		"  --config FILE       settings file (YAML; default " SG_CONFIG_DEFAULT " when it\n"
 		"                      exists); command-line options win\n"
@@ -65,6 +69,10 @@ enum {
 	OPT_SIEM_FACILITY,
 	OPT_RECORD_IMMUTABLE_REFUSALS,
 	OPT_CRASH_LIMIT,
+	OPT_METRICS_ADDRESS,
+	OPT_METRICS_TOKEN_FILE,
+	OPT_METRICS_TLS_CERT,
+	OPT_METRICS_TLS_KEY,
 };
 
 int daemon_parse_args(int argc, char **argv, struct options *o)
@@ -101,6 +109,10 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		{ "api-token-file", required_argument, NULL, 'a' },
 		{ "api-socket", required_argument, NULL, 'u' },
 		{ "api-port", required_argument, NULL, 'P' },
+		{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
+		{ "metrics-token-file", required_argument, NULL, OPT_METRICS_TOKEN_FILE },
+		{ "metrics-tls-cert", required_argument, NULL, OPT_METRICS_TLS_CERT },
+		{ "metrics-tls-key", required_argument, NULL, OPT_METRICS_TLS_KEY },
 		{ "self-defence", required_argument, NULL, 'D' },
 		{ "record-immutable-refusals", no_argument, NULL, OPT_RECORD_IMMUTABLE_REFUSALS },
 		{ "blocklist", required_argument, NULL, 'b' },
@@ -165,6 +177,10 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		case 'a': o->api_token_file = optarg; break;
 		case 'u': o->api_socket = optarg; break;
 		case 'P': o->api_port = optarg; break;
+		case OPT_METRICS_ADDRESS: o->metrics_address = optarg; break;
+		case OPT_METRICS_TOKEN_FILE: o->metrics_token_file = optarg; break;
+		case OPT_METRICS_TLS_CERT: o->metrics_tls_cert = optarg; break;
+		case OPT_METRICS_TLS_KEY: o->metrics_tls_key = optarg; break;
 		case 'D': o->self_defence = optarg; break;
 		case OPT_RECORD_IMMUTABLE_REFUSALS: o->record_refusals = true; break;
 		case OPT_CRASH_LIMIT: o->crash_limit_arg = optarg; break;
@@ -240,6 +256,10 @@ int daemon_apply_config(struct options *o)
 	FROM_CONFIG(api_token_file, "api.token_file");
 	FROM_CONFIG(api_socket, "api.socket");
 	FROM_CONFIG(api_port, "api.port");
+	FROM_CONFIG(metrics_address, "metrics.address");
+	FROM_CONFIG(metrics_token_file, "metrics.token_file");
+	FROM_CONFIG(metrics_tls_cert, "metrics.tls_cert");
+	FROM_CONFIG(metrics_tls_key, "metrics.tls_key");
 	FROM_CONFIG(self_defence, "self_defence");
 	FROM_CONFIG(blocklist, "files.blocklist");
 	FROM_CONFIG(siem_address, "siem.address");

@@ -16,6 +16,74 @@ static void audit_line(void *ctx, const char *line, size_t len)
 		sg_siem_submit(d->siem, line, len);
 }
 
+/* A token file's content without the line end editors and `echo` leave; NULL with a message. */
+static char *read_token(const char *what, const char *path, size_t *len)
+{
+	char *token = NULL;
+	int rc = daemon_read_file(path, &token, len);
+
+	if (rc) {
+		fprintf(stderr, "sysguardd: %s %s: %s\n", what, path, strerror(-rc));
+		return NULL;
+	}
+	while (*len && (token[*len - 1] == '\n' || token[*len - 1] == '\r' || token[*len - 1] == ' '))
+		token[--*len] = '\0';
+	return token;
+}
+
+/* Off unless an address is given; a listener that cannot start as asked stops the start. */
+static int start_metrics(struct daemon *d)
+{
+	struct options *o = &d->opt;
+	struct sg_metrics_http_config cfg = { .address = o->metrics_address };
+	char *token = NULL, *cert = NULL, *key = NULL, err[512];
+	size_t tlen = 0, klen = 0, clen = 0;
+	int rc = 2;
+
+	if (!o->metrics_address) {
+		if (o->metrics_token_file || o->metrics_tls_cert || o->metrics_tls_key) {
+			fprintf(stderr, "sysguardd: the metrics token and TLS settings need "
+				"--metrics-address (metrics.address)\n");
+			return 2;
+		}
+		return 0;
+	}
+	if (!o->metrics_tls_cert != !o->metrics_tls_key) {
+		fprintf(stderr, "sysguardd: metrics TLS needs both --metrics-tls-cert and --metrics-tls-key\n");
+		return 2;
+	}
+	if (o->metrics_token_file && !(token = read_token("metrics token", o->metrics_token_file, &tlen)))
+		goto out;
+	if (o->metrics_tls_cert) {
+		if ((rc = daemon_read_file(o->metrics_tls_cert, &cert, &clen)) ||
+		    (rc = daemon_read_file(o->metrics_tls_key, &key, &klen))) {
+			fprintf(stderr, "sysguardd: metrics TLS %s: %s\n",
+				cert ? o->metrics_tls_key : o->metrics_tls_cert, strerror(-rc));
+			rc = 2;
+			goto out;
+		}
+	}
+	cfg.token = token;
+	cfg.tls_cert_pem = cert;
+	cfg.tls_key_pem = key;
+	rc = sg_metrics_http_start(&d->metrics, &cfg, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "sysguardd: %s\n", err);
+		rc = 2;
+		goto out;
+	}
+	daemon_note(d, "metrics_start", SG_SEV_INFO, "address", o->metrics_address);
+out:
+	if (token)
+		sodium_memzero(token, tlen);
+	if (key)
+		sodium_memzero(key, klen);
+	free(token);
+	free(cert);
+	free(key);
+	return rc;
+}
+
 /* OPS-2: off unless a token file is given; a misconfigured API stops the start (2). */
 int daemon_start_api(struct daemon *d)
 {
@@ -24,15 +92,13 @@ int daemon_start_api(struct daemon *d)
 	size_t len = 0;
 	int rc;
 
+	if (start_metrics(d))
+		return 2;
 	if (!d->opt.api_token_file)
 		return 0;
-	rc = daemon_read_file(d->opt.api_token_file, &token, &len);
-	if (rc) {
-		fprintf(stderr, "sysguardd: api token %s: %s\n", d->opt.api_token_file, strerror(-rc));
+	token = read_token("api token", d->opt.api_token_file, &len);
+	if (!token)
 		return 2;
-	}
-	while (len && (token[len - 1] == '\n' || token[len - 1] == '\r' || token[len - 1] == ' '))
-		token[--len] = '\0';
 	if (d->opt.api_port) {
 		errno = 0;
 		port = strtoul(d->opt.api_port, &end, 10);

@@ -5,7 +5,8 @@
 
 #include "daemon/daemon.h"
 #include "act/shield_stats.h"
-#include "report/metrics.h"
+#include "report/counters.h"
+#include "report/metrics_http.h"
 
 void daemon_write_state(struct daemon *d, const char *name, struct sg_json *j)
 {
@@ -24,24 +25,31 @@ void daemon_write_state(struct daemon *d, const char *name, struct sg_json *j)
 	close(fd);
 }
 
-static void backends_json(struct daemon *d, struct sg_json *j)
+/* Which backends work now: the ready file's list and /metrics' sysguard_backend_active. */
+static void backends_active(struct daemon *d, bool on[SG_BACKEND_MAX])
 {
 	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
 
+	on[SG_BACKEND_BPF_LSM] = d->kern.lsm_attached && enforce;
+	on[SG_BACKEND_FANOTIFY] = d->fan_up;
+	on[SG_BACKEND_BPF_KILL] = d->kern_up && enforce && !d->opt.no_kill &&
+				  d->features.f[SG_FEAT_SEND_SIGNAL].usable;
+	on[SG_BACKEND_PIDFD_KILL] = enforce && !d->opt.no_pidfd;
+	on[SG_BACKEND_EGRESS] = d->egress_up && enforce;
+	on[SG_BACKEND_FILE_AUDIT] = d->fa.attached;
+}
+
+static void backends_json(struct daemon *d, struct sg_json *j)
+{
+	bool on[SG_BACKEND_MAX];
+	int b;
+
+	backends_active(d, on);
 	sg_json_key(j, "backends");
 	sg_json_begin_array(j);
-	if (d->kern.lsm_attached && enforce)
-		sg_json_str(j, "bpf_lsm");
-	if (d->fan_up)
-		sg_json_str(j, "fanotify");
-	if (d->kern_up && enforce && !d->opt.no_kill && d->features.f[SG_FEAT_SEND_SIGNAL].usable)
-		sg_json_str(j, "bpf_kill");
-	if (enforce && !d->opt.no_pidfd)
-		sg_json_str(j, "pidfd_kill");
-	if (d->egress_up && enforce)
-		sg_json_str(j, "egress");
-	if (d->fa.attached)
-		sg_json_str(j, "file_audit");
+	for (b = 0; b < SG_BACKEND_MAX; b++)
+		if (on[b])
+			sg_json_str(j, sg_backend_name(b));
 	sg_json_end_array(j);
 }
 
@@ -113,122 +121,86 @@ static void check_drops(struct daemon *d, const uint64_t *k)
 	d->rb_drops_seen = k[SG_CNT_RB_DROPS];
 }
 
-void daemon_write_stats(struct daemon *d)
+void daemon_collect_counters(struct daemon *d, struct sg_counters *c)
 {
-	static const char *const knames[SG_CNT_MAX] = {
-		"ringbuf_drops", "execs_seen", "kills", "kill_failures", "holds", "lsm_denies",
-		"gate_kills",
-	};
 	const struct sg_engine_stats *s = &d->engine.stats;
-	uint64_t k[SG_CNT_MAX] = { 0 };
-	struct sg_hash_cache_stats hs;
-	struct sg_audit_stats aus;
 	uint64_t nk[SG_NCNT_MAX];
-	struct sg_json j;
-	int i;
 
-	if (d->kern_up && sg_exec_bpf_counters(&d->kern, k) == 0)
-		check_drops(d, k);
-	sg_json_init(&j);
-	sg_json_begin_object(&j);
-	sg_json_kv_u64(&j, "uptime_s", (daemon_now_ms(CLOCK_MONOTONIC) - d->started_ns) / 1000);
-	sg_json_kv_str(&j, "policy_version", sg_policy_version(d->engine.policy));
-	sg_json_key(&j, "decisions");
-	sg_json_begin_object(&j);
-	sg_json_kv_u64(&j, "events", s->events);
-	sg_json_kv_u64(&j, "decode_errors", s->decode_errors);
-	sg_json_kv_u64(&j, "allowed", s->allowed);
-	sg_json_kv_u64(&j, "denied", s->denied);
-	sg_json_kv_u64(&j, "mitigations", s->mitigations);
-	sg_json_kv_u64(&j, "mitigation_failures", s->mitigation_failures);
-	sg_json_kv_u64(&j, "hash_errors", s->hash_errors);
-	sg_json_kv_u64(&j, "held", s->held);
-	sg_json_end_object(&j);
-	sg_json_key(&j, "kernel");
-	sg_json_begin_object(&j);
-	for (i = 0; i < SG_CNT_MAX; i++)
-		sg_json_kv_u64(&j, knames[i], k[i]);
-	sg_json_kv_u64(&j, "deny_entries", d->kern.deny_count);
-	sg_json_end_object(&j);
-	sg_json_key(&j, "fanotify");
-	sg_json_begin_object(&j);
-	sg_json_kv_bool(&j, "active", d->fan_up);
-	sg_json_kv_u64(&j, "events", d->fan.stats.events);
-	sg_json_kv_u64(&j, "allowed", d->fan.stats.allowed);
-	sg_json_kv_u64(&j, "denied", d->fan.stats.denied);
-	sg_json_kv_u64(&j, "ignore_marks", d->fan.stats.ignore_marks);
-	sg_json_kv_u64(&j, "response_errors", d->fan.stats.response_errors);
-	sg_json_kv_u64(&j, "filesystems", d->fan.stats.filesystems);
-	sg_json_end_object(&j);
-	if (d->egress_up && sg_egress_counters(&d->egress, nk) == 0) {
-		sg_json_key(&j, "egress");
-		sg_json_begin_object(&j);
-		sg_json_kv_u64(&j, "denied", nk[SG_NCNT_DENIES]);
-		sg_json_kv_u64(&j, "matched", nk[SG_NCNT_MATCHES]);
-		sg_json_kv_u64(&j, "ringbuf_drops", nk[SG_NCNT_RB_DROPS]);
-		sg_json_kv_u64(&j, "prefixes", d->egress.prefixes);
-		sg_json_end_object(&j);
-	}
+	memset(c, 0, sizeof(*c));
+	c->uptime_s = (daemon_now_ms(CLOCK_MONOTONIC) - d->started_ns) / 1000;
+	snprintf(c->version, sizeof(c->version), "%s", SG_VERSION);
+	snprintf(c->mode, sizeof(c->mode), "%s", sg_mode_name(sg_engine_mode(&d->engine)));
+	snprintf(c->policy_version, sizeof(c->policy_version), "%s", sg_policy_version(d->engine.policy));
+	backends_active(d, c->backend);
+	c->decisions = (struct sg_counters_decisions){
+		.events = s->events,
+		.decode_errors = s->decode_errors,
+		.allowed = s->allowed,
+		.denied = s->denied,
+		.mitigations = s->mitigations,
+		.mitigation_failures = s->mitigation_failures,
+		.hash_errors = s->hash_errors,
+		.held = s->held,
+	};
+	if (d->kern_up && sg_exec_bpf_counters(&d->kern, c->kernel) == 0)
+		check_drops(d, c->kernel);
+	else
+		memset(c->kernel, 0, sizeof(c->kernel));
+	c->deny_entries = d->kern.deny_count;
+	c->fanotify = (struct sg_counters_fanotify){
+		.active = d->fan_up,
+		.events = d->fan.stats.events,
+		.allowed = d->fan.stats.allowed,
+		.denied = d->fan.stats.denied,
+		.ignore_marks = d->fan.stats.ignore_marks,
+		.response_errors = d->fan.stats.response_errors,
+		.filesystems = d->fan.stats.filesystems,
+	};
+	if (d->egress_up && sg_egress_counters(&d->egress, nk) == 0)
+		c->egress = (struct sg_counters_egress){
+			.present = true,
+			.denied = nk[SG_NCNT_DENIES],
+			.matched = nk[SG_NCNT_MATCHES],
+			.ringbuf_drops = nk[SG_NCNT_RB_DROPS],
+			.prefixes = d->egress.prefixes,
+		};
 	if (d->fa_loaded)
-		sg_open_audit_report_stats(&d->fa, &j);
+		sg_open_audit_stats(&d->fa, &c->file_audit);
 	/* NET-2: the Shield lives in pinned maps (sysguardctl shield); report what is loaded. */
-	sg_shield_stats_pinned(SG_SHIELD_PIN_DIR, SG_SHIELD_STATS_MAX_CIDRS, &j);
-	sg_hash_cache_stats(d->engine.hashes, &hs);
-	sg_json_key(&j, "hash_cache");
-	sg_json_begin_object(&j);
-	sg_json_kv_u64(&j, "hits", hs.hits);
-	sg_json_kv_u64(&j, "misses", hs.misses);
-	sg_json_kv_u64(&j, "stale", hs.stale);
-	sg_json_kv_u64(&j, "evictions", hs.evictions);
-	sg_json_kv_u64(&j, "entries", hs.entries);
-	sg_json_end_object(&j);
+	sg_shield_counters_pinned(SG_SHIELD_PIN_DIR, SG_SHIELD_STATS_MAX_CIDRS, &c->shield);
+	sg_hash_cache_stats(d->engine.hashes, &c->hash_cache);
 	sg_audit_report_drops(&d->audit);
-	sg_audit_stats(&d->audit, &aus);
-	sg_json_kv_u64(&j, "audit_write_errors", aus.write_errors);
-	sg_audit_stats_json(&d->audit, &j);
+	sg_audit_counters(&d->audit, &c->audit);
 	if (d->alerts) {
-		struct sg_alert_stats as;
-
-		sg_alerts_stats(d->alerts, &as);
-		sg_json_key(&j, "alerts");
-		sg_json_begin_object(&j);
-		sg_json_kv_u64(&j, "queued", as.queued);
-		sg_json_kv_u64(&j, "sent", as.sent);
-		sg_json_kv_u64(&j, "failed", as.failed);
-		sg_json_kv_u64(&j, "deduplicated", as.deduplicated);
-		sg_json_kv_u64(&j, "rate_limited", as.rate_limited);
-		sg_json_kv_u64(&j, "overflow_dropped", as.overflow_dropped);
-		sg_json_end_object(&j);
+		c->alerts_present = true;
+		sg_alerts_stats(d->alerts, &c->alerts);
 	}
 	if (d->siem) {
-		struct sg_siem_stats ss;
-
-		sg_siem_stats(d->siem, &ss);
-		sg_json_key(&j, "siem");
-		sg_json_begin_object(&j);
-		sg_json_kv_bool(&j, "connected", ss.connected);
-		sg_json_kv_u64(&j, "submitted", ss.submitted);
-		sg_json_kv_u64(&j, "sent", ss.sent);
-		sg_json_kv_u64(&j, "dropped", ss.dropped);
-		sg_json_kv_u64(&j, "resent", ss.resent);
-		sg_json_kv_u64(&j, "reconnects", ss.reconnects);
-		sg_json_kv_u64(&j, "errors", ss.errors);
-		sg_json_kv_u64(&j, "queue_depth", ss.queue_depth);
-		sg_json_end_object(&j);
+		c->siem_present = true;
+		sg_siem_stats(d->siem, &c->siem);
 	}
 	if (d->files)
-		sg_files_stats_json(d->files, &j);
-	sg_json_end_object(&j);
-	daemon_write_state(d, "stats.json", &j);
-	if (d->api) {
-		char *text;
-		size_t len;
+		sg_files_counters(d->files, &c->files);
+}
 
-		sg_api_set_stats(d->api, j.buf, j.len);
-		if (sg_metrics_from_stats(j.buf, j.len, &text, &len) == 0) {
-			sg_api_set_metrics(d->api, text, len);
-			free(text);
-		}
-	}
+/* Once a stats tick: one snapshot, written as stats.json and served as /stats and /metrics. */
+void daemon_write_stats(struct daemon *d)
+{
+	struct sg_counters c;
+	struct sg_json j;
+	char *text;
+	size_t len;
+
+	daemon_collect_counters(d, &c);
+	sg_json_init(&j);
+	sg_counters_json(&c, &j);
+	daemon_write_state(d, "stats.json", &j);
+	sg_api_set_stats(d->api, j.buf, j.len);
 	sg_json_free(&j);
+	if ((d->api || d->metrics) && sg_counters_prometheus(&c, &text, &len) == 0) {
+		sg_api_set_metrics(d->api, text, len);
+		sg_metrics_http_set(d->metrics, text, len);
+		free(text);
+	}
+	sg_counters_free(&c);
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "report/counters.h"
 
 /* "2026-11-23T16:40:01.123456789Z" plus NUL */
 #define SG_TS_LEN 31
@@ -184,30 +185,17 @@ void sg_audit_stats(struct sg_audit *a, struct sg_audit_stats *out)
 	}
 }
 
-void sg_audit_stats_json(struct sg_audit *a, struct sg_json *j)
+void sg_audit_counters(struct sg_audit *a, struct sg_counters_audit *c)
 {
-	struct sg_audit_sink_stats ss;
-	struct sg_audit_stats t;
 	unsigned i;
 
-	sg_audit_stats(a, &t);
-	sg_json_key(j, "audit");
-	sg_json_begin_object(j);
-	sg_json_kv_u64(j, "dropped", t.dropped);
-	sg_json_kv_u64(j, "write_errors", t.write_errors);
-	sg_json_kv_u64(j, "lines_cut", t.lines_cut);
-	for (i = 0; i < a->nsinks; i++) {
-		sg_audit_sink_stats(&a->sinks[i], &ss);
-		sg_json_key(j, a->sinks[i].name);
-		sg_json_begin_object(j);
-		sg_json_kv_u64(j, "written", ss.written);
-		sg_json_kv_u64(j, "dropped", ss.dropped);
-		sg_json_kv_u64(j, "write_errors", ss.write_errors);
-		sg_json_kv_u64(j, "lines_cut", ss.lines_cut);
-		sg_json_kv_u64(j, "queued_bytes", ss.queued_bytes);
-		sg_json_end_object(j);
+	memset(c, 0, sizeof(*c));
+	sg_audit_stats(a, &c->total);
+	for (i = 0; i < a->nsinks && i < SG_AUDIT_MAX_SINKS; i++) {
+		snprintf(c->sinks[i].name, sizeof(c->sinks[i].name), "%s", a->sinks[i].name);
+		sg_audit_sink_stats(&a->sinks[i], &c->sinks[i].st);
 	}
-	sg_json_end_object(j);
+	c->nsinks = i;
 }
 
 void sg_audit_set_policy_version(struct sg_audit *a, const char *version)

@@ -76,8 +76,9 @@ int sg_audit_flush(struct sg_audit *a, int timeout_ms);
 /* Writes what is queued (giving a blocked destination about a second), then releases all. */
 void sg_audit_close(struct sg_audit *a);
 void sg_audit_stats(struct sg_audit *a, struct sg_audit_stats *out);
-/* "audit": {"dropped":..,"write_errors":..,"lines_cut":.., "<sink>": {...}} for stats.json. */
-void sg_audit_stats_json(struct sg_audit *a, struct sg_json *j);
+/* The totals and each destination's counters, for stats.json and /metrics (report/counters.h). */
+struct sg_counters_audit;
+void sg_audit_counters(struct sg_audit *a, struct sg_counters_audit *c);
 void sg_audit_set_policy_version(struct sg_audit *a, const char *version);
 
 /*

@@ -131,18 +131,3 @@ uint64_t sg_record_ringbuf_drops(struct sg_audit *a, struct sg_alerts *alerts, c
 	}
 	return id;
 }
-
-void sg_file_audit_stats_json(struct sg_json *j, bool attached, size_t selectors,
-			      const uint64_t k[SG_OCNT_MAX], uint64_t decode_errors)
-{
-	sg_json_key(j, "file_audit");
-	sg_json_begin_object(j);
-	sg_json_kv_bool(j, "active", attached);
-	sg_json_kv_u64(j, "selectors", selectors);
-	sg_json_kv_u64(j, "selected_opens", k[SG_OCNT_SELECTED]);
-	sg_json_kv_u64(j, "deduplicated", k[SG_OCNT_DEDUPED]);
-	sg_json_kv_u64(j, "records", k[SG_OCNT_RECORDS]);
-	sg_json_kv_u64(j, "ringbuf_drops", k[SG_OCNT_RB_DROPS]);
-	sg_json_kv_u64(j, "decode_errors", decode_errors);
-	sg_json_end_object(j);
-}

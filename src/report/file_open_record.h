@@ -36,8 +36,4 @@ uint64_t sg_record_file_audit_inactive(struct sg_audit *a, const char *rule, uns
 uint64_t sg_record_ringbuf_drops(struct sg_audit *a, struct sg_alerts *alerts, const char *ring,
 				 uint64_t dropped, uint64_t total);
 
-/* The "file_audit" object of stats.json; k is indexed by enum sg_open_counter. */
-void sg_file_audit_stats_json(struct sg_json *j, bool attached, size_t selectors,
-			      const uint64_t k[SG_OCNT_MAX], uint64_t decode_errors);
-
 #endif

@@ -424,7 +424,7 @@ int sg_open_audit_counters(struct sg_open_audit *o, uint64_t out[SG_OCNT_MAX])
 	return rc > 0 ? -EIO : rc;
 }
 
-void sg_open_audit_report_stats(struct sg_open_audit *o, struct sg_json *j)
+void sg_open_audit_stats(struct sg_open_audit *o, struct sg_counters_file_audit *c)
 {
 	uint64_t k[SG_OCNT_MAX] = { 0 };
 
@@ -435,5 +435,14 @@ void sg_open_audit_report_stats(struct sg_open_audit *o, struct sg_json *j)
 					k[SG_OCNT_RB_DROPS] - o->drops_seen, k[SG_OCNT_RB_DROPS]);
 		o->drops_seen = k[SG_OCNT_RB_DROPS];
 	}
-	sg_file_audit_stats_json(j, o->attached, o->sel[o->cur].n, k, o->decode_errors);
+	*c = (struct sg_counters_file_audit){
+		.present = true,
+		.active = o->attached,
+		.selectors = o->sel[o->cur].n,
+		.selected_opens = k[SG_OCNT_SELECTED],
+		.deduplicated = k[SG_OCNT_DEDUPED],
+		.records = k[SG_OCNT_RECORDS],
+		.ringbuf_drops = k[SG_OCNT_RB_DROPS],
+		.decode_errors = o->decode_errors,
+	};
 }

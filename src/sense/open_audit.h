@@ -20,6 +20,7 @@
 #include "policy/policy.h"
 #include "report/alert.h"
 #include "report/audit.h"
+#include "report/counters.h"
 #include "report/json.h"
 #include "sense/open_select.h"
 #include "sense/proc.h"
@@ -90,9 +91,9 @@ int sg_open_audit_consume(struct sg_open_audit *o);
 int sg_open_audit_counters(struct sg_open_audit *o, uint64_t out[SG_OCNT_MAX]);
 
 /*
- * For stats.json: write the "file_audit" object into j and, when the ring
- * buffer lost records since the last call, a "ringbuf_drops" record (LOG-4).
+ * Once a stats tick: the "file_audit" counters and, when the ring buffer
+ * lost records since the last call, a "ringbuf_drops" record (LOG-4).
  */
-void sg_open_audit_report_stats(struct sg_open_audit *o, struct sg_json *j);
+void sg_open_audit_stats(struct sg_open_audit *o, struct sg_counters_file_audit *c);
 
 #endif

@@ -85,9 +85,12 @@ def test_status_stats_metrics_and_events(api_daemon):
     assert stats["fanotify"]["denied"] >= 1
     status, ctype, body = get(conn, "/metrics")
     assert status == 200 and ctype.startswith("text/plain")
-    metrics = dict(line.rsplit(" ", 1) for line in body.decode().splitlines())
-    assert int(metrics["sysguard_fanotify_denied"]) >= 1
-    assert "sysguard_kernel_execs_seen" in metrics
+    metrics = dict(line.rsplit(" ", 1) for line in body.decode().splitlines()
+                   if not line.startswith("#"))
+    assert int(metrics['sysguard_fanotify_events_total{result="deny"}']) >= 1
+    assert int(metrics['sysguard_exec_decisions_total{decision="deny",mode="enforce"}']) >= 1
+    assert 'sysguard_kernel_events_total{event="exec"}' in metrics
+    assert "# TYPE sysguard_exec_decisions_total counter" in body.decode()
     events = json.loads(get(conn, "/events")[2])
     assert any(e["type"] == "exec" and e["decision"] == "deny" and e["process"]["exe"] == bad
                for e in events)

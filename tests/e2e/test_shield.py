@@ -12,6 +12,7 @@ import ipaddress
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -289,7 +290,9 @@ def test_daemon_attaches_from_config_and_reports_in_stats(net, tmp_path):
     cfg = tmp_path / "sysguard.yaml"
     cfg.write_text(f"shield:\n  interfaces: {net.dev_b}, sgsh-missing0\n  generic: true\n"
                    f"  list: {deny}\n")
-    d = Daemon(tmp_path / "daemon", Policy([], version="shield-cfg"), extra=["--config", str(cfg)])
+    # The metrics listener on the namespace's loopback: the per-CIDR drops in Prometheus text too.
+    d = Daemon(tmp_path / "daemon", Policy([], version="shield-cfg"),
+               extra=["--config", str(cfg), "--metrics-address", "127.0.0.1:9464"])
     d.argv = net.in_ns(net.b, *d.argv)     # the daemon sees the test's interfaces only
     d.start()
     try:
@@ -308,6 +311,18 @@ def test_daemon_attaches_from_config_and_reports_in_stats(net, tmp_path):
             time.sleep(0.2)
         assert st["loaded"] and st["attached"] == [net.dev_b], st
         assert {c["cidr"]: c["hits"] for c in st["cidrs"]} == {"10.203.0.4/30": 100}, st
+        text = sh(*net.in_ns(net.b, PY, "-c", "import urllib.request as u; print(u.urlopen("
+                             "'http://127.0.0.1:9464/metrics', timeout=10).read().decode(), end='')")).stdout
+        lines = text.splitlines()
+        assert 'sysguard_shield_dropped_packets_total{cidr="10.203.0.4/30"} 100' in lines, text
+        assert not [l for l in lines if l.startswith("sysguard_shield_dropped_packets_total{cidr=\"fd00")]
+        assert f'sysguard_shield_attached{{interface="{net.dev_b}"}} 1' in lines, text
+        assert "sysguard_shield_loaded 1" in lines
+        promtool = shutil.which("promtool")
+        if promtool:
+            r = subprocess.run([promtool, "check", "metrics"], input=text, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            assert r.returncode == 0 and not r.stdout, r.stdout
     finally:
         d.stop()
     # The Shield outlives the daemon (it is pinned and attached): NET-5 is about failing open,

@@ -224,9 +224,9 @@ def test_deny_record_arrives_intact_over_tcp(tools, workdir, receivers, daemon, 
                                       "reconnects", "errors", "queue_depth"}
     metrics = dict(l.rsplit(" ", 1) for l in api_get(api_port, "/metrics").decode().splitlines()
                    if l and not l.startswith("#"))
-    assert int(metrics["sysguard_siem_sent"]) >= 2
+    assert int(metrics["sysguard_siem_sent_total"]) >= 2
     assert metrics["sysguard_siem_connected"] == "1"
-    assert int(metrics["sysguard_siem_dropped"]) == 0
+    assert int(metrics["sysguard_siem_dropped_total"]) == 0
     events = json.loads(api_get(api_port, "/events"))
     assert any(e["event_id"] == eid for e in events)
     assert siem_lines(d) == [f"sysguardd: siem: connected to tcp://127.0.0.1:{rs.port}"]

@@ -222,28 +222,6 @@ static void test_inactive_rule_and_drops_records(void **state)
 	jc_doc_free(&docs[1]);
 }
 
-static void test_stats_object_names_every_counter(void **state)
-{
-	uint64_t k[SG_OCNT_MAX] = { 0 };
-	struct jc_doc doc;
-	struct sg_json j;
-
-	k[SG_OCNT_RB_DROPS] = 1;
-	k[SG_OCNT_SELECTED] = 10;
-	k[SG_OCNT_DEDUPED] = 6;
-	k[SG_OCNT_RECORDS] = 3;
-	sg_json_init(&j);
-	sg_json_begin_object(&j);
-	sg_file_audit_stats_json(&j, true, 2, k, 0);
-	sg_json_end_object(&j);
-	assert_true(jc_parse(j.buf, j.len, &doc));
-	jc_doc_free(&doc);
-	assert_non_null(strstr(j.buf, "\"file_audit\":{\"active\":true,\"selectors\":2,"
-			       "\"selected_opens\":10,\"deduplicated\":6,\"records\":3,"
-			       "\"ringbuf_drops\":1,\"decode_errors\":0}"));
-	sg_json_free(&j);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,7 +229,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_basename_stays_one_valid_line_with_exact_hex, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cgroup_selector_path_and_container_are_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inactive_rule_and_drops_records, setup, teardown),
-		cmocka_unit_test(test_stats_object_names_every_counter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
