@@ -210,6 +210,7 @@ int main(int argc, char **argv)
 	sg_alerts_stop(d.alerts);
 	d.audit.on_line = NULL;
 	sg_api_stop(d.api);
+	sg_metrics_http_stop(d.metrics);
 	sg_siem_stop(d.siem, SG_SIEM_STOP_DRAIN_MS);
 	sg_engine_free(&d.engine);
 	sg_audit_close(&d.audit);
