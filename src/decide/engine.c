@@ -147,6 +147,8 @@ out:
 	path_fail_closed(e, f, v);
 	if (v->action == SG_ACTION_DENY)
 		e->stats.denied++;
+	else if (v->audit)
+		e->stats.audited++;
 	else
 		e->stats.allowed++;
 }

@@ -24,6 +24,7 @@ struct sg_engine_stats {
 	uint64_t decode_errors;
 	uint64_t allowed;
 	uint64_t denied;
+	uint64_t audited;		/* allowed, but an action: audit rule would have denied */
 	uint64_t mitigations;
 	uint64_t mitigation_failures;
 	uint64_t hash_errors;

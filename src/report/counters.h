@@ -35,7 +35,7 @@ enum sg_backend_id {
 const char *sg_backend_name(int b);
 
 struct sg_counters_decisions {
-	uint64_t events, decode_errors, allowed, denied, mitigations, mitigation_failures,
+	uint64_t events, decode_errors, allowed, denied, audited, mitigations, mitigation_failures,
 		 hash_errors, held;
 };
 

@@ -30,6 +30,7 @@ static void decisions_json(const struct sg_counters_decisions *s, struct sg_json
 	sg_json_kv_u64(j, "decode_errors", s->decode_errors);
 	sg_json_kv_u64(j, "allowed", s->allowed);
 	sg_json_kv_u64(j, "denied", s->denied);
+	sg_json_kv_u64(j, "audited", s->audited);
 	sg_json_kv_u64(j, "mitigations", s->mitigations);
 	sg_json_kv_u64(j, "mitigation_failures", s->mitigation_failures);
 	sg_json_kv_u64(j, "hash_errors", s->hash_errors);

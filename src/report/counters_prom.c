@@ -53,6 +53,8 @@ static void exec(const struct sg_counters *c, struct sg_prom *p)
 		       "Program starts decided, by decision; mode is the mode in force now.");
 	sg_prom_sample(p, "sysguard_exec_decisions_total", "decision", "allow", "mode", c->mode, d->allowed);
 	sg_prom_sample(p, "sysguard_exec_decisions_total", "decision", "deny", "mode", c->mode, d->denied);
+	/* Allowed, recorded as a would-be deny by an action: audit rule on trial. */
+	sg_prom_sample(p, "sysguard_exec_decisions_total", "decision", "audit", "mode", c->mode, d->audited);
 	sg_prom_one(p, "sysguard_exec_events_total", C, "Exec events read from the kernel.", d->events);
 	sg_prom_one(p, "sysguard_exec_decode_errors_total", C, "Exec events that could not be read.",
 		    d->decode_errors);

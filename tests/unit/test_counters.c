@@ -45,7 +45,7 @@ static void fill_like_daemon(struct sg_counters *c)
 
 static const char daemon_stats_json[] =
 	"{\"uptime_s\":2,\"policy_version\":\"e2e-1\",\"decisions\":{\"events\":87,\"decode_errors\":0,"
-	"\"allowed\":82,\"denied\":1,\"mitigations\":1,\"mitigation_failures\":0,\"hash_errors\":0,"
+	"\"allowed\":82,\"denied\":1,\"audited\":0,\"mitigations\":1,\"mitigation_failures\":0,\"hash_errors\":0,"
 	"\"held\":0},\"kernel\":{\"ringbuf_drops\":0,\"execs_seen\":34,\"kills\":0,\"kill_failures\":0,"
 	"\"holds\":0,\"lsm_denies\":0,\"gate_kills\":0,\"deny_entries\":1},\"fanotify\":{\"active\":true,"
 	"\"events\":49,\"allowed\":48,\"denied\":1,\"ignore_marks\":12,\"response_errors\":0,"
