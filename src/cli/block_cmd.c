@@ -133,7 +133,7 @@ static int edit(const struct sg_cli *cli, const char *blocklist, bool add, const
 		return SG_EXIT_FAILED;
 	}
 	printf("%s %s\n", add ? "blocked" : "unblocked", path);
-	return sg_daemon_reload(cli, DEFAULT_TIMEOUT_MS);
+	return sg_daemon_reload(cli, DEFAULT_TIMEOUT_MS, false);
 }
 
 int sg_cmd_block(const struct sg_cli *cli, int argc, char **argv)

@@ -65,9 +65,10 @@ static int after_opts(const struct sg_cli_cmd *cmd, int c, unsigned *timeout_ms,
 	return -2;
 }
 
-static int reload_and_show(const struct sg_cli *cli, unsigned timeout_ms, enum sg_cli_output out)
+static int reload_and_show(const struct sg_cli *cli, unsigned timeout_ms, enum sg_cli_output out,
+			   bool mode_only)
 {
-	int rc = sg_daemon_reload(cli, timeout_ms);
+	int rc = sg_daemon_reload(cli, timeout_ms, mode_only);
 
 	return rc ? rc : sg_cli_print_status(cli, out);
 }
@@ -94,7 +95,7 @@ int sg_cmd_reload(const struct sg_cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return sg_cli_usage_error(&reload_cmd, "unexpected argument '%s'", argv[optind]);
-	return reload_and_show(cli, timeout_ms, out);
+	return reload_and_show(cli, timeout_ms, out, false);
 }
 
 /* The daemon reads <state-dir>/break-glass at each reload: there means on, with its reason. */
@@ -161,7 +162,7 @@ int sg_cmd_break_glass(const struct sg_cli *cli, int argc, char **argv)
 	if (sg_daemon_pid(cli->state_dir) < 0)
 		return sg_cli_no_daemon(cli, NULL);
 	rc = switch_glass(cli, on ? reason : NULL);
-	return rc ? rc : reload_and_show(cli, timeout_ms, out);
+	return rc ? rc : reload_and_show(cli, timeout_ms, out, true);
 }
 
 static void say_removed(const char *path, void *ctx)

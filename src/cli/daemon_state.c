@@ -94,12 +94,12 @@ int sg_ready_field(const char *state_dir, const char *key, char *out, size_t len
 	return 0;
 }
 
-void sg_ready_stamp(const char *state_dir, struct sg_ready_stamp *st)
+void sg_state_stamp(const char *state_dir, const char *name, struct sg_state_stamp *st)
 {
 	char path[4200];
 	struct stat s;
 
-	snprintf(path, sizeof(path), "%s/ready", state_dir);
+	snprintf(path, sizeof(path), "%s/%s", state_dir, name);
 	st->ok = stat(path, &s) == 0;
 	if (st->ok) {
 		st->mtim = s.st_mtim;
@@ -107,25 +107,49 @@ void sg_ready_stamp(const char *state_dir, struct sg_ready_stamp *st)
 	}
 }
 
-bool sg_ready_changed(const char *state_dir, const struct sg_ready_stamp *before)
+bool sg_state_changed(const char *state_dir, const char *name, const struct sg_state_stamp *before)
 {
-	struct sg_ready_stamp now;
+	struct sg_state_stamp now;
 
-	sg_ready_stamp(state_dir, &now);
+	sg_state_stamp(state_dir, name, &now);
 	return now.ok && (!before->ok || now.ino != before->ino ||
 			  now.mtim.tv_sec != before->mtim.tv_sec ||
 			  now.mtim.tv_nsec != before->mtim.tv_nsec);
 }
 
-int sg_daemon_reload(const struct sg_cli *cli, unsigned timeout_ms)
+/* The daemon's answer to a reload: "applied V", "unchanged" or "refused: why". */
+static int reload_answer(const struct sg_cli *cli, pid_t pid)
 {
-	struct sg_ready_stamp before;
+	char path[4200], buf[512] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/reload.result", cli->state_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!strncmp(buf, "applied", 7) || !strcmp(buf, "unchanged"))
+		return SG_EXIT_OK;
+	fprintf(stderr, "sysguardd (pid %d) kept its policy: %s\n", (int)pid,
+		buf[0] ? buf : "no answer");
+	return SG_EXIT_FAILED;
+}
+
+int sg_daemon_reload(const struct sg_cli *cli, unsigned timeout_ms, bool mode_only)
+{
+	/* Break-glass changes the mode even when the policy file is broken: ready says so. */
+	const char *answer = mode_only ? "ready" : "reload.result";
+	struct sg_state_stamp before;
 	pid_t pid = sg_daemon_pid(cli->state_dir);
 	unsigned waited;
 
 	if (pid < 0)
 		return sg_cli_no_daemon(cli, NULL);
-	sg_ready_stamp(cli->state_dir, &before);
+	sg_state_stamp(cli->state_dir, answer, &before);
 	if (kill(pid, SIGHUP)) {
 		fprintf(stderr, "sysguardctl: reload: signal to sysguardd (pid %d): %s\n", (int)pid,
 			strerror(errno));
@@ -133,8 +157,8 @@ int sg_daemon_reload(const struct sg_cli *cli, unsigned timeout_ms)
 	}
 	for (waited = 0; waited < timeout_ms; waited += POLL_MS) {
 		usleep(POLL_MS * 1000);
-		if (sg_ready_changed(cli->state_dir, &before))
-			return SG_EXIT_OK;
+		if (sg_state_changed(cli->state_dir, answer, &before))
+			return mode_only ? SG_EXIT_OK : reload_answer(cli, pid);
 		if (kill(pid, 0) && errno == ESRCH) {
 			fprintf(stderr, "sysguardctl: sysguardd (pid %d) stopped during the reload\n", (int)pid);
 			return SG_EXIT_FAILED;

@@ -26,22 +26,23 @@ int sg_state_read(const char *state_dir, const char *name, char **buf, size_t *l
 /* A string field of the running daemon's ready file; -1 when there is none. */
 int sg_ready_field(const char *state_dir, const char *key, char *out, size_t len);
 
-/* Which ready file is there now: the daemon replaces it (new inode, new mtime) on each write. */
-struct sg_ready_stamp {
+/* Which state file (ready, reload.result) is there now: the daemon replaces it (new inode, new mtime) on each write. */
+struct sg_state_stamp {
 	struct timespec mtim;
 	ino_t ino;
 	bool ok;
 };
-void sg_ready_stamp(const char *state_dir, struct sg_ready_stamp *st);
-bool sg_ready_changed(const char *state_dir, const struct sg_ready_stamp *before);
+void sg_state_stamp(const char *state_dir, const char *name, struct sg_state_stamp *st);
+bool sg_state_changed(const char *state_dir, const char *name, const struct sg_state_stamp *before);
 
 /*
- * SIGHUP to the daemon, then wait up to timeout_ms for it to write its ready
- * file again (it does only after taking the new policy). SG_EXIT_OK;
+ * SIGHUP to the daemon, then wait up to timeout_ms for its answer in
+ * reload.result (applied, unchanged, or refused and why); mode_only: for
+ * its new ready file (break-glass, which does not need a good policy). SG_EXIT_OK;
  * SG_EXIT_FAILED when it kept its old policy (said on stderr);
  * SG_EXIT_NO_DAEMON when none runs.
  */
-int sg_daemon_reload(const struct sg_cli *cli, unsigned timeout_ms);
+int sg_daemon_reload(const struct sg_cli *cli, unsigned timeout_ms, bool mode_only);
 
 /* --timeout's value in seconds (0 < s <= 3600, fractions allowed) as ms; false on a bad one. */
 bool sg_parse_timeout(const char *s, unsigned *ms);

@@ -71,14 +71,14 @@ static int apply(const struct sg_cli *cli, const char *file, unsigned timeout_ms
 {
 	unsigned long long version = bundle_version(file);
 	char path[4200], ready[8192], want[64], result[600];
-	struct sg_ready_stamp before;
+	struct sg_state_stamp before;
 	pid_t pid = sg_daemon_pid(cli->state_dir);
 	unsigned waited;
 	int rc;
 
 	if (pid < 0)
 		return sg_cli_no_daemon(cli, NULL);
-	sg_ready_stamp(cli->state_dir, &before);
+	sg_state_stamp(cli->state_dir, "ready", &before);
 	rc = deliver(cli, file);
 	if (rc)
 		return rc;
@@ -93,7 +93,7 @@ static int apply(const struct sg_cli *cli, const char *file, unsigned timeout_ms
 		}
 		snprintf(path, sizeof(path), "%s/ready", cli->state_dir);
 		if (version ? sg_read_small(path, ready, sizeof(ready)) == 0 && strstr(ready, want)
-			    : sg_ready_changed(cli->state_dir, &before))
+			    : sg_state_changed(cli->state_dir, "ready", &before))
 			return sg_cli_print_status(cli, out);
 	}
 	fprintf(stderr, "sysguardctl: sysguardd refused %s: see policy_update, policy_error or"
