@@ -7,17 +7,20 @@ RELOADING=1 then READY=1 and its answer is in reload.result; a stop says
 STOPPING=1.
 """
 import errno
+import json
 import os
+import shlex
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 import threading
 import time
 
 import pytest
 
-from conftest import Policy, run
+from conftest import CTL_BIN, DAEMON_BIN, REPO, Daemon, Policy, run
 
 
 class NotifyListener:
@@ -121,3 +124,61 @@ def test_without_notify_socket_nothing_is_sent(daemon, monkeypatch):
     d = daemon(Policy(mode="monitor"))
     assert d.running()
     assert d.stop() == 0
+
+
+def unit_settings():
+    unit = {}
+    for line in (REPO / "deploy" / "systemd" / "sysguardd.service").read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            k, v = line.split("=", 1)
+            unit[k.strip()] = v.strip()
+    return unit
+
+
+def test_the_units_own_commands_under_a_notify_listener(tools, workdir, notify, monkeypatch):
+    """ExecStart and ExecReload of the shipped unit, as systemd would run them (Type=notify)."""
+    unit = unit_settings()
+    assert unit["Type"] == "notify" and unit["NotifyAccess"] == "main"
+    assert unit["WatchdogSec"].endswith("s")
+    monkeypatch.setenv("WATCHDOG_USEC", str(int(unit["WatchdogSec"][:-1]) * 1000000))
+    start = shlex.split(unit["ExecStart"])
+    reload_cmd = shlex.split(unit["ExecReload"])
+    assert start[0] == "/usr/sbin/sysguardd" and reload_cmd == ["/usr/sbin/sysguardctl", "reload"]
+
+    bad = tools.make_bin(workdir, "unit-bad")
+    config = workdir / "sysguard.yaml"
+    shutil.copy(REPO / "deploy" / "sysguard.yaml", config)
+    d = Daemon(workdir / "unit", Policy([{"name": "no-bad", "action": "deny", "path": bad}]))
+    # The unit's command, from the build tree, with this test's files in place of the host's.
+    d.argv = ([str(DAEMON_BIN)] + [str(config) if a == "/etc/sysguard/sysguard.yaml" else a
+                                   for a in start[1:]]
+              + ["--policy", str(d.policy_path), "--log", str(d.log_path),
+                 "--state-dir", str(d.state_dir), "--blocklist", str(d.blocklist_path),
+                 "--node-id", "unit-test"])
+    notify.watch_file = d.state_dir / "ready"
+    try:
+        d.start()
+        _, msg, ready_file_existed = notify.wait("READY")
+        assert ready_file_existed and "enforce mode" in msg["STATUS"]
+        assert run([bad, workdir / "m"]).exec_errno == errno.EPERM
+
+        def reload():
+            return subprocess.run([str(CTL_BIN), "--state-dir", str(d.state_dir)] + reload_cmd[1:],
+                                  capture_output=True, text=True, timeout=30)
+        # The reference settings keep self-defence on: the policy file is the daemon's
+        # to write, so a new one goes through its inbox, as sysguardctl policy apply does.
+        inbox = d.state_dir / "policy.inbox"
+        # ExecReload fails when the daemon refuses the new policy (so does systemctl reload)...
+        inbox.write_text("version: [\n")
+        r = reload()
+        assert r.returncode == 1 and "refused" in r.stderr, r
+        # ...and succeeds when it takes it.
+        inbox.write_text(Policy([{"name": "no-bad", "action": "deny", "path": bad}],
+                                version="unit-2").text)
+        r = reload()
+        assert r.returncode == 0, r
+        assert json.loads((d.state_dir / "ready").read_text())["policy_version"] == "unit-2"
+        os.kill(d.pid, signal.SIGTERM)
+        notify.wait("STOPPING")
+    finally:
+        assert d.stop() == 0
