@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/learn_interp.h"
 #include "cli/policy_log.h"
 #include "cli/policy_tools.h"
 #include "policy/learn.h"
@@ -21,7 +22,8 @@ static void usage(FILE *out)
 		"usage: sysguardctl policy learn --from AUDIT_LOG [--since TIME]\n"
 		"                                [--container ID | --cgroup PATH] [--include-denied] [-o FILE]\n"
 		"Writes an allow-list policy (default deny, monitor mode) with one allow rule per\n"
-		"program that ran: by sha256 where the log has it, else by path. TIME is Unix\n"
+		"program that ran (and the ELF interpreter each one still on disk needs): by\n"
+		"sha256 where the log has it (sysguardd --record-hashes), else by path. TIME is Unix\n"
 		"seconds or UTC as in the log (2026-11-23T16:40:01Z, or a prefix such as 2026-11-23).\n");
 }
 
@@ -31,6 +33,7 @@ struct learn_args {
 	uint64_t cgroup_id;
 	bool has_cgroup, include_denied;
 	struct sg_learn *l;
+	struct sg_learn_interp *interp;
 	unsigned long used;
 };
 
@@ -107,6 +110,8 @@ static int on_exec(const struct sg_jv *rec, void *ctx)
 	if (!d || !selected(a, rec) || !sg_log_exec_facts(rec, &f))
 		return 0;
 	a->used++;
+	if (strcmp(d, "deny") && f.has_path && sg_learn_interp_add(a->interp, a->l, f.path))
+		return -ENOMEM;
 	return sg_learn_add(a->l, f.has_path ? f.path : NULL, f.has_sha256 ? f.sha256 : NULL,
 			    !strcmp(d, "deny"));
 }
@@ -197,9 +202,14 @@ int sg_cmd_policy_learn(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	a.l = sg_learn_new();
-	if (!a.l)
+	a.interp = sg_learn_interp_new();
+	if (!a.l || !a.interp) {
+		sg_learn_free(a.l);
+		sg_learn_interp_free(a.interp);
 		return 1;
+	}
 	rc = sg_log_each_exec(a.from, on_exec, &a, stderr);
+	sg_learn_interp_free(a.interp);
 	if (rc) {
 		sg_learn_free(a.l);
 		return 1;

@@ -60,6 +60,7 @@ struct options {
 	bool strict;
 	int mode;		/* -1: as the policy says */
 	const char *crash_limit_arg;
+	bool record_hashes;	/* every exec record carries the program's sha256 */
 	unsigned crash_limit;	/* unclean starts in a row before starting in monitor mode; 0: off */
 	bool no_lsm, no_fanotify, no_kill, no_hold, no_pidfd, no_egress, no_files;
 	bool no_file_audit;	/* --disable-backend file_audit */

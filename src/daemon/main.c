@@ -134,6 +134,7 @@ int main(int argc, char **argv)
 	}
 	d.engine.mode_override = d.opt.mode;
 	d.engine.no_pidfd_kill = d.opt.no_pidfd;
+	d.engine.record_hashes = d.opt.record_hashes;
 	daemon_check_break_glass(&d);
 	if (daemon_start_alerts(&d) || daemon_start_api(&d))
 		return stop_early(&d, 2);

@@ -18,6 +18,8 @@ static void usage(FILE *out)
 		"  --node-id ID        node_id in records (default $SYSGUARD_NODE_ID, $NODE_NAME, hostname)\n"
 		"  --mode MODE         monitor|enforce, overrides the policy's mode\n"
 		"  --strict            policy unavailable at start: fail closed (deny all execs)\n"
+		"  --record-hashes     put every program's sha256 in its exec record, for\n"
+		"                      sysguardctl policy learn (costs a hash per new program)\n"
 		"  --crash-limit N     after N starts in a row without a clean stop, start in\n"
 		"                      monitor mode (default 3; 0: never)\n"
 		"  --trusted-key PUB   the policy file must be a bundle signed by this key (repeatable)\n"
@@ -69,6 +71,7 @@ enum {
 	OPT_SIEM_FACILITY,
 	OPT_RECORD_IMMUTABLE_REFUSALS,
 	OPT_CRASH_LIMIT,
+	OPT_RECORD_HASHES,
 	OPT_METRICS_ADDRESS,
 	OPT_METRICS_TOKEN_FILE,
 	OPT_METRICS_TLS_CERT,
@@ -86,6 +89,7 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "crash-limit", required_argument, NULL, OPT_CRASH_LIMIT },
+		{ "record-hashes", no_argument, NULL, OPT_RECORD_HASHES },
 		{ "disable-backend", required_argument, NULL, 'd' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "alert-enabled", no_argument, NULL, 'A' },
@@ -184,6 +188,7 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		case 'D': o->self_defence = optarg; break;
 		case OPT_RECORD_IMMUTABLE_REFUSALS: o->record_refusals = true; break;
 		case OPT_CRASH_LIMIT: o->crash_limit_arg = optarg; break;
+		case OPT_RECORD_HASHES: o->record_hashes = true; break;
 		case 'b': o->blocklist = optarg; break;
 		case 'A': o->alert_enabled = true; break;
 		case 'U': o->alert_url = optarg; break;
@@ -285,6 +290,11 @@ int daemon_apply_config(struct options *o)
 	if ((v = sg_config_get(c, "alerts.enabled")) && !o->alert_enabled &&
 	    sg_config_bool(v, &o->alert_enabled)) {
 		fprintf(stderr, "sysguardd: %s: alerts.enabled must be true or false\n", o->config_path);
+		return -EINVAL;
+	}
+	if ((v = sg_config_get(c, "record_hashes")) && !o->record_hashes &&
+	    sg_config_bool(v, &o->record_hashes)) {
+		fprintf(stderr, "sysguardd: %s: record_hashes must be true or false\n", o->config_path);
 		return -EINVAL;
 	}
 	if ((v = sg_config_get(c, "siem.enabled")) && !o->siem_enabled &&

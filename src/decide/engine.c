@@ -121,7 +121,8 @@ void sg_engine_decide(struct sg_engine *e, struct sg_exec_facts *f, int fd,
 	};
 	int own = -1, err;
 
-	if (sg_policy_eval(e->policy, &s, v) == SG_EVAL_DONE)
+	/* Decided without the hash; learning an allow-list by hash wants it on record anyway. */
+	if (sg_policy_eval(e->policy, &s, v) == SG_EVAL_DONE && !e->record_hashes)
 		goto out;
 	/* A program run again is decided without opening it: no I/O on the hot path. */
 	if (fd < 0 && f->has_id && f->ctime_ns && !f->fileless &&

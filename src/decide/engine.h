@@ -42,6 +42,7 @@ struct sg_engine {
 	char cgroup2_root[256];		/* where cgroup ids of /proc facts are looked up */
 	int mode_override;
 	bool no_pidfd_kill;		/* --disable-backend pidfd_kill: report only */
+	bool record_hashes;		/* --record-hashes: every exec record carries its sha256 (policy learn) */
 	/* Set while fanotify can cache allows: put an ignore mark on the file behind fd. */
 	void (*cache_allowed)(void *ctx, int fd);
 	void *cache_ctx;		/* -1, or an enum sg_mode forced by --mode */

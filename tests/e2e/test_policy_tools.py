@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """sysguardctl policy check, test, learn, trust dpkg and diff on real policies, binaries and logs."""
+import errno
 import hashlib
 import json
 import os
@@ -124,12 +125,12 @@ def test_policy_test_matches_the_daemon(tools, workdir, daemon):
 
 # The daemon hashes an exec only when a hash rule could change its verdict; a sha256 deny
 # that matches nothing makes it hash (and record) every exec, so learn can allow by content.
-HASH_ALL = {"name": "hash-every-exec", "action": "deny", "sha256": "00" * 31 + "01"}
 
 
 def test_learn_from_a_run_then_replay_and_diff(tools, workdir, daemon):
     bins = [tools.make_bin(workdir, f"app{i}") for i in range(3)]
-    d = daemon(Policy([HASH_ALL], mode="monitor"))
+    # Learning: monitor mode, with every program's hash on record.
+    d = daemon(Policy([], mode="monitor"), extra=["--record-hashes"])
     pids = {}
     for exe in bins + ["/usr/bin/true"]:
         ran = run([exe, workdir / "m"])
@@ -152,20 +153,26 @@ def test_learn_from_a_run_then_replay_and_diff(tools, workdir, daemon):
     c = ctl("check", learned)
     assert c.returncode == 0, c.stdout
 
-    # The learned allow-list, as the daemon decides with it (monitor mode: an allow-list in
-    # enforce mode would stop every other program on this shared host for the test's length).
+    # Enforcing the learned allow-list (default deny, for the whole host, for as long as this
+    # takes: nothing here execs anything but what was learned): what ran before still runs,
+    # a program never seen is refused before it starts.
     newbin = tools.make_bin(workdir, "newcomer")
-    d2 = daemon(text)
-    for exe in bins + ["/usr/bin/true"]:
-        ran = run([exe, workdir / "m"])
-        assert ran.returncode == 0
-        rec = d2.wait_exec(exe=os.path.realpath(exe), pid=ran.pid)[0]
-        assert rec["decision"] == "allow" and rec["rule"]["kind"] == "sha256", rec
-    ran = run([newbin, workdir / "m"])
-    rec = d2.wait_exec(exe=newbin, pid=ran.pid)[0]
-    assert rec["decision"] == "deny" and rec["default_action"] is True
+    d2 = daemon(text, mode="enforce")
+    try:
+        assert d2.ready["mode"] == "enforce"
+        for exe in bins + ["/usr/bin/true"]:
+            marker = workdir / f"{os.path.basename(exe)}.ran"
+            ran = run([exe, marker])
+            assert ran.returncode == 0, ran
+            rec = d2.wait_exec(exe=os.path.realpath(exe), pid=ran.pid)[0]
+            assert rec["decision"] == "allow" and rec["rule"]["kind"] == "sha256", rec
+        ran = run([newbin, workdir / "new.ran"])
+        assert ran.exec_errno == errno.EPERM and not (workdir / "new.ran").exists(), ran
+        rec = d2.wait_exec(exe=newbin, decision="deny")[0]
+        assert rec["default_action"] is True
+    finally:
+        d2.stop()
     assert json.loads(ctl("test", learned, "--exe", newbin, "-o", "json").stdout)["decision"] == "deny"
-    d2.stop()
 
     # diff: the same policy changes nothing; one more deny changes exactly that program.
     same = ctl("diff", learned, learned, "--log", log)
@@ -183,18 +190,19 @@ def test_learn_from_a_run_then_replay_and_diff(tools, workdir, daemon):
 def test_learn_lists_denied_and_filters(tools, workdir, daemon):
     ok = tools.make_bin(workdir, "ok")
     bad = tools.make_bin(workdir, "bad")
-    d = daemon(Policy([HASH_ALL, {"name": "no-bad", "action": "deny", "path": bad}], mode="monitor"))
+    d = daemon(Policy([{"name": "no-bad", "action": "deny", "path": bad}], mode="monitor"),
+               extra=["--record-hashes"])
     for exe in (ok, bad):
         ran = run([exe, workdir / "m"])
         d.wait_exec(exe=exe, pid=ran.pid)
     d.stop()
     out = ctl("learn", "--from", d.log_path).stdout
-    # Denied by its path rule before any hash was needed: no hash in the log, so by path.
-    assert f"\n#   {bad}\n" in out
-    assert f'path: "{bad}"' not in out
+    # What was denied is only listed, unless asked for.
     ok_sha = hashlib.sha256(open(ok, "rb").read()).hexdigest()
-    assert f'sha256: "{ok_sha}"' in out
-    assert f'path: "{bad}"' in ctl("learn", "--from", d.log_path, "--include-denied").stdout
+    bad_sha = hashlib.sha256(open(bad, "rb").read()).hexdigest()
+    assert f"\n#   {bad} sha256 {bad_sha}\n" in out
+    assert f'sha256: "{ok_sha}"' in out and f'sha256: "{bad_sha}"' not in out
+    assert f'sha256: "{bad_sha}"' in ctl("learn", "--from", d.log_path, "--include-denied").stdout
     assert "0 programs" in ctl("learn", "--from", d.log_path, "--since", "2999-01-01").stdout
     assert ctl("learn").returncode == 2
 
