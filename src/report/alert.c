@@ -170,9 +170,20 @@ static uint64_t monotonic_ns(void *ctx)
 }
 
 /* ALERT-6: only deny and enforce-failure events are alerts. */
+/*
+ * Denies, enforcement failures, lost events (ring buffer full), and the
+ * daemon dropping to monitor mode by itself: what an operator must hear of.
+ */
 static bool alertable(const char *kind)
 {
-	return kind && (!strcmp(kind, "deny") || !strcmp(kind, "action_error"));
+	static const char *const kinds[] = { "deny", "action_error", "ringbuf_drops",
+					     "guard_tripped", "recovery_mode" };
+	size_t i;
+
+	for (i = 0; kind && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kind, kinds[i]))
+			return true;
+	return false;
 }
 
 /* ------------------------------------------------------------------ */

@@ -31,7 +31,8 @@ struct sg_alert_config {
 
 /* What an alert says; strings are copied on submit. */
 struct sg_alert_event {
-	const char *kind;		/* "deny", "action_error", "ringbuf_drops" */
+	const char *kind;		/* "deny", "action_error", "ringbuf_drops", "guard_tripped",
+					 * "recovery_mode"; anything else is not an alert */
 	const char *event_id;		/* 16 hex digits, as in the audit log */
 	const char *node_id;
 	const char *severity;		/* "warning" or "critical" */

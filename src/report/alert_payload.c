@@ -52,6 +52,10 @@ const char *sg_alert_title(const char *kind)
 		return "SysGuard denied an exec";
 	if (kind && !strcmp(kind, "action_error"))
 		return "SysGuard enforcement failed";
+	if (kind && !strcmp(kind, "guard_tripped"))
+		return "SysGuard went back to monitor mode (policy guard)";
+	if (kind && !strcmp(kind, "recovery_mode"))
+		return "SysGuard started in monitor mode";
 	return "SysGuard alert";
 }
 

@@ -152,6 +152,12 @@ def command_lines(w, fake):
         ("policy", "sign"): ["--key", w / "k.key", "--version", "1", policy, "-o", w / "b"],
         ("policy", "verify"): ["--pub", w / "k.pub", w / "b"],
         ("policy", "apply"): [policy],
+        # The policy tools: each would write its -o file (or read a log) without --help.
+        ("policy", "check"): [policy],
+        ("policy", "test"): [policy, "--exe", "/usr/bin/true", "-o", "json"],
+        ("policy", "learn"): ["--from", w / "audit.log", "-o", w / "learned.yaml"],
+        ("policy", "trust"): ["dpkg", "-o", w / "trusted.yaml"],
+        ("policy", "diff"): [policy, policy, "--log", w / "audit.log"],
         ("block",): [],
         ("block", "add"): [target],
         ("block", "del"): [target],
@@ -169,6 +175,7 @@ def command_lines(w, fake):
         ("shield", "gateway"): ["192.0.2.254"],
     }
     (w / "list.txt").write_text("192.0.2.0/24\n")
+    (w / "audit.log").write_text("")
     assert {p[1] for p in lines if p[:1] == ("shield",) and len(p) == 2} == set(SHIELD_SUBS)
     return lines
 

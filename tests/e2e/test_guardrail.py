@@ -13,6 +13,7 @@ import signal
 import subprocess
 import time
 
+from alert_receivers import Receiver
 from conftest import CTL_BIN, Daemon, Policy, run
 
 
@@ -42,7 +43,9 @@ def wait_ready(d, pred, timeout=10):
 
 def test_too_many_denies_right_after_enforcing_drop_to_monitor(tools, workdir, daemon):
     bad = tools.make_bin(workdir, "guard-bad")
-    d = daemon(guarded(bad, max_denies=3, per_seconds=60, for_seconds=600))
+    hook = Receiver()
+    d = daemon(guarded(bad, max_denies=3, per_seconds=60, for_seconds=600),
+               extra=["--alert-enabled", "--alert-url", hook.url()])
     assert d.ready["mode"] == "enforce" and d.ready["guard_tripped"] is False
     for i in range(4):
         assert run([bad, workdir / f"m{i}"]).exec_errno == errno.EPERM
@@ -50,6 +53,12 @@ def test_too_many_denies_right_after_enforcing_drop_to_monitor(tools, workdir, d
     assert rec["severity"] == "critical"
     assert rec["denies"] == 4 and rec["max_denies"] == 3 and rec["per_s"] == 60
     assert rec["line"] == 4 and rec["mode"] == "monitor"
+    # Alerted too, next to the deny alerts.
+    deadline = time.monotonic() + 15
+    while not any("monitor mode (policy guard)" in json.dumps(b) for b in hook.bodies()):
+        assert time.monotonic() < deadline, hook.bodies()
+        time.sleep(0.1)
+    hook.close()
     r = wait_ready(d, lambda r: r["mode"] == "monitor")
     assert r["guard_tripped"] is True
     # Monitor mode: the same program runs now, and is recorded as a would-be deny.
