@@ -154,7 +154,7 @@ def test_the_units_own_commands_under_a_notify_listener(tools, workdir, notify, 
                                    for a in start[1:]]
               + ["--policy", str(d.policy_path), "--log", str(d.log_path),
                  "--state-dir", str(d.state_dir), "--blocklist", str(d.blocklist_path),
-                 "--node-id", "unit-test"])
+                 "--node-id", "e2e-node"])
     notify.watch_file = d.state_dir / "ready"
     try:
         d.start()
