@@ -921,6 +921,39 @@ static void test_reopen_while_writing_loses_and_splits_nothing(void **state)
 	assert_true(nonempty > 1);
 }
 
+/* A log that cannot be reopened (its directory gone) keeps the old file: nothing is lost. */
+static void test_failed_reopen_keeps_writing_the_old_file(void **state)
+{
+	struct fixture *f = *state;
+	char moved[4200], sub[4200], path[4300];
+	struct sg_audit a;
+	struct sg_json j;
+	size_t len;
+	char *buf;
+	int i;
+
+	snprintf(sub, sizeof(sub), "%s/logs", f->dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(path, sizeof(path), "%s/audit.log", sub);
+	assert_int_equal(sg_audit_open(&a, path, false, "n1"), 0);
+	snprintf(moved, sizeof(moved), "%s/moved.log", f->dir);
+	assert_int_equal(rename(path, moved), 0);
+	assert_int_equal(rmdir(sub), 0);
+	assert_int_equal(sg_audit_reopen(&a), -ENOENT);
+	sg_json_init(&j);
+	for (i = 0; i < 3; i++) {
+		sg_audit_begin(&a, &j, "exec", SG_SEV_INFO);
+		assert_int_equal(sg_audit_commit(&a, &j), 0);
+	}
+	sg_json_free(&j);
+	sg_audit_close(&a);
+	buf = slurp(moved, &len);
+	assert_int_equal(len > 0 && buf[len - 1] == '\n', 1);
+	assert_non_null(strstr(buf, "\"event_id\":\"0000000000000003\""));
+	free(buf);
+	unlink(moved);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -944,6 +977,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_short_write_to_file_never_splits_a_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers_ids_unique_and_lines_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_while_writing_loses_and_splits_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_reopen_keeps_writing_the_old_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
