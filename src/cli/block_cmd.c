@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* sysguardctl block add|del|list (FILE-1): the running daemon's block list. */
+/* sysguardctl block add|del|list: the running daemon's block list. */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -19,8 +19,8 @@
 static const struct sg_cli_cmd block_cmd = { "block",
 	"sysguardctl block add PATH | del PATH | list\n"
 	"\n"
-	"The running daemon's block list: files nobody may write, rename or remove\n"
-	"(FILE-1), kept in its --blocklist file so that they stay protected across\n"
+	"The running daemon's block list: files nobody may write, rename or remove,\n"
+	"kept in its --blocklist file so that they stay protected across\n"
 	"restarts. Each change is recorded (file_protect) and taken at once (a reload).\n"
 	"\n"
 	"  add PATH    protect a regular file (named by its real path)\n"

@@ -59,6 +59,28 @@ static void write_pidfile(struct daemon *d, bool remove)
 		daemon_note(d, "daemon", SG_SEV_WARNING, "pidfile", err);
 }
 
+/*
+ * The log's directory, as for the state directory: without systemd's
+ * LogsDirectory= (make install, a container) nothing else creates it.
+ */
+static int make_log_dir(const char *log_path)
+{
+	char dir[4096];
+	char *slash;
+
+	if (!log_path || snprintf(dir, sizeof(dir), "%s", log_path) >= (int)sizeof(dir))
+		return 0;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		fprintf(stderr, "sysguardd: cannot create log directory %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* A start that fails after the log opened still writes the records that say why. */
 static int stop_early(struct daemon *d, int rc)
 {
@@ -101,6 +123,8 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
+	if (make_log_dir(d.opt.log_path))
+		return 1;
 	err = sg_audit_open(&d.audit, d.opt.log_path, d.opt.to_stdout, node);
 	if (err) {
 		fprintf(stderr, "sysguardd: cannot open audit log %s: %s\n",

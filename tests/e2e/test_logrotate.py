@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Policy, REPO
+from conftest import Daemon, Policy, REPO
 
 SHIPPED = REPO / "deploy" / "logrotate" / "sysguard"
 
@@ -104,3 +104,17 @@ def test_logrotate_with_sigusr1_loses_and_splits_nothing(daemon, workdir):
                   and r.get("process", {}).get("exe") == os.path.realpath("/bin/true")]
     assert len(execs) > 20
     assert len(true_execs) == len(execs), (len(true_execs), len(execs))
+
+
+def test_a_missing_log_directory_is_created(workdir):
+    """Without systemd's LogsDirectory= (make install, a container) the daemon makes it."""
+    d = Daemon(workdir / "d", Policy(mode="monitor"))
+    d.log_path = workdir / "new-log-dir" / "audit.log"
+    d.argv[d.argv.index("--log") + 1] = str(d.log_path)
+    try:
+        d.start()
+        assert d.log_path.exists()
+        assert (d.log_path.parent.stat().st_mode & 0o777) == 0o700
+        assert any(r["type"] == "daemon_start" for r in d.log_records())
+    finally:
+        d.stop()
