@@ -165,13 +165,17 @@ def check_mitigation(r, errs, by_id):
     check_process_block(r, errs, need_exec_args=r.get("sensor") == "exec_tracepoint")
 
 
-def validate_records(records, bad_lines=(), node_id=None, limit=20):
-    """All problems found in one daemon run's records, as strings (empty: all good)."""
+def validate_records(records, bad_lines=(), node_id=None, limit=20, start_id=1):
+    """
+    All problems found in one daemon run's records, as strings (empty: all
+    good). start_id: the first record's event_id (a log reopened after
+    rotation goes on with the run's numbering).
+    """
     errs = []
     for raw, why in bad_lines:
         errs.append(f"line is not a JSON object ({why}): {raw[:300]!r}")
     by_id = {}
-    prev = 0
+    prev = start_id - 1
     for r in records:
         e = []
         check_common(r, e, node_id)
