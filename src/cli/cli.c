@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 void sg_cli_getopt_start(void)
@@ -19,14 +20,23 @@ int sg_cli_next(int argc, char **argv, const char *shortopts, const struct optio
 
 bool sg_cli_wants_help(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
+	/*
+	 * A copy: getopt_long moves the arguments it skips behind the options,
+	 * and the real pass must see the line as typed, or `x -o` becomes `-o x`
+	 * (out of memory: the line itself, moved, still reads right for help).
+	 */
+	char **copy = calloc((size_t)argc + 1, sizeof(*copy)), **v = copy ? copy : argv;
 	bool help = false;
 	int c;
 
+	if (copy)
+		memcpy(copy, argv, (size_t)argc * sizeof(*copy));
 	sg_cli_getopt_start();
-	while ((c = sg_cli_next(argc, argv, shortopts, longopts)) != -1)
+	while ((c = sg_cli_next(argc, v, shortopts, longopts)) != -1)
 		if (c == 'h')
 			help = true;
 	sg_cli_getopt_start();
+	free(copy);
 	return help;
 }
 

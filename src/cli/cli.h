@@ -32,7 +32,7 @@ enum sg_cli_output { SG_OUT_TABLE, SG_OUT_JSON };
 /*
  * True when argv (argv[0]: the command's last word) asks for -h/--help, as
  * getopt_long reads it with these options: `--reason -h` is a reason, not a
- * request for help. argv may be permuted, as by getopt_long.
+ * request for help. argv is left as it is, for the pass that reads it.
  */
 bool sg_cli_wants_help(int argc, char **argv, const char *shortopts, const struct option *longopts);
 

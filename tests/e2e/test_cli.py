@@ -237,6 +237,9 @@ def test_bad_command_lines_exit_2_with_a_hint(workdir):
         (["status", "--bogus"], "try 'sysguardctl status --help'"),
         (["status", "-o"], "try 'sysguardctl status --help'"),
         (["status", "-o", "xml"], "try 'sysguardctl status --help'"),
+        # -o last, with no value: the word before it is not its value (the --help scan
+        # once moved it behind -o, and this ran `status -o json`).
+        (["status", "json", "-o"], "try 'sysguardctl status --help'"),
         (["stats", "extra"], "try 'sysguardctl stats --help'"),
         (["reload", "--timeout=soon"], "try 'sysguardctl reload --help'"),
         (["reset", "-x"], "try 'sysguardctl reset --help'"),
