@@ -57,6 +57,12 @@ int sg_cli_usage_error(const struct sg_cli_cmd *cmd, const char *fmt, ...)
 /* -o/--output's value; false (after saying so) when it is neither table nor json. */
 bool sg_cli_parse_output(const struct sg_cli_cmd *cmd, const char *arg, enum sg_cli_output *out);
 
+/*
+ * A command's whole output to -o FILE (created or replaced), or to stdout
+ * when path is NULL; says what failed on errs. 0 or a negative errno.
+ */
+int sg_cli_write_output(const char *path, const char *text, FILE *errs);
+
 /* "no running sysguardd ..." on stderr; SG_EXIT_NO_DAEMON. */
 int sg_cli_no_daemon(const struct sg_cli *cli, const char *why);
 

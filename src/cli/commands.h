@@ -18,6 +18,12 @@ int sg_cmd_reset(const struct sg_cli *cli, int argc, char **argv);
 int sg_cmd_break_glass(const struct sg_cli *cli, int argc, char **argv);
 int sg_cmd_policy(const struct sg_cli *cli, int argc, char **argv);
 int sg_cmd_policy_apply(const struct sg_cli *cli, int argc, char **argv);
+/* The policy tools need no daemon; check exits 1 on findings, diff 1 on differences. */
+int sg_cmd_policy_check(const struct sg_cli *cli, int argc, char **argv);
+int sg_cmd_policy_test(const struct sg_cli *cli, int argc, char **argv);
+int sg_cmd_policy_learn(const struct sg_cli *cli, int argc, char **argv);
+int sg_cmd_policy_trust(const struct sg_cli *cli, int argc, char **argv);
+int sg_cmd_policy_diff(const struct sg_cli *cli, int argc, char **argv);
 int sg_cmd_block(const struct sg_cli *cli, int argc, char **argv);
 int sg_cmd_shield(const struct sg_cli *cli, int argc, char **argv);
 

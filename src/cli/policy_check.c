@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 /* sysguardctl policy check FILE...: parse errors and lint warnings, gcc-style. */
-#include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,16 +7,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/commands.h"
 #include "cli/policy_tools.h"
 #include "policy/lint.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: sysguardctl policy check [--warnings-ok] FILE...\n"
-		"Reports every error and warning as FILE:LINE:COL: error|warning: MESSAGE.\n"
-		"Exit 0 when clean, 1 on any error or warning (warnings only with --warnings-ok: 0).\n");
-}
+enum { OPT_WARNINGS_OK = 256 };
+
+static const struct sg_cli_cmd check_cmd = { "policy check",
+	"sysguardctl policy check [--warnings-ok] FILE...\n"
+	"\n"
+	"Reads each policy FILE as the daemon would and reports every error and warning\n"
+	"as FILE:LINE:COL: error|warning: MESSAGE, or \"FILE: ok, N rules\". Exit 0 when\n"
+	"clean, 1 on any error or warning.\n"
+	"\n"
+	"      --warnings-ok     exit 0 when there are warnings but no errors\n"
+	"  -h, --help            this help\n" };
 
 /* This host's view of a name in a rule. */
 static enum sg_lint_path probe_host(const char *path, char *real, size_t cap, void *ctx)
@@ -53,35 +56,26 @@ static void print_msg(const struct sg_lint_msg *m, void *ctx)
 	       m->error ? "error" : "warning", m->text);
 }
 
-int sg_cmd_policy_check(int argc, char **argv)
+int sg_cmd_policy_check(const struct sg_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "warnings-ok", no_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
+	static const struct option longs[] = {
+		SG_CLI_OPT_HELP,
+		{ "warnings-ok", no_argument, NULL, OPT_WARNINGS_OK },
 		{ 0 },
 	};
 	bool warnings_ok = false, errors = false;
 	unsigned warnings = 0;
 	int c, i;
 
-	optind = 0;	/* 0: a full reset of getopt, whatever parsed argv before */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'w':
-			warnings_ok = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	if (sg_cli_wants_help(argc, argv, ":h", longs))
+		return sg_cli_help(&check_cmd);
+	while ((c = sg_cli_next(argc, argv, ":h", longs)) != -1) {
+		if (c != OPT_WARNINGS_OK)
+			return sg_cli_bad_option(&check_cmd, argc, argv, c);
+		warnings_ok = true;
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind >= argc)
+		return sg_cli_usage_error(&check_cmd, "which policy FILE?");
 	for (i = optind; i < argc; i++) {
 		struct printer pr = { argv[i] };
 		struct sg_policy *p = NULL;
@@ -99,6 +93,6 @@ int sg_cmd_policy_check(int argc, char **argv)
 		sg_policy_free(p);
 	}
 	if (errors || (warnings && !warnings_ok))
-		return 1;
-	return 0;
+		return SG_EXIT_FAILED;	/* findings */
+	return SG_EXIT_OK;
 }

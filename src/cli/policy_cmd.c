@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* sysguardctl policy: key generation, bundle signing and verification. */
+/* sysguardctl policy: key generation, bundle signing and verification, and which policy command runs. */
 #include "cli/commands.h"
-#include "cli/policy_tools.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -286,18 +285,6 @@ static int cmd_verify(const struct sg_cli *cli, int argc, char **argv)
 	return 0;
 }
 
-/* The policy tools parse their own options (and --help) and need no daemon. */
-#define POLICY_TOOL(name)                                                          \
-	static int policy_##name(const struct sg_cli *cli, int argc, char **argv) \
-	{                                                                          \
-		return sg_cmd_policy_##name(argc, argv);                           \
-	}
-POLICY_TOOL(check)
-POLICY_TOOL(test)
-POLICY_TOOL(learn)
-POLICY_TOOL(trust)
-POLICY_TOOL(diff)
-
 int sg_cmd_policy(const struct sg_cli *cli, int argc, char **argv)
 {
 	static const struct {
@@ -306,8 +293,9 @@ int sg_cmd_policy(const struct sg_cli *cli, int argc, char **argv)
 	} subs[] = {
 		{ "keygen", cmd_keygen }, { "sign", cmd_sign }, { "verify", cmd_verify },
 		{ "apply", sg_cmd_policy_apply },
-		{ "check", policy_check }, { "test", policy_test }, { "learn", policy_learn },
-		{ "trust", policy_trust }, { "diff", policy_diff },
+		{ "check", sg_cmd_policy_check }, { "test", sg_cmd_policy_test },
+		{ "learn", sg_cmd_policy_learn }, { "trust", sg_cmd_policy_trust },
+		{ "diff", sg_cmd_policy_diff },
 	};
 	static const struct option longs[] = { SG_CLI_OPT_HELP, { 0 } };
 	size_t i;

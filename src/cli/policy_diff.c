@@ -1,22 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 /* sysguardctl policy diff OLD NEW --log AUDIT_LOG: replay recorded execs through both. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/commands.h"
 #include "cli/policy_log.h"
 #include "cli/policy_tools.h"
 #include "policy/diff.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: sysguardctl policy diff OLD NEW --log AUDIT_LOG\n"
-		"Decides every exec recorded in AUDIT_LOG with both policies and lists what NEW\n"
-		"would allow that OLD denied, and the other way. Exit 0 when nothing changes, 1 when\n"
-		"something does.\n");
-}
+enum { OPT_LOG = 256 };
+
+static const struct sg_cli_cmd diff_cmd = { "policy diff",
+	"sysguardctl policy diff OLD NEW --log AUDIT_LOG\n"
+	"\n"
+	"Decides every exec recorded in AUDIT_LOG with both policies and lists what NEW\n"
+	"would allow that OLD denied, and the other way round. Exit 0 when nothing\n"
+	"changes, 1 when something does.\n"
+	"\n"
+	"      --log=AUDIT_LOG   the daemon's audit log with the execs to replay\n"
+	"  -h, --help            this help\n" };
 
 struct replay {
 	struct sg_engine old, new;
@@ -45,11 +48,11 @@ static int on_exec(const struct sg_jv *rec, void *ctx)
 			   vn.action == SG_ACTION_DENY);
 }
 
-int sg_cmd_policy_diff(int argc, char **argv)
+int sg_cmd_policy_diff(const struct sg_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "log", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
+	static const struct option longs[] = {
+		SG_CLI_OPT_HELP,
+		{ "log", required_argument, NULL, OPT_LOG },
 		{ 0 },
 	};
 	struct sg_policy *po = NULL, *pn = NULL;
@@ -57,26 +60,17 @@ int sg_cmd_policy_diff(int argc, char **argv)
 	const char *log = NULL;
 	uint64_t total, allowed, denied;
 	char *text;
-	int c, rc = 1;
+	int c, rc = SG_EXIT_FAILED;
 
-	optind = 0;	/* 0: a full reset of getopt, whatever parsed argv before */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			log = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	if (sg_cli_wants_help(argc, argv, ":h", longs))
+		return sg_cli_help(&diff_cmd);
+	while ((c = sg_cli_next(argc, argv, ":h", longs)) != -1) {
+		if (c != OPT_LOG)
+			return sg_cli_bad_option(&diff_cmd, argc, argv, c);
+		log = optarg;
 	}
-	if (optind + 2 != argc || !log) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind + 2 != argc || !log)
+		return sg_cli_usage_error(&diff_cmd, "needs OLD, NEW and --log AUDIT_LOG");
 	if (sg_cli_load_policy(argv[optind], &po, stderr) ||
 	    sg_cli_load_policy(argv[optind + 1], &pn, stderr))
 		goto out;
@@ -91,7 +85,7 @@ int sg_cmd_policy_diff(int argc, char **argv)
 	fputs(text, stdout);
 	free(text);
 	sg_diff_counts(r.d, &total, &allowed, &denied);
-	rc = allowed || denied ? 1 : 0;
+	rc = allowed || denied ? SG_EXIT_FAILED : SG_EXIT_OK;	/* 1: a difference */
 out:
 	if (r.old.hashes)
 		sg_cli_engine_free(&r.old);

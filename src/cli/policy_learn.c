@@ -1,31 +1,38 @@
 // SPDX-License-Identifier: Apache-2.0
 /* sysguardctl policy learn --from AUDIT_LOG: an allow-list of what ran. */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "cli/commands.h"
 #include "cli/learn_interp.h"
 #include "cli/policy_log.h"
 #include "cli/policy_tools.h"
 #include "policy/learn.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: sysguardctl policy learn --from AUDIT_LOG [--since TIME]\n"
-		"                                [--container ID | --cgroup PATH] [--include-denied] [-o FILE]\n"
-		"Writes an allow-list policy (default deny, monitor mode) with one allow rule per\n"
-		"program that ran (and the ELF interpreter each one still on disk needs): by\n"
-		"sha256 where the log has it (sysguardd --record-hashes), else by path. TIME is Unix\n"
-		"seconds or UTC as in the log (2026-11-23T16:40:01Z, or a prefix such as 2026-11-23).\n");
-}
+enum { OPT_FROM = 256, OPT_SINCE, OPT_CONTAINER, OPT_CGROUP, OPT_INCLUDE_DENIED };
+
+static const struct sg_cli_cmd learn_cmd = { "policy learn",
+	"sysguardctl policy learn --from AUDIT_LOG [--since TIME] [--container ID | --cgroup PATH]\n"
+	"                         [--include-denied] [-o FILE]\n"
+	"\n"
+	"Writes an allow-list policy (default deny, monitor mode) with one allow rule per\n"
+	"program that ran (and the ELF interpreter each one still on disk needs): by\n"
+	"sha256 where the log has it (sysguardd --record-hashes), else by path. What was\n"
+	"denied is only listed in a comment, unless --include-denied.\n"
+	"\n"
+	"      --from=AUDIT_LOG  the daemon's audit log to learn from\n"
+	"      --since=TIME      only execs from TIME on: Unix seconds, or UTC as in the log\n"
+	"                        (2026-11-23T16:40:01Z, or a prefix such as 2026-11-23)\n"
+	"      --container=ID    only execs in this container (its id or a prefix of it)\n"
+	"      --cgroup=PATH     only execs in this cgroup (a path under /sys/fs/cgroup)\n"
+	"      --include-denied  allow what was denied too\n"
+	"  -o, --output=FILE     where to write the policy (replaced; default: stdout)\n"
+	"  -h, --help            this help\n" };
 
 struct learn_args {
 	const char *from, *out, *container;
@@ -116,84 +123,61 @@ static int on_exec(const struct sg_jv *rec, void *ctx)
 			    !strcmp(d, "deny"));
 }
 
+/* An exit code, or -1 to go on. */
 static int parse_args(int argc, char **argv, struct learn_args *a)
 {
-	static const struct option opts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		{ "since", required_argument, NULL, 's' },
-		{ "container", required_argument, NULL, 'C' },
-		{ "cgroup", required_argument, NULL, 'g' },
-		{ "include-denied", no_argument, NULL, 'd' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
+	static const struct option longs[] = {
+		SG_CLI_OPT_HELP, SG_CLI_OPT_OUTPUT,
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "container", required_argument, NULL, OPT_CONTAINER },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "include-denied", no_argument, NULL, OPT_INCLUDE_DENIED },
 		{ 0 },
 	};
 	int c, err;
 
-	optind = 0;	/* 0: a full reset of getopt, whatever parsed argv before */
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	if (sg_cli_wants_help(argc, argv, ":ho:", longs))
+		return sg_cli_help(&learn_cmd);
+	while ((c = sg_cli_next(argc, argv, ":ho:", longs)) != -1) {
 		switch (c) {
-		case 'f':
+		case OPT_FROM:
 			a->from = optarg;
 			break;
-		case 's':
-			if (parse_since(optarg, a->since, sizeof(a->since))) {
-				fprintf(stderr, "sysguardctl policy learn: --since takes Unix seconds or a time such as 2026-11-23T16:40:01Z, got '%s'\n",
-					optarg);
-				return 2;
-			}
+		case OPT_SINCE:
+			if (parse_since(optarg, a->since, sizeof(a->since)))
+				return sg_cli_usage_error(&learn_cmd, "--since takes Unix seconds or a time such as 2026-11-23T16:40:01Z, not '%s'",
+							  optarg);
 			break;
-		case 'C':
+		case OPT_CONTAINER:
 			a->container = optarg;
 			break;
-		case 'g':
+		case OPT_CGROUP:
 			err = cgroup_id_of(optarg, &a->cgroup_id);
-			if (err) {
-				fprintf(stderr, "sysguardctl policy learn: --cgroup %s: %s\n", optarg,
-					strerror(-err));
-				return 2;
-			}
+			if (err)
+				return sg_cli_usage_error(&learn_cmd, "--cgroup %s: %s", optarg, strerror(-err));
 			a->has_cgroup = true;
 			break;
-		case 'd':
+		case OPT_INCLUDE_DENIED:
 			a->include_denied = true;
 			break;
 		case 'o':
 			a->out = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return sg_cli_bad_option(&learn_cmd, argc, argv, c);
 		}
 	}
-	if (optind != argc || !a->from || (a->container && a->has_cgroup)) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind < argc)
+		return sg_cli_usage_error(&learn_cmd, "unexpected argument '%s'", argv[optind]);
+	if (!a->from)
+		return sg_cli_usage_error(&learn_cmd, "needs --from AUDIT_LOG");
+	if (a->container && a->has_cgroup)
+		return sg_cli_usage_error(&learn_cmd, "--container or --cgroup, not both");
 	return -1;
 }
 
-/* Write the whole text to FILE (replaced) or stdout. */
-int sg_cli_write_output(const char *path, const char *text, FILE *errs)
-{
-	size_t len = strlen(text);
-	FILE *o = path ? fopen(path, "we") : stdout;
-
-	if (!o) {
-		fprintf(errs, "%s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	if (fwrite(text, 1, len, o) != len || fflush(o) || (path && fclose(o))) {
-		fprintf(errs, "%s: write failed\n", path ? path : "stdout");
-		return -EIO;
-	}
-	return 0;
-}
-
-int sg_cmd_policy_learn(int argc, char **argv)
+int sg_cmd_policy_learn(const struct sg_cli *cli, int argc, char **argv)
 {
 	struct learn_args a = { 0 };
 	char *text;
@@ -206,21 +190,21 @@ int sg_cmd_policy_learn(int argc, char **argv)
 	if (!a.l || !a.interp) {
 		sg_learn_free(a.l);
 		sg_learn_interp_free(a.interp);
-		return 1;
+		return SG_EXIT_FAILED;
 	}
 	rc = sg_log_each_exec(a.from, on_exec, &a, stderr);
 	sg_learn_interp_free(a.interp);
 	if (rc) {
 		sg_learn_free(a.l);
-		return 1;
+		return SG_EXIT_FAILED;
 	}
 	text = sg_learn_render(a.l, a.include_denied, a.from);
 	sg_learn_free(a.l);
 	if (!text)
-		return 1;
+		return SG_EXIT_FAILED;
 	rc = sg_cli_write_output(a.out, text, stderr);
 	free(text);
 	if (!rc && a.out)
 		fprintf(stderr, "sysguardctl policy learn: %lu exec records -> %s\n", a.used, a.out);
-	return rc ? 1 : 0;
+	return rc ? SG_EXIT_FAILED : SG_EXIT_OK;
 }

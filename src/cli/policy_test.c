@@ -4,7 +4,6 @@
  * give, from the daemon's own decision code and the facts it would have.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,78 +11,78 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/commands.h"
 #include "cli/policy_tools.h"
 #include "report/json.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: sysguardctl policy test POLICY --exe PATH [--parent PATH] [--uid N]\n"
-		"                               [--cgroup PATH] [-o text|json]\n"
-		"Prints the decision (allow, deny or audit) and the rule that made it, as the\n"
-		"daemon would decide an exec of PATH started by a process running --parent.\n");
-}
+enum { OPT_EXE = 256, OPT_PARENT, OPT_UID, OPT_CGROUP };
+
+static const struct sg_cli_cmd test_cmd = { "policy test",
+	"sysguardctl policy test POLICY --exe PATH [--parent PATH] [--uid N] [--cgroup PATH]\n"
+	"                        [-o table|json]\n"
+	"\n"
+	"Prints the decision (allow, deny or audit) and the rule that made it, as the\n"
+	"daemon would decide an exec of PATH started by a process running --parent, from\n"
+	"the daemon's own decision code. No daemon needed.\n"
+	"\n"
+	"      --exe=PATH        the program run\n"
+	"      --parent=PATH     the program of the process that runs it\n"
+	"      --uid=N           the user it runs as\n"
+	"      --cgroup=PATH     its cgroup, shown in the JSON\n"
+	"  -o, --output=FORMAT   table (default) or json\n"
+	"  -h, --help            this help\n" };
 
 struct test_args {
 	const char *policy, *exe, *parent, *cgroup;
 	unsigned long uid;
-	bool has_uid, json;
+	bool has_uid;
+	enum sg_cli_output out;
 };
 
+/* An exit code, or -1 to go on. */
 static int parse_args(int argc, char **argv, struct test_args *a)
 {
-	static const struct option opts[] = {
-		{ "exe", required_argument, NULL, 'e' },
-		{ "parent", required_argument, NULL, 'p' },
-		{ "uid", required_argument, NULL, 'u' },
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
+	static const struct option longs[] = {
+		SG_CLI_OPT_HELP, SG_CLI_OPT_OUTPUT,
+		{ "exe", required_argument, NULL, OPT_EXE },
+		{ "parent", required_argument, NULL, OPT_PARENT },
+		{ "uid", required_argument, NULL, OPT_UID },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ 0 },
 	};
 	char *end;
 	int c;
 
-	optind = 0;	/* 0: a full reset of getopt, whatever parsed argv before */
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	if (sg_cli_wants_help(argc, argv, ":ho:", longs))
+		return sg_cli_help(&test_cmd);
+	while ((c = sg_cli_next(argc, argv, ":ho:", longs)) != -1) {
 		switch (c) {
-		case 'e':
+		case OPT_EXE:
 			a->exe = optarg;
 			break;
-		case 'p':
+		case OPT_PARENT:
 			a->parent = optarg;
 			break;
-		case 'u':
+		case OPT_UID:
 			errno = 0;
 			a->uid = strtoul(optarg, &end, 10);
-			if (errno || *end || !*optarg) {
-				fprintf(stderr, "sysguardctl policy test: --uid needs a number, got '%s'\n", optarg);
-				return 2;
-			}
+			if (errno || *end || !*optarg || *optarg == '-')
+				return sg_cli_usage_error(&test_cmd, "--uid needs a number, not '%s'", optarg);
 			a->has_uid = true;
 			break;
-		case 'c':
+		case OPT_CGROUP:
 			a->cgroup = optarg;
 			break;
 		case 'o':
-			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
-				fprintf(stderr, "sysguardctl policy test: -o takes text or json\n");
-				return 2;
-			}
-			a->json = !strcmp(optarg, "json");
+			if (!sg_cli_parse_output(&test_cmd, optarg, &a->out))
+				return SG_EXIT_USAGE;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return sg_cli_bad_option(&test_cmd, argc, argv, c);
 		}
 	}
-	if (optind + 1 != argc || !a->exe) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind + 1 != argc || !a->exe)
+		return sg_cli_usage_error(&test_cmd, "needs one POLICY and --exe PATH");
 	a->policy = argv[optind];
 	return -1;
 }
@@ -194,7 +193,7 @@ static void print_text(const struct test_args *a, enum sg_mode mode, const struc
 		printf("mode %s: runs; recorded as a would-be deny\n", sg_mode_name(mode));
 }
 
-int sg_cmd_policy_test(int argc, char **argv)
+int sg_cmd_policy_test(const struct sg_cli *cli, int argc, char **argv)
 {
 	struct test_args a = { 0 };
 	struct sg_policy *p = NULL;
@@ -206,17 +205,17 @@ int sg_cmd_policy_test(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (sg_cli_load_policy(a.policy, &p, stderr))
-		return 1;
+		return SG_EXIT_FAILED;
 	if (build_facts(&a, &f) || sg_cli_engine_init(&e, p)) {
 		sg_policy_free(p);
-		return 1;
+		return SG_EXIT_FAILED;
 	}
 	sg_cli_decide(&e, &f, &v);
-	if (a.json)
+	if (a.out == SG_OUT_JSON)
 		print_json(&a, sg_policy_mode(p), &f, &v);
 	else
 		print_text(&a, sg_policy_mode(p), &f, &v);
 	sg_cli_engine_free(&e);
 	sg_policy_free(p);
-	return 0;
+	return SG_EXIT_OK;
 }

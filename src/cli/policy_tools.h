@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `sysguardctl policy check|test|learn|trust|diff`: tools for writing and
- * trying a policy without a daemon. Each takes argv with argv[0] its own
- * command name and returns the exit code: 0 ok/clean, 1 findings or
- * failure, 2 usage.
+ * What `sysguardctl policy check|test|learn|trust|diff` (commands.h) share:
+ * a policy read as the daemon reads it, and the daemon's decision code,
+ * for writing and trying a policy without a daemon.
  */
 #ifndef SG_POLICY_TOOLS_H
 #define SG_POLICY_TOOLS_H
@@ -13,20 +12,11 @@
 #include "decide/engine.h"
 #include "policy/policy.h"
 
-int sg_cmd_policy_check(int argc, char **argv);
-int sg_cmd_policy_test(int argc, char **argv);
-int sg_cmd_policy_learn(int argc, char **argv);
-int sg_cmd_policy_trust(int argc, char **argv);
-int sg_cmd_policy_diff(int argc, char **argv);
-
 /*
  * Read, parse and resolve a policy as the daemon does. On failure prints
  * "FILE:LINE:COL: error: ..." to `errs` and returns a negative errno.
  */
 int sg_cli_load_policy(const char *path, struct sg_policy **out, FILE *errs);
-
-/* Write text to `path` (replaced), or stdout when path is NULL. 0 or -errno. */
-int sg_cli_write_output(const char *path, const char *text, FILE *errs);
 
 /*
  * The daemon's decision code (sg_engine_decide) without a daemon: no audit

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,18 +15,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/policy_tools.h"
+#include "cli/commands.h"
 #include "sense/file_hash.h"
 
 #define DPKG_INFO "/var/lib/dpkg/info"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: sysguardctl policy trust dpkg [-o FILE]\n"
-		"Writes a policy (default deny, monitor mode) allowing, by sha256, every executable\n"
-		"file that dpkg installed (/var/lib/dpkg/info/*.list), each commented with its package.\n");
-}
+static const struct sg_cli_cmd trust_cmd = { "policy trust",
+	"sysguardctl policy trust dpkg [-o FILE]\n"
+	"\n"
+	"Writes a policy (default deny, monitor mode) allowing, by sha256, every executable\n"
+	"file that dpkg installed (/var/lib/dpkg/info/*.list), each commented with its\n"
+	"package. An upgrade changes the hashes: run it again after upgrades.\n"
+	"\n"
+	"  -o, --output=FILE     where to write the policy (replaced; default: stdout)\n"
+	"  -h, --help            this help\n" };
 
 struct owned {
 	char *path;		/* real path of the installed file */
@@ -207,13 +208,9 @@ static void write_policy(FILE *o, struct trust *t)
 	fputc('\n', stderr);
 }
 
-int sg_cmd_policy_trust(int argc, char **argv)
+int sg_cmd_policy_trust(const struct sg_cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	static const struct option longs[] = { SG_CLI_OPT_HELP, SG_CLI_OPT_OUTPUT, { 0 } };
 	struct trust t = { 0 };
 	const char *out = NULL;
 	char *text = NULL;
@@ -221,24 +218,20 @@ int sg_cmd_policy_trust(int argc, char **argv)
 	FILE *o;
 	int c, rc;
 
-	optind = 0;	/* 0: a full reset of getopt, whatever parsed argv before */
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			out = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	if (sg_cli_wants_help(argc, argv, ":ho:", longs))
+		return sg_cli_help(&trust_cmd);
+	while ((c = sg_cli_next(argc, argv, ":ho:", longs)) != -1) {
+		if (c != 'o')
+			return sg_cli_bad_option(&trust_cmd, argc, argv, c);
+		out = optarg;
 	}
-	if (optind + 1 != argc || strcmp(argv[optind], "dpkg")) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind >= argc)
+		return sg_cli_usage_error(&trust_cmd, "which package manager? dpkg");
+	if (strcmp(argv[optind], "dpkg"))
+		return sg_cli_usage_error(&trust_cmd, "unknown package manager '%s'; dpkg is the one known",
+					  argv[optind]);
+	if (optind + 1 < argc)
+		return sg_cli_usage_error(&trust_cmd, "unexpected argument '%s'", argv[optind + 1]);
 	rc = collect(&t, DPKG_INFO);
 	if (rc) {
 		fprintf(stderr, "sysguardctl policy trust: %s: %s\n", DPKG_INFO, strerror(-rc));
@@ -293,5 +286,5 @@ out:
 	}
 	free(t.v);
 	free(text);
-	return rc ? 1 : 0;
+	return rc ? SG_EXIT_FAILED : SG_EXIT_OK;
 }
