@@ -36,6 +36,8 @@ static const struct sg_cli_cmd top = { "",
 	"                        force monitor mode (audited) until switched off\n"
 	"  policy keygen|sign|verify|apply\n"
 	"                        signed policy bundles; hand a policy to the running daemon\n"
+	"  policy check|test|learn|trust|diff\n"
+	"                        write and try a policy (no daemon needed)\n"
 	"  block add PATH | del PATH | list\n"
 	"                        files nobody may change (audited, persistent)\n"
 	"  shield [--pin-dir DIR] attach|detach|unload|add|del|load|list|stats|dry-run|gateway\n"
