@@ -23,27 +23,25 @@ import sys
 import tempfile
 import time
 
+import fapolicyd_arm
+import report
+from bench_errors import Fatal, log
+
 TARGET = 0.98
 BENCHES = ("exec", "open")
-REFERENCE = {"exec": "fapolicyd 0.73-0.90", "open": "fapolicyd 0.07"}
-
-
-class Fatal(Exception):
-    """Stops the suite; carries the exit status."""
-
-    def __init__(self, msg, status=3):
-        super().__init__(msg)
-        self.status = status
-
-
-def log(msg):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def parse_mode(spec):
-    """'baseline', 'monitor', 'enforce-10k', 'monitor-500', 'enforce-0' ..."""
+    """'baseline', 'monitor', 'enforce-10k', 'monitor-500', 'enforce-0',
+    'fapolicyd-allow', 'fapolicyd-stock' ..."""
     if spec == "baseline":
         return {"name": spec, "kind": "baseline", "rules": 0}
+    if spec.startswith("fapolicyd-"):
+        ruleset = spec.partition("-")[2]
+        if ruleset not in fapolicyd_arm.RULESETS:
+            raise argparse.ArgumentTypeError(
+                f"unknown mode {spec!r} (fapolicyd-{' or fapolicyd-'.join(fapolicyd_arm.RULESETS)})")
+        return {"name": spec, "kind": "fapolicyd", "rules": None, "ruleset": ruleset}
     kind, _, n = spec.partition("-")
     if kind not in ("monitor", "enforce"):
         raise argparse.ArgumentTypeError(f"unknown mode {spec!r}")
@@ -117,6 +115,16 @@ class Daemon:
         self.start_s = []
         self.stop_s = []
         self.extra = ["--no-stdout"] if "--no-stdout" in daemon_help(args.daemon) else []
+
+    def wrap(self, arm):
+        """Prefix for a loop's command in this arm: none, our daemon watches
+        the whole host."""
+        return []
+
+    def describe(self):
+        return {"ready": self.ready, "starts": self.starts,
+                "audit_log_bytes": os.path.getsize(self.audit_log)
+                if os.path.exists(self.audit_log) else 0}
 
     def start(self):
         if self.mode["kind"] == "baseline":
@@ -205,7 +213,7 @@ def daemon_help(path):
 
 # --- the loops --------------------------------------------------------------
 
-def run_loop(args, bench, secs=None, count=None, reps=1):
+def run_loop(args, bench, secs=None, count=None, reps=1, wrap=()):
     if bench == "exec":
         cmd = [os.path.join(args.bin_dir, "execloop"), "-m", args.exec_method]
         target = os.path.join(args.bin_dir, "tiny")
@@ -213,7 +221,7 @@ def run_loop(args, bench, secs=None, count=None, reps=1):
         cmd = [os.path.join(args.bin_dir, "openloop"), "-f", str(args.open_files)]
         target = args.open_dir
     cmd += ["-t", f"{secs:g}"] if secs else ["-n", str(count)]
-    cmd += ["-W", "-r", str(reps), target]
+    cmd = list(wrap) + cmd + ["-W", "-r", str(reps), target]
     pin = None
     if args.cpu is not None:
         def pin():
@@ -242,11 +250,13 @@ def cpu_pressure():
     return load, psi
 
 
-def run_slot(args, arm):
+def run_slot(args, arm, wrap=()):
     """The exec loop, then the open loop; each drops a first warm-up sub-run."""
     return {"arm": arm,
-            "exec": run_loop(args, "exec", secs=args.exec_secs / args.reps, reps=args.reps),
-            "open": run_loop(args, "open", secs=args.open_secs / args.reps, reps=args.reps)}
+            "exec": run_loop(args, "exec", secs=args.exec_secs / args.reps, reps=args.reps,
+                             wrap=wrap),
+            "open": run_loop(args, "open", secs=args.open_secs / args.reps, reps=args.reps,
+                             wrap=wrap)}
 
 
 def busy_cpus(window=0.2):
@@ -286,7 +296,12 @@ def run_mode(args, mode, budget_s, workroot):
     workdir = os.path.join(workroot, mode["name"])
     os.makedirs(workdir, exist_ok=True)
     policy = None
-    if mode["kind"] != "baseline":
+    if mode["kind"] == "fapolicyd":
+        trusted = set()
+        for exe in ("execloop", "openloop", "tiny"):
+            trusted |= fapolicyd_arm.elf_deps(os.path.join(args.bin_dir, exe))
+        daemon = fapolicyd_arm.Fapolicyd(args, mode, workdir, trusted)
+    elif mode["kind"] != "baseline":
         policy = os.path.join(workdir, "policy.yaml")
         gen = [sys.executable, os.path.join(args.bench_dir, "gen-policy.py"),
                "-n", str(mode["rules"]), "--mode", mode["kind"], "-o", policy,
@@ -299,7 +314,8 @@ def run_mode(args, mode, budget_s, workroot):
         subprocess.run(gen, check=True)
         if args.protected_files:
             add_protected_files(policy, os.path.join(workdir, "protected"), args.protected_files)
-    daemon = Daemon(args, mode, policy, workdir)
+    if mode["kind"] != "fapolicyd":
+        daemon = Daemon(args, mode, policy, workdir)
 
     t_start = time.monotonic()
     pairs, excluded, running = [], [], False
@@ -331,7 +347,7 @@ def run_mode(args, mode, budget_s, workroot):
                     time.sleep(args.settle)
                 for when in ("before", "after"):
                     if when == "after":
-                        slots[arm] = run_slot(args, arm)
+                        slots[arm] = run_slot(args, arm, daemon.wrap(arm))
                     if arm == "base" or mode["kind"] == "baseline":
                         dirty += baseline_contamination()
                     else:
@@ -368,6 +384,7 @@ def run_mode(args, mode, budget_s, workroot):
     if not pairs:
         raise Fatal(f"{mode['name']}: no clean pair (baseline contaminated every time)")
     out = {"mode": mode["name"], "kind": mode["kind"], "rules": mode["rules"],
+           "ruleset": mode.get("ruleset"),
            "pairs": pairs, "excluded_pairs": excluded,
            "seconds": round(time.monotonic() - t_start, 1),
            "daemon": None}
@@ -376,11 +393,11 @@ def run_mode(args, mode, budget_s, workroot):
         log(f"{mode['name']}: direct cost per exec: BPF {out['direct_cost']['bpf_ns_per_exec']} ns "
             f"of {out['direct_cost']['exec_ns']} ns, daemon CPU "
             f"{out['direct_cost']['daemon_cpu_us_per_exec']} us (other core)")
-        out["daemon"] = {"ready": daemon.ready, "starts": daemon.starts,
-                         "median_start_s": round(statistics.median(daemon.start_s), 3),
-                         "median_stop_s": round(statistics.median(daemon.stop_s), 3),
-                         "audit_log_bytes": os.path.getsize(daemon.audit_log)
-                         if os.path.exists(daemon.audit_log) else 0}
+        out["daemon"] = daemon.describe()
+        out["daemon"]["median_start_s"] = round(statistics.median(daemon.start_s), 3)
+        out["daemon"]["median_stop_s"] = round(statistics.median(daemon.stop_s), 3)
+    if mode["kind"] == "fapolicyd":
+        check_fapolicyd_saw_loops(mode, pairs + excluded, out)
     busy = [p["foreign_busy_cpus"] for p in pairs if p["foreign_busy_cpus"] is not None]
     out["foreign_busy_cpus_median"] = round(statistics.median(busy), 2) if busy else None
     out["busy_pairs"] = sum(1 for p in pairs if p["busy"])
@@ -402,10 +419,27 @@ def run_mode(args, mode, budget_s, workroot):
                 p[b]["base_ops_per_s"] for p in pairs), 1),
             "mode_median_ops_per_s": round(statistics.median(
                 p[b]["mode_ops_per_s"] for p in pairs), 1),
-            "target": TARGET,
-            "result": "PASS" if med >= TARGET else "MISS",
+            # fapolicyd is the comparison, not held to our target.
+            "target": None if mode["kind"] == "fapolicyd" else TARGET,
+            "result": "comparison" if mode["kind"] == "fapolicyd"
+            else "PASS" if med >= TARGET else "MISS",
         }
     return out
+
+
+def check_fapolicyd_saw_loops(mode, pairs, out):
+    """fapolicyd must have decided at least one access per exec and open of
+    the mode slots, or the loops ran where it was not watching."""
+    ops = sum(p[b]["mode_ops"] for p in pairs for b in BENCHES)
+    ops += out["direct_cost"]["execs"]
+    events = out["daemon"]["events"]
+    out["daemon"]["loop_ops"] = ops
+    if events["allowed"] < ops:
+        raise Fatal(f"{mode['name']}: fapolicyd decided {events['allowed']} accesses "
+                    f"for {ops} execs and opens of the loops: it did not see them")
+    if events["denied"]:
+        raise Fatal(f"{mode['name']}: fapolicyd denied {events['denied']} accesses "
+                    f"(see fapolicyd.stderr in the work dir)", 4)
 
 
 def bpf_prog_runtime():
@@ -448,7 +482,7 @@ def direct_cost(args, daemon, secs=3.0):
             f.write("1")
         time.sleep(args.settle)
         b0, c0 = bpf_prog_runtime(), proc_cpu_s(daemon.proc.pid)
-        res = run_loop(args, "exec", secs=secs, reps=1)
+        res = run_loop(args, "exec", secs=secs, reps=1, wrap=daemon.wrap("mode"))
         b1, c1 = bpf_prog_runtime(), proc_cpu_s(daemon.proc.pid)
     finally:
         with open(stats_path, "w") as f:
@@ -482,38 +516,6 @@ def median_ci95(values):
     return [round(v[lo], 4), round(v[hi], 4)]
 
 
-def markdown(results):
-    lines = ["| mode | bench | pairs | median ratio | 95% CI of median | min | max "
-             "| baseline median ops/s | mode median ops/s | foreign load | target | result |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for m in results["modes"]:
-        for b in BENCHES:
-            s = m["summary"][b]
-            result = s["result"]
-            ci = s["median_ratio_ci95"]
-            ci = "-" if ci is None else f"{ci[0]:.3f}-{ci[1]:.3f}"
-            busy = m.get("foreign_busy_cpus_median")
-            busy = "?" if busy is None else f"{busy:.2f} CPU"
-            if m["kind"] == "baseline":
-                result = "noise floor"
-            lines.append(
-                f"| {m['mode']} | {b} | {s['pairs']} | {s['median_ratio']:.3f} | {ci} "
-                f"| {s['min_ratio']:.3f} | {s['max_ratio']:.3f} "
-                f"| {s['base_median_ops_per_s']:,.0f} | {s['mode_median_ops_per_s']:,.0f} "
-                f"| {busy} "
-                f"| >= {s['target']} | {result} |")
-    costs = [m for m in results["modes"] if m.get("direct_cost")]
-    if costs:
-        lines += ["", "| mode | execs | exec ns | BPF ns per exec (share) | daemon CPU us per exec |",
-                  "|---|---:|---:|---:|---:|"]
-        for m in costs:
-            c = m["direct_cost"]
-            lines.append(f"| {m['mode']} | {c['execs']} | {c['exec_ns']:,} "
-                         f"| {c['bpf_ns_per_exec']:,.0f} ({100 * c['bpf_share_of_exec']:.2f}%) "
-                         f"| {c['daemon_cpu_us_per_exec']:.1f} |")
-    return "\n".join(lines)
-
-
 def git_rev(repo):
     try:
         r = subprocess.run(["git", "-C", repo, "rev-parse", "--short", "HEAD"],
@@ -529,9 +531,11 @@ def main():
                     help="~30 s smoke run: up to 6 pairs, short loops")
     ap.add_argument("--pairs", type=int, help="pairs per mode at most (default 20, quick 6)")
     ap.add_argument("--modes", default="monitor-10k,enforce-10k",
-                    help="comma list: baseline | monitor[-N] | enforce[-N] "
-                         "(default monitor-10k,enforce-10k; 'baseline' measures "
-                         "baseline against itself: the noise floor)")
+                    help="comma list: baseline | monitor[-N] | enforce[-N] | "
+                         "fapolicyd-allow | fapolicyd-stock (default "
+                         "monitor-10k,enforce-10k; 'baseline' measures baseline "
+                         "against itself: the noise floor; fapolicyd-* measure "
+                         "fapolicyd for comparison)")
     ap.add_argument("--budget", type=float,
                     help="seconds for the whole suite (default 150, quick 30); "
                          "pairs stop early when exceeded")
@@ -587,12 +591,16 @@ def main():
     args.daemon = os.path.abspath(args.daemon or os.path.join(args.repo, "build", "sysguardd"))
     args.out = args.out or os.path.join(args.bin_dir, "results.json")
 
-    need_daemon = any(m["kind"] != "baseline" for m in modes)
+    need_daemon = any(m["kind"] in ("monitor", "enforce") for m in modes)
     if need_daemon and not os.access(args.daemon, os.X_OK):
         log(f"{args.daemon}: not found or not executable (make -C {args.repo})")
         return 3
-    if need_daemon and os.geteuid() != 0:
-        log("the daemon needs root")
+    if any(m["kind"] == "fapolicyd" for m in modes) and not fapolicyd_arm.binary():
+        log("fapolicyd not installed (apt-get install fapolicyd; it is in "
+            "scripts/apt-packages.txt)")
+        return 3
+    if any(m["kind"] != "baseline" for m in modes) and os.geteuid() != 0:
+        log("the daemons need root")
         return 3
 
     workroot = tempfile.mkdtemp(prefix="sysguard-bench.")
@@ -615,7 +623,6 @@ def main():
                    "settle_s": args.settle, "quiet_below": args.quiet_below,
                    "quiet_wait_s": args.quiet_wait, "quick": q, "order": "ABBA",
                    "target": TARGET},
-        "reference": REFERENCE,
         "modes": [],
     }
     status = 0
@@ -653,7 +660,7 @@ def main():
             "their ratios say more about that load than about the daemon "
             "(rerun on a quiet machine, or with --quiet-wait)")
     if results["modes"]:
-        print(markdown(results))
+        print(report.markdown(results))
         print()
         print(f"{results['seconds']}s in all; results in {args.out}")
     return status

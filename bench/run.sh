@@ -8,9 +8,12 @@
 # Builds the benchmark binaries into build/bench/ (and the daemon with make
 # when a mode needs it), then runs bench/harness.py: alternating pairs of
 # baseline / mode slots, median of per-pair throughput ratios, PASS/MISS
-# against >= 0.98. Prints a markdown table; writes build/bench/results.json.
-# Exits non-zero when the daemon cannot be built or started, or a loop
-# fails; a missed target is reported, not an error. See bench/README.md.
+# against >= 0.98. Modes fapolicyd-allow and fapolicyd-stock measure
+# fapolicyd (Debian's package) the same way, in a private mount namespace
+# with its own config, for comparison. Prints markdown tables; writes
+# build/bench/results.json. Exits non-zero when a daemon cannot be built or
+# started, or a loop fails; a missed target is reported, not an error. See
+# bench/README.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,7 +30,7 @@ while [ $# -gt 0 ]; do
 	--modes) modes="$2"; args+=("$1" "$2"); shift ;;
 	--modes=*) modes="${1#--modes=}"; args+=("$1") ;;
 	-h|--help)
-		sed -n '4,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '4,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		python3 "$here/harness.py" --help
 		exit 0 ;;
 	*) args+=("$1") ;;
@@ -43,8 +46,8 @@ cflags="-O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror"
 "$CC" $cflags -o "$out/openloop" "$here/openloop.c"
 "$out/tiny" || { echo "bench: $out/tiny does not exit 0" >&2; exit 3; }
 
-# Modes other than 'baseline' need the daemon.
-if [ "$build_daemon" = 1 ] && [ -n "$(echo "$modes" | tr ',' '\n' | grep -v '^baseline$' || true)" ]; then
+# The sysguardd modes need the daemon built; baseline and fapolicyd-* do not.
+if [ "$build_daemon" = 1 ] && [ -n "$(echo "$modes" | tr ',' '\n' | grep -E '^(monitor|enforce)' || true)" ]; then
 	if ! make -s -C "$repo" >"$out/make.log" 2>&1; then
 		echo "bench: make -C $repo failed; see $out/make.log" >&2
 		tail -n 20 "$out/make.log" >&2
