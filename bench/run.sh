@@ -55,4 +55,8 @@ if [ "$build_daemon" = 1 ] && [ -n "$(echo "$modes" | tr ',' '\n' | grep -E '^(m
 	fi
 fi
 
+if echo "$modes" | tr ',' '\n' | grep -q '^fapolicyd'; then
+	"$here/fapolicyd/install.sh"
+fi
+
 exec python3 "$here/harness.py" "${args[@]}"
