@@ -9,6 +9,7 @@ mode by itself so a wrong policy or a crashing daemon cannot lock a host up.
 import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -61,6 +62,13 @@ def test_too_many_denies_right_after_enforcing_drop_to_monitor(tools, workdir, d
     hook.close()
     r = wait_ready(d, lambda r: r["mode"] == "monitor")
     assert r["guard_tripped"] is True
+    # What an operator sees first.
+    st = subprocess.run([str(CTL_BIN), "--state-dir", str(d.state_dir), "status"],
+                        capture_output=True, text=True, timeout=20)
+    rows = dict(re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in st.stdout.splitlines()
+                if re.search(r"\S\s{2,}\S", line))
+    assert st.returncode == 0 and rows.get("mode") == "monitor", st.stdout
+    assert rows.get("guard tripped") == "yes", st.stdout
     # Monitor mode: the same program runs now, and is recorded as a would-be deny.
     assert run([bad, workdir / "after"]).returncode == 0
     assert (workdir / "after").exists()
