@@ -213,7 +213,7 @@ def daemon_help(path):
 
 # --- the loops --------------------------------------------------------------
 
-def run_loop(args, bench, secs=None, count=None, reps=1, wrap=()):
+def run_loop(args, bench, secs=None, count=None, reps=1, wrap=(), warm=True):
     if bench == "exec":
         cmd = [os.path.join(args.bin_dir, "execloop"), "-m", args.exec_method]
         target = os.path.join(args.bin_dir, "tiny")
@@ -221,7 +221,7 @@ def run_loop(args, bench, secs=None, count=None, reps=1, wrap=()):
         cmd = [os.path.join(args.bin_dir, "openloop"), "-f", str(args.open_files)]
         target = args.open_dir
     cmd += ["-t", f"{secs:g}"] if secs else ["-n", str(count)]
-    cmd = list(wrap) + cmd + ["-W", "-r", str(reps), target]
+    cmd = list(wrap) + cmd + (["-W"] if warm else []) + ["-r", str(reps), target]
     pin = None
     if args.cpu is not None:
         def pin():
@@ -482,7 +482,9 @@ def direct_cost(args, daemon, secs=3.0):
             f.write("1")
         time.sleep(args.settle)
         b0, c0 = bpf_prog_runtime(), proc_cpu_s(daemon.proc.pid)
-        res = run_loop(args, "exec", secs=secs, reps=1, wrap=daemon.wrap("mode"))
+        # No warm-up sub-run: its execs would run the programs and the daemon
+        # but not be counted in ops, doubling every cost per exec.
+        res = run_loop(args, "exec", secs=secs, reps=1, wrap=daemon.wrap("mode"), warm=False)
         b1, c1 = bpf_prog_runtime(), proc_cpu_s(daemon.proc.pid)
     finally:
         with open(stats_path, "w") as f:
