@@ -157,6 +157,8 @@ class Tools:
         self.sgexec = self.root / "bin" / "sgexec"
         self.forker = self.root / "bin" / "forker"
         self.openat2_flip = self.root / "bin" / "openat2_flip"
+        # Asks the kernel before running a file (execveat AT_EXECVE_CHECK), as interpreters may.
+        self.execve_check = self.root / "bin" / "execve_check"
         # LD_PRELOAD library that opens a file from its constructor.
         self.preload_open = self.root / "bin" / "preload_open.so"
         # Statically linked: reaches main() at once, so it shows a late kill.
@@ -166,7 +168,7 @@ class Tools:
 
     def build(self):
         (self.root / "bin").mkdir()
-        for name in ("marker", "sgexec", "forker", "openat2_flip"):
+        for name in ("marker", "sgexec", "forker", "openat2_flip", "execve_check"):
             r = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-pthread",
                                 "-o", str(self.root / "bin" / name),
                                 str(HELPERS_SRC / f"{name}.c")],
