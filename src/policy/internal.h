@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The compiled policy, shared by the parser (parse.c), the table builder and
+ * The compiled policy, shared by the parser (parse*.c), the table builder and
  * accessors (policy.c) and the evaluator (eval.c). Not for use outside
  * src/policy/.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Compiled policy: lookup tables, identity resolution, accessors. Parsing
- * lives in parse.c and evaluation in eval.c.
+ * lives in parse*.c and evaluation in eval.c.
  */
 #include <errno.h>
 #include <stdlib.h>
