@@ -16,8 +16,8 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
-#include <sodium.h>
 
+#include "report/bearer.h"
 #include "report/dashboard.h"
 
 #ifdef SG_API_NO_MHD
@@ -44,7 +44,7 @@ struct text {
 struct sg_api {
 	struct MHD_Daemon *unix_d, *tcp_d;
 	char unix_path[108];
-	uint8_t token_hash[crypto_generichash_BYTES];
+	uint8_t token_hash[SG_BEARER_HASH_LEN];
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	struct text status, stats, metrics;
@@ -118,17 +118,10 @@ void sg_api_push_event(struct sg_api *a, const char *line, size_t len)
 	pthread_mutex_unlock(&a->lock);
 }
 
-/* Constant time: compare fixed-size hashes of the two tokens. */
 static bool authorized(struct sg_api *a, struct MHD_Connection *c)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	uint8_t got[crypto_generichash_BYTES];
-
-	if (!h || strncmp(h, "Bearer ", 7))
-		return false;
-	h += 7;
-	crypto_generichash(got, sizeof(got), (const unsigned char *)h, strlen(h), NULL, 0);
-	return sodium_memcmp(got, a->token_hash, sizeof(got)) == 0;
+	return sg_bearer_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
+			    a->token_hash);
 }
 
 /* On every answer: no sniffing, no framing, no referrer, scripts only from the daemon. */
@@ -471,8 +464,7 @@ int sg_api_start(struct sg_api **out, const char *unix_path, unsigned tcp_port,
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->changed, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &a->started);
-	crypto_generichash(a->token_hash, sizeof(a->token_hash), (const unsigned char *)token,
-			   strlen(token), NULL, 0);
+	sg_bearer_hash(token, a->token_hash);
 	/*
 	 * Signals are the event loop's business: libmicrohttpd's threads inherit
 	 * this mask, and a SIGTERM one of them took would kill the daemon without

@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "report/bearer.h"
 #include "report/siem.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -100,7 +101,7 @@ static int listen_on(const char *address, bool *loopback, char *err, size_t errl
 struct sg_metrics_http {
 	struct MHD_Daemon *d;
 	bool has_token;
-	uint8_t token_hash[crypto_generichash_BYTES];
+	uint8_t token_hash[SG_BEARER_HASH_LEN];
 	pthread_mutex_t lock;
 	char *text;
 	size_t len;
@@ -111,19 +112,11 @@ bool sg_metrics_http_tls_supported(void)
 	return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
 }
 
-/* Constant time: compare fixed-size hashes of the two tokens. */
 static bool authorized(struct sg_metrics_http *m, struct MHD_Connection *c)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	uint8_t got[crypto_generichash_BYTES];
-
-	if (!m->has_token)
-		return true;
-	if (!h || strncmp(h, "Bearer ", 7))
-		return false;
-	h += 7;
-	crypto_generichash(got, sizeof(got), (const unsigned char *)h, strlen(h), NULL, 0);
-	return sodium_memcmp(got, m->token_hash, sizeof(got)) == 0;
+	return !m->has_token ||
+	       sg_bearer_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
+			    m->token_hash);
 }
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
@@ -210,8 +203,7 @@ int sg_metrics_http_start(struct sg_metrics_http **out, const struct sg_metrics_
 	pthread_mutex_init(&m->lock, NULL);
 	if (cfg->token) {
 		m->has_token = true;
-		crypto_generichash(m->token_hash, sizeof(m->token_hash),
-				   (const unsigned char *)cfg->token, strlen(cfg->token), NULL, 0);
+		sg_bearer_hash(cfg->token, m->token_hash);
 	}
 	/*
 	 * Signals are the event loop's business: libmicrohttpd's thread inherits
