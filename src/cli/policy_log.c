@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 int sg_log_each_exec(const char *path, sg_exec_record_fn fn, void *ctx, FILE *errs)
 {
 	FILE *in = fopen(path, "re");
@@ -45,33 +47,15 @@ int sg_log_each_exec(const char *path, sg_exec_record_fn fn, void *ctx, FILE *er
 	return rc;
 }
 
-static int unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex text into bytes; false unless it is exactly 2*cap digits... or any even length when exact is false. */
 static bool from_hex(const char *s, uint8_t *out, size_t cap, size_t *len, bool exact)
 {
-	size_t n = s ? strlen(s) : 0, i;
+	size_t n = s ? strlen(s) : 0;
+	const char *end;
 
-	if (n % 2 || n / 2 > cap || (exact && n / 2 != cap))
+	if (!s || n % 2 || (exact && n != 2 * cap))
 		return false;
-	for (i = 0; i < n / 2; i++) {
-		int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = n / 2;
-	return true;
+	return sodium_hex2bin(out, cap, s, n, NULL, len, &end) == 0 && end == s + n;
 }
 
 /* obj.key, or its exact bytes from obj.key_hex, into out (NUL-terminated). */

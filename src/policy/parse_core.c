@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <yaml.h>
 
 #include "parse_internal.h"
@@ -281,20 +282,13 @@ static int hexval(char c)
 
 int sg_pp_take_sha256(struct parser *ps, const char *what, uint8_t *out)
 {
-	const char *s = sval(ps);
-	size_t i;
+	const char *s = sval(ps), *end;
+	size_t n;
 
-	if (slen(ps) != 2 * SG_SHA256_LEN)
-		goto bad;
-	for (i = 0; i < SG_SHA256_LEN; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			goto bad;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-bad:
+	if (slen(ps) == 2 * SG_SHA256_LEN &&
+	    sodium_hex2bin(out, SG_SHA256_LEN, s, slen(ps), NULL, &n, &end) == 0 &&
+	    end == s + slen(ps) && n == SG_SHA256_LEN)
+		return 0;
 	return fail(ps, ps->ev.start_mark,
 		    "%s must be 64 hexadecimal digits, as printed by sha256sum", what);
 }
