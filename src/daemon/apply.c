@@ -93,3 +93,13 @@ void daemon_apply_policy(struct daemon *d)
 		sg_files_apply(d->files, d->engine.policy,
 			       sg_engine_mode(&d->engine) == SG_MODE_ENFORCE, d->break_glass);
 }
+
+/* The mode changed under the running policy (break-glass, the guard): every backend follows. */
+void daemon_mode_changed(struct daemon *d)
+{
+	d->engine.mode_override = daemon_mode_override(d);
+	daemon_apply_policy(d);
+	daemon_sync_fanotify(d);
+	daemon_write_ready(d);
+	daemon_notify_ready(d);
+}

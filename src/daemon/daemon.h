@@ -168,6 +168,8 @@ void daemon_bundle_record(struct daemon *d, const char *type, enum sg_severity s
 			  const struct sg_bundle_meta *m);
 
 void daemon_reopen_log(struct daemon *d);
+void daemon_alert(struct daemon *d, uint64_t event_id, const char *kind, const char *severity,
+		  const char *action, const char *detail);
 
 /* outputs.c: each returns 0, or non-zero when a bad setting must stop the start. */
 int daemon_start_siem(struct daemon *d);
@@ -190,6 +192,7 @@ bool daemon_check_break_glass(struct daemon *d);
 /* apply.c */
 void daemon_apply_policy(struct daemon *d);
 void daemon_apply_egress(struct daemon *d);
+void daemon_mode_changed(struct daemon *d);
 
 /* exec_start.c, net_start.c, files_start.c */
 int daemon_start_backends(struct daemon *d);

@@ -27,35 +27,6 @@ int daemon_mode_override(const struct daemon *d)
 	return d->opt.mode;
 }
 
-static void alert(struct daemon *d, uint64_t id, const char *kind, const char *detail)
-{
-	char eid[17];
-	struct sg_alert_event ev = {
-		.kind = kind,
-		.event_id = eid,
-		.node_id = d->audit.node_id,
-		.severity = "critical",
-		.policy_version = d->audit.policy_version,
-		.action = "monitor_mode",
-		.detail = detail,
-	};
-
-	if (!d->alerts)
-		return;
-	snprintf(eid, sizeof(eid), "%016llx", (unsigned long long)id);
-	sg_alerts_submit(d->alerts, &ev);
-}
-
-/* The mode changed under the running policy: every backend follows. */
-static void mode_changed(struct daemon *d)
-{
-	d->engine.mode_override = daemon_mode_override(d);
-	daemon_apply_policy(d);
-	daemon_sync_fanotify(d);
-	daemon_write_ready(d);
-	daemon_notify_ready(d);
-}
-
 void daemon_guard_arm(struct daemon *d, uint64_t now)
 {
 	const struct sg_guard *g = sg_policy_guard(d->engine.policy);
@@ -115,8 +86,8 @@ void daemon_guard_tick(struct daemon *d, uint64_t now)
 		 "more than %u execs denied within %u s of enforcing: back to monitor mode until "
 		 "the policy is reloaded", g->max_denies, g->per_s);
 	fprintf(stderr, "sysguardd: guard: %s\n", detail);
-	alert(d, id, "guard_tripped", detail);
-	mode_changed(d);
+	daemon_alert(d, id, "guard_tripped", "critical", "monitor_mode", detail);
+	daemon_mode_changed(d);
 }
 
 static void recovery(struct daemon *d, const char *why, const char *detail)
@@ -133,7 +104,7 @@ static void recovery(struct daemon *d, const char *why, const char *detail)
 	sg_audit_commit(&d->audit, &j);
 	sg_json_free(&j);
 	fprintf(stderr, "sysguardd: starting in monitor mode: %s\n", detail);
-	alert(d, id, "recovery_mode", detail);
+	daemon_alert(d, id, "recovery_mode", "critical", "monitor_mode", detail);
 }
 
 /* sysguard.mode=monitor among the kernel's boot parameters. */

@@ -99,10 +99,8 @@ static bool handle_signals(struct daemon *d)
 		}
 		if (si.ssi_signo == SIGHUP) {
 			if (daemon_check_break_glass(d)) {
-				daemon_apply_policy(d);
-				daemon_sync_fanotify(d);
+				daemon_mode_changed(d);
 				daemon_guard_arm(d, daemon_now_ms(CLOCK_MONOTONIC));
-				daemon_write_ready(d);
 			}
 			daemon_reload_policy(d);
 			continue;

@@ -156,7 +156,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sysguardd: out of memory\n");
 		return stop_early(&d, 1);
 	}
-	d.engine.mode_override = d.opt.mode;
 	d.engine.no_pidfd_kill = d.opt.no_pidfd;
 	d.engine.record_hashes = d.opt.record_hashes;
 	daemon_check_break_glass(&d);

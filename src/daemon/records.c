@@ -92,3 +92,24 @@ void daemon_reopen_log(struct daemon *d)
 	sg_audit_commit(&d->audit, &j);
 	sg_json_free(&j);
 }
+
+/* An alert about one of the daemon's own records (event id), when alerts are on. */
+void daemon_alert(struct daemon *d, uint64_t event_id, const char *kind, const char *severity,
+		  const char *action, const char *detail)
+{
+	char eid[17];
+	struct sg_alert_event ev = {
+		.kind = kind,
+		.event_id = eid,
+		.node_id = d->audit.node_id,
+		.severity = severity,
+		.policy_version = d->audit.policy_version,
+		.action = action,
+		.detail = detail,
+	};
+
+	if (!d->alerts)
+		return;
+	snprintf(eid, sizeof(eid), "%016llx", (unsigned long long)event_id);
+	sg_alerts_submit(d->alerts, &ev);
+}

@@ -102,21 +102,11 @@ static void check_drops(struct daemon *d, const uint64_t *k)
 	sg_audit_commit(&d->audit, &j);
 	sg_json_free(&j);
 	if (d->alerts) {
-		char eid[17], detail[96];
-		struct sg_alert_event ev = {
-			.kind = "ringbuf_drops",
-			.event_id = eid,
-			.node_id = d->audit.node_id,
-			.severity = "warning",
-			.policy_version = d->audit.policy_version,
-			.action = "none",
-			.detail = detail,
-		};
+		char detail[96];
 
-		snprintf(eid, sizeof(eid), "%016llx", (unsigned long long)id);
 		snprintf(detail, sizeof(detail), "%llu exec events lost (ring buffer full)",
 			 (unsigned long long)(k[SG_CNT_RB_DROPS] - d->rb_drops_seen));
-		sg_alerts_submit(d->alerts, &ev);
+		daemon_alert(d, id, "ringbuf_drops", "warning", "none", detail);
 	}
 	d->rb_drops_seen = k[SG_CNT_RB_DROPS];
 }
