@@ -54,13 +54,10 @@ static const struct sg_cli_cmd list_cmd = { "block list",
 /* Only --help, then exactly `want` arguments. An exit code, or -1 to go on. */
 static int sub_opts(const struct sg_cli_cmd *cmd, int argc, char **argv, int want)
 {
-	static const struct option longs[] = { SG_CLI_OPT_HELP, { 0 } };
-	int c;
+	int rc = sg_cli_help_only(cmd, argc, argv);
 
-	if (sg_cli_wants_help(argc, argv, ":h", longs))
-		return sg_cli_help(cmd);
-	while ((c = sg_cli_next(argc, argv, ":h", longs)) != -1)
-		return sg_cli_bad_option(cmd, argc, argv, c);
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != want)
 		return want ? sg_cli_usage_error(cmd, "give one PATH") :
 			      sg_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

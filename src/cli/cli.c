@@ -102,3 +102,15 @@ int sg_cli_no_daemon(const struct sg_cli *cli, const char *why)
 		why && why[0] ? ": " : "", why ? why : "");
 	return SG_EXIT_NO_DAEMON;
 }
+
+int sg_cli_help_only(const struct sg_cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option longs[] = { SG_CLI_OPT_HELP, { 0 } };
+	int c;
+
+	if (sg_cli_wants_help(argc, argv, ":h", longs))
+		return sg_cli_help(cmd);
+	while ((c = sg_cli_next(argc, argv, ":h", longs)) != -1)
+		return sg_cli_bad_option(cmd, argc, argv, c);
+	return -1;
+}

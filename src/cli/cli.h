@@ -47,6 +47,13 @@ int sg_cli_help(const struct sg_cli_cmd *cmd);
 void sg_cli_getopt_start(void);
 int sg_cli_next(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
+/*
+ * For a command whose only option is --help: usage and SG_EXIT_OK when asked
+ * for, SG_EXIT_USAGE on any other option, else -1 (go on: its positional
+ * arguments are argv[optind..]).
+ */
+int sg_cli_help_only(const struct sg_cli_cmd *cmd, int argc, char **argv);
+
 /* "sysguardctl CMD: unknown option '--x'" (or missing argument) and the hint; SG_EXIT_USAGE. */
 int sg_cli_bad_option(const struct sg_cli_cmd *cmd, int argc, char **argv, int c);
 

@@ -216,13 +216,10 @@ static int reset(const struct sg_cli *cli)
 
 int sg_cmd_reset(const struct sg_cli *cli, int argc, char **argv)
 {
-	static const struct option longs[] = { SG_CLI_OPT_HELP, { 0 } };
-	int c;
+	int rc = sg_cli_help_only(&reset_cmd, argc, argv);
 
-	if (sg_cli_wants_help(argc, argv, ":h", longs))
-		return sg_cli_help(&reset_cmd);
-	while ((c = sg_cli_next(argc, argv, ":h", longs)) != -1)
-		return sg_cli_bad_option(&reset_cmd, argc, argv, c);
+	if (rc >= 0)
+		return rc;
 	if (optind < argc)
 		return sg_cli_usage_error(&reset_cmd, "unexpected argument '%s'", argv[optind]);
 	return reset(cli);

@@ -75,26 +75,13 @@ static int parse_num(const struct sg_cli_cmd *cmd, const char *opt, const char *
 	return 0;
 }
 
-/* Only --help: for the commands with positional arguments alone. An exit code, or -1. */
-static int help_only(const struct sg_cli_cmd *cmd, int argc, char **argv)
-{
-	static const struct option longs[] = { SG_CLI_OPT_HELP, { 0 } };
-	int c;
-
-	if (sg_cli_wants_help(argc, argv, ":h", longs))
-		return sg_cli_help(cmd);
-	while ((c = sg_cli_next(argc, argv, ":h", longs)) != -1)
-		return sg_cli_bad_option(cmd, argc, argv, c);
-	return -1;
-}
-
 static int cmd_keygen(const struct sg_cli *cli, int argc, char **argv)
 {
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
 	char keypath[4096], pubpath[4096], err[4200], id[SG_KEY_ID_HEX];
 	char *sline = NULL, *pline = NULL;
 	const char *prefix;
-	int rc = help_only(&keygen_cmd, argc, argv);
+	int rc = sg_cli_help_only(&keygen_cmd, argc, argv);
 
 	if (rc >= 0)
 		return rc;
