@@ -26,11 +26,10 @@ of their own (unshare -m).
 import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 
-from bench_errors import Fatal, log
+from bench_errors import Fatal, log, stop_clean
 
 SAMPLE_RULES = "/usr/share/fapolicyd/sample-rules"
 # The "fapolicyd.rules.known-libs" set of sample-rules/README-rules (upstream's
@@ -205,20 +204,8 @@ class Fapolicyd:
         if self.proc is None:
             return
         pid = self.proc.pid
-        t0 = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=self.args.stop_timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-            raise Fatal(f"fapolicyd ignored SIGTERM for {self.args.stop_timeout}s; killed")
-        status, self.proc = self.proc.returncode, None
-        self.stop_s.append(time.monotonic() - t0)
-        if status != 0:
-            raise Fatal(f"fapolicyd exited with status {status} on SIGTERM; "
-                        f"see {self.stderr_path}")
+        proc, self.proc = self.proc, None
+        self.stop_s.append(stop_clean(proc, "fapolicyd", self.args.stop_timeout, self.stderr_path))
         if os.path.exists(f"/proc/{pid}"):
             raise Fatal(f"fapolicyd (pid {pid}) still there after SIGTERM")
         try:

@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import time
 
 import fapolicyd_arm
 import report
-from bench_errors import Fatal, log
+from bench_errors import Fatal, log, stop_clean
 
 TARGET = 0.98
 BENCHES = ("exec", "open")
@@ -184,21 +183,8 @@ class Daemon:
     def stop(self):
         if self.proc is None:
             return
-        t0 = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=self.args.stop_timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-            raise Fatal(f"daemon ignored SIGTERM for {self.args.stop_timeout}s; killed")
-        status = self.proc.returncode
-        self.proc = None
-        self.stop_s.append(time.monotonic() - t0)
-        if status != 0:
-            raise Fatal(f"daemon exited with status {status} on SIGTERM; "
-                        f"see {self.stderr_path}")
+        proc, self.proc = self.proc, None
+        self.stop_s.append(stop_clean(proc, "daemon", self.args.stop_timeout, self.stderr_path))
         if os.path.exists(os.path.join(self.state_dir, "ready")):
             raise Fatal("daemon left its ready file behind after SIGTERM")
 
