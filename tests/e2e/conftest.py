@@ -608,6 +608,15 @@ def open_dir():
     shutil.rmtree(d, ignore_errors=True)
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def tcp_connect(addr, port, family=None, kind=socket.SOCK_STREAM):
     """
     connect() from this process; 0 or the errno (EPERM: an egress rule

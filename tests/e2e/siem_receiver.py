@@ -17,24 +17,17 @@ Rsyslog(dir, port=..., tls=None | (ca, cert, key), client_auth=False)
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
+
+from conftest import free_port
 
 RSYSLOGD = "/usr/sbin/rsyslogd"
 
 # <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG, as the "parsed" template writes it.
 PARSED_RE = re.compile(rb'^<(\d+)>1 (\S+) (\S+) (\S+) (\S+) (\S+) '
                        rb'(-|\[sysguard@32473 event_id="([0-9a-f]{16})"\]) (.*)$')
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def listening(port):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import Policy, run
+from conftest import Policy, free_port, run
 
 TOKEN = "e2e-token-0123456789abcdef"
 
@@ -24,14 +24,6 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(self.timeout)
         self.sock.connect(self.path)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture

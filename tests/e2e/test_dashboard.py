@@ -28,7 +28,8 @@ import time
 import pytest
 
 from conftest import REPO, Daemon, Policy, run, tcp_connect
-from test_api import UnixHTTPConnection, free_port
+from conftest import free_port
+from test_api import UnixHTTPConnection
 from test_shield import BAD_V4, BAD_V6, PIN_DIR, Net
 
 TOKEN = "dashboard-e2e-token-0123456789abcdef"

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -20,21 +19,13 @@ import urllib.parse
 
 import pytest
 
-from conftest import Daemon, DaemonError, Policy, run
+from conftest import Daemon, DaemonError, Policy, free_port, run
 
 TOKEN = "metrics-token-0123456789abcdef"
 PROMTOOL = shutil.which("promtool")
 PROMETHEUS = shutil.which("prometheus")
 needs_prom = pytest.mark.skipif(not PROMTOOL or not PROMETHEUS,
                                 reason="apt-get install prometheus (scripts/apt-packages.txt)")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def get(conn, path, token=TOKEN):

@@ -31,7 +31,8 @@ import time
 import pytest
 
 from conftest import DaemonError, Policy
-from siem_receiver import Rsyslog, SiemCA, free_port
+from conftest import free_port
+from siem_receiver import Rsyslog, SiemCA
 
 SEVERITY = {"info": 6, "warning": 4, "critical": 2}
 FACILITY = {"authpriv": 10, "local0": 16, "local3": 19}
