@@ -26,6 +26,14 @@ start_daemon() {
 	echo "ready: $(cat "$RUN/ready")"
 }
 
+# wait_log PATTERN: the audit log has a line matching PATTERN within 10 s. Records
+# are written by a queue's thread; under software emulation that can take a while.
+wait_log() {
+	i=0
+	while ! grep -q "$1" "$RUN/audit.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	grep -q "$1" "$RUN/audit.log"
+}
+
 stop_daemon() {
 	kill "$DPID"
 	wait "$DPID"
@@ -85,16 +93,14 @@ case "$out" in *"not permitted"*) echo "ok: connect to a denied address refused"
 	*) fail "connect to 127.0.0.77:9 not refused: $out" ;; esac
 out=$(nc -w 1 127.0.0.77 10 </dev/null 2>&1)
 case "$out" in *"not permitted"*) fail "connect to an allowed port refused: $out" ;; esac
-sleep 0.5
-grep -q '"type":"network".*"blocked":true.*"ip":"127.0.0.77","port":9' "$RUN/audit.log" ||
+wait_log '"type":"network".*"blocked":true.*"ip":"127.0.0.77","port":9' ||
 	fail "no network record for the refused connect"
 "$SG/short-connect" || fail "a short socket address was not left to the kernel (NET-1)"
 echo "ok: short socket address skipped by lsm/socket_connect"
 # IPv4-mapped IPv6 is decided by the IPv4 rule, also with a 24-byte sockaddr_in6.
 "$SG/mapped-connect" || fail "connect to ::ffff:127.0.0.77:9 not refused by lsm/socket_connect"
-sleep 0.5
-grep -q '"type":"network".*"blocked":true.*"ip":"127.0.0.77","ipv6":"::ffff:127.0.0.77"' "$RUN/audit.log" ||
-	fail "no network record with the mapped address"
+wait_log '"type":"network".*"blocked":true.*"ip":"127.0.0.77","ipv6":"::ffff:127.0.0.77"' ||
+	fail "no network record with the mapped address: $(grep '"type":"network"' "$RUN/audit.log")"
 echo "ok: IPv4-mapped connect refused by the IPv4 rule through lsm/socket_connect"
 echo "ok: egress denial through lsm/socket_connect recorded"
 # 3b. The daemon's file stage on BPF LSM: a files: rule, self-defence, BPF-7.
