@@ -219,6 +219,7 @@ static void facts_from_event(struct sg_fanotify_exec *fx, const struct fanotify_
 		f->path[n] = '\0';
 		f->path_len = n;
 	}
+	sg_engine_workload(fx->engine, f);
 }
 
 static int respond(struct sg_fanotify_exec *fx, int fd, bool allow)

@@ -164,6 +164,12 @@ int main(int argc, char **argv)
 	daemon_recovery_check(&d, daemon_now_ms(CLOCK_MONOTONIC));
 	d.engine.mode_override = daemon_mode_override(&d);
 	snprintf(d.engine.cgroup2_root, sizeof(d.engine.cgroup2_root), "%s", d.features.cgroup2_path);
+	/* Containers from the runtimes' own state: without it, rules for containers match none. */
+	d.engine.workloads = sg_workloads_new(sg_workload_default_roots, d.engine.cgroup2_root);
+	if (!d.engine.workloads) {
+		fprintf(stderr, "sysguardd: out of memory\n");
+		return stop_early(&d, 1);
+	}
 	p = daemon_load_policy(&d, d.opt.policy_path, true, &unchanged);
 	if (!p)
 		p = daemon_failsafe_policy(&d);

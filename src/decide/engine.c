@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "decide/engine.h"
+#include "decide/engine_container.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,6 +44,7 @@ void sg_engine_free(struct sg_engine *e)
 	sg_hash_cache_free(e->hashes);
 	sg_proc_table_free(&e->procs);
 	sg_host_mounts_free(&e->mounts);
+	sg_workloads_free(e->workloads);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -119,7 +121,12 @@ void sg_engine_decide(struct sg_engine *e, struct sg_exec_facts *f, int fd,
 		.sha256 = f->has_sha256 ? f->sha256 : NULL,
 		.parent_path = f->has_parent ? f->parent_path : NULL,
 	};
+	struct sg_container_subject cs;
 	int own = -1, err;
+
+	/* The path may have changed since the facts were read (the loader's program). */
+	sg_engine_container_path(f);
+	sg_engine_container_subject(f, &cs, &s);
 
 	/* Decided without the hash; learning an allow-list by hash wants it on record anyway. */
 	if (sg_policy_eval(e->policy, &s, v) == SG_EVAL_DONE && !e->record_hashes)
@@ -142,10 +149,12 @@ void sg_engine_decide(struct sg_engine *e, struct sg_exec_facts *f, int fd,
 		s.sha256 = unknown_hash;
 	}
 	sg_policy_eval(e->policy, &s, v);
-	if (own >= 0)
-		close(own);
 out:
 	path_fail_closed(e, f, v);
+	sg_engine_container_fail_closed(e->policy, f, &s, v);
+	sg_engine_drift(e->policy, f, fd, &s, v);
+	if (own >= 0)
+		close(own);
 	if (v->action == SG_ACTION_DENY)
 		e->stats.denied++;
 	else if (v->audit)
@@ -216,6 +225,7 @@ static void facts_from_view(struct sg_engine *e, const struct sg_exec_view *v,
 	}
 	if (v->path_truncated)
 		whole_path(e, f, ev);
+	sg_engine_workload(e, f);
 	if (ev->file.ino) {
 		f->id.dev = sg_st_from_kdev(ev->file.dev);
 		f->id.ino = ev->file.ino;

@@ -36,6 +36,7 @@ struct sg_engine {
 	struct sg_hash_cache *hashes;
 	struct sg_proc_table procs;
 	struct sg_host_mounts mounts;	/* the host's names for other namespaces' paths */
+	struct sg_workloads *workloads;	/* containers from the runtimes' state; NULL: not looked up */
 	struct sg_audit *audit;
 	struct sg_alerts *alerts;	/* NULL unless --alert-enabled */
 	struct sg_exec_bpf *kern;	/* NULL when the exec object did not load */
@@ -66,6 +67,9 @@ enum sg_mode sg_engine_mode(const struct sg_engine *e);
  * through the host's mounts of its filesystem (never taken as it reads).
  */
 void sg_engine_path_of_fd(struct sg_engine *e, struct sg_exec_facts *f, int fd);
+
+/* The container f->pid runs in, and f->path as it sees it (engine_container.c). */
+void sg_engine_workload(struct sg_engine *e, struct sg_exec_facts *f);
 
 /*
  * Decide on an exec. `fd` is an open descriptor of the executable to hash

@@ -151,12 +151,56 @@ static void eval_globs(const struct sg_policy *p, const struct sg_exec_subject *
 	}
 }
 
+/*
+ * Rules scoped to containers, for an exec in one: few, so checked in file
+ * order. Their paths are the container's own; an identity is the file at
+ * that path in this container, which only the caller can look up. Returns
+ * whether a hash rule could decide but the hash is not known.
+ */
+static bool eval_scoped(const struct sg_policy *p, const struct sg_exec_subject *s,
+			struct eval_state *st)
+{
+	bool need_hash = false;
+	size_t k;
+
+	for (k = 0; k < p->nscoped; k++) {
+		uint32_t i = p->scoped[k];
+		const struct sg_rule *r = &p->rules[i];
+		bool hit = false;
+
+		if (!sg_selector_matches(&p->selectors[r->scope - 1], s->workload))
+			continue;
+		switch (r->kind) {
+		case SG_MATCH_SHA256:
+			if (!s->sha256)
+				need_hash = true;
+			else
+				hit = !memcmp(r->sha256, s->sha256, SG_SHA256_LEN);
+			break;
+		case SG_MATCH_PATH:
+			hit = s->container_path && !strcmp(r->pattern, s->container_path);
+			break;
+		case SG_MATCH_GLOB:
+			hit = s->container_path && sg_glob_match(p->ext[i].glob, s->container_path);
+			break;
+		case SG_MATCH_IDENTITY:
+			hit = s->is_container_file && s->is_container_file(r->pattern, s->ctx);
+			break;
+		case SG_MATCH_DRIFT:
+			break;
+		}
+		if (hit)
+			consider(p, i, s, st);
+	}
+	return need_hash;
+}
+
 enum sg_eval_status sg_policy_eval(const struct sg_policy *p,
 				   const struct sg_exec_subject *s,
 				   struct sg_verdict *v)
 {
 	struct eval_state st = { 0 };
-	bool id_deny, id_allow, hash_unknown;
+	bool id_deny, id_allow, hash_unknown, scoped_hash = false;
 
 	if (s->id)
 		walk_id_chain(p, sg_policy_find_id(p, s->id), s, &st);
@@ -170,6 +214,8 @@ enum sg_eval_status sg_policy_eval(const struct sg_policy *p,
 		walk_chain(p, sg_policy_find_path(p, s->path), s, &st);
 	if (s->path)
 		eval_globs(p, s, &st);
+	if (s->workload && p->nscoped)
+		scoped_hash = eval_scoped(p, s, &st);
 
 	if (st.deny) {
 		v->action = SG_ACTION_DENY;
@@ -202,5 +248,13 @@ enum sg_eval_status sg_policy_eval(const struct sg_policy *p,
 	if (hash_unknown && !id_deny &&
 	    (p->n_sha_deny > 0 || (!st.deny && !id_allow)))
 		return SG_EVAL_NEED_HASH;
+	if (scoped_hash && !st.deny)
+		return SG_EVAL_NEED_HASH;
+	/*
+	 * With rules for containers the same file may be judged apart in each
+	 * (a host binary mounted into one): no verdict is the file's alone.
+	 */
+	if (p->nscoped || p->ndrift)
+		v->file_only = false;
 	return SG_EVAL_DONE;
 }

@@ -50,10 +50,33 @@ struct sg_policy {
 	size_t nnet;
 	size_t net_cap;
 
-	size_t n_kind[4];		/* rules per enum sg_match_kind */
+	size_t n_kind[4];		/* unscoped rules per enum sg_match_kind */
 	size_t n_parent[4];		/* ...of which have a parent constraint */
+
+	struct sg_selector *selectors;	/* `container:` selectors, rule.scope - 1 */
+	size_t nselectors, sel_cap;
+	uint32_t *scoped;		/* scoped rules, in file order (not in the tables) */
+	size_t nscoped, scoped_cap;
+	size_t n_scoped_name;		/* ...matching on a path or glob */
+	struct sg_rule *drift;		/* drift: rules, in file order */
+	size_t ndrift, drift_cap;
 	size_t n_sha_deny;		/* sha256 rules that deny or audit: worth hashing for */
 };
+
+/*
+ * Which containers a rule applies to; every given field must match. Text
+ * fields are shell patterns (fnmatch, `*` crosses '/'); labels are exact.
+ */
+struct sg_selector {
+	char *id, *runtime, *name, *image, *image_digest;
+	char *pod_namespace, *pod_name;
+	char **label_keys, **label_values;
+	size_t nlabels;
+	unsigned line, column;
+};
+
+bool sg_selector_matches(const struct sg_selector *s, const struct sg_workload_attrs *w);
+void sg_selector_free(struct sg_selector *s);
 
 /* Build the lookup tables once every rule is parsed. 0 or -ENOMEM. */
 int sg_policy_compile(struct sg_policy *p);

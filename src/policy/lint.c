@@ -63,7 +63,8 @@ static bool same_target(const struct sg_policy *p, size_t a, size_t b)
 	const struct sg_rule *ra = &p->rules[a], *rb = &p->rules[b];
 	size_t pre;
 
-	if (ra->kind != rb->kind)
+	/* A scoped rule's path is a container's, and only there: never the same target. */
+	if (ra->kind != rb->kind || ra->scope != rb->scope)
 		return false;
 	switch (ra->kind) {
 	case SG_MATCH_PATH:
@@ -79,6 +80,8 @@ static bool same_target(const struct sg_policy *p, size_t a, size_t b)
 			return true;
 		pre = subtree_prefix(ra->pattern);
 		return pre && strlen(rb->pattern) > pre && strncmp(ra->pattern, rb->pattern, pre) == 0;
+	case SG_MATCH_DRIFT:
+		return false;
 	}
 	return false;
 }
@@ -167,7 +170,8 @@ static void check_rule(struct lint *l, size_t i)
 
 	if (r->kind == SG_MATCH_SHA256 && empty_file_hash(r->sha256))
 		warn(l, i, true, "this is the SHA-256 of an empty file; no program has it, so the rule never matches");
-	if (l->probe)
+	/* A scoped rule names a container's files, which this host's need not have. */
+	if (l->probe && !r->scope)
 		check_host(l, i);
 
 	/* A name-less exec under a default allow is denied unless an identity or hash allow holds. */

@@ -73,13 +73,14 @@ static int parse_guard(struct parser *ps)
 }
 
 enum root_key { R_VERSION, R_MODE, R_DEFAULT, R_FILELESS, R_RULES, R_EGRESS, R_FILES,
-		R_INTEGRITY, R_FILE_AUDIT, R_GUARD };
+		R_INTEGRITY, R_FILE_AUDIT, R_GUARD, R_DRIFT };
 
 /* The top-level mapping; the current event is its MAPPING_START. */
 static int parse_root(struct parser *ps)
 {
 	static const char *const keys[] = { "version", "mode", "default", "fileless_exec", "rules",
-					    "egress", "files", "integrity", "file_audit", "guard" };
+					    "egress", "files", "integrity", "file_audit", "guard",
+					    "drift" };
 	static const char *const modes[] = { "monitor", "enforce" };
 	static const char *const actions[] = { "allow", "deny" };
 	static const char *const fileless[] = { "inspect", "deny" };
@@ -145,6 +146,9 @@ static int parse_root(struct parser *ps)
 			break;
 		case R_GUARD:
 			rc = parse_guard(ps);
+			break;
+		case R_DRIFT:
+			rc = sg_pp_parse_list(ps, &sg_pp_drift_rules);
 			break;
 		}
 		if (rc)

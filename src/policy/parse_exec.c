@@ -120,10 +120,10 @@ static int parse_parent(struct parser *ps, struct sg_rule *r, struct sg_rule_ext
 	return 0;
 }
 
-enum rule_key { K_NAME, K_ACTION, K_PATH, K_GLOB, K_IDENTITY, K_SHA256, K_PARENT };
+enum rule_key { K_NAME, K_ACTION, K_PATH, K_GLOB, K_IDENTITY, K_SHA256, K_PARENT, K_CONTAINER };
 
 static const char *const rule_keys[] = {
-	"name", "action", "path", "glob", "identity", "sha256", "parent",
+	"name", "action", "path", "glob", "identity", "sha256", "parent", "container",
 };
 
 /* The value of rule key k; the current event is that value. */
@@ -135,6 +135,8 @@ static int take_rule_value(struct parser *ps, size_t k, struct sg_rule *r,
 	int rc, v;
 
 	snprintf(what, sizeof(what), "rule %u: \"%s\"", r->id, rule_keys[k]);
+	if (k == K_CONTAINER)
+		return sg_pp_take_selector(ps, &r->scope);
 	if (k == K_PARENT) {
 		if (ps->ev.type != YAML_MAPPING_START_EVENT)
 			return fail(ps, ps->ev.start_mark,
@@ -180,6 +182,35 @@ static int take_rule_value(struct parser *ps, size_t k, struct sg_rule *r,
 		r->kind = SG_MATCH_SHA256;
 		return sg_pp_take_sha256(ps, what, r->sha256);
 	}
+	return 0;
+}
+
+/*
+ * A rule scoped to containers stays out of the lookup tables and the
+ * kernel's deny sets (both apply everywhere): the engine checks it for
+ * execs in a matching container only. Its identity is a path in the
+ * container, so it must name one.
+ */
+static int note_scoped(struct parser *ps, struct sg_rule *r)
+{
+	struct sg_policy *p = ps->p;
+
+	if (r->kind == SG_MATCH_IDENTITY && !r->pattern)
+		return sg_pp_fail_at(ps, r->line, r->column, -EINVAL,
+				     "rule %u: a rule scoped with \"container\" takes an identity as a path in the container, not {dev, ino}",
+				     r->id);
+	if (p->nscoped == p->scoped_cap) {
+		size_t cap = p->scoped_cap ? p->scoped_cap * 2 : 8;
+		void *v = realloc(p->scoped, cap * sizeof(*p->scoped));
+
+		if (!v)
+			return fail_nomem(ps);
+		p->scoped = v;
+		p->scoped_cap = cap;
+	}
+	p->scoped[p->nscoped++] = r->id - 1;
+	if (r->kind == SG_MATCH_PATH || r->kind == SG_MATCH_GLOB)
+		p->n_scoped_name++;
 	return 0;
 }
 
@@ -244,6 +275,8 @@ static int parse_rule(struct parser *ps)
 		x->name_line = r->line;
 		x->name_col = (unsigned)start.column + 1;
 	}
+	if (r->scope)
+		return note_scoped(ps, r);
 	p->n_kind[r->kind]++;
 	if (r->parent_pattern)
 		p->n_parent[r->kind]++;

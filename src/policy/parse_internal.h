@@ -86,5 +86,9 @@ int sg_pp_parse_list(struct parser *ps, const struct list_kind *k);
 extern const struct list_kind sg_pp_exec_rules;				/* parse_exec.c */
 extern const struct list_kind sg_pp_net_rules;				/* parse_net.c */
 extern const struct list_kind sg_pp_file_list_kinds[SG_FILES_NLISTS];	/* parse_files.c */
+extern const struct list_kind sg_pp_drift_rules;			/* selector.c */
+
+/* A `container:` selector (the current event its MAPPING_START); *scope = its index + 1. */
+int sg_pp_take_selector(struct parser *ps, uint32_t *scope);
 
 #endif

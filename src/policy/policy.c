@@ -112,7 +112,7 @@ int sg_policy_compile(struct sg_policy *p)
 			return -ENOMEM;
 	}
 	for (i = 0; i < p->nrules; i++)
-		if (p->rules[i].kind == SG_MATCH_GLOB)
+		if (p->rules[i].kind == SG_MATCH_GLOB && !p->rules[i].scope)
 			p->globs[g++] = (uint32_t)i;
 	p->nglobs = g;
 
@@ -123,6 +123,10 @@ int sg_policy_compile(struct sg_policy *p)
 		struct dir_key k;
 
 		x->glob_next = SG_NIL;
+		if (r->scope) {
+			*next = SG_NIL;
+			continue;
+		}
 		switch (r->kind) {
 		case SG_MATCH_SHA256:
 			*next = sg_table_push(&p->by_sha, sg_hash_bytes(r->sha256, SG_SHA256_LEN),
@@ -141,6 +145,7 @@ int sg_policy_compile(struct sg_policy *p)
 			*next = SG_NIL;
 			break;
 		case SG_MATCH_IDENTITY:
+		case SG_MATCH_DRIFT:
 			*next = SG_NIL;
 			break;
 		}
@@ -171,6 +176,11 @@ void sg_policy_free(struct sg_policy *p)
 		}
 		free(p->files[l]);
 	}
+	for (i = 0; i < p->nselectors; i++)
+		sg_selector_free(&p->selectors[i]);
+	free(p->selectors);
+	free(p->scoped);
+	free(p->drift);
 	free(p->rules);
 	free(p->ext);
 	free(p->globs);
@@ -270,6 +280,9 @@ int sg_policy_resolve(struct sg_policy *p, sg_resolve_fn resolve,
 		/* Explicit {dev, ino} rules have no path and are always active. */
 		if ((r->kind != SG_MATCH_IDENTITY && !is_path) || !r->pattern)
 			continue;
+		/* A scoped rule's path is the container's: the engine looks it up there. */
+		if (r->scope)
+			continue;
 		rc = resolve(r->pattern, &id, ctx);
 		if (rc == 0) {
 			r->id_target = id;
@@ -311,6 +324,8 @@ const char *sg_match_kind_name(enum sg_match_kind k)
 		return "path";
 	case SG_MATCH_GLOB:
 		return "glob";
+	case SG_MATCH_DRIFT:
+		return "drift";
 	}
 	return "unknown";
 }

@@ -40,6 +40,7 @@ enum sg_match_kind {
 	SG_MATCH_SHA256 = 1,	/* content hash */
 	SG_MATCH_PATH = 2,	/* exact absolute path */
 	SG_MATCH_GLOB = 3,	/* glob: * and ? stop at '/', ** crosses it (docs/policy.md) */
+	SG_MATCH_DRIFT = 4,	/* drift: rules: a file the container's image did not have */
 };
 
 /* A file identity as user space sees it (st_dev, st_ino). */
@@ -62,6 +63,30 @@ struct sg_rule {
 	bool parent_is_glob;
 	unsigned line;			/* line in the policy source, for messages */
 	unsigned column;		/* column of the rule's first key (or its "{") */
+	/*
+	 * 0, or 1 + the index of its `container:` selector: the rule applies
+	 * only in matching containers, and its path means the container's.
+	 */
+	uint32_t scope;
+};
+
+/*
+ * The container an exec runs in, as the runtime recorded it, for rules
+ * scoped with `container:`. Any string may be NULL or "" when unknown.
+ */
+struct sg_workload_attrs {
+	const char *id;
+	const char *runtime;
+	const char *name;
+	const char *image;
+	const char *image_digest;
+	const char *pod_namespace;
+	const char *pod_name;
+	const char *pod_uid;
+	const char *k8s_container;
+	char *const *label_keys;
+	char *const *label_values;
+	size_t nlabels;
 };
 
 /* What the engine needs to know about an exec. Any pointer may be NULL when unknown. */
@@ -70,6 +95,12 @@ struct sg_exec_subject {
 	const struct sg_file_id *id;	/* identity of the executable */
 	const uint8_t *sha256;		/* content hash, SG_SHA256_LEN bytes */
 	const char *parent_path;	/* parent process's executable */
+	/* In a container (NULL on the host): scoped rules match these. */
+	const struct sg_workload_attrs *workload;
+	const char *container_path;	/* the path as the container sees it; NULL unknown */
+	/* Scoped identity rules: whether the file is the one at `path` in the container. */
+	bool (*is_container_file)(const char *path, void *ctx);
+	void *ctx;
 };
 
 enum sg_eval_status {
@@ -222,6 +253,18 @@ size_t sg_policy_file_rule_count(const struct sg_policy *p, enum sg_file_list l)
 const struct sg_file_rule_spec *sg_policy_file_rule(const struct sg_policy *p,
 						    enum sg_file_list l, size_t i);
 
+/* Rules scoped to containers: how many, and whether any matches on a name. */
+size_t sg_policy_scoped_rule_count(const struct sg_policy *p);
+bool sg_policy_has_scoped_name_rules(const struct sg_policy *p);
+/* Whether any rule or drift rule's selector matches this container. */
+bool sg_policy_scopes(const struct sg_policy *p, const struct sg_workload_attrs *w);
+/*
+ * The first drift rule (in file order) whose selector matches the
+ * container, or NULL. Its action is deny or audit.
+ */
+const struct sg_rule *sg_policy_drift_rule(const struct sg_policy *p,
+					   const struct sg_workload_attrs *w);
+size_t sg_policy_drift_rule_count(const struct sg_policy *p);
 const char *sg_match_kind_name(enum sg_match_kind k);
 const char *sg_action_name(enum sg_action a);
 const char *sg_mode_name(enum sg_mode m);

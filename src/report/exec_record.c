@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "report/exec_record.h"
 
+#include "report/container_record.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -48,16 +50,9 @@ void sg_record_process(struct sg_json *j, const struct sg_exec_facts *f)
 		sg_json_kv_bool(j, "args_truncated", f->args_truncated);
 	}
 	sg_json_kv_u64(j, "cgroup_id", f->cgroup_id);
-	if (f->container.id[0]) {
-		sg_json_key(j, "container");
-		sg_json_begin_object(j);
-		sg_json_kv_str(j, "id", f->container.id);
-		if (sg_runtime_name(f->container.runtime))
-			sg_json_kv_str(j, "runtime", sg_runtime_name(f->container.runtime));
-		if (f->container.pod_uid[0])
-			sg_json_kv_str(j, "pod_uid", f->container.pod_uid);
-		sg_json_end_object(j);
-	}
+	sg_record_container(j, &f->container, &f->workload);
+	if (f->has_container_path)
+		sg_json_kv_str(j, "container_exe", f->container_path);
 	sg_json_end_object(j);
 
 	sg_json_key(j, "parent");
@@ -81,6 +76,8 @@ void sg_record_process(struct sg_json *j, const struct sg_exec_facts *f)
 	sg_json_kv_bool(j, "loader", f->loader);
 	sg_json_end_object(j);
 	sg_json_kv_str(j, "sensor", sensor_names[f->sensor]);
+	if (f->drift)
+		sg_json_kv_str(j, "drift", f->drift);
 }
 
 /* An allow that an audit rule would have denied: its record names that rule. */

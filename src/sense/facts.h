@@ -11,6 +11,7 @@
 
 #include "policy/policy.h"
 #include "sense/container.h"
+#include "sense/workload.h"
 
 enum sg_sensor {
 	SG_SENSOR_EXEC_TP = 0,	/* tp_btf/sched_process_exec: the exec happened */
@@ -26,6 +27,11 @@ struct sg_exec_facts {
 	gid_t gid;
 	uint64_t cgroup_id;
 	struct sg_container container;	/* id "" when not in a container */
+	/* The container as its runtime recorded it; id "" on the host (or none known). */
+	struct sg_workload_info workload;
+	char container_path[PATH_MAX];	/* the path as the container sees it */
+	bool has_container_path;
+	const char *drift;		/* why the file is drift (not from the image), or NULL */
 	char comm[16];
 	char path[PATH_MAX];
 	size_t path_len;	/* path may hold any byte but NUL */

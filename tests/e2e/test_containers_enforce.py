@@ -1,0 +1,225 @@
+# SPDX-License-Identifier: Apache-2.0
+"""
+Enforcement inside containers started by real runtimes: podman (runc) and a
+containerd the test starts (runc shim, driven with ctr). The daemon runs on
+the host; every container starts after it.
+"""
+from pathlib import Path
+
+import pytest
+
+from conftest import Policy, sha256_of
+from containers import Containerd, Podman, make_rootfs, unique
+
+
+@pytest.fixture
+def podman(workdir):
+    p = Podman(workdir)
+    yield p
+    p.cleanup()
+
+
+@pytest.fixture
+def containerd(workdir):
+    c = Containerd(workdir)
+    yield c
+    c.cleanup()
+
+
+class Image:
+    """An image holding /usr/bin/payload and /usr/bin/allowed (tagged static markers)."""
+
+    def __init__(self, tools, workdir, podman, tag):
+        src = Path(workdir) / f"src-{tag}"
+        src.mkdir()
+        self.payload_host = tools.make_bin(src, "payload", tag=f"payload-{tag}", static=True)
+        self.allowed_host = tools.make_bin(src, "allowed", tag=f"allowed-{tag}", static=True)
+        root = make_rootfs(Path(workdir) / f"root-{tag}",
+                           {"/usr/bin/payload": self.payload_host,
+                            "/usr/bin/allowed": self.allowed_host})
+        self.ref = podman.build(unique(tag), root)
+        self.payload_sha = sha256_of(self.payload_host)
+
+
+@pytest.fixture
+def out(workdir):
+    d = Path(workdir) / "out"
+    d.mkdir()
+    d.chmod(0o777)
+    return d
+
+
+def vol(out):
+    return ["-v", f"{out}:/out"]
+
+
+def exec_denies(d, exe_suffix):
+    return [r for r in d.log_records() if r.get("type") == "exec" and r.get("decision") == "deny"
+            and (r["process"].get("exe") or "").endswith(exe_suffix)]
+
+
+def test_sha256_denied_in_podman_and_record_names_the_container(tools, workdir, daemon, podman, out):
+    img = Image(tools, workdir, podman, "sha")
+    d = daemon(Policy([{"name": "no-payload", "action": "deny", "sha256": img.payload_sha}]))
+    name = unique("web")
+    r = podman.run(img.ref, "/usr/bin/payload", "/out/m", name=name, extra=vol(out),
+                   annotations={"team": "a"})
+    assert not (out / "m").exists(), (r.stdout, r.stderr)
+    r = podman.run(img.ref, "/usr/bin/allowed", "/out/ok", extra=vol(out))
+    assert (out / "ok").exists(), (r.stdout, r.stderr)
+    rec = d.wait_for(lambda x: x.get("type") == "exec" and x.get("decision") == "deny"
+                     and (x["rule"] or {}).get("name") == "no-payload")[0]
+    c = rec["process"]["container"]
+    assert c["runtime"] == "podman" and c["verified"] is True
+    assert c["name"] == name
+    assert c["image"] == img.ref
+    assert c["image_digest"] == podman.image_digest(img.ref)
+    assert c["id"] == rec["process"]["container"]["id"] and len(c["id"]) == 64
+    assert c["labels"]["team"] == "a"
+    assert rec["process"]["container_exe"] == "/usr/bin/payload"
+    assert rec["process"]["exe"].endswith("/merged/usr/bin/payload")
+
+
+def test_path_rule_in_a_container_means_the_containers_path(tools, workdir, daemon, podman, out):
+    img = Image(tools, workdir, podman, "path")
+    d = daemon(Policy([{"name": "no-payload-in-containers", "action": "deny",
+                        "path": "/usr/bin/payload", "container": {}}]))
+    r = podman.run(img.ref, "/usr/bin/payload", "/out/m", extra=vol(out))
+    assert not (out / "m").exists(), (r.stdout, r.stderr)
+    # The same name under another directory, and another program, run.
+    r = podman.run(img.ref, "/bin/sh", "-c", "cp /usr/bin/payload /tmp/payload && /tmp/payload /out/c",
+                   extra=vol(out))
+    assert (out / "c").exists(), (r.stdout, r.stderr)
+    rec = d.wait_for(lambda x: x.get("type") == "exec" and x.get("decision") == "deny")[0]
+    assert rec["rule"]["name"] == "no-payload-in-containers"
+    assert rec["process"]["container_exe"] == "/usr/bin/payload"
+    # On the host the scoped rule does not apply: the host path is another file.
+    host = tools.make_bin(workdir, "payload", tag="host-payload")
+    r = __import__("subprocess").run([host, str(out / "host")], timeout=10)
+    assert (out / "host").exists()
+
+
+def test_unscoped_path_rule_is_the_hosts_path(tools, workdir, daemon, podman, out):
+    """A path rule without a selector names the host's file: /usr/bin/payload in a
+    container is another file, so the rule leaves it alone."""
+    img = Image(tools, workdir, podman, "hostpath")
+    daemon(Policy([{"name": "host-only", "action": "deny", "path": "/usr/bin/payload"}]))
+    r = podman.run(img.ref, "/usr/bin/payload", "/out/m", extra=vol(out))
+    assert (out / "m").exists(), (r.stdout, r.stderr)
+
+
+def test_identity_rules_inside_containers(tools, workdir, daemon, podman, out):
+    img = Image(tools, workdir, podman, "ident")
+    hostbin = Path(workdir) / "hostbin"
+    hostbin.mkdir()
+    shared = tools.make_bin(hostbin, "shared", tag="shared-host", static=True)
+    d = daemon(Policy([
+        # This very file of the host, whatever name a container mounts it under.
+        {"name": "host-file", "action": "deny", "identity": shared},
+        # The file at this path in each matching container's own root.
+        {"name": "image-file", "action": "deny", "identity": "/usr/bin/payload",
+         "container": {"image": img.ref}},
+    ]))
+    r = podman.run(img.ref, "/mnt/shared", "/out/s", extra=vol(out) + ["-v", f"{hostbin}:/mnt:ro"])
+    assert not (out / "s").exists(), (r.stdout, r.stderr)
+    r = podman.run(img.ref, "/usr/bin/payload", "/out/p", extra=vol(out))
+    assert not (out / "p").exists(), (r.stdout, r.stderr)
+    # A copy is another file: identity rules follow the file, not the name.
+    r = podman.run(img.ref, "/bin/sh", "-c", "cp /usr/bin/payload /tmp/p && /tmp/p /out/c",
+                   extra=vol(out))
+    assert (out / "c").exists(), (r.stdout, r.stderr)
+    names = {x["rule"]["name"] for x in d.log_records()
+             if x.get("type") == "exec" and x.get("decision") == "deny" and x.get("rule")}
+    assert {"host-file", "image-file"} <= names
+
+
+def test_scoped_rules_fire_only_for_their_selector(tools, workdir, daemon, podman, out):
+    a = Image(tools, workdir, podman, "sela")
+    b = Image(tools, workdir, podman, "selb")
+    d = daemon(Policy([
+        {"name": "image-a", "action": "deny", "glob": "/usr/bin/pay*", "container": {"image": a.ref}},
+        {"name": "team-red", "action": "deny", "path": "/usr/bin/allowed",
+         "container": {"labels": {"team": "red"}}},
+    ]))
+    r = podman.run(a.ref, "/usr/bin/payload", "/out/a", extra=vol(out))
+    assert not (out / "a").exists(), (r.stdout, r.stderr)
+    r = podman.run(b.ref, "/usr/bin/payload", "/out/b", extra=vol(out))
+    assert (out / "b").exists(), (r.stdout, r.stderr)
+    r = podman.run(b.ref, "/usr/bin/allowed", "/out/red", extra=vol(out), annotations={"team": "red"})
+    assert not (out / "red").exists(), (r.stdout, r.stderr)
+    r = podman.run(b.ref, "/usr/bin/allowed", "/out/blue", extra=vol(out), annotations={"team": "blue"})
+    assert (out / "blue").exists(), (r.stdout, r.stderr)
+    denied = [x for x in d.log_records() if x.get("type") == "exec" and x.get("decision") == "deny"]
+    assert {x["rule"]["name"] for x in denied} == {"image-a", "team-red"}
+    for x in denied:
+        assert x["process"]["container"]["verified"] is True
+
+
+DRIFT_ATTEMPTS = {
+    # name: shell line run in the container; each would run a file the image did not have
+    "copy": "cp /usr/bin/allowed /tmp/x && /tmp/x /out/copy",
+    "download": "cat /usr/bin/allowed > /tmp/dl && chmod +x /tmp/dl && /tmp/dl /out/download",
+    "chmod": "chmod 0700 /usr/bin/allowed && /usr/bin/allowed /out/chmod",
+    "overwrite": "cat /usr/bin/payload > /usr/bin/allowed && /usr/bin/allowed /out/overwrite",
+}
+
+
+def test_drift_denied(tools, workdir, daemon, podman, out):
+    img = Image(tools, workdir, podman, "drift")
+    other = Image(tools, workdir, podman, "nodrift")
+    d = daemon(Policy([], version="drift-1") .text + "drift:\n"
+               f"  - {{name: web-drift, action: deny, container: {{image: \"{img.ref}\"}}}}\n")
+    r = podman.run(img.ref, "/usr/bin/allowed", "/out/image", extra=vol(out))
+    assert (out / "image").exists(), (r.stdout, r.stderr)
+    for what, line in DRIFT_ATTEMPTS.items():
+        r = podman.run(img.ref, "/bin/sh", "-c", line, extra=vol(out))
+        assert not (out / what).exists(), (what, r.stdout, r.stderr)
+    # Another image is not under the rule.
+    r = podman.run(other.ref, "/bin/sh", "-c", DRIFT_ATTEMPTS["copy"], extra=vol(out))
+    assert (out / "copy").exists(), (r.stdout, r.stderr)
+    recs = [x for x in d.log_records() if x.get("type") == "exec" and x.get("reason") == "drift"]
+    assert len(recs) >= len(DRIFT_ATTEMPTS), recs
+    assert all(x["rule"]["kind"] == "drift" and x["rule"]["name"] == "web-drift" for x in recs)
+    assert {x["drift"] for x in recs} <= {"not_in_image", "modified_after_start"}
+    assert {x["process"]["container_exe"] for x in recs} >= {"/tmp/x", "/tmp/dl", "/usr/bin/allowed"}
+
+
+def test_drift_reported_in_monitor_mode(tools, workdir, daemon, podman, out):
+    img = Image(tools, workdir, podman, "driftmon")
+    d = daemon(Policy([], version="drift-2", mode="monitor").text + "drift:\n"
+               f"  - {{name: watch-drift, action: deny, container: {{image: \"{img.ref}\"}}}}\n")
+    r = podman.run(img.ref, "/bin/sh", "-c", DRIFT_ATTEMPTS["copy"], extra=vol(out))
+    assert (out / "copy").exists(), (r.stdout, r.stderr)
+    rec = d.wait_for(lambda x: x.get("type") == "exec" and x.get("reason") == "drift")[0]
+    assert rec["mode"] == "monitor" and rec["drift"] == "not_in_image"
+    assert rec["process"]["container_exe"] == "/tmp/x"
+
+
+def test_containerd_enforces_and_names_the_container(tools, workdir, daemon, podman, containerd, out):
+    img = Image(tools, workdir, podman, "ctrd")
+    ref = containerd.import_from(podman, img.ref)
+    d = daemon(Policy([
+        {"name": "no-payload", "action": "deny", "sha256": img.payload_sha},
+        {"name": "db-allowed", "action": "deny", "path": "/usr/bin/allowed",
+         "container": {"runtime": "containerd", "labels": {"app": "db"}}},
+    ]))
+    name = unique("ctr")
+    containerd.ctr("run", "--rm", "--runtime", "io.containerd.runc.v2", "--mount",
+                   f"type=bind,src={out},dst=/out,options=rbind:rw", "--label", "app=db",
+                   ref, name, "/usr/bin/payload", "/out/m", check=False)
+    assert not (out / "m").exists()
+    containerd.ctr("run", "--rm", "--runtime", "io.containerd.runc.v2", "--mount",
+                   f"type=bind,src={out},dst=/out,options=rbind:rw", "--label", "app=db",
+                   ref, unique("ctr"), "/usr/bin/allowed", "/out/db", check=False)
+    assert not (out / "db").exists()
+    containerd.ctr("run", "--rm", "--runtime", "io.containerd.runc.v2", "--mount",
+                   f"type=bind,src={out},dst=/out,options=rbind:rw", "--label", "app=web",
+                   ref, unique("ctr"), "/usr/bin/allowed", "/out/web", check=False)
+    assert (out / "web").exists()
+    rec = d.wait_for(lambda x: x.get("type") == "exec" and x.get("decision") == "deny"
+                     and (x["rule"] or {}).get("name") == "no-payload")[0]
+    c = rec["process"]["container"]
+    assert c["runtime"] == "containerd" and c["id"] == name and c["name"] == name
+    assert c["labels"]["app"] == "db" and c["verified"] is True
+    assert rec["process"]["container_exe"] == "/usr/bin/payload"
+    d.wait_for(lambda x: x.get("type") == "exec" and (x["rule"] or {}).get("name") == "db-allowed")
