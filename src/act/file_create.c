@@ -14,6 +14,7 @@
 
 #include "act/file_create.h"
 #include "report/audit.h"
+#include "report/container_record.h"
 #include "report/exec_record.h"
 #include "sense/proc.h"
 
@@ -274,6 +275,7 @@ static void undo_record(struct sg_create_guard *g, const struct watch *w, const 
 		sg_json_kv_str(&j, "pid", NULL);
 	sg_json_kv_bytes(&j, "comm", comm, strlen(comm));
 	sg_json_kv_bytes(&j, "exe", exe, strlen(exe));
+	sg_record_container_of(&j, pid, 0, NULL);
 	sg_json_end_object(&j);
 	sg_audit_commit(g->o.audit, &j);
 	sg_json_free(&j);

@@ -19,6 +19,7 @@
 #include "act/file_guard.h"
 #include "act/file_lsm.h"
 #include "report/audit.h"
+#include "report/container_record.h"
 #include "report/exec_record.h"
 #include "sense/file_refusal.h"
 #include "sense/kdev.h"
@@ -323,6 +324,7 @@ static void access_record(struct sg_file_guard *g, const struct access *a)
 	sg_json_kv_u64(&j, "uid", a->uid);
 	sg_json_kv_bytes(&j, "comm", a->comm, strlen(a->comm));
 	sg_json_kv_bytes(&j, "exe", a->exe, strlen(a->exe));
+	sg_record_container_of(&j, a->tgid, 0, NULL);
 	sg_json_end_object(&j);
 	sg_audit_commit(g->o.audit, &j);
 	sg_json_free(&j);
@@ -1098,6 +1100,7 @@ static void lsm_event(void *ctx, const struct sg_file_event *ev)
 	sg_json_kv_bytes(&j, "comm", ev->hdr.comm, strnlen(ev->hdr.comm, SG_COMM_LEN));
 	sg_json_kv_bytes(&j, "exe", exe, strlen(exe));
 	sg_json_kv_u64(&j, "cgroup_id", ev->hdr.cgroup_id);
+	sg_record_container_of(&j, ev->hdr.tgid, ev->hdr.cgroup_id, NULL);
 	sg_json_end_object(&j);
 	sg_audit_commit(g->o.audit, &j);
 	sg_json_free(&j);

@@ -15,6 +15,7 @@
 #include "act/files.h"
 #include "act/self_defence.h"
 #include "report/audit.h"
+#include "report/container_record.h"
 #include "report/exec_record.h"
 #include "sense/fim.h"
 #include "sense/proc.h"
@@ -86,6 +87,7 @@ static void fim_record(struct sg_files *f, const struct sg_fim_event *ev, bool d
 	sg_json_kv_i64(&j, "pid", ev->pid);
 	sg_json_kv_bytes(&j, "comm", comm, strlen(comm));
 	sg_json_kv_bytes(&j, "exe", exe, strlen(exe));
+	sg_record_container_of(&j, ev->pid, 0, NULL);
 	sg_json_end_object(&j);
 	sg_audit_commit(f->o.audit, &j);
 	sg_json_free(&j);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "report/container_record.h"
 #include "store/bundle_files.h"
 #include "sense/bpf_pins.h"
 #include "sense/mounts.h"
@@ -89,6 +90,13 @@ static int stop_early(struct daemon *d, int rc)
 	return rc;
 }
 
+/* The records of files and network name the container too. */
+static bool daemon_workload_of(void *ctx, pid_t pid, uint64_t cgroup_id,
+			       struct sg_workload_info *out)
+{
+	return sg_workloads_lookup(ctx, pid, cgroup_id, out);
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d = { .epfd = -1, .sigfd = -1 };
@@ -170,6 +178,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sysguardd: out of memory\n");
 		return stop_early(&d, 1);
 	}
+	sg_record_set_workload_lookup(daemon_workload_of, d.engine.workloads);
 	p = daemon_load_policy(&d, d.opt.policy_path, true, &unchanged);
 	if (!p)
 		p = daemon_failsafe_policy(&d);

@@ -1,7 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "report/container_record.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+static sg_workload_lookup_fn lookup_fn;
+static void *lookup_ctx;
+
+void sg_record_set_workload_lookup(sg_workload_lookup_fn fn, void *ctx)
+{
+	lookup_fn = fn;
+	lookup_ctx = ctx;
+}
 
 static void kv_nonempty(struct sg_json *j, const char *k, const char *v)
 {
@@ -49,4 +59,16 @@ void sg_record_container(struct sg_json *j, const struct sg_container *c,
 		sg_json_end_object(j);
 	}
 	sg_json_end_object(j);
+}
+
+void sg_record_container_of(struct sg_json *j, pid_t pid, uint64_t cgroup_id,
+			    const struct sg_container *c)
+{
+	/* Some 20 KiB: not on the stack of every thread that writes a record. */
+	struct sg_workload_info *w = lookup_fn && pid > 0 ? malloc(sizeof(*w)) : NULL;
+
+	if (w && !lookup_fn(lookup_ctx, pid, cgroup_id, w))
+		w->id[0] = '\0';
+	sg_record_container(j, c, w);
+	free(w);
 }

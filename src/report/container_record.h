@@ -14,4 +14,17 @@
 void sg_record_container(struct sg_json *j, const struct sg_container *c,
 			 const struct sg_workload_info *w);
 
+/*
+ * Records written outside the exec path (files, network) look the process's
+ * container up through this hook, which the daemon sets once at start (the
+ * CLI never does: its records have no processes).
+ */
+typedef bool (*sg_workload_lookup_fn)(void *ctx, pid_t pid, uint64_t cgroup_id,
+				      struct sg_workload_info *out);
+void sg_record_set_workload_lookup(sg_workload_lookup_fn fn, void *ctx);
+
+/* The "container" object of pid (nothing on the host); c: the cgroup's label, or NULL. */
+void sg_record_container_of(struct sg_json *j, pid_t pid, uint64_t cgroup_id,
+			    const struct sg_container *c);
+
 #endif

@@ -4,23 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "report/container_record.h"
 #include "report/exec_record.h"
 
 #define MAX_FLAG_NAMES 24
-
-static void container_fields(struct sg_json *j, const struct sg_container *c)
-{
-	if (!c->id[0])
-		return;
-	sg_json_key(j, "container");
-	sg_json_begin_object(j);
-	sg_json_kv_str(j, "id", c->id);
-	if (sg_runtime_name(c->runtime))
-		sg_json_kv_str(j, "runtime", sg_runtime_name(c->runtime));
-	if (c->pod_uid[0])
-		sg_json_kv_str(j, "pod_uid", c->pod_uid);
-	sg_json_end_object(j);
-}
 
 uint64_t sg_record_file_open(struct sg_audit *a, const struct sg_open_facts *f)
 {
@@ -84,7 +71,7 @@ uint64_t sg_record_file_open(struct sg_audit *a, const struct sg_open_facts *f)
 		sg_json_kv_u64(&j, "exe_ino", f->exe_id.ino);
 	}
 	sg_json_kv_u64(&j, "cgroup_id", f->cgroup_id);
-	container_fields(&j, &f->container);
+	sg_record_container_of(&j, f->pid, f->cgroup_id, &f->container);
 	sg_json_end_object(&j);
 	sg_audit_commit(a, &j);
 	sg_json_free(&j);

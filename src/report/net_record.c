@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "report/container_record.h"
 #include "report/exec_record.h"
 #include "report/json.h"
 
@@ -51,6 +52,7 @@ uint64_t sg_record_net(struct sg_audit *a, struct sg_alerts *alerts,
 	else
 		sg_json_kv_str(&j, "exe", NULL);
 	sg_json_kv_u64(&j, "cgroup_id", f->cgroup_id);
+	sg_record_container_of(&j, f->pid, f->cgroup_id, NULL);
 	sg_json_end_object(&j);
 	sg_audit_commit(a, &j);
 	sg_json_free(&j);

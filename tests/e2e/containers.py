@@ -23,7 +23,7 @@ from pathlib import Path
 
 BUSYBOX = "/bin/busybox"
 BUSYBOX_APPLETS = ("sh", "ls", "cat", "cp", "chmod", "echo", "sleep", "true", "mkdir",
-                   "rm", "mv", "ln", "wget", "env", "id", "stat")
+                   "rm", "mv", "ln", "wget", "nc", "env", "id", "stat")
 RUNC = "/usr/sbin/runc"
 CONTAINERD = "/usr/bin/containerd"
 CTR = "/usr/bin/ctr"

@@ -223,3 +223,23 @@ def test_containerd_enforces_and_names_the_container(tools, workdir, daemon, pod
     assert c["labels"]["app"] == "db" and c["verified"] is True
     assert rec["process"]["container_exe"] == "/usr/bin/payload"
     d.wait_for(lambda x: x.get("type") == "exec" and (x["rule"] or {}).get("name") == "db-allowed")
+
+
+def test_network_and_file_records_name_the_container(tools, workdir, daemon, podman, out):
+    img = Image(tools, workdir, podman, "netfile")
+    secret = Path(workdir) / "secret"
+    secret.mkdir()
+    (secret / "key").write_text("s3cret\n")
+    d = daemon(Policy([]).text +
+               "egress:\n  - {name: no-77, action: deny, cidr: \"127.0.0.77/32\", port: 9}\n"
+               f"files:\n  - {{name: key, path: \"{secret / 'key'}\", deny: [read]}}\n")
+    name = unique("nf")
+    r = podman.run(img.ref, "/bin/sh", "-c",
+                   "nc -w 1 127.0.0.77 9 </dev/null; cat /s/key > /out/leak",
+                   name=name, extra=vol(out) + ["-v", f"{secret}:/s:ro"])
+    assert (out / "leak").read_text() == "", (r.stdout, r.stderr)
+    net = d.wait_for(lambda x: x.get("type") == "network" and x.get("blocked"))[0]
+    assert net["process"]["container"]["name"] == name
+    assert net["process"]["container"]["image"] == img.ref
+    f = d.wait_for(lambda x: x.get("type") == "file_access")[0]
+    assert f["process"]["container"]["name"] == name, f
