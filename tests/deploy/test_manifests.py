@@ -76,17 +76,22 @@ def test_static_manifest_is_the_chart_with_default_values():
     assert sorted(docs_of(STATIC.read_text()), key=kind) == sorted(rendered(), key=kind)
 
 
-def test_objects_have_kinds_and_one_namespace(objects):
+def test_objects_have_kinds_and_the_release_namespace(objects):
     kinds = sorted(d["kind"] for d in objects)
-    assert kinds == ["ConfigMap", "DaemonSet", "Namespace", "ServiceAccount"]
-    ns = by_kind(objects, "Namespace")["metadata"]["name"]
+    assert kinds == ["ConfigMap", "DaemonSet", "Secret", "ServiceAccount"]
     for d in objects:
         assert d["apiVersion"] == ("apps/v1" if d["kind"] == "DaemonSet" else "v1")
-        if d["kind"] != "Namespace":
-            assert d["metadata"]["namespace"] == ns
-    # hostPID and capabilities are beyond the baseline Pod Security Standard.
-    labels = by_kind(objects, "Namespace")["metadata"]["labels"]
-    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+        assert d["metadata"]["namespace"] == "sysguard"
+    # The chart makes no Namespace: it installs into the release's (helm -n).
+    assert not (CHART / "templates" / "namespace.yaml").exists()
+    assert "namespace" not in yaml.safe_load((CHART / "values.yaml").read_text())
+
+
+def test_every_object_goes_to_the_release_namespace():
+    docs = []
+    for text in render_chart(CHART, namespace="security-agents").values():
+        docs += docs_of(text)
+    assert docs and {d["metadata"]["namespace"] for d in docs} == {"security-agents"}
 
 
 def test_daemonset_sees_host_processes_with_only_the_needed_capabilities(objects):
