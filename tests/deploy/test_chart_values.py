@@ -28,43 +28,16 @@ import tempfile
 from pathlib import Path
 
 import pytest
-import yaml
 
-from helm_render import TemplateError, render_chart
-from test_manifests import CHART, DOCKERFILE, REPO, _schema_validator, daemon_flags, docs_of, NPM_DIR
+from chart_pod import kubelet_start, objs, opt, pod_of, render, settings_of, volume_files
+from helm_render import TemplateError
+from test_manifests import DOCKERFILE, NPM_DIR, REPO, _schema_validator, daemon_flags
 
 SYSGUARDD = REPO / "build" / "sysguardd"
 SYSGUARDCTL = REPO / "build" / "sysguardctl"
 NOBODY = 65534
 # Set in the values below: what each Secret the values name (made by the operator) holds.
 API_TOKEN, METRICS_TOKEN = "api-token-0123456789abcdef", "metrics-token-0123456789abc"
-
-
-def render(values=None, namespace="sysguard"):
-    docs = []
-    for text in render_chart(CHART, values=values or {}, namespace=namespace).values():
-        docs += docs_of(text)
-    return docs
-
-
-def objs(docs):
-    return {(d["kind"], d["metadata"]["name"]): d for d in docs}
-
-
-def pod_of(docs):
-    ds = objs(docs)[("DaemonSet", "sysguard")]
-    spec = ds["spec"]["template"]["spec"]
-    (c,) = spec["containers"]
-    return ds, spec, c
-
-
-def settings_of(docs):
-    sec = objs(docs)[("Secret", "sysguard-settings")]
-    return sec, yaml.safe_load(sec["stringData"]["sysguard.yaml"])
-
-
-def opt(args, name):
-    return [args[i + 1] for i, a in enumerate(args) if a == name]
 
 
 def free_port():
@@ -454,56 +427,6 @@ def test_service_monitor_check_catches_mistakes(material):
 # The real daemon takes what the chart gives it
 # --------------------------------------------------------------------------
 
-def volume_files(docs, made, spec, c):
-    """{path in the container: bytes} of every ConfigMap and Secret file the pod mounts."""
-    known = objs(docs)
-    known.update({(d["kind"], d["metadata"]["name"]): d for d in made})
-    vols = {v["name"]: v for v in spec["volumes"]}
-    files = {}
-    for m in c["volumeMounts"]:
-        v = vols[m["name"]]
-        if "configMap" in v:
-            src, kind, ref = v["configMap"], "ConfigMap", v["configMap"]["name"]
-        elif "secret" in v:
-            src, kind, ref = v["secret"], "Secret", v["secret"]["secretName"]
-        else:
-            continue
-        assert (kind, ref) in known, f"volume {m['name']}: no {kind} {ref}"
-        obj = known[(kind, ref)]
-        content = {k: s.encode() for k, s in obj.get("stringData", {}).items()}
-        b64 = obj.get("binaryData", {}) if kind == "ConfigMap" else obj.get("data", {})
-        content.update({k: base64.b64decode(s) for k, s in b64.items()})
-        if kind == "ConfigMap":
-            content.update({k: s.encode() for k, s in obj.get("data", {}).items()})
-        items = src.get("items") or [{"key": k, "path": k} for k in content]
-        for it in items:
-            assert it["key"] in content, f"{kind} {ref} has no key {it['key']}"
-            files[f"{m['mountPath']}/{it['path']}"] = content[it["key"]]
-    return files
-
-
-def kubelet_start(docs, made, root):
-    """The pod's volumes under root, and the daemon's argv with its paths moved there."""
-    _, spec, c = pod_of(docs)
-    files = volume_files(docs, made, spec, c)
-    mounts = sorted((m["mountPath"] for m in c["volumeMounts"]), key=len, reverse=True)
-
-    def moved(text):
-        for mp in mounts:
-            text = re.sub(rf"(?<![\w/]){re.escape(mp)}(?=/|$|\"|\s)", str(root) + mp, text)
-        return text
-
-    for mp in mounts:
-        (root / mp.lstrip("/")).mkdir(parents=True, exist_ok=True)
-    for path, data in files.items():
-        p = root / path.lstrip("/")
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(moved(data.decode()).encode() if path.endswith("sysguard.yaml") else data)
-    env = {e["name"]: "node-7" for e in c["env"]}  # spec.nodeName
-    argv = [re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], a) for a in c["args"]]
-    return [moved(a) for a in argv]
-
-
 @pytest.fixture
 def nobody_dir():
     """A directory nobody can reach (pytest's tmp_path is under a root-only directory)."""
@@ -533,7 +456,7 @@ def audit_types(root):
 def daemon_run(docs, made, root):
     if not SYSGUARDD.exists() or not shutil.which("setpriv"):
         pytest.fail("needs build/sysguardd (make) and setpriv (util-linux)")
-    argv = kubelet_start(docs, made, root)
+    argv, _ = kubelet_start(docs, made, root)
     r = run_as_nobody(argv, root)
     return r, audit_types(root)
 
