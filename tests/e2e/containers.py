@@ -23,7 +23,8 @@ from pathlib import Path
 
 BUSYBOX = "/bin/busybox"
 BUSYBOX_APPLETS = ("sh", "ls", "cat", "cp", "chmod", "echo", "sleep", "true", "mkdir",
-                   "rm", "mv", "ln", "wget", "nc", "env", "id", "stat")
+                   "rm", "mv", "ln", "wget", "nc", "env", "id", "stat", "unshare", "mount",
+                   "chroot", "seq")
 RUNC = "/usr/sbin/runc"
 CONTAINERD = "/usr/bin/containerd"
 CTR = "/usr/bin/ctr"
