@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 
+import container_arm
 import fapolicyd_arm
 import report
 from bench_errors import Fatal, log, stop_clean
@@ -32,7 +33,16 @@ BENCHES = ("exec", "open")
 
 def parse_mode(spec):
     """'baseline', 'monitor', 'enforce-10k', 'monitor-500', 'enforce-0',
-    'fapolicyd-allow', 'fapolicyd-stock' ..."""
+    'fapolicyd-allow', 'fapolicyd-stock' ...; MODE@container runs the loops
+    in a container (both arms of each pair)."""
+    base, at, where = spec.partition("@")
+    if at:
+        if where != "container" or base.startswith("fapolicyd"):
+            raise argparse.ArgumentTypeError(f"unknown mode {spec!r} (only SYSGUARD_MODE@container)")
+        m = parse_mode(base)
+        m["name"] += "@container"
+        m["container"] = True
+        return m
     if spec == "baseline":
         return {"name": spec, "kind": "baseline", "rules": 0}
     if spec.startswith("fapolicyd-"):
@@ -202,7 +212,9 @@ def daemon_help(path):
 def run_loop(args, bench, secs=None, count=None, reps=1, wrap=(), warm=True):
     if bench == "exec":
         cmd = [os.path.join(args.bin_dir, "execloop"), "-m", args.exec_method]
-        target = os.path.join(args.bin_dir, "tiny")
+        # In a container: the image's copy, on its overlay root.
+        target = container_arm.TARGET_IN_IMAGE if wrap[:2] == [container_arm.PODMAN, "exec"] \
+            else os.path.join(args.bin_dir, "tiny")
     else:
         cmd = [os.path.join(args.bin_dir, "openloop"), "-f", str(args.open_files)]
         target = args.open_dir
@@ -303,6 +315,11 @@ def run_mode(args, mode, budget_s, workroot):
     if mode["kind"] != "fapolicyd":
         daemon = Daemon(args, mode, policy, workdir)
 
+    mode_wrap = []
+    if mode.get("container"):
+        args.container.start()
+        mode_wrap = args.container.wrap()
+
     t_start = time.monotonic()
     pairs, excluded, running = [], [], False
     try:
@@ -333,7 +350,7 @@ def run_mode(args, mode, budget_s, workroot):
                     time.sleep(args.settle)
                 for when in ("before", "after"):
                     if when == "after":
-                        slots[arm] = run_slot(args, arm, daemon.wrap(arm))
+                        slots[arm] = run_slot(args, arm, daemon.wrap(arm) + mode_wrap)
                     if arm == "base" or mode["kind"] == "baseline":
                         dirty += baseline_contamination()
                     else:
@@ -375,7 +392,7 @@ def run_mode(args, mode, budget_s, workroot):
            "seconds": round(time.monotonic() - t_start, 1),
            "daemon": None}
     if mode["kind"] != "baseline":
-        out["direct_cost"] = direct_cost(args, daemon)
+        out["direct_cost"] = direct_cost(args, daemon, mode_wrap)
         log(f"{mode['name']}: direct cost per exec: BPF {out['direct_cost']['bpf_ns_per_exec']} ns "
             f"of {out['direct_cost']['exec_ns']} ns, daemon CPU "
             f"{out['direct_cost']['daemon_cpu_us_per_exec']} us (other core)")
@@ -451,7 +468,7 @@ def proc_cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def direct_cost(args, daemon, secs=3.0):
+def direct_cost(args, daemon, mode_wrap=(), secs=3.0):
     """
     What one exec costs the kernel programs and the daemon, measured rather
     than inferred from throughput: run time of the sg_* programs
@@ -470,7 +487,8 @@ def direct_cost(args, daemon, secs=3.0):
         b0, c0 = bpf_prog_runtime(), proc_cpu_s(daemon.proc.pid)
         # No warm-up sub-run: its execs would run the programs and the daemon
         # but not be counted in ops, doubling every cost per exec.
-        res = run_loop(args, "exec", secs=secs, reps=1, wrap=daemon.wrap("mode"), warm=False)
+        res = run_loop(args, "exec", secs=secs, reps=1, wrap=daemon.wrap("mode") + list(mode_wrap),
+                       warm=False)
         b1, c1 = bpf_prog_runtime(), proc_cpu_s(daemon.proc.pid)
     finally:
         with open(stats_path, "w") as f:
@@ -614,6 +632,7 @@ def main():
         "modes": [],
     }
     status = 0
+    args.container = container_arm.BenchContainer(args, workroot)
     try:
         if baseline_contamination():
             log("warning: baseline not clean at start: " + "; ".join(baseline_contamination()))
@@ -629,6 +648,7 @@ def main():
         log("interrupted")
         status = 130
     finally:
+        args.container.stop()
         results["seconds"] = round(time.monotonic() - started, 1)
         if not args.keep and status == 0:
             shutil.rmtree(workroot, ignore_errors=True)

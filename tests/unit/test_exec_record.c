@@ -190,7 +190,22 @@ static void test_container_object_only_when_in_a_container(void **state)
 	jc_doc_free(&docs[1]);
 	assert_true(log_contains(fx, "\"cgroup_id\":0,\"container\":{\"id\":\"0123456789abcdef"
 				 "0123456789abcdef0123456789abcdef0123456789abcdef\",\"runtime\":\"cri-o\","
-				 "\"pod_uid\":\"6b9f2a1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b\"}}"));
+				 "\"pod_uid\":\"6b9f2a1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b\",\"verified\":false}}"));
+	/* The runtime's state vouches for it: its fields, and the path as the container sees it. */
+	strcpy(f.workload.id, "ctr1");
+	f.workload.runtime = SG_RUNTIME_CONTAINERD;
+	strcpy(f.workload.name, "web");
+	strcpy(f.workload.image, "localhost/web:1");
+	memcpy(f.workload.labels, "app\0db\0", 7);
+	f.workload.labels_len = 7;
+	f.workload.nlabels = 1;
+	strcpy(f.container_path, "/usr/bin/nc");
+	f.has_container_path = true;
+	sg_record_exec(&fx->audit, NULL, &f, &allow, SG_MODE_ENFORCE, NULL);
+	assert_true(log_contains(fx, "\"container\":{\"id\":\"ctr1\",\"runtime\":\"containerd\","
+				 "\"name\":\"web\",\"image\":\"localhost/web:1\","
+				 "\"pod_uid\":\"6b9f2a1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b\",\"verified\":true,"
+				 "\"labels\":{\"app\":\"db\"}},\"container_exe\":\"/usr/bin/nc\""));
 }
 
 /* An allow that an audit rule would have denied: "audit", would_deny, the audit rule named. */
