@@ -48,7 +48,7 @@ def test_check_reports_exact_places(workdir):
     r = ctl("check", bad)
     assert r.returncode == 1
     assert r.stdout == (f'{bad}:4:29: error: rule 1: unknown key "pathh"; expected name, action, '
-                        'path, glob, identity, sha256 or parent\n')
+                        'path, glob, identity, sha256, parent or container\n')
 
     absent = workdir / "absent-binary"
     lint = workdir / "lint.yaml"
