@@ -4,11 +4,13 @@ Enforcement inside containers started by real runtimes: podman (runc) and a
 containerd the test starts (runc shim, driven with ctr). The daemon runs on
 the host; every container starts after it.
 """
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import Policy, sha256_of
+from conftest import CTL_BIN, Policy, sha256_of
 from containers import Containerd, Podman, make_rootfs, unique
 
 
@@ -58,9 +60,13 @@ def exec_denies(d, exe_suffix):
             and (r["process"].get("exe") or "").endswith(exe_suffix)]
 
 
-def test_sha256_denied_in_podman_and_record_names_the_container(tools, workdir, daemon, podman, out):
+def test_sha256_in_podman(tools, workdir, daemon, podman, out):
+    """Denied by content; the record, and the API, name the container as podman recorded it."""
     img = Image(tools, workdir, podman, "sha")
-    d = daemon(Policy([{"name": "no-payload", "action": "deny", "sha256": img.payload_sha}]))
+    tok = Path(workdir) / "token"
+    tok.write_text("container-test-token-0123456789\n")
+    d = daemon(Policy([{"name": "no-payload", "action": "deny", "sha256": img.payload_sha}]),
+               extra=["--api-token-file", str(tok)])
     name = unique("web")
     r = podman.run(img.ref, "/usr/bin/payload", "/out/m", name=name, extra=vol(out),
                    annotations={"team": "a"})
@@ -78,6 +84,11 @@ def test_sha256_denied_in_podman_and_record_names_the_container(tools, workdir, 
     assert c["labels"]["team"] == "a"
     assert rec["process"]["container_exe"] == "/usr/bin/payload"
     assert rec["process"]["exe"].endswith("/merged/usr/bin/payload")
+    # The monitoring API serves the same fields (the dashboard's feed reads it).
+    r = subprocess.run([str(CTL_BIN), "--state-dir", str(d.state_dir), "events", "-o", "json",
+                        "--token-file", str(tok)], capture_output=True, text=True, timeout=20)
+    api = [e for e in json.loads(r.stdout) if e.get("event_id") == rec["event_id"]]
+    assert api and api[0]["process"]["container"] == c, r
 
 
 def test_path_rule_in_a_container_means_the_containers_path(tools, workdir, daemon, podman, out):

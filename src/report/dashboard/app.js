@@ -184,6 +184,18 @@
 	// What the panels may use to show values the way the feed does.
 	const helpers = { visible, num, hhmm, eventTime, cell };
 
+	// Which container it ran in, as the runtime recorded it: "  [pod ns/name: container, image]".
+	function workloadOf(ev) {
+		const c = ev.process && ev.process.container;
+
+		if (!c || typeof c !== 'object')
+			return '';
+		const pod = c.pod_namespace ? String(c.pod_namespace) + '/' + String(c.pod_name) + ': ' : '';
+		const name = c.name != null ? String(c.name) : String(c.id).slice(0, 12);
+		const image = c.image ? ', ' + String(c.image) : '';
+		return '  [' + pod + name + image + (c.verified === false ? ', unverified' : '') + ']';
+	}
+
 	function whatOf(ev) {
 		const p = ev.process || {};
 		const exe = p.exe == null ? '' : String(p.exe);
@@ -238,7 +250,7 @@
 		cell(tr, ev.severity);
 		cell(tr, ev.type);
 		cell(tr, decisionOf(ev));
-		const what = cell(tr, whatOf(ev), 'what');
+		const what = cell(tr, whatOf(ev) + workloadOf(ev), 'what');
 		if (typeof p.exe_hex === 'string') {
 			// The name is not UTF-8: the record gives the exact bytes.
 			const tag = document.createElement('span');
