@@ -16,7 +16,7 @@
 /* -1: an update was refused (keep everything as it is), 0 otherwise. `refuse`: why, unread. */
 int daemon_take_policy_inbox(struct daemon *d, const char *refuse)
 {
-	char path[4200], err[512] = "";
+	char path[4200], err[1100] = "";
 	struct sg_policy_error perr = { 0 };
 	struct sg_policy *p = NULL;
 	struct sg_json j;

@@ -23,6 +23,13 @@ struct sg_rule_ext {
 	unsigned target_line, target_col;	/* where its path/glob/identity/sha256 value is */
 };
 
+/* A file merged into the policy: [0] the main policy, then each fragment in merge order. */
+struct sg_policy_src {
+	char *source;			/* rules' `source` points here */
+	char *fragment;			/* the fragment's name: (NULL for the main policy) */
+	unsigned name_line, name_col;	/* where that name: is */
+};
+
 struct sg_policy {
 	char version[SG_POLICY_VERSION_MAX];
 	enum sg_mode mode;
@@ -49,6 +56,9 @@ struct sg_policy {
 	struct sg_net_rule *net;	/* egress rules, in file order */
 	size_t nnet;
 	size_t net_cap;
+
+	struct sg_policy_src *srcs;
+	size_t nsrcs;
 
 	size_t n_kind[4];		/* unscoped rules per enum sg_match_kind */
 	size_t n_parent[4];		/* ...of which have a parent constraint */

@@ -73,14 +73,47 @@ static int parse_guard(struct parser *ps)
 }
 
 enum root_key { R_VERSION, R_MODE, R_DEFAULT, R_FILELESS, R_RULES, R_EGRESS, R_FILES,
-		R_INTEGRITY, R_FILE_AUDIT, R_GUARD, R_DRIFT };
+		R_INTEGRITY, R_FILE_AUDIT, R_GUARD, R_DRIFT, R_NAME };
+
+static const char *const root_keys[] = { "version", "mode", "default", "fileless_exec", "rules",
+					 "egress", "files", "integrity", "file_audit", "guard",
+					 "drift" };
+/* A fragment's keys, and the root_key each stands for. */
+static const char *const fragment_keys[] = { "name", "rules", "egress", "files", "integrity",
+					     "file_audit", "drift" };
+static const enum root_key fragment_key_of[] = { R_NAME, R_RULES, R_EGRESS, R_FILES,
+						 R_INTEGRITY, R_FILE_AUDIT, R_DRIFT };
+
+/*
+ * A fragment adds rules; what the whole policy does (its version, mode,
+ * default, fileless_exec, guard) only the main policy says, so that one
+ * team's file cannot switch every other team's rules off.
+ */
+static int take_fragment_key(struct parser *ps, unsigned *seen, size_t *k)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; ps->ev.type == YAML_SCALAR_EVENT && i < sizeof(root_keys) / sizeof(root_keys[0]);
+	     i++) {
+		if ((i >= R_RULES && i <= R_FILE_AUDIT) || i == R_DRIFT)
+			continue;
+		if (!strcmp(sval(ps), root_keys[i]))
+			return fail(ps, ps->ev.start_mark,
+				    "a policy fragment cannot set \"%s\": version, mode, default, fileless_exec and guard belong to the main policy (%s); a fragment has name: and rule lists only",
+				    root_keys[i], ps->p->srcs[0].source);
+	}
+	rc = sg_pp_take_key(ps, "fragment", fragment_keys,
+			    sizeof(fragment_keys) / sizeof(fragment_keys[0]), seen, &i);
+	if (!rc)
+		*k = fragment_key_of[i];
+	return rc;
+}
 
 /* The top-level mapping; the current event is its MAPPING_START. */
 static int parse_root(struct parser *ps)
 {
-	static const char *const keys[] = { "version", "mode", "default", "fileless_exec", "rules",
-					    "egress", "files", "integrity", "file_audit", "guard",
-					    "drift" };
+	static const char *const *const keys = root_keys;
 	static const char *const modes[] = { "monitor", "enforce" };
 	static const char *const actions[] = { "allow", "deny" };
 	static const char *const fileless[] = { "inspect", "deny" };
@@ -97,12 +130,16 @@ static int parse_root(struct parser *ps)
 			return rc;
 		if (ps->ev.type == YAML_MAPPING_END_EVENT)
 			break;
-		rc = sg_pp_take_key(ps, "top level", keys, sizeof(keys) / sizeof(keys[0]), &seen, &k);
+		if (ps->fragment)
+			rc = take_fragment_key(ps, &seen, &k);
+		else
+			rc = sg_pp_take_key(ps, "top level", keys,
+					    sizeof(root_keys) / sizeof(root_keys[0]), &seen, &k);
 		if (!rc)
 			rc = sg_pp_next(ps);
 		if (rc)
 			return rc;
-		snprintf(what, sizeof(what), "\"%s\"", keys[k]);
+		snprintf(what, sizeof(what), "\"%s\"", k == R_NAME ? "name" : keys[k]);
 		switch (k) {
 		case R_VERSION:
 			rc = sg_pp_want_scalar(ps, what);
@@ -114,11 +151,11 @@ static int parse_root(struct parser *ps)
 				if (c < 0x20 || c > 0x7e)
 					break;
 			}
-			if (slen(ps) == 0 || slen(ps) >= SG_POLICY_VERSION_MAX || i < slen(ps) ||
+			if (slen(ps) == 0 || slen(ps) >= SG_POLICY_TAG_MAX || i < slen(ps) ||
 			    sg_pp_is_null(ps))
 				return fail(ps, ps->ev.start_mark,
 					    "\"version\" must be 1 to %d printable ASCII characters, e.g. \"2026-11-23.1\"",
-					    SG_POLICY_VERSION_MAX - 1);
+					    SG_POLICY_TAG_MAX - 1);
 			memcpy(p->version, sval(ps), slen(ps) + 1);
 			break;
 		case R_MODE:
@@ -150,15 +187,28 @@ static int parse_root(struct parser *ps)
 		case R_DRIFT:
 			rc = sg_pp_parse_list(ps, &sg_pp_drift_rules);
 			break;
+		case R_NAME:
+			rc = sg_pp_take_fragment_name(ps);
+			break;
 		}
 		if (rc)
 			return rc;
+	}
+	if (ps->fragment) {
+		if (!ps->p->srcs[ps->src].fragment)
+			return fail(ps, start,
+				    "a policy fragment needs \"name\", e.g. name: team-a (its rules are recorded with it)");
+		return 0;
 	}
 	if (!(seen & (1u << R_VERSION)))
 		return fail(ps, start,
 			    "missing \"version\"; add a tag such as version: \"2026-11-23.1\"");
 	return 0;
 }
+
+static const char policy_empty[] = "the policy is empty; it needs at least version: \"...\"";
+static const char fragment_empty[] =
+	"the policy fragment is empty; it needs at least name: and a rule list such as rules:";
 
 static int parse_stream(struct parser *ps)
 {
@@ -170,17 +220,16 @@ static int parse_stream(struct parser *ps)
 	if (rc)
 		return rc;
 	if (ps->ev.type == YAML_STREAM_END_EVENT)
-		return fail(ps, ps->ev.start_mark,
-			    "the policy is empty; it needs at least version: \"...\"");
+		return fail(ps, ps->ev.start_mark, ps->fragment ? fragment_empty : policy_empty);
 	rc = sg_pp_next(ps);			/* after DOCUMENT_START */
 	if (rc)
 		return rc;
 	if (sg_pp_is_null(ps))
-		return fail(ps, ps->ev.start_mark,
-			    "the policy is empty; it needs at least version: \"...\"");
+		return fail(ps, ps->ev.start_mark, ps->fragment ? fragment_empty : policy_empty);
 	if (ps->ev.type != YAML_MAPPING_START_EVENT)
-		return fail(ps, ps->ev.start_mark,
-			    "the policy must be a mapping with version:, mode:, default: and rules:");
+		return fail(ps, ps->ev.start_mark, ps->fragment
+			    ? "a policy fragment must be a mapping with name: and rule lists such as rules:"
+			    : "the policy must be a mapping with version:, mode:, default: and rules:");
 	rc = parse_root(ps);
 	if (!rc)
 		rc = sg_pp_next(ps);		/* DOCUMENT_END */
@@ -194,74 +243,64 @@ static int parse_stream(struct parser *ps)
 	return 0;
 }
 
-static bool eq_name(const void *ctx, uint32_t idx, const void *key)
+/* Read one file into ps->p: the main policy, or (ps->fragment) a fragment. */
+static int parse_file(struct parser *ps, const struct sg_policy_file *f)
 {
-	const struct sg_policy *p = ctx;
+	int rc;
 
-	return strcmp(p->rules[idx].name, key) == 0;
-}
-
-/* Rule names appear in audit records, so each must point at one rule. */
-static int check_names(struct parser *ps)
-{
-	const struct sg_policy *p = ps->p;
-	struct sg_table t;
-	size_t i;
-	int rc = 0;
-
-	if (sg_table_init(&t, p->nrules))
+	ps->buf = f->buf ? f->buf : "";
+	ps->len = f->buf ? f->len : 0;
+	ps->source = sg_pp_source(ps);
+	if (ps->len > SG_POLICY_MAX_BYTES)
+		return sg_pp_fail_at(ps, 0, 0, -EFBIG,
+				     "policy is %zu bytes, over the 16 MiB limit; split it or hash-list binaries in fewer rules",
+				     ps->len);
+	if (!yaml_parser_initialize(&ps->yp))
 		return fail_nomem(ps);
-	for (i = 0; i < p->nrules; i++) {
-		const struct sg_rule *r = &p->rules[i];
-		const struct sg_rule_ext *x = &p->ext[i];
-		char q[48];
-		uint32_t prev;
-
-		prev = sg_table_push(&t, sg_hash_bytes(r->name, strlen(r->name)), eq_name, p,
-				     r->name, (uint32_t)i);
-		if (prev == SG_NIL)
-			continue;
-		rc = sg_pp_fail_at(ps, x->name_line, x->name_col, -EINVAL,
-				   "rule %u: name \"%s\" is already used by rule %u (line %u); give each rule its own name",
-				   r->id, sg_pp_show(q, sizeof(q), r->name, strlen(r->name)),
-				   p->rules[prev].id, p->rules[prev].line);
-		break;
-	}
-	sg_table_free(&t);
+	yaml_parser_set_input_string(&ps->yp, (const unsigned char *)ps->buf, ps->len);
+	rc = parse_stream(ps);
+	if (ps->have_ev)
+		yaml_event_delete(&ps->ev);
+	ps->have_ev = false;
+	yaml_parser_delete(&ps->yp);
 	return rc;
 }
 
-int sg_policy_parse(const char *buf, size_t len, const char *source,
-		    struct sg_policy **out, struct sg_policy_error *err)
+int sg_policy_parse_set(const struct sg_policy_file *main_policy,
+			const struct sg_policy_file *fragments, size_t nfragments,
+			struct sg_policy **out, struct sg_policy_error *err)
 {
+	static const struct sg_policy_file none = { NULL, "", 0 };
 	struct sg_policy_error scratch;
+	const struct sg_policy_file *m = main_policy ? main_policy : &none;
 	struct parser ps = {
-		.buf = buf ? buf : "",
-		.len = buf ? len : 0,
-		.source = source ? source : "<policy>",
+		.source = m->source ? m->source : "<policy>",
 		.err = err ? err : &scratch,
 	};
+	struct sg_fragment_base base;
+	size_t i;
 	int rc;
 
 	memset(ps.err, 0, sizeof(*ps.err));
-	if (len > SG_POLICY_MAX_BYTES)
-		return sg_pp_fail_at(&ps, 0, 0, -EFBIG,
-				     "policy is %zu bytes, over the 16 MiB limit; split it or hash-list binaries in fewer rules",
-				     len);
 	ps.p = calloc(1, sizeof(*ps.p));
 	if (!ps.p)
 		return fail_nomem(&ps);
-	if (!yaml_parser_initialize(&ps.yp)) {
-		free(ps.p);
-		return fail_nomem(&ps);
-	}
-	yaml_parser_set_input_string(&ps.yp, (const unsigned char *)ps.buf, ps.len);
-	rc = parse_stream(&ps);
-	if (ps.have_ev)
-		yaml_event_delete(&ps.ev);
-	yaml_parser_delete(&ps.yp);
+	rc = sg_pp_add_source(&ps, ps.source);
 	if (!rc)
-		rc = check_names(&ps);
+		rc = parse_file(&ps, m);
+	for (i = 0; !rc && i < nfragments; i++) {
+		sg_pp_fragment_begin(&ps, &base);
+		rc = sg_pp_add_source(&ps, fragments[i].source ? fragments[i].source : "<fragment>");
+		ps.fragment = true;
+		if (!rc)
+			rc = parse_file(&ps, &fragments[i]);
+		if (!rc)
+			rc = sg_pp_fragment_end(&ps, &base);
+	}
+	if (!rc)
+		rc = sg_pp_check_names(&ps);
+	if (!rc && nfragments)
+		sg_pp_fragment_version(ps.p, fragments, nfragments);
 	if (!rc && sg_policy_compile(ps.p))
 		rc = fail_nomem(&ps);
 	if (rc) {
@@ -270,4 +309,12 @@ int sg_policy_parse(const char *buf, size_t len, const char *source,
 	}
 	*out = ps.p;
 	return 0;
+}
+
+int sg_policy_parse(const char *buf, size_t len, const char *source,
+		    struct sg_policy **out, struct sg_policy_error *err)
+{
+	struct sg_policy_file f = { source, buf, buf ? len : 0 };
+
+	return sg_policy_parse_set(&f, NULL, 0, out, err);
 }

@@ -234,6 +234,7 @@ static int parse_rule(struct parser *ps)
 	r->id = (uint32_t)p->nrules;
 	r->line = (unsigned)start.line + 1;
 	r->column = (unsigned)start.column + 1;
+	r->source = sg_pp_source(ps);
 	snprintf(where, sizeof(where), "rule %u", r->id);
 
 	for (;;) {
@@ -270,8 +271,10 @@ static int parse_rule(struct parser *ps)
 		return fail(ps, start,
 			    "rule %u: nothing to match; add one of path, glob, identity or sha256",
 			    r->id);
+	/* In a fragment, an unnamed rule is named after the fragment once its name: is known. */
 	if (!(seen & (1u << K_NAME))) {
-		snprintf(r->name, sizeof(r->name), "rule-%u", r->id);
+		if (!ps->fragment)
+			snprintf(r->name, sizeof(r->name), "rule-%u", r->id);
 		x->name_line = r->line;
 		x->name_col = (unsigned)start.column + 1;
 	}

@@ -144,6 +144,7 @@ static int parse_file_rule(struct parser *ps, enum sg_file_list l)
 	memset(r, 0, sizeof(*r));
 	r->id = (uint32_t)p->nfiles[l];
 	r->line = (unsigned)start.line + 1;
+	r->source = sg_pp_source(ps);
 	r->deny = l == SG_FILES_PROTECT ? SG_FDENY_DEFAULT : 0;
 	snprintf(where, sizeof(where), "%s %u", file_lists[l].item, r->id);
 	rc = sg_pp_parse_mapping(ps, where, file_keys, sizeof(file_keys) / sizeof(file_keys[0]), &seen,
@@ -158,7 +159,7 @@ static int parse_file_rule(struct parser *ps, enum sg_file_list l)
 		return fail(ps, start, "%s: missing \"path\"; add e.g. %s", where,
 			    file_lists[l].example);
 	}
-	if (!(seen & (1u << F_NAME)))
+	if (!(seen & (1u << F_NAME)) && !ps->fragment)
 		snprintf(r->name, sizeof(r->name), "%s-%u", file_lists[l].list, r->id);
 	return 0;
 }

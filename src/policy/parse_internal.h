@@ -25,7 +25,16 @@ struct parser {
 	const char *source;
 	struct sg_policy_error *err;
 	struct sg_policy *p;
+	/* Parsing a policy fragment: only name: and rule lists, defaults named after it. */
+	bool fragment;
+	size_t src;			/* p->srcs[src] is the file being read */
 };
+
+/* The file being read, as rules keep it (stable for the policy's life). */
+static inline const char *sg_pp_source(const struct parser *ps)
+{
+	return ps->p->srcs[ps->src].source;
+}
 
 /* Fill ps->err with "source:line:column: text" and return rc. */
 int sg_pp_fail_at(struct parser *ps, unsigned line, unsigned col, int rc, const char *fmt, ...)
@@ -82,6 +91,18 @@ struct list_kind {
 };
 
 int sg_pp_parse_list(struct parser *ps, const struct list_kind *k);
+
+/* parse_fragment.c: the files a policy is merged from, and the checks across them. */
+struct sg_fragment_base {
+	size_t rules, net, files[SG_FILES_NLISTS];	/* rules before this fragment's */
+};
+
+int sg_pp_add_source(struct parser *ps, const char *source);
+void sg_pp_fragment_begin(struct parser *ps, struct sg_fragment_base *b);
+int sg_pp_take_fragment_name(struct parser *ps);
+int sg_pp_fragment_end(struct parser *ps, const struct sg_fragment_base *b);
+int sg_pp_check_names(struct parser *ps);
+void sg_pp_fragment_version(struct sg_policy *p, const struct sg_policy_file *f, size_t n);
 
 extern const struct list_kind sg_pp_exec_rules;				/* parse_exec.c */
 extern const struct list_kind sg_pp_net_rules;				/* parse_net.c */

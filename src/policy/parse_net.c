@@ -131,6 +131,7 @@ static int parse_net_rule(struct parser *ps)
 	memset(r, 0, sizeof(*r));
 	r->id = (uint32_t)p->nnet;
 	r->line = (unsigned)start.line + 1;
+	r->source = sg_pp_source(ps);
 	r->port_hi = 65535;
 	snprintf(where, sizeof(where), "egress rule %u", r->id);
 	rc = sg_pp_parse_mapping(ps, where, net_keys, sizeof(net_keys) / sizeof(net_keys[0]), &seen,
@@ -145,7 +146,7 @@ static int parse_net_rule(struct parser *ps)
 		return fail(ps, start,
 			    "egress rule %u: missing \"cidr\"; add e.g. cidr: 169.254.169.254/32 (0.0.0.0/0 or ::/0 for any address)",
 			    r->id);
-	if (!(seen & (1u << N_NAME)))
+	if (!(seen & (1u << N_NAME)) && !ps->fragment)
 		snprintf(r->name, sizeof(r->name), "egress-%u", r->id);
 	return 0;
 }

@@ -181,6 +181,11 @@ void sg_policy_free(struct sg_policy *p)
 	free(p->selectors);
 	free(p->scoped);
 	free(p->drift);
+	for (i = 0; i < p->nsrcs; i++) {
+		free(p->srcs[i].source);
+		free(p->srcs[i].fragment);
+	}
+	free(p->srcs);
 	free(p->rules);
 	free(p->ext);
 	free(p->globs);

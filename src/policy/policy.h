@@ -13,8 +13,12 @@
 #include <stdint.h>
 
 #define SG_SHA256_LEN 32
-#define SG_POLICY_VERSION_MAX 64
+/* The version a policy reports: its own "version:" (at most SG_POLICY_TAG_MAX - 1 bytes), plus "+dN.HASH" with fragments. */
+#define SG_POLICY_TAG_MAX 64
+#define SG_POLICY_VERSION_MAX 96
 #define SG_RULE_NAME_MAX 64
+/* A policy fragment's "name:" (policy.d), at most this many bytes minus one. */
+#define SG_FRAGMENT_NAME_MAX 41
 
 enum sg_mode {
 	SG_MODE_MONITOR = 0,
@@ -63,6 +67,8 @@ struct sg_rule {
 	bool parent_is_glob;
 	unsigned line;			/* line in the policy source, for messages */
 	unsigned column;		/* column of the rule's first key (or its "{") */
+	const char *source;		/* the file it is written in (the parser's `source`) */
+	const char *fragment;		/* its policy fragment's name:, NULL in the main policy */
 	/*
 	 * 0, or 1 + the index of its `container:` selector: the rule applies
 	 * only in matching containers, and its path means the container's.
@@ -128,7 +134,7 @@ struct sg_verdict {
 struct sg_policy_error {
 	unsigned line;			/* 0 when not tied to a line */
 	unsigned column;
-	char message[256];
+	char message[1024];
 };
 
 struct sg_policy;
@@ -140,6 +146,31 @@ struct sg_policy;
  */
 int sg_policy_parse(const char *buf, size_t len, const char *source,
 		    struct sg_policy **out, struct sg_policy_error *err);
+
+/* One policy document in memory: `source` names it in messages and in rules. */
+struct sg_policy_file {
+	const char *source;
+	const char *buf;
+	size_t len;
+};
+
+/*
+ * The main policy merged with policy fragments (policy.d, docs/policy.md):
+ * the main policy's rules first, then each fragment's, in the order given
+ * (the caller sorts them by file name). A fragment has a "name:" of its own
+ * and rule lists only; its rules carry that name in `fragment`. Conflicts
+ * between files (a rule name or fragment name used twice, a fragment
+ * setting a global key) are errors naming both places, like errors inside
+ * one file. With no fragments this is sg_policy_parse().
+ */
+int sg_policy_parse_set(const struct sg_policy_file *main_policy,
+			const struct sg_policy_file *fragments, size_t nfragments,
+			struct sg_policy **out, struct sg_policy_error *err);
+
+/* The fragments merged in, in merge order: their name: and file. */
+size_t sg_policy_fragment_count(const struct sg_policy *p);
+const char *sg_policy_fragment_name(const struct sg_policy *p, size_t i);
+const char *sg_policy_fragment_source(const struct sg_policy *p, size_t i);
 
 void sg_policy_free(struct sg_policy *p);
 
@@ -214,6 +245,8 @@ struct sg_net_rule {
 	uint16_t port_lo, port_hi;	/* 0..65535 when not given */
 	char *exe;			/* optional: only this executable (resolved by the caller) */
 	unsigned line;
+	const char *source;		/* as in struct sg_rule */
+	const char *fragment;
 };
 
 size_t sg_policy_net_rule_count(const struct sg_policy *p);
@@ -247,6 +280,8 @@ struct sg_file_rule_spec {
 	char *cgroup;			/* file_audit: a cgroup v2 directory (path is NULL then) */
 	uint32_t deny;			/* files: SG_FDENY_* */
 	unsigned line;
+	const char *source;		/* as in struct sg_rule */
+	const char *fragment;
 };
 
 size_t sg_policy_file_rule_count(const struct sg_policy *p, enum sg_file_list l);

@@ -34,7 +34,7 @@ struct sg_audit_stats {
 
 struct sg_audit {
 	char node_id[256];
-	char policy_version[64];
+	char policy_version[96];	/* SG_POLICY_VERSION_MAX */
 	uint64_t next_event_id;	/* monotonic, unique per daemon run */
 	struct sg_audit_sink sinks[SG_AUDIT_MAX_SINKS];
 	unsigned nsinks;

@@ -107,7 +107,7 @@ struct sg_counters {
 	uint64_t uptime_s;
 	char version[32];
 	char mode[16];			/* "monitor" / "enforce" */
-	char policy_version[64];
+	char policy_version[96];	/* SG_POLICY_VERSION_MAX */
 	bool backend[SG_BACKEND_MAX];
 	struct sg_counters_decisions decisions;
 	uint64_t kernel[SG_CNT_MAX];	/* enum sg_counter */
