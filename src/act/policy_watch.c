@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "act/policy_watch.h"
+#include "store/policy_dir.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -19,6 +20,7 @@ int sg_policy_watch_init(struct sg_policy_watch *w, const char *policy_path)
 
 	w->fd = -1;
 	w->name[0] = '\0';
+	w->file_wd = w->dir_wd = -1;
 	if (!policy_path || snprintf(dir_buf, sizeof(dir_buf), "%s", policy_path) >= (int)sizeof(dir_buf))
 		return -ENAMETOOLONG;
 	snprintf(name_buf, sizeof(name_buf), "%s", policy_path);
@@ -27,13 +29,26 @@ int sg_policy_watch_init(struct sg_policy_watch *w, const char *policy_path)
 	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (w->fd < 0)
 		return -errno;
-	if (inotify_add_watch(w->fd, dirname(dir_buf),
-			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
+	w->file_wd = inotify_add_watch(w->fd, dirname(dir_buf),
+				       IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF |
+				       IN_MOVE_SELF);
+	if (w->file_wd < 0) {
 		err = -errno;
 		sg_policy_watch_close(w);
 		return err;
 	}
 	return 0;
+}
+
+int sg_policy_watch_add_dir(struct sg_policy_watch *w, const char *dir)
+{
+	if (w->fd < 0 || !dir)
+		return -EBADF;
+	/* A fragment removed (DELETE, MOVED_FROM) changes the policy as much as one added. */
+	w->dir_wd = inotify_add_watch(w->fd, dir,
+				      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |
+				      IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_MASK_ADD);
+	return w->dir_wd < 0 ? -errno : 0;
 }
 
 int sg_policy_watch_fd(const struct sg_policy_watch *w)
@@ -47,7 +62,11 @@ static bool relevant(const struct sg_policy_watch *w, const struct inotify_event
 		return true;
 	if (!ev->len)
 		return false;
-	return !strcmp(ev->name, w->name) || !strcmp(ev->name, SG_CONFIGMAP_DATA);
+	if (!strcmp(ev->name, SG_CONFIGMAP_DATA))
+		return true;
+	if (w->dir_wd >= 0 && ev->wd == w->dir_wd && sg_policy_dir_wants(ev->name))
+		return true;
+	return ev->wd == w->file_wd && !strcmp(ev->name, w->name);
 }
 
 bool sg_policy_watch_changed(struct sg_policy_watch *w)

@@ -15,10 +15,20 @@
 struct sg_policy_watch {
 	int fd;				/* inotify, non-blocking, close-on-exec; -1 when closed */
 	char name[NAME_MAX + 1];	/* the policy file's name in the watched directory */
+	int file_wd;			/* the policy file's directory */
+	int dir_wd;			/* the policy fragment directory (policy.d); -1: none */
 };
 
 /* Start watching the directory of policy_path. 0 or -errno (w->fd is then -1). */
 int sg_policy_watch_init(struct sg_policy_watch *w, const char *policy_path);
+
+/*
+ * Also watch the policy fragment directory: a fragment ("*.yaml", "*.yml")
+ * written, renamed, created or removed, or "..data" swapped (a ConfigMap
+ * projected there), is a change. 0 or -errno (an absent directory is not
+ * watched; a reload after creating it reads it).
+ */
+int sg_policy_watch_add_dir(struct sg_policy_watch *w, const char *dir);
 
 /* Pollable descriptor: readable when events are waiting. */
 int sg_policy_watch_fd(const struct sg_policy_watch *w);

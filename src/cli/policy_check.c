@@ -11,16 +11,18 @@
 #include "cli/policy_tools.h"
 #include "policy/lint.h"
 
-enum { OPT_WARNINGS_OK = 256 };
+enum { OPT_WARNINGS_OK = 256, OPT_POLICY_DIR };
 
 static const struct sg_cli_cmd check_cmd = { "policy check",
-	"sysguardctl policy check [--warnings-ok] FILE...\n"
+	"sysguardctl policy check [--warnings-ok] [--policy-dir DIR] FILE...\n"
 	"\n"
 	"Reads each policy FILE as the daemon would and reports every error and warning\n"
 	"as FILE:LINE:COL: error|warning: MESSAGE, or \"FILE: ok, N rules\". Exit 0 when\n"
 	"clean, 1 on any error or warning.\n"
 	"\n"
 	"      --warnings-ok     exit 0 when there are warnings but no errors\n"
+	"      --policy-dir=DIR  merge the policy fragments DIR/*.yaml into each FILE, as\n"
+	"                        sysguardd --policy-dir does; errors name the fragment\n"
 	"  -h, --help            this help\n" };
 
 /* This host's view of a name in a rule. */
@@ -52,7 +54,7 @@ static void print_msg(const struct sg_lint_msg *m, void *ctx)
 {
 	const struct printer *pr = ctx;
 
-	printf("%s:%u:%u: %s: %s\n", pr->path, m->line, m->column,
+	printf("%s:%u:%u: %s: %s\n", m->source ? m->source : pr->path, m->line, m->column,
 	       m->error ? "error" : "warning", m->text);
 }
 
@@ -61,8 +63,10 @@ int sg_cmd_policy_check(const struct sg_cli *cli, int argc, char **argv)
 	static const struct option longs[] = {
 		SG_CLI_OPT_HELP,
 		{ "warnings-ok", no_argument, NULL, OPT_WARNINGS_OK },
+		{ "policy-dir", required_argument, NULL, OPT_POLICY_DIR },
 		{ 0 },
 	};
+	const char *dir = NULL;
 	bool warnings_ok = false, errors = false;
 	unsigned warnings = 0;
 	int c, i;
@@ -70,9 +74,12 @@ int sg_cmd_policy_check(const struct sg_cli *cli, int argc, char **argv)
 	if (sg_cli_wants_help(argc, argv, ":h", longs))
 		return sg_cli_help(&check_cmd);
 	while ((c = sg_cli_next(argc, argv, ":h", longs)) != -1) {
-		if (c != OPT_WARNINGS_OK)
+		if (c == OPT_POLICY_DIR)
+			dir = optarg;
+		else if (c == OPT_WARNINGS_OK)
+			warnings_ok = true;
+		else
 			return sg_cli_bad_option(&check_cmd, argc, argv, c);
-		warnings_ok = true;
 	}
 	if (optind >= argc)
 		return sg_cli_usage_error(&check_cmd, "which policy FILE?");
@@ -82,12 +89,16 @@ int sg_cmd_policy_check(const struct sg_cli *cli, int argc, char **argv)
 		unsigned n;
 
 		fflush(stdout);
-		if (sg_cli_load_policy(argv[i], &p, stdout)) {
+		if (sg_cli_load_policy_dir(argv[i], dir, &p, stdout)) {
 			errors = true;
 			continue;
 		}
 		n = sg_policy_lint(p, probe_host, NULL, print_msg, &pr);
-		if (!n)
+		if (!n && sg_policy_fragment_count(p))
+			printf("%s: ok, %zu rules with %zu fragments from %s (version %s)\n", argv[i],
+			       sg_policy_rule_count(p), sg_policy_fragment_count(p), dir,
+			       sg_policy_version(p));
+		else if (!n)
 			printf("%s: ok, %zu rules\n", argv[i], sg_policy_rule_count(p));
 		warnings += n;
 		sg_policy_free(p);

@@ -9,6 +9,7 @@
 #include "cli/policy_tools.h"
 #include "policy/bundle.h"
 #include "store/bundle_files.h"
+#include "store/policy_dir.h"
 
 /* The parser's message starts with "SOURCE:LINE:COL: "; print it gcc-style. */
 static void print_parse_error(FILE *errs, const char *path, const struct sg_policy_error *e)
@@ -17,6 +18,9 @@ static void print_parse_error(FILE *errs, const char *path, const struct sg_poli
 	const char *text = e->message;
 	int n;
 
+	/* The file at fault: the main policy or one of its fragments. */
+	if (e->source[0])
+		path = e->source;
 	if (e->line)
 		n = snprintf(prefix, sizeof(prefix), "%s:%u:%u: ", path, e->line, e->column);
 	else
@@ -31,7 +35,14 @@ static void print_parse_error(FILE *errs, const char *path, const struct sg_poli
 
 int sg_cli_load_policy(const char *path, struct sg_policy **out, FILE *errs)
 {
+	return sg_cli_load_policy_dir(path, NULL, out, errs);
+}
+
+int sg_cli_load_policy_dir(const char *path, const char *dir, struct sg_policy **out, FILE *errs)
+{
 	struct sg_policy_error perr;
+	struct sg_policy_dir frags = { 0 };
+	struct sg_policy_file main_policy;
 	char err[4200], *buf = NULL;
 	size_t len;
 	int rc;
@@ -40,8 +51,16 @@ int sg_cli_load_policy(const char *path, struct sg_policy **out, FILE *errs)
 		fprintf(errs, "%s: error: %s\n", path, err);
 		return -EIO;
 	}
+	/* As the daemon reads policy.d, but without its owner check: these may be files under review. */
+	if (dir && sg_policy_dir_read(dir, false, &frags, err, sizeof(err))) {
+		fprintf(errs, "%s: error: %s\n", dir, err);
+		free(buf);
+		return -EIO;
+	}
 	memset(&perr, 0, sizeof(perr));
-	rc = sg_policy_parse(buf, len, path, out, &perr);
+	main_policy = (struct sg_policy_file){ path, buf, len };
+	rc = sg_policy_parse_set(&main_policy, frags.files, frags.n, out, &perr);
+	sg_policy_dir_free(&frags);
 	free(buf);
 	if (rc) {
 		print_parse_error(errs, path, &perr);

@@ -15,11 +15,11 @@
 #include "cli/policy_tools.h"
 #include "report/json.h"
 
-enum { OPT_EXE = 256, OPT_PARENT, OPT_UID, OPT_CGROUP };
+enum { OPT_EXE = 256, OPT_PARENT, OPT_UID, OPT_CGROUP, OPT_POLICY_DIR };
 
 static const struct sg_cli_cmd test_cmd = { "policy test",
 	"sysguardctl policy test POLICY --exe PATH [--parent PATH] [--uid N] [--cgroup PATH]\n"
-	"                        [-o table|json]\n"
+	"                        [--policy-dir DIR] [-o table|json]\n"
 	"\n"
 	"Prints the decision (allow, deny or audit) and the rule that made it, as the\n"
 	"daemon would decide an exec of PATH started by a process running --parent, from\n"
@@ -29,11 +29,13 @@ static const struct sg_cli_cmd test_cmd = { "policy test",
 	"      --parent=PATH     the program of the process that runs it\n"
 	"      --uid=N           the user it runs as\n"
 	"      --cgroup=PATH     its cgroup, shown in the JSON\n"
+	"      --policy-dir=DIR  merge the policy fragments DIR/*.yaml into POLICY, as\n"
+	"                        sysguardd --policy-dir does\n"
 	"  -o, --output=FORMAT   table (default) or json\n"
 	"  -h, --help            this help\n" };
 
 struct test_args {
-	const char *policy, *exe, *parent, *cgroup;
+	const char *policy, *exe, *parent, *cgroup, *dir;
 	unsigned long uid;
 	bool has_uid;
 	enum sg_cli_output out;
@@ -48,6 +50,7 @@ static int parse_args(int argc, char **argv, struct test_args *a)
 		{ "parent", required_argument, NULL, OPT_PARENT },
 		{ "uid", required_argument, NULL, OPT_UID },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "policy-dir", required_argument, NULL, OPT_POLICY_DIR },
 		{ 0 },
 	};
 	char *end;
@@ -72,6 +75,9 @@ static int parse_args(int argc, char **argv, struct test_args *a)
 			break;
 		case OPT_CGROUP:
 			a->cgroup = optarg;
+			break;
+		case OPT_POLICY_DIR:
+			a->dir = optarg;
 			break;
 		case 'o':
 			if (!sg_cli_parse_output(&test_cmd, optarg, &a->out))
@@ -142,7 +148,9 @@ static void print_json(const struct test_args *a, enum sg_mode mode, const struc
 		sg_json_kv_str(&j, "name", r->name);
 		sg_json_kv_str(&j, "kind", sg_match_kind_name(r->kind));
 		sg_json_kv_u64(&j, "line", r->line);
-		sg_json_kv_str(&j, "file", a->policy);
+		sg_json_kv_str(&j, "file", r->source);
+		if (r->fragment)
+			sg_json_kv_str(&j, "fragment", r->fragment);
 		sg_json_end_object(&j);
 	} else {
 		sg_json_null(&j);
@@ -170,8 +178,11 @@ static void print_text(const struct test_args *a, enum sg_mode mode, const struc
 	const struct sg_rule *r = v->action == SG_ACTION_ALLOW && v->audit ? v->audit : v->rule;
 
 	printf("%s", decision_of(v));
-	if (r)
-		printf(" by rule %u \"%s\" (%s:%u, %s)\n", r->id, r->name, a->policy, r->line,
+	if (r && r->fragment)
+		printf(" by rule %u \"%s\" of fragment %s (%s:%u, %s)\n", r->id, r->name, r->fragment,
+		       r->source, r->line, sg_match_kind_name(r->kind));
+	else if (r)
+		printf(" by rule %u \"%s\" (%s:%u, %s)\n", r->id, r->name, r->source, r->line,
 		       sg_match_kind_name(r->kind));
 	else if (f->reason)
 		printf(" (%s)\n", f->reason);
@@ -204,7 +215,7 @@ int sg_cmd_policy_test(const struct sg_cli *cli, int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (sg_cli_load_policy(a.policy, &p, stderr))
+	if (sg_cli_load_policy_dir(a.policy, a.dir, &p, stderr))
 		return SG_EXIT_FAILED;
 	if (build_facts(&a, &f) || sg_cli_engine_init(&e, p)) {
 		sg_policy_free(p);

@@ -17,6 +17,8 @@
  * "FILE:LINE:COL: error: ..." to `errs` and returns a negative errno.
  */
 int sg_cli_load_policy(const char *path, struct sg_policy **out, FILE *errs);
+/* ...merged with the policy fragments of `dir` (policy.d), as the daemon's --policy-dir. */
+int sg_cli_load_policy_dir(const char *path, const char *dir, struct sg_policy **out, FILE *errs);
 
 /*
  * The daemon's decision code (sg_engine_decide) without a daemon: no audit

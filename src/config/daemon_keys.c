@@ -5,7 +5,7 @@
 #include "config/daemon_keys.h"
 
 const char *const sg_daemon_config_keys[] = {
-	"policy", "log", "state_dir", "node_id", "mode", "strict", "crash_limit", "record_hashes",
+	"policy", "policy_dir", "log", "state_dir", "node_id", "mode", "strict", "crash_limit", "record_hashes",
 	"alerts.enabled", "alerts.url", "alerts.format", "alerts.dedup_window_s",
 	"alerts.per_minute", "alerts.ca_bundle", "alerts.timeout_ms",
 	"shield.interfaces", "shield.generic", "shield.list",

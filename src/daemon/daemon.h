@@ -52,6 +52,7 @@
 struct options {
 	const char *config_path;
 	const char *policy_path;
+	const char *policy_dir;		/* policy fragments (policy.d); NULL: none */
 	const char *log_path;
 	bool log_none;
 	const char *state_dir;
@@ -178,6 +179,9 @@ int daemon_start_api(struct daemon *d);	/* the metrics listener too */
 
 /* policy_load.c */
 int daemon_read_file(const char *path, char **out, size_t *len);
+/* Parse a policy read from `path` with the fragments of --policy-dir (policy.d). */
+int daemon_parse_policy(struct daemon *d, const char *path, const char *buf, size_t len,
+			struct sg_policy **out, struct sg_policy_error *perr);
 struct sg_policy *daemon_load_policy(struct daemon *d, const char *path, bool at_start,
 				     bool *unchanged);
 struct sg_policy *daemon_failsafe_policy(struct daemon *d);

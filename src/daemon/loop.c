@@ -71,8 +71,12 @@ int daemon_setup_loop(struct daemon *d)
 		daemon_watch_fd(d, sg_open_audit_ringbuf_fd(&d->fa), EPOLLIN);
 	/* POL-3: a changed policy file reloads like SIGHUP (editors, ConfigMap volumes). */
 	d->watch.fd = -1;
-	if (d->opt.policy_path && sg_policy_watch_init(&d->watch, d->opt.policy_path) == 0)
+	if (d->opt.policy_path && sg_policy_watch_init(&d->watch, d->opt.policy_path) == 0) {
 		daemon_watch_fd(d, sg_policy_watch_fd(&d->watch), EPOLLIN);
+		/* ...and so does a changed fragment in policy.d. */
+		if (d->opt.policy_dir)
+			sg_policy_watch_add_dir(&d->watch, d->opt.policy_dir);
+	}
 	if (d->fan_up) {
 		daemon_watch_fd(d, d->fan.fd, EPOLLIN);
 		daemon_watch_fd(d, d->fan.mountinfo_fd, EPOLLPRI | EPOLLERR);

@@ -6,12 +6,15 @@
 
 #include "daemon/daemon.h"
 #include "config/daemon_keys.h"
+#include "store/policy_dir.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sysguardd [options]\n"
 		"  --policy FILE       policy file (default /etc/sysguard/policy.yaml)\n"
+		"  --policy-dir DIR    policy fragments merged into it, DIR/*.yaml in name order\n"
+		"                      (default " SG_POLICY_DIR_DEFAULT " when it exists; '-' for none)\n"
 		"  --log FILE          audit log, JSON lines (default /var/log/sysguard/audit.log; '-' for none)\n"
 		"  --stdout            also write audit records to stdout\n"
 		"  --state-dir DIR     ready/stats files (default /run/sysguard)\n"
@@ -76,12 +79,14 @@ enum {
 	OPT_METRICS_TOKEN_FILE,
 	OPT_METRICS_TLS_CERT,
 	OPT_METRICS_TLS_KEY,
+	OPT_POLICY_DIR,
 };
 
 int daemon_parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longs[] = {
 		{ "policy", required_argument, NULL, 'p' },
+		{ "policy-dir", required_argument, NULL, OPT_POLICY_DIR },
 		{ "log", required_argument, NULL, 'l' },
 		{ "stdout", no_argument, NULL, 'o' },
 		{ "state-dir", required_argument, NULL, 's' },
@@ -130,6 +135,7 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->policy_path = optarg; break;
+		case OPT_POLICY_DIR: o->policy_dir = optarg; break;
 		case 'l': o->log_path = optarg; break;
 		case 'o': o->to_stdout = true; break;
 		case 's': o->state_dir = optarg; break;
@@ -249,6 +255,7 @@ int daemon_apply_config(struct options *o)
 	}
 #define FROM_CONFIG(field, key) do { if (!o->field) o->field = sg_config_get(c, key); } while (0)
 	FROM_CONFIG(policy_path, "policy");
+	FROM_CONFIG(policy_dir, "policy_dir");
 	FROM_CONFIG(log_path, "log");
 	FROM_CONFIG(state_dir, "state_dir");
 	FROM_CONFIG(node_id, "node_id");
@@ -319,6 +326,11 @@ int daemon_apply_config(struct options *o)
 		o->blocklist = "/var/lib/sysguard/blocklist";
 	if (!o->policy_path)
 		o->policy_path = "/etc/sysguard/policy.yaml";
+	/* The default directory is read when there; "-" (or "") reads none. */
+	if (!o->policy_dir)
+		o->policy_dir = SG_POLICY_DIR_DEFAULT;
+	if (!strcmp(o->policy_dir, "-") || !*o->policy_dir)
+		o->policy_dir = NULL;
 	if (!o->log_path)
 		o->log_path = "/var/log/sysguard/audit.log";
 	if (!strcmp(o->log_path, "-"))

@@ -8,6 +8,7 @@
 #include "daemon/daemon.h"
 #include "act/kernel_rules.h"
 #include "store/bundle_files.h"
+#include "store/policy_dir.h"
 
 /* What runs when the policy cannot be had at start (POL-4). */
 static const char failsafe_closed[] = "version: \"failsafe-closed\"\nmode: enforce\ndefault: deny\n";
@@ -113,6 +114,57 @@ void daemon_commit_bundle(struct daemon *d, const char *path)
 	daemon_bundle_record(d, "policy_bundle_accepted", SG_SEV_INFO, path, NULL, NULL, &d->bundle);
 }
 
+/*
+ * With signed policy (--trusted-key) fragments are refused, not skipped:
+ * they are not signed, and a policy that silently lost or gained a team's
+ * rules would be worse than a refusal the operator sees. 0 when there are none.
+ */
+static int refuse_unsigned_fragments(struct daemon *d, struct sg_policy_error *perr)
+{
+	struct sg_policy_dir dir;
+	int rc;
+
+	if (!d->opt.policy_dir)
+		return 0;
+	rc = sg_policy_dir_read(d->opt.policy_dir, true, &dir, perr->message, sizeof(perr->message));
+	if (rc) {
+		snprintf(perr->source, sizeof(perr->source), "%s", d->opt.policy_dir);
+		return rc;
+	}
+	if (!dir.n)
+		return 0;
+	snprintf(perr->source, sizeof(perr->source), "%s", dir.files[0].source);
+	snprintf(perr->message, sizeof(perr->message),
+		 "%s: refused: policy fragments are not signed, and with --trusted-key only a signed bundle is policy; "
+		 "remove the %zu fragment(s) from %s or put their rules in the signed policy",
+		 dir.files[0].source, dir.n, d->opt.policy_dir);
+	sg_policy_dir_free(&dir);
+	return -EPERM;
+}
+
+/* The policy `buf` (from `path`) merged with the fragments of --policy-dir, read now. */
+int daemon_parse_policy(struct daemon *d, const char *path, const char *buf, size_t len,
+			struct sg_policy **out, struct sg_policy_error *perr)
+{
+	struct sg_policy_file main_policy = { path, buf, len };
+	struct sg_policy_dir dir = { 0 };
+	int rc = 0;
+
+	memset(perr, 0, sizeof(*perr));
+	if (d->opt.ntrusted)
+		return refuse_unsigned_fragments(d, perr) ?: sg_policy_parse(buf, len, path, out, perr);
+	if (d->opt.policy_dir)
+		rc = sg_policy_dir_read(d->opt.policy_dir, true, &dir, perr->message,
+					sizeof(perr->message));
+	if (rc) {
+		snprintf(perr->source, sizeof(perr->source), "%s", d->opt.policy_dir);
+		return rc;
+	}
+	rc = sg_policy_parse_set(&main_policy, dir.files, dir.n, out, perr);
+	sg_policy_dir_free(&dir);
+	return rc;
+}
+
 struct sg_policy *daemon_load_policy(struct daemon *d, const char *path, bool at_start,
 				     bool *unchanged)
 {
@@ -137,7 +189,10 @@ struct sg_policy *daemon_load_policy(struct daemon *d, const char *path, bool at
 	} else {
 		pol = buf;
 		pol_len = len;
-		if (d->opt.ntrusted) {
+		/* Checked before "the bundle in force, unchanged": fragments added since are refused too. */
+		if (d->opt.ntrusted)
+			err = refuse_unsigned_fragments(d, &perr);
+		if (!err && d->opt.ntrusted) {
 			int b = open_bundle(d, path, buf, len, at_start, &pol, &pol_len);
 
 			if (b) {
@@ -146,7 +201,8 @@ struct sg_policy *daemon_load_policy(struct daemon *d, const char *path, bool at
 				return NULL;
 			}
 		}
-		err = sg_policy_parse(pol, pol_len, path, &p, &perr);
+		if (!err)
+			err = daemon_parse_policy(d, path, pol, pol_len, &p, &perr);
 		free(buf);
 		if (err)
 			memset(&d->pending, 0, sizeof(d->pending));
@@ -157,6 +213,9 @@ struct sg_policy *daemon_load_policy(struct daemon *d, const char *path, bool at
 		sg_json_init(&j);
 		sg_audit_begin(&d->audit, &j, "policy_error", SG_SEV_CRITICAL);
 		sg_json_kv_bytes(&j, "path", path, strlen(path));
+		/* The file at fault, when it is a policy fragment. */
+		if (perr.source[0] && strcmp(perr.source, path))
+			sg_json_kv_bytes(&j, "file", perr.source, strlen(perr.source));
 		sg_json_kv_u64(&j, "line", perr.line);
 		sg_json_kv_u64(&j, "column", perr.column);
 		sg_json_kv_str(&j, "error", perr.message);

@@ -43,11 +43,11 @@ int daemon_take_policy_inbox(struct daemon *d, const char *refuse)
 			daemon_bundle_record(d, "policy_bundle_rejected", SG_SEV_CRITICAL, path,
 				      sg_bundle_status_name(st), err,
 				      st == SG_BUNDLE_ROLLBACK ? &v.meta : NULL);
-		else if (sg_policy_parse(v.policy, v.policy_len, path, &p, &perr))
+		else if (daemon_parse_policy(d, path, v.policy, v.policy_len, &p, &perr))
 			snprintf(err, sizeof(err), "%s", perr.message);
 		else
 			err[0] = '\0';
-	} else if (sg_policy_parse(buf, len, path, &p, &perr)) {
+	} else if (daemon_parse_policy(d, path, buf, len, &p, &perr)) {
 		snprintf(err, sizeof(err), "%s", perr.message);
 	}
 	sg_policy_free(p);

@@ -70,6 +70,24 @@ void daemon_write_ready(struct daemon *d)
 	sg_json_kv_str(&j, "policy_version", sg_policy_version(d->engine.policy));
 	if (d->opt.policy_path)
 		sg_json_kv_bytes(&j, "policy_path", d->opt.policy_path, strlen(d->opt.policy_path));
+	if (d->opt.policy_dir) {
+		const struct sg_policy *p = d->engine.policy;
+		size_t i, n = p ? sg_policy_fragment_count(p) : 0;
+
+		sg_json_kv_bytes(&j, "policy_dir", d->opt.policy_dir, strlen(d->opt.policy_dir));
+		/* The fragments in force, in merge order. */
+		sg_json_key(&j, "policy_fragments");
+		sg_json_begin_array(&j);
+		for (i = 0; i < n; i++) {
+			const char *src = sg_policy_fragment_source(p, i);
+
+			sg_json_begin_object(&j);
+			sg_json_kv_str(&j, "name", sg_policy_fragment_name(p, i));
+			sg_json_kv_bytes(&j, "file", src, strlen(src));
+			sg_json_end_object(&j);
+		}
+		sg_json_end_array(&j);
+	}
 	if (d->bundle.version) {
 		sg_json_key(&j, "bundle");
 		sg_json_begin_object(&j);

@@ -29,7 +29,7 @@ static void warn(struct lint *l, size_t i, bool at_target, const char *fmt, ...)
 {
 	const struct sg_rule *r = &l->p->rules[i];
 	const struct sg_rule_ext *x = &l->p->ext[i];
-	struct sg_lint_msg m = { .line = r->line, .column = r->column };
+	struct sg_lint_msg m = { .line = r->line, .column = r->column, .source = r->source };
 	va_list ap;
 	int n;
 
@@ -45,6 +45,16 @@ static void warn(struct lint *l, size_t i, bool at_target, const char *fmt, ...)
 	va_end(ap);
 	l->count++;
 	l->emit(&m, l->ectx);
+}
+
+/* Where rule `o` is, seen from rule `r`: "line N" in the same file, else "FILE:N" (policy fragments). */
+static const char *where(const struct sg_rule *r, const struct sg_rule *o, char *buf, size_t cap)
+{
+	if (r->source == o->source)
+		snprintf(buf, cap, "line %u", o->line);
+	else
+		snprintf(buf, cap, "%s:%u", o->source, o->line);
+	return buf;
 }
 
 /* "/a/b/" "**": a literal directory and everything below it. */
@@ -166,6 +176,7 @@ static void check_rule(struct lint *l, size_t i)
 {
 	const struct sg_policy *p = l->p;
 	const struct sg_rule *r = &p->rules[i];
+	char at[600];
 	size_t j;
 
 	if (r->kind == SG_MATCH_SHA256 && empty_file_hash(r->sha256))
@@ -183,8 +194,8 @@ static void check_rule(struct lint *l, size_t i)
 	if (r->action != SG_ACTION_DENY) {
 		for (j = 0; j < p->nrules; j++) {
 			if (j != i && deny_covers(p, j, i)) {
-				warn(l, i, false, "never decides: every program it matches is also denied by rule %u \"%s\" (line %u), and a deny always wins",
-				     p->rules[j].id, p->rules[j].name, p->rules[j].line);
+				warn(l, i, false, "never decides: every program it matches is also denied by rule %u \"%s\" (%s), and a deny always wins",
+				     p->rules[j].id, p->rules[j].name, where(r, &p->rules[j], at, sizeof(at)));
 				return;
 			}
 		}
@@ -193,8 +204,8 @@ static void check_rule(struct lint *l, size_t i)
 		const struct sg_rule *e = &p->rules[j];
 
 		if (e->action == r->action && same_target(p, j, i) && parent_covers(e, r)) {
-			warn(l, i, false, "shadowed by rule %u \"%s\" (line %u), which matches everything this rule matches and comes first, so this rule is never the one that decides",
-			     e->id, e->name, e->line);
+			warn(l, i, false, "shadowed by rule %u \"%s\" (%s), which matches everything this rule matches and comes first, so this rule is never the one that decides",
+			     e->id, e->name, where(r, e, at, sizeof(at)));
 			return;
 		}
 	}

@@ -15,6 +15,7 @@
 
 struct sg_lint_msg {
 	unsigned line, column;		/* from 1; 0 when not tied to a place */
+	const char *source;		/* the file of the rule (main policy or fragment) */
 	bool error;			/* parse errors only; lint itself only warns */
 	char text[512];
 };

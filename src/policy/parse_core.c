@@ -29,6 +29,7 @@ static void set_error(struct parser *ps, unsigned line, unsigned col, const char
 	vsnprintf(text, sizeof(text), fmt, ap);
 	e->line = line;
 	e->column = col;
+	snprintf(e->source, sizeof(e->source), "%s", ps->source);
 	if (line)
 		n = snprintf(e->message, sizeof(e->message), "%s:%u:%u: ", ps->source, line, col);
 	else

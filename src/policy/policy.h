@@ -134,6 +134,7 @@ struct sg_verdict {
 struct sg_policy_error {
 	unsigned line;			/* 0 when not tied to a line */
 	unsigned column;
+	char source[512];		/* the file at fault (the main policy or a fragment) */
 	char message[1024];
 };
 

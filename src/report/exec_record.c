@@ -101,6 +101,11 @@ static void rule_fields(struct sg_json *j, const struct sg_verdict *v)
 	sg_json_kv_str(j, "name", r->name);
 	sg_json_kv_str(j, "kind", sg_match_kind_name(r->kind));
 	sg_json_kv_u64(j, "line", r->line);
+	/* A rule of a policy fragment (policy.d): which one, so the team that wrote it is known. */
+	if (r->fragment) {
+		sg_json_kv_str(j, "fragment", r->fragment);
+		sg_json_kv_str(j, "file", r->source);
+	}
 	sg_json_end_object(j);
 	sg_json_kv_bool(j, "default_action", false);
 }

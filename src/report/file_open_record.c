@@ -34,6 +34,8 @@ uint64_t sg_record_file_open(struct sg_audit *a, const struct sg_open_facts *f)
 	sg_json_kv_u64(&j, "id", f->rule_id);
 	sg_json_kv_str(&j, "name", f->rule_name);
 	sg_json_kv_u64(&j, "line", f->rule_line);
+	if (f->rule_fragment)
+		sg_json_kv_str(&j, "fragment", f->rule_fragment);
 	sg_json_kv_str(&j, "selector", f->by_cgroup ? "cgroup" : "exe");
 	if (f->target)
 		sg_json_kv_bytes(&j, "target", f->target, strlen(f->target));

@@ -88,6 +88,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	f.fmode = ev.fmode;
 	f.rule_id = sel->rule_id;
 	f.rule_name = sel->name;
+	f.rule_fragment = sel->fragment[0] ? sel->fragment : NULL;
 	f.rule_line = sel->line;
 	f.by_cgroup = sel->is_cgroup;
 	f.target = sel->target;
@@ -238,6 +239,7 @@ static int resolve(const struct sg_file_rule_spec *r, struct sg_open_selector *s
 	memset(sel, 0, sizeof(*sel));
 	sel->rule_id = r->id;
 	memcpy(sel->name, r->name, sizeof(sel->name));
+	snprintf(sel->fragment, sizeof(sel->fragment), "%s", r->fragment ? r->fragment : "");
 	sel->line = r->line;
 	if (r->cgroup) {
 		sel->is_cgroup = true;

@@ -52,6 +52,7 @@ struct sg_open_facts {
 	/* The file_audit: rule that selected the process. */
 	uint32_t rule_id;
 	const char *rule_name;
+	const char *rule_fragment;	/* its policy fragment, NULL in the main policy */
 	unsigned rule_line;
 	bool by_cgroup;			/* selected by cgroup, not by executable */
 	const char *target;		/* the rule's exe or cgroup as written */

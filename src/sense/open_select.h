@@ -19,6 +19,7 @@
 struct sg_open_selector {
 	uint32_t rule_id;		/* the policy's file_audit rule, 1-based */
 	char name[SG_RULE_NAME_MAX];
+	char fragment[SG_FRAGMENT_NAME_MAX];	/* its policy fragment's name, "" in the main policy */
 	unsigned line;
 	bool is_cgroup;
 	char *target;			/* exe path or cgroup directory as written (owned) */
