@@ -123,6 +123,96 @@ static void test_configmap_data_swap_is_seen(void **state)
 	assert_true(sg_policy_watch_changed(&f->w));
 }
 
+/* policy.d beside the policy: fragments edited, added, removed; other names ignored. */
+static void test_fragment_directory_changes_are_seen(void **state)
+{
+	struct fixture *f = *state;
+	char dir[160], frag[200], other[200], tmp[200];
+
+	write_file(f->policy, "a");
+	at(dir, sizeof(dir), f, "policy.d");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(sg_policy_watch_init(&f->w, f->policy), 0);
+	assert_int_equal(sg_policy_watch_add_dir(&f->w, dir), 0);
+	assert_false(sg_policy_watch_changed(&f->w));
+
+	snprintf(frag, sizeof(frag), "%s/team-a.yaml", dir);
+	write_file(frag, "name: team-a\n");
+	assert_true(sg_policy_watch_changed(&f->w));
+	snprintf(frag, sizeof(frag), "%s/team-b.yml", dir);
+	write_file(frag, "name: team-b\n");
+	assert_true(sg_policy_watch_changed(&f->w));
+	/* Not fragments: another suffix, a hidden file, a file named like the policy. */
+	snprintf(other, sizeof(other), "%s/README", dir);
+	write_file(other, "x");
+	snprintf(tmp, sizeof(tmp), "%s/.team-c.yaml.tmp", dir);
+	write_file(tmp, "name: team-c\n");
+	snprintf(other, sizeof(other), "%s/policy.yaml", dir);
+	write_file(other, "x");
+	assert_true(sg_policy_watch_changed(&f->w));	/* policy.yaml there is *.yaml: a fragment */
+	assert_int_equal(unlink(other), 0);
+	assert_true(sg_policy_watch_changed(&f->w));
+	snprintf(other, sizeof(other), "%s/README", dir);
+	write_file(other, "y");
+	assert_false(sg_policy_watch_changed(&f->w));
+	/* The hidden file renamed into place: seen once it has a fragment's name. */
+	snprintf(other, sizeof(other), "%s/team-c.yaml", dir);
+	assert_int_equal(rename(tmp, other), 0);
+	assert_true(sg_policy_watch_changed(&f->w));
+	assert_int_equal(unlink(other), 0);
+	assert_true(sg_policy_watch_changed(&f->w));
+	assert_false(sg_policy_watch_changed(&f->w));
+}
+
+/* A ConfigMap projected as policy.d: the kubelet swaps policy.d/..data. */
+static void test_fragment_configmap_swap_is_seen(void **state)
+{
+	struct fixture *f = *state;
+	char dir[160], path[260];
+
+	write_file(f->policy, "a");
+	at(dir, sizeof(dir), f, "policy.d");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/..2026_12_02_05_00_00.1", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/..2026_12_02_05_00_00.1/team-a.yaml", dir);
+	write_file(path, "name: team-a\n");
+	snprintf(path, sizeof(path), "%s/..data", dir);
+	assert_int_equal(symlink("..2026_12_02_05_00_00.1", path), 0);
+	snprintf(path, sizeof(path), "%s/team-a.yaml", dir);
+	assert_int_equal(symlink("..data/team-a.yaml", path), 0);
+	assert_int_equal(sg_policy_watch_init(&f->w, f->policy), 0);
+	assert_int_equal(sg_policy_watch_add_dir(&f->w, dir), 0);
+
+	snprintf(path, sizeof(path), "%s/..2026_12_02_05_01_00.2", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/..2026_12_02_05_01_00.2/team-a.yaml", dir);
+	write_file(path, "name: team-a\nrules: []\n");
+	snprintf(path, sizeof(path), "%s/..data_tmp", dir);
+	assert_int_equal(symlink("..2026_12_02_05_01_00.2", path), 0);
+	assert_false(sg_policy_watch_changed(&f->w));
+	{
+		char data[200];
+
+		snprintf(data, sizeof(data), "%s/..data", dir);
+		assert_int_equal(rename(path, data), 0);
+	}
+	assert_true(sg_policy_watch_changed(&f->w));
+}
+
+static void test_missing_fragment_directory_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+	char dir[160];
+
+	write_file(f->policy, "a");
+	at(dir, sizeof(dir), f, "policy.d");
+	assert_int_equal(sg_policy_watch_init(&f->w, f->policy), 0);
+	assert_int_equal(sg_policy_watch_add_dir(&f->w, dir), -ENOENT);
+	write_file(f->policy, "b");
+	assert_true(sg_policy_watch_changed(&f->w));	/* the policy file is still watched */
+}
+
 static void test_missing_directory_is_an_error(void **state)
 {
 	struct sg_policy_watch w;
@@ -140,6 +230,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_other_files_are_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_into_place_is_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_configmap_data_swap_is_seen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fragment_directory_changes_are_seen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fragment_configmap_swap_is_seen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_fragment_directory_is_an_error, setup,
+						teardown),
 		cmocka_unit_test(test_missing_directory_is_an_error),
 	};
 
