@@ -75,17 +75,11 @@ void daemon_write_ready(struct daemon *d)
 		size_t i, n = p ? sg_policy_fragment_count(p) : 0;
 
 		sg_json_kv_bytes(&j, "policy_dir", d->opt.policy_dir, strlen(d->opt.policy_dir));
-		/* The fragments in force, in merge order. */
+		/* The names of the fragments in force, in merge order (a list, as status shows it). */
 		sg_json_key(&j, "policy_fragments");
 		sg_json_begin_array(&j);
-		for (i = 0; i < n; i++) {
-			const char *src = sg_policy_fragment_source(p, i);
-
-			sg_json_begin_object(&j);
-			sg_json_kv_str(&j, "name", sg_policy_fragment_name(p, i));
-			sg_json_kv_bytes(&j, "file", src, strlen(src));
-			sg_json_end_object(&j);
-		}
+		for (i = 0; i < n; i++)
+			sg_json_str(&j, sg_policy_fragment_name(p, i));
 		sg_json_end_array(&j);
 	}
 	if (d->bundle.version) {

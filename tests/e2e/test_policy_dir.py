@@ -78,7 +78,9 @@ def test_fragment_deny_blocks_exec_and_the_record_names_the_fragment(tools, work
     ver = d.ready["policy_version"]
     assert re.fullmatch(r"frag-1\+d1\.[0-9a-f]{12}", ver), ver
     assert d.ready["policy_dir"] == str(pdir)
-    assert d.ready["policy_fragments"] == [{"name": "team-a", "file": str(pdir / "team-a.yaml")}]
+    assert d.ready["policy_fragments"] == ["team-a"]
+    r = ctl("--state-dir", d.state_dir, "status")
+    assert re.search(r"^policy fragments\s+team-a$", r.stdout, re.M), r.stdout
     # The CLI reads the same files the same way: the same version.
     r = ctl("policy", "check", "--policy-dir", pdir, d.policy_path)
     assert f"(version {ver})" in r.stdout, r
@@ -137,7 +139,7 @@ def test_configmap_projection_swap_is_picked_up_without_sighup(tools, workdir, d
     })
     os.symlink("..data/team-b.yaml", pdir / "team-b.yaml")
     r = wait_ready(d, lambda r: len(r.get("policy_fragments", [])) == 2, "both fragments")
-    assert [f["name"] for f in r["policy_fragments"]] == ["team-a", "team-b"]
+    assert r["policy_fragments"] == ["team-a", "team-b"]
     assert r["policy_version"] != v1 and r["policy_version"].startswith("cm+d2.")
     reloads = [x for x in d.log_records() if x["type"] == "policy_reload"]
     assert reloads and reloads[0]["old_policy_version"] == v1, reloads
