@@ -113,7 +113,6 @@ static int take_fragment_key(struct parser *ps, unsigned *seen, size_t *k)
 /* The top-level mapping; the current event is its MAPPING_START. */
 static int parse_root(struct parser *ps)
 {
-	static const char *const *const keys = root_keys;
 	static const char *const modes[] = { "monitor", "enforce" };
 	static const char *const actions[] = { "allow", "deny" };
 	static const char *const fileless[] = { "inspect", "deny" };
@@ -133,13 +132,13 @@ static int parse_root(struct parser *ps)
 		if (ps->fragment)
 			rc = take_fragment_key(ps, &seen, &k);
 		else
-			rc = sg_pp_take_key(ps, "top level", keys,
+			rc = sg_pp_take_key(ps, "top level", root_keys,
 					    sizeof(root_keys) / sizeof(root_keys[0]), &seen, &k);
 		if (!rc)
 			rc = sg_pp_next(ps);
 		if (rc)
 			return rc;
-		snprintf(what, sizeof(what), "\"%s\"", k == R_NAME ? "name" : keys[k]);
+		snprintf(what, sizeof(what), "\"%s\"", k == R_NAME ? "name" : root_keys[k]);
 		switch (k) {
 		case R_VERSION:
 			rc = sg_pp_want_scalar(ps, what);
