@@ -260,3 +260,22 @@ def test_fragment_writable_by_others_is_refused(tools, workdir, daemon):
     want = (f"{pdir}/team-a.yaml: refused: writable by group or others "
             "(a policy fragment must be root's and writable by root only)")
     assert want in d.stderr(), d.stderr()
+
+
+def test_fragment_added_while_self_defence_protects_the_policy(tools, workdir, daemon):
+    """Self-defence guards the policy file; fragments still come and go (a ConfigMap changes)."""
+    bad = tools.make_bin(workdir, "sd-denied")
+    pdir = policy_dir(workdir)
+    d = start(daemon, Policy([], version="sd"), pdir, self_defence=True)
+    assert d.ready["policy_fragments"] == []
+    put(pdir / "team-a.yaml", fragment("team-a", [{"name": "sd-no-bad", "action": "deny", "path": bad}]))
+    r = wait_ready(d, lambda r: r.get("policy_fragments") == ["team-a"], "team-a loaded")
+    assert r["policy_version"].startswith("sd+d1.")
+    ran = run([bad, workdir / "m"])
+    assert ran.exec_errno == errno.EPERM, ran
+    assert d.wait_exec(exe=bad, decision="deny")[0]["rule"]["fragment"] == "team-a"
+    (pdir / "team-a.yaml").unlink()
+    r = wait_ready(d, lambda r: r.get("policy_fragments") == [], "team-a gone")
+    assert r["policy_version"] == "sd"
+    ran = run([bad, workdir / "m2"])
+    assert ran.returncode == 0, ran
