@@ -148,7 +148,7 @@ static void print_json(const struct test_args *a, enum sg_mode mode, const struc
 		sg_json_kv_str(&j, "name", r->name);
 		sg_json_kv_str(&j, "kind", sg_match_kind_name(r->kind));
 		sg_json_kv_u64(&j, "line", r->line);
-		sg_json_kv_str(&j, "file", r->source);
+		sg_json_kv_bytes(&j, "file", r->source, strlen(r->source));
 		if (r->fragment)
 			sg_json_kv_str(&j, "fragment", r->fragment);
 		sg_json_end_object(&j);

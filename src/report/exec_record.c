@@ -104,7 +104,7 @@ static void rule_fields(struct sg_json *j, const struct sg_verdict *v)
 	/* A rule of a policy fragment (policy.d): which one, so the team that wrote it is known. */
 	if (r->fragment) {
 		sg_json_kv_str(j, "fragment", r->fragment);
-		sg_json_kv_str(j, "file", r->source);
+		sg_json_kv_bytes(j, "file", r->source, strlen(r->source));
 	}
 	sg_json_end_object(j);
 	sg_json_kv_bool(j, "default_action", false);

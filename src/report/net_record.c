@@ -29,7 +29,7 @@ uint64_t sg_record_net(struct sg_audit *a, struct sg_alerts *alerts,
 	sg_json_kv_u64(&j, "line", f->rule->line);
 	if (f->rule->fragment) {
 		sg_json_kv_str(&j, "fragment", f->rule->fragment);
-		sg_json_kv_str(&j, "file", f->rule->source);
+		sg_json_kv_bytes(&j, "file", f->rule->source, strlen(f->rule->source));
 	}
 	sg_json_end_object(&j);
 	sg_json_key(&j, "destination");

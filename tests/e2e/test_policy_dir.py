@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import CTL_BIN, Policy, run
+from conftest import CTL_BIN, Policy, run, tcp_connect
 
 
 def ctl(*args, check=True):
@@ -105,6 +105,25 @@ def test_fragment_deny_blocks_exec_and_the_record_names_the_fragment(tools, work
     r = ctl("policy", "test", d.policy_path, "--policy-dir", pdir, "--exe", bad, "-o", "json")
     rule = json.loads(r.stdout)["rule"]
     assert rule["fragment"] == "team-a" and rule["file"] == str(pdir / "team-a.yaml"), r
+
+
+def test_fragment_egress_rule_blocks_and_names_the_fragment(workdir, daemon):
+    pdir = policy_dir(workdir)
+    put(pdir / "net-team.yaml", "name: net-team\negress:\n"
+        "  - {name: no-77, action: deny, cidr: 127.0.0.77/32, port: 9}\n")
+    main = 'version: "net"\nmode: enforce\ndefault: allow\negress:\n  - {name: main-audit, action: audit, cidr: 127.0.0.88/32}\n'
+    d = start(daemon, main, pdir)
+    assert "egress" in d.ready["backends"]
+    assert tcp_connect("127.0.0.77", 9) == errno.EPERM
+    rec = d.wait_for(lambda r: r["type"] == "network" and r["destination"]["ip"] == "127.0.0.77",
+                     what="network record")[0]
+    assert rec["rule"] == {"id": 2, "name": "no-77", "line": 3, "fragment": "net-team",
+                           "file": str(pdir / "net-team.yaml")}, rec
+    assert rec["decision"] == "deny" and rec["blocked"] is True
+    assert tcp_connect("127.0.0.88", 9) == errno.ECONNREFUSED
+    rec = d.wait_for(lambda r: r["type"] == "network" and r["destination"]["ip"] == "127.0.0.88",
+                     what="network record")[0]
+    assert rec["rule"] == {"id": 1, "name": "main-audit", "line": 5}, rec
 
 
 def project(pdir, stamp, files):

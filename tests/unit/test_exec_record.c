@@ -229,6 +229,26 @@ static void test_audit_verdict_names_the_trial_rule(void **state)
 				 "\"default_action\":false,\"enforced_by\":null"));
 }
 
+/* A rule of a policy fragment: the record says which fragment and file it is in. */
+static void test_fragment_rule_names_its_fragment_and_file(void **state)
+{
+	struct fixture *fx = *state;
+	struct sg_rule r = { .id = 2, .name = "no-nc", .action = SG_ACTION_DENY,
+			     .kind = SG_MATCH_PATH, .line = 3,
+			     .source = "/etc/sysguard/policy.d/team-a.yaml", .fragment = "team-a" };
+	struct sg_verdict v = { .action = SG_ACTION_DENY, .rule = &r };
+	struct sg_exec_facts f;
+	struct jc_doc docs[4];
+
+	hostile_facts(&f);
+	sg_record_exec(&fx->audit, NULL, &f, &v, SG_MODE_ENFORCE, NULL);
+	assert_int_equal(read_lines(fx, docs, 4), 1);
+	jc_doc_free(&docs[0]);
+	assert_true(log_contains(fx, "\"rule\":{\"id\":2,\"name\":\"no-nc\",\"kind\":\"path\",\"line\":3,"
+				 "\"fragment\":\"team-a\",\"file\":\"/etc/sysguard/policy.d/team-a.yaml\"},"
+				 "\"default_action\":false"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +257,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_mitigation_is_critical_action_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_container_object_only_when_in_a_container, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_verdict_names_the_trial_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fragment_rule_names_its_fragment_and_file, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
