@@ -17,6 +17,9 @@ struct sg_policy_watch {
 	char name[NAME_MAX + 1];	/* the policy file's name in the watched directory */
 	int file_wd;			/* the policy file's directory */
 	int dir_wd;			/* the policy fragment directory (policy.d); -1: none */
+	int parent_wd;			/* its parent, to see it made or removed; -1: none */
+	char dir_path[PATH_MAX];
+	char dir_name[NAME_MAX + 1];
 };
 
 /* Start watching the directory of policy_path. 0 or -errno (w->fd is then -1). */
@@ -25,8 +28,9 @@ int sg_policy_watch_init(struct sg_policy_watch *w, const char *policy_path);
 /*
  * Also watch the policy fragment directory: a fragment ("*.yaml", "*.yml")
  * written, renamed, created or removed, or "..data" swapped (a ConfigMap
- * projected there), is a change. 0 or -errno (an absent directory is not
- * watched; a reload after creating it reads it).
+ * projected there), is a change. So is the directory itself made, removed
+ * or renamed in its parent: one made after the start is watched from then
+ * on. 0 when the directory or its parent is watched, else -errno.
  */
 int sg_policy_watch_add_dir(struct sg_policy_watch *w, const char *dir);
 

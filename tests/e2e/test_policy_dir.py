@@ -126,6 +126,28 @@ def test_fragment_egress_rule_blocks_and_names_the_fragment(workdir, daemon):
     assert rec["rule"] == {"id": 1, "name": "main-audit", "line": 5}, rec
 
 
+def test_directory_made_after_the_start_is_watched(tools, workdir, daemon):
+    bad = tools.make_bin(workdir, "later-denied")
+    pdir = workdir / "policy.d"
+    d = start(daemon, Policy([], version="later"), pdir)
+    assert d.ready["policy_version"] == "later" and d.ready["policy_fragments"] == []
+    tmp = workdir / ".policy.d.new"
+    tmp.mkdir(mode=0o755)
+    os.chmod(tmp, 0o755)
+    put(tmp / "team-a.yaml", fragment("team-a", [{"name": "later-no", "action": "deny", "path": bad}]))
+    os.rename(tmp, pdir)
+    wait_ready(d, lambda r: r.get("policy_fragments") == ["team-a"], "team-a loaded")
+    assert run([bad, workdir / "m"]).exec_errno == errno.EPERM
+    put(pdir / "team-b.yaml", fragment("team-b", []))
+    wait_ready(d, lambda r: r.get("policy_fragments") == ["team-a", "team-b"], "team-b loaded")
+    for f in pdir.iterdir():
+        f.unlink()
+    pdir.rmdir()
+    r = wait_ready(d, lambda r: r.get("policy_fragments") == [], "no fragments")
+    assert r["policy_version"] == "later"
+    assert not [x for x in d.log_records() if x["type"] == "policy_error"]
+
+
 def project(pdir, stamp, files):
     """What the kubelet does: a new ..<timestamp> directory, then ..data swapped to it by rename."""
     ts = pdir / f"..{stamp}"

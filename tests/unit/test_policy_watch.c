@@ -200,17 +200,68 @@ static void test_fragment_configmap_swap_is_seen(void **state)
 	assert_true(sg_policy_watch_changed(&f->w));
 }
 
-static void test_missing_fragment_directory_is_an_error(void **state)
+/* A fragment directory made after the start is seen, then watched; removed, seen again. */
+static void test_fragment_directory_made_later_is_watched(void **state)
 {
 	struct fixture *f = *state;
-	char dir[160];
+	char dir[160], frag[200];
 
 	write_file(f->policy, "a");
 	at(dir, sizeof(dir), f, "policy.d");
 	assert_int_equal(sg_policy_watch_init(&f->w, f->policy), 0);
-	assert_int_equal(sg_policy_watch_add_dir(&f->w, dir), -ENOENT);
+	assert_int_equal(sg_policy_watch_add_dir(&f->w, dir), 0);
+	assert_int_equal(f->w.dir_wd, -1);
 	write_file(f->policy, "b");
 	assert_true(sg_policy_watch_changed(&f->w));	/* the policy file is still watched */
+
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_true(sg_policy_watch_changed(&f->w));
+	snprintf(frag, sizeof(frag), "%s/team-a.yaml", dir);
+	write_file(frag, "name: team-a\n");
+	assert_true(sg_policy_watch_changed(&f->w));
+	assert_int_equal(unlink(frag), 0);
+	assert_true(sg_policy_watch_changed(&f->w));
+	assert_int_equal(rmdir(dir), 0);
+	assert_true(sg_policy_watch_changed(&f->w));
+	assert_int_equal(f->w.dir_wd, -1);
+	/* Another directory beside it is nothing. */
+	at(frag, sizeof(frag), f, "other.d");
+	assert_int_equal(mkdir(frag, 0755), 0);
+	assert_false(sg_policy_watch_changed(&f->w));
+	/* Made again: watched again. */
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_true(sg_policy_watch_changed(&f->w));
+	snprintf(frag, sizeof(frag), "%s/team-b.yml", dir);
+	write_file(frag, "name: team-b\n");
+	assert_true(sg_policy_watch_changed(&f->w));
+}
+
+/* Watching policy.d beside the policy adds DELETE and MOVED_FROM there: not a reason to reload. */
+static void test_policy_file_moved_away_is_not_a_change(void **state)
+{
+	struct fixture *f = *state;
+	char dir[160], old[200];
+
+	write_file(f->policy, "a");
+	at(dir, sizeof(dir), f, "policy.d");
+	at(old, sizeof(old), f, "policy.yaml~");
+	assert_int_equal(sg_policy_watch_init(&f->w, f->policy), 0);
+	assert_int_equal(sg_policy_watch_add_dir(&f->w, dir), 0);
+	assert_int_equal(rename(f->policy, old), 0);
+	assert_false(sg_policy_watch_changed(&f->w));
+	write_file(f->policy, "b");
+	assert_true(sg_policy_watch_changed(&f->w));
+	assert_int_equal(unlink(f->policy), 0);
+	assert_false(sg_policy_watch_changed(&f->w));
+}
+
+static void test_fragment_directory_without_parent_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	write_file(f->policy, "a");
+	assert_int_equal(sg_policy_watch_init(&f->w, f->policy), 0);
+	assert_int_equal(sg_policy_watch_add_dir(&f->w, "/nonexistent-sg-dir/policy.d"), -ENOENT);
 }
 
 static void test_missing_directory_is_an_error(void **state)
@@ -232,8 +283,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_configmap_data_swap_is_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragment_directory_changes_are_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragment_configmap_swap_is_seen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_fragment_directory_is_an_error, setup,
+		cmocka_unit_test_setup_teardown(test_fragment_directory_made_later_is_watched, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_policy_file_moved_away_is_not_a_change, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fragment_directory_without_parent_is_an_error,
+						setup, teardown),
 		cmocka_unit_test(test_missing_directory_is_an_error),
 	};
 
