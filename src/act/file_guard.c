@@ -32,6 +32,7 @@
 struct entry {
 	char *path;
 	char *rule;
+	char *fragment;			/* the rule's policy fragment, NULL in the main policy */
 	const char *source;		/* static string */
 	uint32_t deny;
 	dev_t dev;
@@ -194,6 +195,8 @@ static void protect_record(struct sg_file_guard *g, const char *action, const st
 	sg_json_kv_str(&j, "action", action);
 	sg_json_kv_str(&j, "source", e->source);
 	sg_json_kv_bytes(&j, "rule", e->rule, strlen(e->rule));
+	if (e->fragment)
+		sg_json_kv_str(&j, "fragment", e->fragment);
 	file_object(&j, e->path, e->dev, e->ino);
 	deny_list(&j, e->deny);
 	sg_json_kv_str(&j, "backend", sg_file_guard_backend(g));
@@ -214,6 +217,8 @@ static void tamper_record(struct sg_file_guard *g, const struct entry *e)
 	sg_json_kv_str(&j, "action", "immutable_restored");
 	sg_json_kv_str(&j, "source", e->source);
 	sg_json_kv_bytes(&j, "rule", e->rule, strlen(e->rule));
+	if (e->fragment)
+		sg_json_kv_str(&j, "fragment", e->fragment);
 	file_object(&j, e->path, e->dev, e->ino);
 	sg_json_kv_str(&j, "detail", "FS_IMMUTABLE_FL was cleared by another process; set again");
 	sg_audit_commit(g->o.audit, &j);
@@ -233,6 +238,8 @@ static void protect_error(struct sg_file_guard *g, const struct sg_guard_file *f
 	sg_audit_begin(g->o.audit, &j, "file_protect_error", SG_SEV_CRITICAL);
 	sg_json_kv_str(&j, "source", f->source);
 	sg_json_kv_bytes(&j, "rule", f->rule, strlen(f->rule));
+	if (f->fragment)
+		sg_json_kv_str(&j, "fragment", f->fragment);
 	sg_json_kv_bytes(&j, "path", f->path, strlen(f->path));
 	sg_json_kv_str(&j, "step", what);
 	sg_json_kv_str(&j, "error", strerror(err));
@@ -250,6 +257,7 @@ struct access {
 	const char *syscall;		/* the refused system call, when known */
 	uint32_t deny;
 	char rule[SG_RULE_NAME_MAX];
+	char fragment[SG_FRAGMENT_NAME_MAX];	/* "" in the main policy */
 	const char *source;
 	char path[4096];
 	char exe[4096];
@@ -314,6 +322,8 @@ static void access_record(struct sg_file_guard *g, const struct access *a)
 	sg_json_key(&j, "rule");
 	sg_json_begin_object(&j);
 	sg_json_kv_bytes(&j, "name", a->rule, strlen(a->rule));
+	if (a->fragment[0])
+		sg_json_kv_str(&j, "fragment", a->fragment);
 	sg_json_kv_str(&j, "source", a->source);
 	deny_list(&j, a->deny);
 	sg_json_end_object(&j);
@@ -400,6 +410,7 @@ static bool decide(struct sg_file_guard *g, const struct fanotify_event_metadata
 	if (e) {
 		a->deny = e->deny;
 		snprintf(a->rule, sizeof(a->rule), "%s", e->rule);
+		snprintf(a->fragment, sizeof(a->fragment), "%s", e->fragment ? e->fragment : "");
 		a->source = e->source;
 		snprintf(a->path, sizeof(a->path), "%s", e->path);
 		enforce = !strcmp(e->source, "self_defence") ? g->enforce_self : g->enforce;
@@ -694,6 +705,7 @@ static void free_entry(struct entry *e)
 		close(e->opath);
 	free(e->path);
 	free(e->rule);
+	free(e->fragment);
 }
 
 /* Remember the files a killed daemon left with our flag (start-up only). */
@@ -768,9 +780,11 @@ void sg_file_guard_set(struct sg_file_guard *g, const struct sg_guard_file *file
 		}
 		e->path = strdup(files[i].path);
 		e->rule = strdup(files[i].rule);
-		if (!e->path || !e->rule) {
+		e->fragment = files[i].fragment ? strdup(files[i].fragment) : NULL;
+		if (!e->path || !e->rule || (files[i].fragment && !e->fragment)) {
 			free(e->path);
 			free(e->rule);
+			free(e->fragment);
 			close(fd);
 			continue;
 		}
@@ -806,7 +820,8 @@ void sg_file_guard_set(struct sg_file_guard *g, const struct sg_guard_file *file
 			ne[i].ours_immutable = false;
 		rc = protect(g, &ne[i], was_ours, &step);
 		if (rc) {
-			struct sg_guard_file f = { ne[i].path, ne[i].deny, ne[i].source, ne[i].rule };
+			struct sg_guard_file f = { ne[i].path, ne[i].deny, ne[i].source, ne[i].rule,
+						   ne[i].fragment };
 
 			protect_error(g, &f, step, -rc);
 			continue;
@@ -935,7 +950,7 @@ unsigned sg_file_guard_refresh(struct sg_file_guard *g, size_t budget)
 	for (i = 0; i < n; i++) {
 		struct entry *e = &g->entries[i];
 
-		files[i] = (struct sg_guard_file){ e->path, e->deny, e->source, e->rule };
+		files[i] = (struct sg_guard_file){ e->path, e->deny, e->source, e->rule, e->fragment };
 	}
 	/* set() copies the strings before it frees the entries they point into. */
 	sg_file_guard_set(g, files, n);
@@ -1022,6 +1037,7 @@ static void on_refusal(void *ctx, const struct sg_refusal_view *v)
 	a.syscall = v->syscall;
 	a.deny = e->deny;
 	snprintf(a.rule, sizeof(a.rule), "%s", e->rule);
+	snprintf(a.fragment, sizeof(a.fragment), "%s", e->fragment ? e->fragment : "");
 	a.source = e->source;
 	snprintf(a.path, sizeof(a.path), "%s", e->path);
 	snprintf(a.exe, sizeof(a.exe), "%s", v->exe);
@@ -1045,7 +1061,7 @@ static void lsm_event(void *ctx, const struct sg_file_event *ev)
 	enum sg_severity sev = sg_severity_for(true, ev->blocked, false);
 	char exe[4096] = "", name[SG_NAME_LEN + 1];
 	const char *op = ev->op < sizeof(ops) / sizeof(ops[0]) ? ops[ev->op] : "?";
-	const char *rule = "", *source = "", *path = NULL;
+	const char *rule = "", *source = "", *path = NULL, *fragment = NULL;
 	struct entry *e = NULL;
 	struct sg_json j;
 	uint64_t id;
@@ -1066,6 +1082,7 @@ static void lsm_event(void *ctx, const struct sg_file_event *ev)
 		path = c->path;
 	} else if (e) {
 		rule = e->rule;
+		fragment = e->fragment;
 		source = e->source;
 		path = e->path;
 	}
@@ -1090,6 +1107,8 @@ static void lsm_event(void *ctx, const struct sg_file_event *ev)
 	sg_json_key(&j, "rule");
 	sg_json_begin_object(&j);
 	sg_json_kv_bytes(&j, "name", rule, strlen(rule));
+	if (fragment)
+		sg_json_kv_str(&j, "fragment", fragment);
 	sg_json_kv_str(&j, "source", source);
 	sg_json_end_object(&j);
 	sg_json_key(&j, "process");

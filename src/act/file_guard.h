@@ -33,6 +33,7 @@ struct sg_guard_file {
 	uint32_t deny;			/* SG_FDENY_* */
 	const char *source;		/* "policy", "blocklist" or "self_defence" */
 	const char *rule;		/* rule name, or the path for the block list */
+	const char *fragment;		/* the rule's policy fragment (policy.d), or NULL */
 };
 
 struct sg_file_guard_opts {

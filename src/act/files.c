@@ -263,7 +263,7 @@ static size_t read_blocklist(const char *path, char ***out)
 /* ------------------------------------------------------------------- apply */
 
 static void add_file(struct sg_guard_file **v, size_t *n, size_t *cap, const char *path,
-		     uint32_t deny, const char *source, const char *rule)
+		     uint32_t deny, const char *source, const char *rule, const char *fragment)
 {
 	if (*n == *cap) {
 		size_t c = *cap ? *cap * 2 : 32;
@@ -274,7 +274,7 @@ static void add_file(struct sg_guard_file **v, size_t *n, size_t *cap, const cha
 		*v = nv;
 		*cap = c;
 	}
-	(*v)[(*n)++] = (struct sg_guard_file){ path, deny, source, rule };
+	(*v)[(*n)++] = (struct sg_guard_file){ path, deny, source, rule, fragment };
 }
 
 static bool guard_is_lsm(const struct sg_files *f);
@@ -294,7 +294,7 @@ void sg_files_apply(struct sg_files *f, const struct sg_policy *p, bool enforce,
 	if (f->defend)
 		for (i = 0; i < f->self.n; i++)
 			add_file(&files, &n, &cap, f->self.f[i].path, SELF_DENY, "self_defence",
-				 f->self.f[i].what);
+				 f->self.f[i].what, NULL);
 	for (i = 0; i < np; i++) {
 		const struct sg_file_rule_spec *r = sg_policy_file_rule(p, SG_FILES_PROTECT, i);
 
@@ -302,13 +302,13 @@ void sg_files_apply(struct sg_files *f, const struct sg_policy *p, bool enforce,
 			creates[nc++] = (struct sg_create_rule){ r->path, r->deny, "policy", r->name, NULL };
 		else if (r->deny & ~SG_FDENY_CREATE)
 			add_file(&files, &n, &cap, r->path, r->deny & ~SG_FDENY_CREATE, "policy",
-				 r->name);
+				 r->name, r->fragment);
 		else
 			/* create alone on a file that exists: nothing to refuse; the error says so. */
-			add_file(&files, &n, &cap, r->path, r->deny, "policy", r->name);
+			add_file(&files, &n, &cap, r->path, r->deny, "policy", r->name, r->fragment);
 	}
 	for (i = 0; i < nb; i++)
-		add_file(&files, &n, &cap, blocked[i], SG_FDENY_DEFAULT, "blocklist", blocked[i]);
+		add_file(&files, &n, &cap, blocked[i], SG_FDENY_DEFAULT, "blocklist", blocked[i], NULL);
 	if (f->guard) {
 		sg_file_guard_set_enforce(f->guard, enforce, f->defend);
 		sg_file_guard_set(f->guard, files, n);

@@ -148,6 +148,29 @@ def test_directory_made_after_the_start_is_watched(tools, workdir, daemon):
     assert not [x for x in d.log_records() if x["type"] == "policy_error"]
 
 
+def test_fragment_protected_file_records_name_the_fragment(workdir, daemon):
+    secret = workdir / "team-secret.conf"
+    secret.write_text("k=v\n")
+    pdir = policy_dir(workdir)
+    # deny read: a read open is refused by fanotify (the immutable flag only stops writes).
+    put(pdir / "ops.yaml", f"name: ops\nfiles:\n  - {{name: ops-secret, path: {json.dumps(str(secret))}, "
+        "deny: [read, write, delete]}\n")
+    d = start(daemon, Policy([], version="files"), pdir)
+    add = d.wait_for(lambda r: r["type"] == "file_protect" and r["action"] == "add"
+                     and r["file"]["path"] == str(secret), what="file_protect add")[0]
+    assert add["rule"] == "ops-secret" and add["fragment"] == "ops" and add["source"] == "policy"
+    try:
+        fd = os.open(secret, os.O_RDONLY)
+        os.close(fd)
+        opened = 0
+    except OSError as e:
+        opened = e.errno
+    assert opened == errno.EPERM
+    acc = d.wait_for(lambda r: r["type"] == "file_access" and r["file"]["path"] == str(secret),
+                     what="file_access")[0]
+    assert acc["rule"]["name"] == "ops-secret" and acc["rule"]["fragment"] == "ops", acc
+
+
 def project(pdir, stamp, files):
     """What the kubelet does: a new ..<timestamp> directory, then ..data swapped to it by rename."""
     ts = pdir / f"..{stamp}"
