@@ -171,7 +171,7 @@ int sg_policy_dir_read(const char *dir, bool root_only, struct sg_policy_dir *ou
 			rc = -ENOMEM;
 			break;
 		}
-		sprintf(path, "%s%s%s", dir, ends_with(dir, "/") ? "" : "/", names[i]);
+		sprintf(path, "%s%s%s", dir, dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
 		rc = read_one(path, root_only, &buf, &len, err, errlen);
 		if (rc) {
 			free(path);

@@ -384,7 +384,11 @@ static void test_dir_reads_fragments_in_byte_order(void **state)
 	snprintf(want, sizeof(want), "%s/b.yml", f->dir);
 	assert_string_equal(d.files[3].source, want);
 	sg_policy_dir_free(&d);
-	(void)path;
+	/* DIR/ names its files DIR/NAME too. */
+	snprintf(path, sizeof(path), "%s/", f->dir);
+	assert_int_equal(sg_policy_dir_read(path, true, &d, err, sizeof(err)), 0);
+	assert_string_equal(d.files[3].source, want);
+	sg_policy_dir_free(&d);
 }
 
 /* A ConfigMap volume: keys are symlinks through ..data into a hidden timestamped directory. */
