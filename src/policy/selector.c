@@ -238,6 +238,7 @@ static int parse_drift(struct parser *ps)
 	d.r->kind = SG_MATCH_DRIFT;
 	d.r->line = (unsigned)start.line + 1;
 	d.r->column = (unsigned)start.column + 1;
+	d.r->source = sg_pp_source(ps);
 	snprintf(where, sizeof(where), "drift rule %u", d.r->id);
 	rc = sg_pp_parse_mapping(ps, where, drift_keys, sizeof(drift_keys) / sizeof(drift_keys[0]),
 				 &seen, take_drift_value, &d);

@@ -261,7 +261,7 @@ static void test_fragment_shape_errors(void **state)
 			"d/c.yaml:1:1: a policy fragment must be a mapping with name: and rule lists such as rules:");
 	f[0] = F("d/c.yaml", "name: c\nrulez: []\n");
 	expect_conflict(f, 1, "d/c.yaml",
-			"d/c.yaml:2:1: fragment: unknown key \"rulez\"; expected name, rules, egress, files, integrity or file_audit");
+			"d/c.yaml:2:1: fragment: unknown key \"rulez\"; expected name, rules, egress, files, integrity, file_audit or drift");
 	f[0] = F("d/c.yaml", "name: c\nrules:\n  - {action: deny}\n");
 	expect_conflict(f, 1, "d/c.yaml",
 			"d/c.yaml:3:5: rule 2: nothing to match; add one of path, glob, identity or sha256");
