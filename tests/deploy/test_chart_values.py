@@ -522,3 +522,20 @@ def test_every_option_the_chart_emits_exists(material):
         for a in c["args"]:
             if a.startswith("--"):
                 assert a[2:] in flags, a
+
+
+def test_policy_fragments_are_projected_into_policy_d():
+    docs = render({"policyFragments": ["sysguard-policy-payments", "sysguard-policy-search"]})
+    _, spec, c = pod_of(docs)
+    (vol,) = [v for v in spec["volumes"] if v["name"] == "policy-d"]
+    assert [s["configMap"]["name"] for s in vol["projected"]["sources"]] == \
+        ["sysguard-policy-payments", "sysguard-policy-search"]
+    # Root's files, writable by no one else, or the daemon refuses them.
+    assert vol["projected"]["defaultMode"] == 0o444
+    (m,) = [m for m in c["volumeMounts"] if m["name"] == "policy-d"]
+    assert m == {"name": "policy-d", "mountPath": "/etc/sysguard/policy.d", "readOnly": True}
+    # The daemon's default fragment directory: no argument needed, none given.
+    assert not opt(c["args"], "--policy-dir")
+    assert "policy-d" not in {v["name"] for v in pod_of(render())[1]["volumes"]}
+    with pytest.raises(TemplateError, match="a signed bundle takes no unsigned fragments"):
+        render({"policyFragments": ["x"], "trustedKeys": {"a.pub": "k"}, "policyBundle": "b"})
