@@ -54,6 +54,13 @@ struct {
 } egress_lists SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SG_EGRESS_SCOPES);
+	__type(key, __u64);
+	__type(value, __u64);
+} egress_scopes SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
 } net_events SEC(".maps");
@@ -87,6 +94,29 @@ static __always_inline void current_exe(struct sg_inode_key *k)
 	k->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 }
 
+/*
+ * The scope bits of the container the caller is in: its cgroup or the
+ * nearest ancestor the daemon listed (a container's own sub-cgroups are
+ * still that container).
+ */
+static __always_inline __u64 scope_mask(void)
+{
+	__u64 mask = 0;
+	int level;
+
+	for (level = 1; level <= SG_SCOPE_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+		__u64 *m;
+
+		if (!id)
+			break;
+		m = bpf_map_lookup_elem(&egress_scopes, &id);
+		if (m)
+			mask = *m;
+	}
+	return mask;
+}
+
 static __always_inline __u8 proto_of(struct bpf_sock_addr *ctx)
 {
 	if (ctx->protocol)
@@ -105,6 +135,8 @@ static __always_inline int decide(__u32 *list_idx, __u8 family, const __u8 *dadd
 	struct sg_inode_key exe;
 	struct sg_net_event *e;
 	int i, hit = -1, blocked;
+	__u64 scopes = 0;
+	bool scopes_read = false;
 
 	if (!list_idx)
 		return 1;
@@ -123,6 +155,14 @@ static __always_inline int decide(__u32 *list_idx, __u8 family, const __u8 *dadd
 			continue;
 		if (r->exe.ino && (r->exe.ino != exe.ino || r->exe.dev != exe.dev))
 			continue;
+		if (r->scope_bit) {
+			if (!scopes_read) {
+				scopes = scope_mask();
+				scopes_read = true;
+			}
+			if (r->scope_bit > 64 || !(scopes & (1ull << ((r->scope_bit - 1) & 63))))
+				continue;
+		}
 		hit = i;
 		break;
 	}

@@ -159,9 +159,16 @@ struct sg_egress_rule {
 	__u8 proto;		/* 0 any, 6 tcp, 17 udp */
 	__u16 port_lo;		/* host order; 0..65535 is any port */
 	__u16 port_hi;
-	__u16 pad;
+	__u16 scope_bit;	/* 0: every process; n: only cgroups whose scope mask has bit n-1 */
 	struct sg_inode_key exe;/* ino 0: any executable */
 };
+
+/*
+ * Containers' cgroups (cgroup v2 id) and the scoped egress rules that apply
+ * in them, as a mask of scope bits; a process below such a cgroup is in it.
+ */
+#define SG_EGRESS_SCOPES	16384
+#define SG_SCOPE_DEPTH		16	/* cgroup levels looked at, from the root down */
 
 struct sg_egress_list {
 	struct sg_egress_rule r[SG_EGRESS_LIST_LEN];

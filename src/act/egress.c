@@ -280,6 +280,18 @@ int sg_egress_consume(struct sg_egress *g)
 	return ring_buffer__consume(g->rb);
 }
 
+int sg_egress_set_scope(struct sg_egress *g, uint64_t cgroup_id, uint64_t mask)
+{
+	int fd, rc;
+
+	if (!g->skel)
+		return -ENODEV;
+	fd = bpf_map__fd(g->skel->maps.egress_scopes);
+	rc = mask ? bpf_map_update_elem(fd, &cgroup_id, &mask, BPF_ANY)
+		  : bpf_map_delete_elem(fd, &cgroup_id);
+	return rc && !(errno == ENOENT && !mask) ? -errno : 0;
+}
+
 int sg_egress_counters(struct sg_egress *g, uint64_t out[SG_NCNT_MAX])
 {
 	int rc = sg_bpf_percpu_sum(bpf_map__fd(g->skel->maps.net_counters), SG_NCNT_MAX, out);

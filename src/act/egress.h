@@ -55,6 +55,12 @@ int sg_egress_apply(struct sg_egress *g, const struct sg_policy *p, bool enforce
 int sg_egress_ringbuf_fd(struct sg_egress *g);
 int sg_egress_consume(struct sg_egress *g);
 
+/*
+ * The scoped egress rules that apply in the container whose cgroup v2 id
+ * this is (a mask of scope bits; 0 removes the entry). 0 or -errno.
+ */
+int sg_egress_set_scope(struct sg_egress *g, uint64_t cgroup_id, uint64_t mask);
+
 /* Sum of the per-CPU counters, indexed by enum sg_net_counter. */
 int sg_egress_counters(struct sg_egress *g, uint64_t out[SG_NCNT_MAX]);
 

@@ -43,6 +43,19 @@ static void egress_rule_skipped(const struct sg_net_rule *r, int err, void *ctx)
 	sg_json_free(&j);
 }
 
+void daemon_record_scope_error(struct daemon *d, int err)
+{
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "action_error", SG_SEV_CRITICAL);
+	sg_json_kv_str(&j, "backend", "egress");
+	sg_json_kv_str(&j, "action", "container_scopes");
+	sg_json_kv_str(&j, "error", strerror(-err));
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}
+
 void daemon_apply_egress(struct daemon *d)
 {
 	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
@@ -59,6 +72,7 @@ void daemon_apply_egress(struct daemon *d)
 		sg_json_kv_str(&j, "result", "ok");
 		sg_audit_commit(&d->audit, &j);
 		sg_json_free(&j);
+		daemon_sync_scopes(d);
 		return;
 	}
 	/* The previous egress rules stay in force; say so loudly. */

@@ -125,6 +125,8 @@ struct daemon {
 	bool fan_up;
 	struct sg_egress egress;
 	bool egress_up;
+	uint64_t *scope_ids;		/* container cgroups given egress scope bits (scopes.c) */
+	size_t nscope_ids;
 	struct sg_open_audit fa;	/* FILE-4 file-open audit, loaded once rules need it */
 	bool fa_loaded;
 	int fa_state;			/* last "backend" record: 0 none, 1 inactive, 2 active, 3 disabled, 4 failed */
@@ -237,5 +239,9 @@ void daemon_unwatch_fd(struct daemon *d, int fd);
 void daemon_block_signals(void);
 int daemon_setup_loop(struct daemon *d);
 void daemon_run(struct daemon *d);
+
+/* scopes.c: the kernel's container cgroups for scoped egress rules (engine hook). */
+void daemon_sync_scopes(void *ctx);
+void daemon_record_scope_error(struct daemon *d, int err);
 
 #endif

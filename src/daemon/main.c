@@ -179,6 +179,8 @@ int main(int argc, char **argv)
 		return stop_early(&d, 1);
 	}
 	sg_record_set_workload_lookup(daemon_workload_of, d.engine.workloads);
+	d.engine.workloads_changed = daemon_sync_scopes;
+	d.engine.workloads_ctx = &d;
 	p = daemon_load_policy(&d, d.opt.policy_path, true, &unchanged);
 	if (!p)
 		p = daemon_failsafe_policy(&d);
@@ -237,6 +239,7 @@ int main(int argc, char **argv)
 		daemon_pin_record(&d, "bpf_unpin", SG_PIN_EGRESS, false, 0);
 		sg_egress_stop(&d.egress);
 	}
+	free(d.scope_ids);
 	if (d.fa_loaded) {
 		sg_open_audit_consume(&d.fa);
 		sg_open_audit_stop(&d.fa);

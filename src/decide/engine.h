@@ -37,6 +37,9 @@ struct sg_engine {
 	struct sg_proc_table procs;
 	struct sg_host_mounts mounts;	/* the host's names for other namespaces' paths */
 	struct sg_workloads *workloads;	/* containers from the runtimes' state; NULL: not looked up */
+	/* Called (on the deciding thread) when the set of containers changed, before a decision. */
+	void (*workloads_changed)(void *ctx);
+	void *workloads_ctx;
 	struct sg_audit *audit;
 	struct sg_alerts *alerts;	/* NULL unless --alert-enabled */
 	struct sg_exec_bpf *kern;	/* NULL when the exec object did not load */

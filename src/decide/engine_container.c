@@ -16,12 +16,17 @@
 
 void sg_engine_workload(struct sg_engine *e, struct sg_exec_facts *f)
 {
+	bool found;
+
 	if (!e->workloads || !f->pid)
 		return;
-	if (!f->workload.id[0] &&
-	    !sg_workloads_lookup(e->workloads, f->pid, f->cgroup_id, &f->workload))
-		return;
-	sg_engine_container_path(f);
+	found = f->workload.id[0] ||
+		sg_workloads_lookup(e->workloads, f->pid, f->cgroup_id, &f->workload);
+	/* A new container: what the kernel knows of it (its egress scope) first. */
+	if (sg_workloads_take_changed(e->workloads) && e->workloads_changed)
+		e->workloads_changed(e->workloads_ctx);
+	if (found)
+		sg_engine_container_path(f);
 }
 
 void sg_engine_container_path(struct sg_exec_facts *f)

@@ -101,6 +101,7 @@ int sg_egress_build(const struct sg_net_rule *rules, const struct sg_inode_key *
 			k->port_lo = r->port_lo;
 			k->port_hi = r->port_hi;
 			k->exe = exe[idx[j]];
+			k->scope_bit = r->scope_bit;
 		}
 	}
 	*out = ents;

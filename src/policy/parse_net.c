@@ -11,9 +11,10 @@
 #include "net/cidr.h"
 #include "parse_internal.h"
 
-enum net_key { N_NAME, N_ACTION, N_CIDR, N_PORT, N_PROTOCOL, N_EXE };
+enum net_key { N_NAME, N_ACTION, N_CIDR, N_PORT, N_PROTOCOL, N_EXE, N_CONTAINER };
 
-static const char *const net_keys[] = { "name", "action", "cidr", "port", "protocol", "exe" };
+static const char *const net_keys[] = { "name", "action", "cidr", "port", "protocol", "exe",
+					 "container" };
 
 /* "443" or "8000-8100". */
 static int take_ports(struct parser *ps, const char *what, struct sg_net_rule *r)
@@ -60,6 +61,26 @@ static int take_net_action(struct parser *ps, const char *what, struct sg_net_ru
 	return 0;
 }
 
+/*
+ * The kernel tells a container's connects apart by the bits its cgroup
+ * carries, one per scoped egress rule: 64 at most.
+ */
+static int take_net_scope(struct parser *ps, struct sg_net_rule *r)
+{
+	struct sg_policy *p = ps->p;
+	yaml_mark_t at = ps->ev.start_mark;
+	size_t i;
+	unsigned bits = 0;
+
+	for (i = 0; i + 1 < p->nnet; i++)
+		bits += p->net[i].scope_bit != 0;
+	if (bits >= SG_NET_SCOPE_BITS)
+		return fail(ps, at, "egress rule %u: at most %d egress rules may carry \"container\"",
+			    r->id, SG_NET_SCOPE_BITS);
+	r->scope_bit = (uint8_t)(bits + 1);
+	return sg_pp_take_selector(ps, &r->scope);
+}
+
 static int take_net_value(struct parser *ps, size_t k, struct sg_net_rule *r)
 {
 	static const char *const protos[] = { "tcp", "udp" };
@@ -70,6 +91,8 @@ static int take_net_value(struct parser *ps, size_t k, struct sg_net_rule *r)
 	int rc, v;
 
 	snprintf(what, sizeof(what), "egress rule %u: \"%s\"", r->id, net_keys[k]);
+	if (k == N_CONTAINER)
+		return take_net_scope(ps, r);
 	rc = sg_pp_want_scalar(ps, what);
 	if (rc)
 		return rc;

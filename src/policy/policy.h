@@ -245,11 +245,20 @@ struct sg_net_rule {
 	uint8_t proto;			/* 0 any, 6 tcp, 17 udp */
 	uint16_t port_lo, port_hi;	/* 0..65535 when not given */
 	char *exe;			/* optional: only this executable (resolved by the caller) */
+	/*
+	 * `container:`: 1 + its selector's index (0: every process), and its
+	 * bit (1-based) in the scope mask the kernel keeps per container cgroup.
+	 */
+	uint32_t scope;
+	uint8_t scope_bit;
 	unsigned line;
 	const char *source;		/* as in struct sg_rule */
 	const char *fragment;
 };
 
+#define SG_NET_SCOPE_BITS 64
+/* Bit (scope_bit - 1) set for every scoped egress rule whose selector matches w. */
+uint64_t sg_policy_net_scope_mask(const struct sg_policy *p, const struct sg_workload_attrs *w);
 size_t sg_policy_net_rule_count(const struct sg_policy *p);
 const struct sg_net_rule *sg_policy_net_rule(const struct sg_policy *p, size_t i);
 const char *sg_net_action_name(enum sg_net_action a);

@@ -300,3 +300,18 @@ size_t sg_policy_drift_rule_count(const struct sg_policy *p)
 {
 	return p->ndrift;
 }
+
+uint64_t sg_policy_net_scope_mask(const struct sg_policy *p, const struct sg_workload_attrs *w)
+{
+	uint64_t mask = 0;
+	size_t i;
+
+	for (i = 0; w && i < p->nnet; i++) {
+		const struct sg_net_rule *r = &p->net[i];
+
+		if (r->scope && r->scope_bit &&
+		    sg_selector_matches(&p->selectors[r->scope - 1], w))
+			mask |= 1ull << (r->scope_bit - 1);
+	}
+	return mask;
+}

@@ -71,6 +71,13 @@ struct sg_workloads;
 struct sg_workloads *sg_workloads_new(const char *const *roots, const char *cgroup2_root);
 void sg_workloads_free(struct sg_workloads *w);
 
+/* Whether the set of containers changed since the last call (any thread's lookup may change it). */
+bool sg_workloads_take_changed(struct sg_workloads *w);
+
+/* Every container known now, under the table's lock (fn must not look up). */
+void sg_workloads_foreach(struct sg_workloads *w,
+			  void (*fn)(const struct sg_workload *wl, void *ctx), void *ctx);
+
 /*
  * The container pid runs in: true and *out filled, or false (out->id "")
  * when it runs in none that a runtime recorded. cgroup_id caches the

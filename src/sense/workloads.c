@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ struct sg_workloads {
 	struct wl_dir dirs[WL_DIRS_MAX];
 	size_t ndirs;
 	bool dirty;		/* a state file could not be read yet: look again */
+	atomic_bool changed;	/* for sg_workloads_take_changed() */
 	uint64_t gen;
 	struct wl_cache_entry cache[WL_CACHE];
 };
@@ -253,6 +255,8 @@ static void refresh(struct sg_workloads *w)
 			put(w->known[i]);
 		}
 	}
+	if (l.n != w->nknown || (l.n && memcmp(l.v, w->known, l.n * sizeof(*l.v))))
+		atomic_store(&w->changed, true);
 	free(w->known);
 	w->known = l.v;
 	w->nknown = l.n;
@@ -296,4 +300,22 @@ out:
 		*out = found->info;
 	pthread_mutex_unlock(&w->lock);
 	return found != NULL;
+}
+
+bool sg_workloads_take_changed(struct sg_workloads *w)
+{
+	return w && atomic_exchange(&w->changed, false);
+}
+
+void sg_workloads_foreach(struct sg_workloads *w,
+			  void (*fn)(const struct sg_workload *wl, void *ctx), void *ctx)
+{
+	size_t i;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < w->nknown; i++)
+		fn(w->known[i], ctx);
+	pthread_mutex_unlock(&w->lock);
 }

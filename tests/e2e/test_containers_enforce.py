@@ -254,3 +254,26 @@ def test_network_and_file_records_name_the_container(tools, workdir, daemon, pod
     assert net["process"]["container"]["image"] == img.ref
     f = d.wait_for(lambda x: x.get("type") == "file_access")[0]
     assert f["process"]["container"]["name"] == name, f
+
+
+def test_egress_rules_scoped_to_a_container(tools, workdir, daemon, podman, out):
+    """An egress deny with a selector refuses connects from matching containers only:
+    another container and the host reach the same address."""
+    img = Image(tools, workdir, podman, "netscope")
+    d = daemon(Policy([]).text +
+               "egress:\n  - {name: web-no-78, action: deny, cidr: \"127.0.0.78/32\", port: 9,"
+               " container: {labels: {team: web}}}\n")
+    line = "nc -w 1 127.0.0.78 9 </dev/null 2>/out/{0}; echo rc=$? >> /out/{0}"
+    podman.run(img.ref, "/bin/sh", "-c", line.format("web"), extra=vol(out),
+               annotations={"team": "web"})
+    podman.run(img.ref, "/bin/sh", "-c", line.format("db"), extra=vol(out),
+               annotations={"team": "db"})
+    # Refused before any packet: EPERM; the other one reaches the (closed) port.
+    assert "not permitted" in (out / "web").read_text(), (out / "web").read_text()
+    assert "refused" in (out / "db").read_text(), (out / "db").read_text()
+    from conftest import tcp_connect
+    assert tcp_connect("127.0.0.78", 9) == __import__("errno").ECONNREFUSED
+    recs = [x for x in d.log_records() if x.get("type") == "network"]
+    assert len(recs) == 1 and recs[0]["blocked"], recs
+    assert recs[0]["rule"]["name"] == "web-no-78"
+    assert recs[0]["process"]["container"]["labels"]["team"] == "web"

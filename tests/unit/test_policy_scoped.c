@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "policy/policy.h"
@@ -192,6 +193,35 @@ static void test_bad_selectors_are_errors_with_lines(void **state)
 		     "\"deny\" or \"audit\"");
 }
 
+static void test_egress_scope_bits(void **state)
+{
+	struct sg_policy *p = load("version: n1\n"
+				   "egress:\n"
+				   "  - {action: deny, cidr: 10.0.0.0/8}\n"
+				   "  - {action: deny, cidr: 10.1.0.0/16, container: {image: \"localhost/web:*\"}}\n"
+				   "  - {action: deny, cidr: 10.2.0.0/16, container: {runtime: containerd}}\n");
+
+	assert_int_equal(sg_policy_net_rule(p, 0)->scope_bit, 0);
+	assert_int_equal(sg_policy_net_rule(p, 1)->scope_bit, 1);
+	assert_int_equal(sg_policy_net_rule(p, 2)->scope_bit, 2);
+	assert_int_equal(sg_policy_net_scope_mask(p, &WEB), 1);
+	assert_int_equal(sg_policy_net_scope_mask(p, &DB), 2);
+	assert_int_equal(sg_policy_net_scope_mask(p, NULL), 0);
+	sg_policy_free(p);
+}
+
+static void test_at_most_64_scoped_egress_rules(void **state)
+{
+	char y[16384];
+	size_t n = (size_t)snprintf(y, sizeof(y), "version: n2\negress:\n");
+	int i;
+
+	for (i = 0; i < 65; i++)
+		n += (size_t)snprintf(y + n, sizeof(y) - n,
+				      "  - {action: deny, cidr: 10.0.0.%d/32, container: {}}\n", i);
+	expect_error(y, 67, "at most 64 egress rules may carry \"container\"");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +232,8 @@ int main(void)
 		cmocka_unit_test(test_scoped_identity_asks_the_caller),
 		cmocka_unit_test(test_drift_rules_by_selector),
 		cmocka_unit_test(test_bad_selectors_are_errors_with_lines),
+		cmocka_unit_test(test_egress_scope_bits),
+		cmocka_unit_test(test_at_most_64_scoped_egress_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
