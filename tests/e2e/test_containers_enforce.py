@@ -277,3 +277,48 @@ def test_egress_rules_scoped_to_a_container(tools, workdir, daemon, podman, out)
     assert len(recs) == 1 and recs[0]["blocked"], recs
     assert recs[0]["rule"]["name"] == "web-no-78"
     assert recs[0]["process"]["container"]["labels"]["team"] == "web"
+
+
+CRI = {  # what containerd's CRI plugin writes into a pod container's OCI config
+    "io.kubernetes.cri.container-type": "container",
+    "io.kubernetes.cri.sandbox-namespace": "shop",
+    "io.kubernetes.cri.sandbox-name": "web-7d9f",
+    "io.kubernetes.cri.sandbox-uid": "6b9f2a1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b",
+    "io.kubernetes.cri.container-name": "nginx",
+}
+
+
+def test_pod_fields_select_rules_and_are_recorded(tools, workdir, daemon, podman, out):
+    """Pod namespace and name as the CRI records them select a rule; a pod of
+    another namespace, and a `podman kube play` pod by its annotation."""
+    img = Image(tools, workdir, podman, "pod")
+    d = daemon(Policy([
+        {"name": "shop-no-payload", "action": "deny", "path": "/usr/bin/payload",
+         "container": {"pod_namespace": "shop", "pod_name": "web-*"}},
+        {"name": "red-no-allowed", "action": "deny", "path": "/usr/bin/allowed",
+         "container": {"labels": {"team": "red"}}},
+    ]))
+    podman.run(img.ref, "/usr/bin/payload", "/out/shop", extra=vol(out), annotations=CRI)
+    podman.run(img.ref, "/usr/bin/payload", "/out/other", extra=vol(out),
+               annotations=dict(CRI, **{"io.kubernetes.cri.sandbox-namespace": "search"}))
+    assert not (out / "shop").exists() and (out / "other").exists()
+    rec = d.wait_for(lambda x: x.get("type") == "exec" and
+                     (x.get("rule") or {}).get("name") == "shop-no-payload")[0]
+    c = rec["process"]["container"]
+    assert (c["pod_namespace"], c["pod_name"], c["pod_uid"], c["k8s_container"]) == \
+        ("shop", "web-7d9f", CRI["io.kubernetes.cri.sandbox-uid"], "nginx")
+    # A Kubernetes pod manifest run by podman: its annotations reach the OCI config.
+    pod = Path(workdir) / "pod.yaml"
+    pod.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: red-pod\n  annotations: {team: red}\n"
+        "spec:\n  restartPolicy: Never\n  containers:\n    - name: app\n"
+        f"      image: {img.ref}\n      command: [/usr/bin/allowed, /out/red]\n"
+        f"      volumeMounts: [{{name: out, mountPath: /out}}]\n"
+        f"  volumes: [{{name: out, hostPath: {{path: \"{out}\"}}}}]\n")
+    try:
+        podman("kube", "play", "--network", "none", pod)
+        d.wait_for(lambda x: x.get("type") == "exec" and
+                   (x.get("rule") or {}).get("name") == "red-no-allowed")
+    finally:
+        podman("kube", "down", pod, check=False)
+    assert not (out / "red").exists()
