@@ -72,7 +72,7 @@ void daemon_apply_egress(struct daemon *d)
 		sg_json_kv_str(&j, "result", "ok");
 		sg_audit_commit(&d->audit, &j);
 		sg_json_free(&j);
-		daemon_sync_scopes(d);
+		daemon_sync_egress_scopes(d);
 		return;
 	}
 	/* The previous egress rules stay in force; say so loudly. */

@@ -242,6 +242,11 @@ void daemon_run(struct daemon *d);
 
 /* scopes.c: the kernel's container cgroups for scoped egress rules (engine hook). */
 void daemon_sync_scopes(void *ctx);
+void daemon_sync_egress_scopes(struct daemon *d);
+/* file_audit rules scoped with container:, as the cgroups of the containers they match. */
+size_t daemon_file_audit_containers(struct daemon *d, struct sg_open_container **out);
+void daemon_file_audit_containers_free(struct sg_open_container *v, size_t n);
+bool daemon_has_scoped_file_audit(const struct daemon *d);
 void daemon_record_scope_error(struct daemon *d, int err);
 
 #endif

@@ -80,9 +80,11 @@ void daemon_sync_file_audit(struct daemon *d)
 		.cgroup2_root = d->engine.cgroup2_root,
 	};
 	struct sg_open_apply res;
+	struct sg_open_container *ctr;
 	char err[256] = "", detail[320];
 	struct sg_json j;
-	int state;
+	size_t nctr;
+	int state, rc;
 
 	if (d->opt.no_file_audit || (!n && !d->fa_loaded)) {
 		state = d->opt.no_file_audit ? 3 : 1;
@@ -101,7 +103,10 @@ void daemon_sync_file_audit(struct daemon *d)
 		d->fa_loaded = true;
 		daemon_watch_fd(d, sg_open_audit_ringbuf_fd(&d->fa), EPOLLIN);
 	}
-	if (sg_open_audit_apply(&d->fa, d->engine.policy, &res, err, sizeof(err))) {
+	nctr = daemon_file_audit_containers(d, &ctr);
+	rc = sg_open_audit_apply(&d->fa, d->engine.policy, ctr, nctr, &res, err, sizeof(err));
+	daemon_file_audit_containers_free(ctr, nctr);
+	if (rc) {
 		fprintf(stderr, "sysguardd: file_audit rules not applied: %s\n", err);
 		sg_json_init(&j);
 		sg_audit_begin(&d->audit, &j, "action_error", SG_SEV_CRITICAL);

@@ -55,9 +55,8 @@ static void one(const struct sg_workload *wl, void *ctx)
 	s->ids[s->n++] = (uint64_t)st.st_ino;
 }
 
-void daemon_sync_scopes(void *ctx)
+void daemon_sync_egress_scopes(struct daemon *d)
 {
-	struct daemon *d = ctx;
 	struct sync s = { .d = d };
 	size_t i, k;
 
@@ -76,4 +75,81 @@ void daemon_sync_scopes(void *ctx)
 	d->nscope_ids = s.n;
 	if (s.err)
 		daemon_record_scope_error(d, s.err);
+}
+
+void daemon_sync_scopes(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	daemon_sync_egress_scopes(d);
+	/* A file_audit rule for containers selects a new container's cgroup too. */
+	if (d->fa_loaded && daemon_has_scoped_file_audit(d))
+		daemon_sync_file_audit(d);
+}
+
+struct fa_list {
+	const struct sg_policy *p;
+	struct sg_open_container *v;
+	size_t n, cap;
+};
+
+static void fa_one(const struct sg_workload *wl, void *ctx)
+{
+	struct fa_list *l = ctx;
+	char *keys[SG_WL_LABELS_MAX], *values[SG_WL_LABELS_MAX];
+	struct sg_workload_attrs a;
+	size_t i, n = sg_policy_file_rule_count(l->p, SG_FILES_TRACE);
+
+	if (!wl->cgroup_v2)
+		return;
+	sg_workload_attrs(&wl->info, &a, keys, values);
+	for (i = 0; i < n; i++) {
+		const struct sg_file_rule_spec *r = sg_policy_file_rule(l->p, SG_FILES_TRACE, i);
+		char *cg;
+
+		if (!sg_policy_file_rule_selects(l->p, r, &a))
+			continue;
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 8;
+			void *v = realloc(l->v, cap * sizeof(*l->v));
+
+			if (!v)
+				return;
+			l->v = v;
+			l->cap = cap;
+		}
+		/* A copy: the table may drop the container once its lock is released. */
+		cg = strdup(wl->cgroup);
+		if (!cg)
+			return;
+		l->v[l->n++] = (struct sg_open_container){ .rule = r, .cgroup = cg };
+	}
+}
+
+size_t daemon_file_audit_containers(struct daemon *d, struct sg_open_container **out)
+{
+	struct fa_list l = { .p = d->engine.policy };
+
+	sg_workloads_foreach(d->engine.workloads, fa_one, &l);
+	*out = l.v;
+	return l.n;
+}
+
+void daemon_file_audit_containers_free(struct sg_open_container *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free((char *)v[i].cgroup);
+	free(v);
+}
+
+bool daemon_has_scoped_file_audit(const struct daemon *d)
+{
+	size_t i, n = sg_policy_file_rule_count(d->engine.policy, SG_FILES_TRACE);
+
+	for (i = 0; i < n; i++)
+		if (sg_policy_file_rule(d->engine.policy, SG_FILES_TRACE, i)->scope)
+			return true;
+	return false;
 }

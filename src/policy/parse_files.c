@@ -13,9 +13,9 @@
  * File rules. files: {name, path, deny: [write, delete, read]},
  * integrity: {name, path}, file_audit: {name, exe | cgroup}.
  */
-enum file_key { F_NAME, F_PATH, F_DENY, F_EXE, F_CGROUP };
+enum file_key { F_NAME, F_PATH, F_DENY, F_EXE, F_CGROUP, F_CONTAINER };
 
-static const char *const file_keys[] = { "name", "path", "deny", "exe", "cgroup" };
+static const char *const file_keys[] = { "name", "path", "deny", "exe", "cgroup", "container" };
 
 static const struct {
 	const char *list;	/* "files" */
@@ -29,7 +29,7 @@ static const struct {
 	[SG_FILES_WATCH] = { "integrity", "integrity rule", 1u << F_NAME | 1u << F_PATH,
 			     "path: /etc" },
 	[SG_FILES_TRACE] = { "file_audit", "file_audit rule",
-			     1u << F_NAME | 1u << F_EXE | 1u << F_CGROUP,
+			     1u << F_NAME | 1u << F_EXE | 1u << F_CGROUP | 1u << F_CONTAINER,
 			     "exe: /usr/bin/curl or cgroup: /sys/fs/cgroup/app" },
 };
 
@@ -90,6 +90,8 @@ static int take_file_value(struct parser *ps, enum sg_file_list l, size_t k,
 			    file_lists[l].list);
 	if (k == F_DENY)
 		return take_deny(ps, what, &r->deny);
+	if (k == F_CONTAINER)
+		return sg_pp_take_selector(ps, &r->scope);
 	rc = sg_pp_want_scalar(ps, what);
 	if (rc)
 		return rc;
@@ -152,8 +154,9 @@ static int parse_file_rule(struct parser *ps, enum sg_file_list l)
 	if (rc)
 		return rc;
 	if (l == SG_FILES_TRACE) {
-		if (!!(seen & (1u << F_EXE)) == !!(seen & (1u << F_CGROUP)))
-			return fail(ps, start, "%s: give exactly one of exe and cgroup, e.g. %s",
+		if (!!(seen & (1u << F_EXE)) + !!(seen & (1u << F_CGROUP)) +
+		    !!(seen & (1u << F_CONTAINER)) != 1)
+			return fail(ps, start, "%s: give exactly one of exe, cgroup and container, e.g. %s",
 				    where, file_lists[l].example);
 	} else if (!(seen & (1u << F_PATH))) {
 		return fail(ps, start, "%s: missing \"path\"; add e.g. %s", where,

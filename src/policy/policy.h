@@ -288,6 +288,7 @@ struct sg_file_rule_spec {
 	char name[SG_RULE_NAME_MAX];
 	char *path;			/* protected/watched path, or the traced executable */
 	char *cgroup;			/* file_audit: a cgroup v2 directory (path is NULL then) */
+	uint32_t scope;			/* file_audit: 1 + its `container:` selector's index, or 0 */
 	uint32_t deny;			/* files: SG_FDENY_* */
 	unsigned line;
 	const char *source;		/* as in struct sg_rule */
@@ -295,6 +296,9 @@ struct sg_file_rule_spec {
 };
 
 size_t sg_policy_file_rule_count(const struct sg_policy *p, enum sg_file_list l);
+/* Whether a file rule scoped with `container:` applies in the container w. */
+bool sg_policy_file_rule_selects(const struct sg_policy *p, const struct sg_file_rule_spec *r,
+				 const struct sg_workload_attrs *w);
 const struct sg_file_rule_spec *sg_policy_file_rule(const struct sg_policy *p,
 						    enum sg_file_list l, size_t i);
 

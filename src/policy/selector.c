@@ -315,3 +315,9 @@ uint64_t sg_policy_net_scope_mask(const struct sg_policy *p, const struct sg_wor
 	}
 	return mask;
 }
+
+bool sg_policy_file_rule_selects(const struct sg_policy *p, const struct sg_file_rule_spec *r,
+				 const struct sg_workload_attrs *w)
+{
+	return r->scope && w && sg_selector_matches(&p->selectors[r->scope - 1], w);
+}

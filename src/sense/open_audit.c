@@ -351,6 +351,7 @@ static int write_maps(struct sg_open_audit *o, const struct sg_open_selection *s
 }
 
 int sg_open_audit_apply(struct sg_open_audit *o, const struct sg_policy *p,
+			const struct sg_open_container *containers, size_t ncontainers,
 			struct sg_open_apply *res, char *err, size_t errlen)
 {
 	size_t n = sg_policy_file_rule_count(p, SG_FILES_TRACE), i;
@@ -368,6 +369,9 @@ int sg_open_audit_apply(struct sg_open_audit *o, const struct sg_policy *p,
 	for (i = 0; i < n; i++) {
 		const struct sg_file_rule_spec *r = sg_policy_file_rule(p, SG_FILES_TRACE, i);
 
+		/* Its cgroups are the containers it matches, below. */
+		if (r->scope)
+			continue;
 		e = resolve(r, &sel, why, sizeof(why));
 		if (!e) {
 			e = sg_open_selection_add(ns, &sel, &dup);
@@ -382,6 +386,17 @@ int sg_open_audit_apply(struct sg_open_audit *o, const struct sg_policy *p,
 		}
 		if (e) {
 			report_inactive(o, r, why);
+			res->inactive++;
+		}
+	}
+	for (i = 0; i < ncontainers; i++) {
+		struct sg_file_rule_spec r = *containers[i].rule;
+
+		r.cgroup = (char *)containers[i].cgroup;
+		/* Gone since it was listed, or already selected by an earlier rule: nothing to add. */
+		if (resolve(&r, &sel, why, sizeof(why)) == 0 &&
+		    sg_open_selection_add(ns, &sel, &dup) == -E2BIG) {
+			report_inactive(o, &r, "more container cgroups than the selection holds");
 			res->inactive++;
 		}
 	}

@@ -80,7 +80,18 @@ void sg_open_audit_stop(struct sg_open_audit *o);
  * otherwise. 0, or -errno with err set (the previous selection may be
  * partly replaced; the tracepoints stay as they were).
  */
+/*
+ * A file_audit rule scoped with `container:` selects the cgroups of the
+ * containers it matches: one of these per (rule, container), from the
+ * caller, who knows the containers.
+ */
+struct sg_open_container {
+	const struct sg_file_rule_spec *rule;
+	const char *cgroup;		/* the container's cgroup v2 directory */
+};
+
 int sg_open_audit_apply(struct sg_open_audit *o, const struct sg_policy *p,
+			const struct sg_open_container *containers, size_t ncontainers,
 			struct sg_open_apply *res, char *err, size_t errlen);
 
 int sg_open_audit_ringbuf_fd(struct sg_open_audit *o);

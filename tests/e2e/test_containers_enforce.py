@@ -322,3 +322,22 @@ def test_pod_fields_select_rules_and_are_recorded(tools, workdir, daemon, podman
     finally:
         podman("kube", "down", pod, check=False)
     assert not (out / "red").exists()
+
+
+def test_file_audit_scoped_to_a_container(tools, workdir, daemon, podman, out):
+    """A file_audit rule with a selector records the opens of matching containers'
+    processes, started after the daemon, and of no other container."""
+    img = Image(tools, workdir, podman, "faudit")
+    d = daemon(Policy([]).text +
+               "file_audit:\n  - {name: watch-red, container: {labels: {team: red}}}\n")
+    line = "cat /etc/group > /dev/null; cat /etc/passwd > /out/{0}"
+    podman.run(img.ref, "/bin/sh", "-c", line.format("red"), extra=vol(out),
+               annotations={"team": "red"})
+    podman.run(img.ref, "/bin/sh", "-c", line.format("blue"), extra=vol(out),
+               annotations={"team": "blue"})
+    assert (out / "red").exists() and (out / "blue").exists()
+    recs = d.wait_for(lambda x: x.get("type") == "file_open" and
+                      x["file"]["path"].endswith("/etc/group"))
+    opens = [x for x in d.log_records() if x.get("type") == "file_open"]
+    assert {x["process"]["container"]["labels"]["team"] for x in opens} == {"red"}, opens
+    assert recs[0]["rule"]["name"] == "watch-red"
