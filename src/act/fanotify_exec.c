@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "report/exec_record.h"
+#include "sense/host_mounts.h"
 #include "sense/kdev.h"
 #include "sense/proc.h"
 
@@ -30,23 +31,6 @@ static bool skip_fstype(const char *t)
 		if (!strcmp(t, skip_fstypes[i]))
 			return true;
 	return false;
-}
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-	char *w = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 4;
-		} else {
-			*w++ = *s++;
-		}
-	}
-	*w = '\0';
 }
 
 static bool is_marked(const struct sg_fanotify_exec *fx, dev_t dev)
@@ -82,7 +66,7 @@ int sg_fanotify_exec_scan_mounts(struct sg_fanotify_exec *fx)
 		dev = makedev(maj, min);
 		if (is_marked(fx, dev) || fx->nmarked >= SG_FAN_MAX_SB)
 			continue;
-		unescape(mnt);
+		sg_mountinfo_unescape(mnt);
 		if (fanotify_mark(fx->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM,
 				  AT_FDCWD, mnt)) {
 			/* Mounts over which we may not see (ENOENT races, EACCES): skip. */

@@ -25,14 +25,14 @@ static const int32_t allowlist[] = {
 	BPF_FUNC_get_current_comm,
 	BPF_FUNC_get_current_task,	/* 35; egress: cgroup hooks may not take the BTF variant */
 	BPF_FUNC_get_current_cgroup_id,
-	/* egress: which container cgroup a caller is under (scoped rules); read-only. */
-	BPF_FUNC_get_current_ancestor_cgroup_id,
 	BPF_FUNC_send_signal,
 	BPF_FUNC_probe_read_user,
 	BPF_FUNC_probe_read_kernel,
 	/* file_refusal: a refused call's path argument, as the caller gave it; read-only. */
 	BPF_FUNC_probe_read_user_str,
 	BPF_FUNC_probe_read_kernel_str,
+	/* egress: which container cgroup a caller is under (scoped rules); read-only. */
+	BPF_FUNC_get_current_ancestor_cgroup_id,
 	BPF_FUNC_ktime_get_boot_ns,
 	BPF_FUNC_ringbuf_reserve,
 	BPF_FUNC_ringbuf_submit,

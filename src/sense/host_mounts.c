@@ -15,25 +15,19 @@
 /* One space-separated field, with mountinfo's \ooo escapes undone. */
 static char *field(const char **p, const char *end)
 {
-	const char *s = *p;
-	char *out, *o;
+	const char *s = *p, *e;
+	char *out;
 
 	while (s < end && *s == ' ')
 		s++;
-	out = o = malloc((size_t)(end - s) + 1);
+	for (e = s; e < end && *e != ' '; e++)
+		;
+	out = strndup(s, (size_t)(e - s));
 	if (!out)
 		return NULL;
-	while (s < end && *s != ' ') {
-		if (*s == '\\' && end - s >= 4 && s[1] >= '0' && s[1] <= '3' &&
-		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 4;
-			continue;
-		}
-		*o++ = *s++;
-	}
-	*o = '\0';
-	*p = s;
+	/* An escape never holds a space, so undoing it after the split is the same. */
+	sg_mountinfo_unescape(out);
+	*p = e;
 	return out;
 }
 
@@ -216,4 +210,20 @@ int sg_host_path_of(const struct sg_host_mounts *m, dev_t dev, const char *fsrel
 	else
 		n = snprintf(out, len, "%s%s", best->point, rest);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+void sg_mountinfo_unescape(char *s)
+{
+	char *w = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 4;
+		} else {
+			*w++ = *s++;
+		}
+	}
+	*w = '\0';
 }

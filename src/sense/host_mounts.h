@@ -34,6 +34,9 @@ int sg_host_mounts_refresh(struct sg_host_mounts *m);
 
 void sg_host_mounts_free(struct sg_host_mounts *m);
 
+/* Undo mountinfo's \ooo escapes (of space, tab, newline, backslash) in place. */
+void sg_mountinfo_unescape(char *s);
+
 bool sg_host_mounts_has_id(const struct sg_host_mounts *m, uint64_t id);
 
 /*

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "report/json_read.h"
+#include "sense/host_mounts.h"
 
 #define STATE_MAX (1u << 20)
 #define STORAGE_MAX (16u << 20)	/* podman's containers.json lists every container */
@@ -238,23 +239,6 @@ static void take_podman_storage(struct sg_workload_info *wl, const char *bundle)
 	sg_jv_free(&is);
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-	char *o = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 4;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = '\0';
-}
-
 /* The super options of the overlay mounted at `root` (the last such mount). */
 static int overlay_options(const char *root, char *out, size_t len)
 {
@@ -279,7 +263,7 @@ static int overlay_options(const char *root, char *out, size_t len)
 				mnt = tok;
 		if (!mnt)
 			continue;
-		unescape(mnt);
+		sg_mountinfo_unescape(mnt);
 		if (strcmp(mnt, root))
 			continue;
 		save = NULL;
@@ -318,7 +302,7 @@ static char *option(const char *opts, const char *key, char *out, size_t len)
 				return NULL;
 			memcpy(out, p + klen + 1, n - klen - 1);
 			out[n - klen - 1] = '\0';
-			unescape(out);
+			sg_mountinfo_unescape(out);
 			return out;
 		}
 		p = comma ? comma + 1 : NULL;

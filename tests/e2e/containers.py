@@ -11,7 +11,6 @@ Measured on these machines: crun refuses the hybrid cgroup layout, and
 podman's default rlimits cannot be raised here, so podman runs with runc
 and a containers.conf of our own (CONTAINERS_CONF) giving both.
 """
-import json
 import os
 import shutil
 import subprocess
@@ -20,6 +19,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+
+import pytest
 
 BUSYBOX = "/bin/busybox"
 BUSYBOX_APPLETS = ("sh", "ls", "cat", "cp", "chmod", "echo", "sleep", "true", "mkdir",
@@ -223,6 +224,16 @@ class Containerd:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def podman_storage_json(path):
-    with open(path) as f:
-        return json.load(f)
+# Fixtures for the container tests (imported by name into their modules).
+@pytest.fixture
+def podman(workdir):
+    p = Podman(workdir)
+    yield p
+    p.cleanup()
+
+
+@pytest.fixture
+def containerd(workdir):
+    c = Containerd(workdir)
+    yield c
+    c.cleanup()

@@ -14,16 +14,9 @@ from pathlib import Path
 import pytest
 
 from conftest import HELPERS_SRC, LOADER, Policy, sha256_of
-from containers import Podman, make_rootfs, unique
+from containers import make_rootfs, podman, unique  # noqa: F401 (podman: a fixture)
 
 LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
-
-
-@pytest.fixture
-def podman(workdir):
-    p = Podman(workdir)
-    yield p
-    p.cleanup()
 
 
 @pytest.fixture

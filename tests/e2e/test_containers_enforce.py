@@ -11,21 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CTL_BIN, Policy, sha256_of
-from containers import Containerd, Podman, make_rootfs, unique
-
-
-@pytest.fixture
-def podman(workdir):
-    p = Podman(workdir)
-    yield p
-    p.cleanup()
-
-
-@pytest.fixture
-def containerd(workdir):
-    c = Containerd(workdir)
-    yield c
-    c.cleanup()
+from containers import containerd, make_rootfs, podman, unique  # noqa: F401 (fixtures)
 
 
 class Image:
@@ -55,9 +41,11 @@ def vol(out):
     return ["-v", f"{out}:/out"]
 
 
-def exec_denies(d, exe_suffix):
-    return [r for r in d.log_records() if r.get("type") == "exec" and r.get("decision") == "deny"
-            and (r["process"].get("exe") or "").endswith(exe_suffix)]
+def run_as_teams(podman, img, out, line, teams):
+    """`line` (with {0} for the team) in one container per team, each annotated team=TEAM."""
+    for team in teams:
+        podman.run(img.ref, "/bin/sh", "-c", line.format(team), extra=vol(out),
+                   annotations={"team": team})
 
 
 def test_sha256_in_podman(tools, workdir, daemon, podman, out):
@@ -263,11 +251,8 @@ def test_egress_rules_scoped_to_a_container(tools, workdir, daemon, podman, out)
     d = daemon(Policy([]).text +
                "egress:\n  - {name: web-no-78, action: deny, cidr: \"127.0.0.78/32\", port: 9,"
                " container: {labels: {team: web}}}\n")
-    line = "nc -w 1 127.0.0.78 9 </dev/null 2>/out/{0}; echo rc=$? >> /out/{0}"
-    podman.run(img.ref, "/bin/sh", "-c", line.format("web"), extra=vol(out),
-               annotations={"team": "web"})
-    podman.run(img.ref, "/bin/sh", "-c", line.format("db"), extra=vol(out),
-               annotations={"team": "db"})
+    run_as_teams(podman, img, out, "nc -w 1 127.0.0.78 9 </dev/null 2>/out/{0}; echo rc=$? >> /out/{0}",
+                 ("web", "db"))
     # Refused before any packet: EPERM; the other one reaches the (closed) port.
     assert "not permitted" in (out / "web").read_text(), (out / "web").read_text()
     assert "refused" in (out / "db").read_text(), (out / "db").read_text()
@@ -330,11 +315,8 @@ def test_file_audit_scoped_to_a_container(tools, workdir, daemon, podman, out):
     img = Image(tools, workdir, podman, "faudit")
     d = daemon(Policy([]).text +
                "file_audit:\n  - {name: watch-red, container: {labels: {team: red}}}\n")
-    line = "cat /etc/group > /dev/null; cat /etc/passwd > /out/{0}"
-    podman.run(img.ref, "/bin/sh", "-c", line.format("red"), extra=vol(out),
-               annotations={"team": "red"})
-    podman.run(img.ref, "/bin/sh", "-c", line.format("blue"), extra=vol(out),
-               annotations={"team": "blue"})
+    run_as_teams(podman, img, out, "cat /etc/group > /dev/null; cat /etc/passwd > /out/{0}",
+                 ("red", "blue"))
     assert (out / "red").exists() and (out / "blue").exists()
     recs = d.wait_for(lambda x: x.get("type") == "file_open" and
                       x["file"]["path"].endswith("/etc/group"))
