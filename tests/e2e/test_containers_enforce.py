@@ -5,6 +5,7 @@ containerd the test starts (runc shim, driven with ctr). The daemon runs on
 the host; every container starts after it.
 """
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -323,3 +324,34 @@ def test_file_audit_scoped_to_a_container(tools, workdir, daemon, podman, out):
     opens = [x for x in d.log_records() if x.get("type") == "file_open"]
     assert {x["process"]["container"]["labels"]["team"] for x in opens} == {"red"}, opens
     assert recs[0]["rule"]["name"] == "watch-red"
+
+
+def test_own_user_namespace_is_not_a_container(tools, workdir, daemon, podman, out):
+    """A rule for containers never applies to a process that merely made its own
+    namespaces: under an allow-list, a container may run /opt/app/tool, and
+    nobody's look-alike of it, in a user and mount namespace of its own, is denied."""
+    img = Image(tools, workdir, podman, "notctr")
+    tool = tools.make_bin(workdir, "tool", tag="not-a-container", static=True)
+    os.chmod(workdir, 0o755)
+    d = daemon(Policy([
+        {"name": "host-tools", "action": "allow", "glob": "/usr/**"},
+        {"name": "host-bin", "action": "allow", "glob": "/bin/**"},
+        {"name": "host-lib", "action": "allow", "glob": "/lib*/**"},
+        # runc starts each container from a memfd copy of itself
+        {"name": "runc", "action": "allow", "sha256": sha256_of("/usr/sbin/runc")},
+        {"name": "image-bin", "action": "allow", "glob": "/bin/**", "container": {}},
+        {"name": "app-in-containers", "action": "allow", "path": "/opt/app/tool",
+         "container": {}},
+    ], default="deny"))
+    r = podman.run(img.ref, "/bin/sh", "-c",
+                   "mkdir -p /opt/app && cp /usr/bin/allowed /opt/app/tool && /opt/app/tool /out/ctr",
+                   extra=vol(out))
+    assert (out / "ctr").exists(), (r.stdout, r.stderr)
+    r = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "unshare", "-Urm", "sh", "-c",
+         f"mount -t tmpfs none /opt && mkdir /opt/app && cp {tool} /opt/app/tool && "
+         f"/opt/app/tool {out}/own"], capture_output=True, text=True, timeout=30)
+    assert not (out / "own").exists(), (r.stdout, r.stderr)
+    rec = d.wait_for(lambda x: x.get("type") == "exec" and x.get("decision") == "deny"
+                     and x["process"].get("comm") == "tool")[0]
+    assert "container" not in rec["process"], rec
