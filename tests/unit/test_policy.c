@@ -1800,9 +1800,9 @@ static void test_file_lists_reject_bad_rules_with_line(void **state)
 	expect_error("version: \"f\"\nfiles:\n  - {deny: [write]}\n", 3, "missing \"path\"");
 	expect_error("version: \"f\"\nintegrity:\n  - {path: /etc, deny: [write]}\n", 3,
 		     "not a key of integrity");
-	expect_error("version: \"f\"\nfile_audit:\n  - {name: x}\n", 3, "exactly one of exe and cgroup");
+	expect_error("version: \"f\"\nfile_audit:\n  - {name: x}\n", 3, "exactly one of exe, cgroup and container");
 	expect_error("version: \"f\"\nfile_audit:\n  - {exe: /a, cgroup: /b}\n", 3,
-		     "exactly one of exe and cgroup");
+		     "exactly one of exe, cgroup and container");
 	expect_error("version: \"f\"\nfiles: /etc/shadow\n", 2, "must be a list");
 }
 

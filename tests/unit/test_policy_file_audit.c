@@ -88,9 +88,9 @@ static void test_empty_or_absent_file_audit_is_no_rule(void **state)
 static void test_exactly_one_of_exe_and_cgroup(void **state)
 {
 	expect_error("version: \"1\"\nfile_audit:\n  - {name: x}\n", 3,
-		     "file_audit rule 1: give exactly one of exe and cgroup");
+		     "file_audit rule 1: give exactly one of exe, cgroup and container");
 	expect_error("version: \"1\"\nfile_audit:\n  - {exe: /a}\n  - {exe: /b, cgroup: /sys/fs/cgroup/c}\n",
-		     4, "file_audit rule 2: give exactly one of exe and cgroup");
+		     4, "file_audit rule 2: give exactly one of exe, cgroup and container");
 }
 
 static void test_keys_of_other_file_lists_are_refused(void **state)
