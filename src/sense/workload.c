@@ -375,8 +375,12 @@ static int take_cgroup(struct sg_workload *wl, const struct sg_jv *paths)
 	unsigned k;
 
 	if (s && *s) {
+		struct stat st;
+
 		copy(wl->cgroup, sizeof(wl->cgroup), s);
 		wl->cgroup_v2 = true;
+		if (stat(wl->cgroup, &st) == 0)
+			wl->cgroup_ino = st.st_ino;
 		return 0;
 	}
 	for (k = 0; k < 2; k++) {

@@ -59,6 +59,7 @@ struct sg_workload {
 	struct sg_workload_info info;
 	char cgroup[PATH_MAX];			/* its cgroup v2 path (or v1 name=systemd/pids path) */
 	bool cgroup_v2;
+	uint64_t cgroup_ino;			/* its cgroup v2 directory's inode: the kernel's cgroup id */
 	char state_dir[PATH_MAX];		/* the runtime state directory it was read from */
 };
 

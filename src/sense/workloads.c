@@ -24,6 +24,13 @@
 
 #define WL_CACHE 1024		/* power of two, direct-mapped */
 #define WL_DIRS_MAX 256		/* state roots and their namespace directories */
+/*
+ * A container that is gone (its state removed) still names its processes'
+ * records a while: the exec sensor's records are read after the fact, and a
+ * short-lived container may be removed before its last one is.
+ */
+#define WL_GONE_MAX 256
+#define WL_GONE_KEEP_S 30
 
 struct wl_cache_entry {
 	uint64_t cgroup_id;	/* 0: free */
@@ -49,6 +56,11 @@ struct sg_workloads {
 	atomic_bool changed;	/* for sg_workloads_take_changed() */
 	uint64_t gen;
 	struct wl_cache_entry cache[WL_CACHE];
+	struct {
+		struct sg_workload *wl;
+		time_t at;	/* CLOCK_MONOTONIC seconds it went */
+	} gone[WL_GONE_MAX];
+	size_t ngone;		/* oldest first */
 };
 
 static void put(struct sg_workload *wl)
@@ -89,6 +101,8 @@ void sg_workloads_free(struct sg_workloads *w)
 		return;
 	for (i = 0; i < w->nknown; i++)
 		put(w->known[i]);
+	for (i = 0; i < w->ngone; i++)
+		put(w->gone[i].wl);
 	for (i = 0; i < w->nroots; i++)
 		free(w->roots[i]);
 	free(w->roots);
@@ -228,6 +242,47 @@ static void scan(struct sg_workloads *w, const char *dir, unsigned depth, struct
 	closedir(d);
 }
 
+static time_t mono_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec;
+}
+
+static void forget(struct sg_workloads *w, struct sg_workload *wl)
+{
+	size_t c;
+
+	for (c = 0; c < WL_CACHE; c++)
+		if (w->cache[c].wl == wl)
+			w->cache[c] = (struct wl_cache_entry){ 0 };
+	put(wl);
+}
+
+static void drop_oldest_gone(struct sg_workloads *w)
+{
+	forget(w, w->gone[0].wl);
+	memmove(&w->gone[0], &w->gone[1], (w->ngone - 1) * sizeof(w->gone[0]));
+	w->ngone--;
+}
+
+static void keep_gone(struct sg_workloads *w, struct sg_workload *wl)
+{
+	if (w->ngone == WL_GONE_MAX)
+		drop_oldest_gone(w);
+	w->gone[w->ngone].wl = wl;
+	w->gone[w->ngone++].at = mono_s();
+}
+
+static void expire_gone(struct sg_workloads *w)
+{
+	time_t now = mono_s();
+
+	while (w->ngone && now - w->gone[0].at > WL_GONE_KEEP_S)
+		drop_oldest_gone(w);
+}
+
 static void refresh(struct sg_workloads *w)
 {
 	struct listing l = { 0 };
@@ -246,15 +301,10 @@ static void refresh(struct sg_workloads *w)
 
 		for (k = 0; k < l.n && !kept; k++)
 			kept = l.v[k] == w->known[i];
-		if (!kept) {
-			size_t c;
-
-			for (c = 0; c < WL_CACHE; c++)
-				if (w->cache[c].wl == w->known[i])
-					w->cache[c] = (struct wl_cache_entry){ 0 };
-			put(w->known[i]);
-		}
+		if (!kept)
+			keep_gone(w, w->known[i]);
 	}
+	expire_gone(w);
 	if (l.n != w->nknown || (l.n && memcmp(l.v, w->known, l.n * sizeof(*l.v))))
 		atomic_store(&w->changed, true);
 	free(w->known);
@@ -284,7 +334,16 @@ bool sg_workloads_lookup(struct sg_workloads *w, pid_t pid, uint64_t cgroup_id,
 	refresh(w);
 	if (c && c->cgroup_id == cgroup_id && c->gen == w->gen)
 		goto out;
-	if (w->nknown == 0)
+	if (w->nknown == 0 && w->ngone == 0)
+		goto cache;
+	/* Its own cgroup is the container's (the usual case, and all that is left of a process gone). */
+	for (i = 0; cgroup_id && i < w->nknown && !found; i++)
+		if (w->known[i]->cgroup_ino == cgroup_id)
+			found = w->known[i];
+	for (i = w->ngone; cgroup_id && i-- > 0 && !found;)
+		if (w->gone[i].wl->cgroup_ino == cgroup_id)
+			found = w->gone[i].wl;
+	if (found)
 		goto cache;
 	n = sg_proc_read(pid, "cgroup", content, sizeof(content));
 	if (n <= 0)
@@ -292,6 +351,9 @@ bool sg_workloads_lookup(struct sg_workloads *w, pid_t pid, uint64_t cgroup_id,
 	for (i = 0; i < w->nknown && !found; i++)
 		if (sg_workload_has_cgroup(w->known[i], content, (size_t)n, w->cg2_root))
 			found = w->known[i];
+	for (i = w->ngone; i-- > 0 && !found;)
+		if (sg_workload_has_cgroup(w->gone[i].wl, content, (size_t)n, w->cg2_root))
+			found = w->gone[i].wl;
 cache:
 	if (c)
 		*c = (struct wl_cache_entry){ .cgroup_id = cgroup_id, .gen = w->gen, .wl = found };

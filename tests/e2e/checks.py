@@ -10,7 +10,7 @@ COMMON = ("event_id", "ts", "node_id", "policy_version", "type", "severity")
 SEVERITIES = ("info", "warning", "critical")
 BACKENDS = ("fanotify", "bpf_kill", "bpf_hold", "bpf_gate", "pidfd_kill", "bpf_lsm")
 SENSORS = ("exec_tracepoint", "fanotify", "bpf_lsm")
-RULE_KINDS = ("path", "glob", "identity", "sha256")
+RULE_KINDS = ("path", "glob", "identity", "sha256", "drift")
 
 
 def _is_int(v):

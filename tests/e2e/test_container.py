@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""OPS-7: exec records carry the container id, runtime and pod UID named by the cgroup path."""
+"""
+OPS-7: exec records carry the container id, runtime and pod UID named by the
+cgroup path, marked unverified: no runtime's state vouches for them (real
+containers are in test_containers_enforce.py).
+"""
 import errno
 import os
 import subprocess
@@ -95,8 +99,9 @@ def test_exec_in_kubelet_systemd_cgroup_carries_container_and_pod(tools, workdir
     rec = d.wait_exec(exe=exe, pid=pid)[0]
     assert rec["decision"] == "allow"
     assert rec["process"]["cgroup_id"] == os.stat(leaf).st_ino
+    # Named by a cgroup path alone, which anyone who may make cgroups chooses: a label.
     assert rec["process"]["container"] == {"id": CONTAINER_ID, "runtime": "containerd",
-                                           "pod_uid": pod}
+                                           "pod_uid": pod, "verified": False}
     assert validate_records(d.log_records(), node_id=d.node_id) == []
 
 
@@ -112,7 +117,7 @@ def test_denied_exec_in_docker_cgroup_carries_container(tools, workdir, daemon, 
     rec = d.wait_exec(exe=bad, decision="deny")[0]
     assert rec["sensor"] == "fanotify"
     assert rec["process"]["cgroup_id"] == os.stat(leaf).st_ino
-    assert rec["process"]["container"] == {"id": DOCKER_ID, "runtime": "docker"}
+    assert rec["process"]["container"] == {"id": DOCKER_ID, "runtime": "docker", "verified": False}
 
 
 def test_host_exec_has_no_container(tools, workdir, daemon):
