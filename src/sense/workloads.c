@@ -31,6 +31,7 @@
  */
 #define WL_GONE_MAX 256
 #define WL_GONE_KEEP_S 30
+#define WL_RECHECK_NS 1000000000ull
 
 struct wl_cache_entry {
 	uint64_t cgroup_id;	/* 0: free */
@@ -54,6 +55,7 @@ struct sg_workloads {
 	size_t ndirs;
 	bool dirty;		/* a state file could not be read yet: look again */
 	atomic_bool changed;	/* for sg_workloads_take_changed() */
+	uint64_t checked_ns;	/* when the state directories were last looked at */
 	uint64_t gen;
 	struct wl_cache_entry cache[WL_CACHE];
 	struct {
@@ -111,11 +113,20 @@ void sg_workloads_free(struct sg_workloads *w)
 	free(w);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
 static bool dirs_changed(struct sg_workloads *w)
 {
 	struct stat st;
 	size_t i;
 
+	w->checked_ns = mono_ns();
 	for (i = 0; i < w->ndirs; i++) {
 		if (stat(w->dirs[i].path, &st))
 			return true;
@@ -292,6 +303,7 @@ static void refresh(struct sg_workloads *w)
 		return;
 	w->dirty = false;
 	w->ndirs = 0;
+	w->checked_ns = mono_ns();
 	for (i = 0; i < w->nroots; i++)
 		scan(w, w->roots[i], 0, &l);
 	/* Entries still listed moved to the new list; the rest are gone. */
@@ -331,6 +343,14 @@ bool sg_workloads_lookup(struct sg_workloads *w, pid_t pid, uint64_t cgroup_id,
 		found = c->wl;
 		goto out;
 	}
+	/*
+	 * A cgroup seen before as no container's: a container's first exec is
+	 * in a cgroup made for it, after its runtime wrote its state, so a host
+	 * exec need not look at the state directories again within the second.
+	 */
+	if (c && c->cgroup_id == cgroup_id && c->gen == w->gen && !w->dirty &&
+	    mono_ns() - w->checked_ns < WL_RECHECK_NS)
+		goto out;
 	refresh(w);
 	if (c && c->cgroup_id == cgroup_id && c->gen == w->gen)
 		goto out;
