@@ -12,5 +12,5 @@ const char *const sg_daemon_config_keys[] = {
 	"api.token_file", "api.socket", "api.port", "self_defence", "files.blocklist",
 	"metrics.address", "metrics.token_file", "metrics.tls_cert", "metrics.tls_key",
 	"siem.enabled", "siem.address", "siem.transport", "siem.ca_file", "siem.server_name",
-	"siem.cert_file", "siem.key_file", "siem.queue", "siem.facility", NULL,
+	"siem.cert_file", "siem.key_file", "siem.queue", "siem.facility", "host_mount_ns", NULL,
 };

@@ -101,6 +101,8 @@ struct options {
 	const char *siem_key_file;
 	const char *siem_queue;
 	const char *siem_facility;
+	/* In a pod: join this mount namespace (the host's) before anything starts. */
+	const char *host_mount_ns;
 	struct sg_config config;
 };
 
@@ -159,6 +161,11 @@ struct daemon {
 int daemon_parse_args(int argc, char **argv, struct options *o);
 /* Settings the command line left unset come from --config, then the defaults. */
 int daemon_apply_config(struct options *o);
+
+/* host_ns.c: --host-mount-ns, the operator's paths reached in the pod's files afterwards. */
+int daemon_join_host_mount_ns(struct options *o);
+/* A path as the operator gave it (for records and the ready file). */
+const char *daemon_shown_path(const char *path);
 
 /* records.c: the daemon's records about itself. */
 void daemon_note(struct daemon *d, const char *type, enum sg_severity sev, const char *key,

@@ -109,7 +109,9 @@ int main(int argc, char **argv)
 	size_t k;
 	int err;
 
-	if (daemon_parse_args(argc, argv, &d.opt) || daemon_apply_config(&d.opt))
+	/* The settings file is the pod's: read before the switch, while no thread exists. */
+	if (daemon_parse_args(argc, argv, &d.opt) || daemon_apply_config(&d.opt) ||
+	    daemon_join_host_mount_ns(&d.opt))
 		return 2;
 	daemon_block_signals();
 	if (sodium_init() < 0) {

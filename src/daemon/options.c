@@ -58,6 +58,9 @@ static void usage(FILE *out)
 		"  --siem-key-file FILE    its private key\n"
 		"  --siem-queue N      records waiting while the receiver is slow or away (default 4096)\n"
 		"  --siem-facility F   syslog facility, kern..local7 (default authpriv)\n"
+		"  --host-mount-ns PATH  in a pod: work in this mount namespace, the host's\n"
+		"                      (/proc/1/ns/mnt with hostPID); the files named above\n"
+		"                      stay the pod's (docs/deployment.md)\n"
 		"  --version\n");
 }
 
@@ -80,6 +83,7 @@ enum {
 	OPT_METRICS_TLS_CERT,
 	OPT_METRICS_TLS_KEY,
 	OPT_POLICY_DIR,
+	OPT_HOST_MOUNT_NS,
 };
 
 int daemon_parse_args(int argc, char **argv, struct options *o)
@@ -125,6 +129,7 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		{ "self-defence", required_argument, NULL, 'D' },
 		{ "record-immutable-refusals", no_argument, NULL, OPT_RECORD_IMMUTABLE_REFUSALS },
 		{ "blocklist", required_argument, NULL, 'b' },
+		{ "host-mount-ns", required_argument, NULL, OPT_HOST_MOUNT_NS },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -196,6 +201,7 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		case OPT_CRASH_LIMIT: o->crash_limit_arg = optarg; break;
 		case OPT_RECORD_HASHES: o->record_hashes = true; break;
 		case 'b': o->blocklist = optarg; break;
+		case OPT_HOST_MOUNT_NS: o->host_mount_ns = optarg; break;
 		case 'A': o->alert_enabled = true; break;
 		case 'U': o->alert_url = optarg; break;
 		case 'F': o->alert_format = optarg; break;
@@ -282,6 +288,7 @@ int daemon_apply_config(struct options *o)
 	FROM_CONFIG(siem_key_file, "siem.key_file");
 	FROM_CONFIG(siem_queue, "siem.queue");
 	FROM_CONFIG(siem_facility, "siem.facility");
+	FROM_CONFIG(host_mount_ns, "host_mount_ns");
 #undef FROM_CONFIG
 	if (o->mode < 0 && (v = sg_config_get(c, "mode"))) {
 		if (strcmp(v, "monitor") && strcmp(v, "enforce")) {

@@ -83,7 +83,7 @@ static int open_bundle(struct daemon *d, const char *path, const char *buf, size
 	st = sg_bundle_verify(d->keys, d->opt.ntrusted, buf, len, at_start && last ? last - 1 : last,
 			      &v, msg, sizeof(msg));
 	if (st != SG_BUNDLE_OK) {
-		fprintf(stderr, "sysguardd: %s: policy bundle refused (%s): %s\n", path,
+		fprintf(stderr, "sysguardd: %s: policy bundle refused (%s): %s\n", daemon_shown_path(path),
 			sg_bundle_status_name(st), msg);
 		daemon_bundle_record(d, "policy_bundle_rejected", SG_SEV_CRITICAL, path,
 			      sg_bundle_status_name(st), msg, st == SG_BUNDLE_ROLLBACK ? &v.meta : NULL);
@@ -174,6 +174,7 @@ struct sg_policy *daemon_load_policy(struct daemon *d, const char *path, bool at
 	struct sg_json j;
 	size_t len = 0, pol_len;
 	char *buf = NULL;
+	const char *shown = daemon_shown_path(path);
 	/*
 	 * FILE-3: with self-defence the policy is the verified copy, never what
 	 * a mount may have put at the path since.
@@ -185,7 +186,7 @@ struct sg_policy *daemon_load_policy(struct daemon *d, const char *path, bool at
 	*unchanged = false;
 	memset(&d->pending, 0, sizeof(d->pending));
 	if (err) {
-		snprintf(perr.message, sizeof(perr.message), "%s: cannot read: %s", path, strerror(-err));
+		snprintf(perr.message, sizeof(perr.message), "%s: cannot read: %s", shown, strerror(-err));
 	} else {
 		pol = buf;
 		pol_len = len;
@@ -202,7 +203,7 @@ struct sg_policy *daemon_load_policy(struct daemon *d, const char *path, bool at
 			}
 		}
 		if (!err)
-			err = daemon_parse_policy(d, path, pol, pol_len, &p, &perr);
+			err = daemon_parse_policy(d, shown, pol, pol_len, &p, &perr);
 		free(buf);
 		if (err)
 			memset(&d->pending, 0, sizeof(d->pending));
@@ -212,9 +213,9 @@ struct sg_policy *daemon_load_policy(struct daemon *d, const char *path, bool at
 		fprintf(stderr, "sysguardd: %s\n", perr.message);
 		sg_json_init(&j);
 		sg_audit_begin(&d->audit, &j, "policy_error", SG_SEV_CRITICAL);
-		sg_json_kv_bytes(&j, "path", path, strlen(path));
+		sg_json_kv_bytes(&j, "path", shown, strlen(shown));
 		/* The file at fault, when it is a policy fragment. */
-		if (perr.source[0] && strcmp(perr.source, path))
+		if (perr.source[0] && strcmp(perr.source, shown))
 			sg_json_kv_bytes(&j, "file", perr.source, strlen(perr.source));
 		sg_json_kv_u64(&j, "line", perr.line);
 		sg_json_kv_u64(&j, "column", perr.column);

@@ -57,6 +57,7 @@ void daemon_bundle_record(struct daemon *d, const char *type, enum sg_severity s
 
 	sg_json_init(&j);
 	sg_audit_begin(&d->audit, &j, type, sev);
+	path = daemon_shown_path(path);
 	sg_json_kv_bytes(&j, "path", path, strlen(path));
 	if (status)
 		sg_json_kv_str(&j, "status", status);
@@ -84,7 +85,7 @@ void daemon_reopen_log(struct daemon *d)
 	sg_audit_begin(&d->audit, &j, err ? "action_error" : "audit_log_reopened",
 		       err ? SG_SEV_CRITICAL : SG_SEV_INFO);
 	if (d->opt.log_path)
-		sg_json_kv_bytes(&j, "path", d->opt.log_path, strlen(d->opt.log_path));
+		sg_json_kv_str(&j, "path", daemon_shown_path(d->opt.log_path));
 	if (err) {
 		sg_json_kv_str(&j, "action", "reopen_log");
 		sg_json_kv_str(&j, "error", strerror(-err));

@@ -69,12 +69,14 @@ void daemon_write_ready(struct daemon *d)
 		sg_json_kv_str(&j, "recovery", d->recovery);
 	sg_json_kv_str(&j, "policy_version", sg_policy_version(d->engine.policy));
 	if (d->opt.policy_path)
-		sg_json_kv_bytes(&j, "policy_path", d->opt.policy_path, strlen(d->opt.policy_path));
+		sg_json_kv_bytes(&j, "policy_path", daemon_shown_path(d->opt.policy_path),
+				 strlen(daemon_shown_path(d->opt.policy_path)));
 	if (d->opt.policy_dir) {
 		const struct sg_policy *p = d->engine.policy;
 		size_t i, n = p ? sg_policy_fragment_count(p) : 0;
 
-		sg_json_kv_bytes(&j, "policy_dir", d->opt.policy_dir, strlen(d->opt.policy_dir));
+		sg_json_kv_bytes(&j, "policy_dir", daemon_shown_path(d->opt.policy_dir),
+				 strlen(daemon_shown_path(d->opt.policy_dir)));
 		/* The names of the fragments in force, in merge order (a list, as status shows it). */
 		sg_json_key(&j, "policy_fragments");
 		sg_json_begin_array(&j);
@@ -92,7 +94,7 @@ void daemon_write_ready(struct daemon *d)
 	backends_json(d, &j);
 	sg_json_kv_str(&j, "files_backend", d->files ? sg_files_backend(d->files) : "none");
 	sg_json_kv_bool(&j, "self_defence", d->files && daemon_self_defence_on(d) && !d->break_glass);
-	sg_json_kv_bytes(&j, "blocklist", d->opt.blocklist, strlen(d->opt.blocklist));
+	sg_json_kv_str(&j, "blocklist", daemon_shown_path(d->opt.blocklist));
 	sg_json_end_object(&j);
 	daemon_write_state(d, "ready", &j);
 	sg_api_set_status(d->api, j.buf, j.len);
