@@ -115,6 +115,17 @@ def test_daemonset_sees_host_processes_with_only_the_needed_capabilities(objects
     assert [t["operator"] for t in spec["tolerations"]] == ["Exists"]
 
 
+def test_daemon_works_in_the_hosts_mount_namespace(objects):
+    """--host-mount-ns: the node's init's mount namespace, visible through hostPID."""
+    _, spec, c = daemon_container(objects)
+    args = c["args"]
+    assert args[args.index("--host-mount-ns") + 1] == "/proc/1/ns/mnt"
+    assert spec["hostPID"] is True
+    assert "SYS_CHROOT" in c["securityContext"]["capabilities"]["add"]
+    # The daemon refuses --host-mount-ns with self-defence on.
+    assert args[args.index("--self-defence") + 1] == "off"
+
+
 def test_bidirectional_bpffs_only_with_privileged():
     for docs in (rendered(), rendered(bpffsBidirectional=True)):
         _, _, c = daemon_container(docs)
