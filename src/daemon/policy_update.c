@@ -60,7 +60,8 @@ int daemon_take_policy_inbox(struct daemon *d, const char *refuse)
 	free(buf);
 	sg_json_init(&j);
 	sg_audit_begin(&d->audit, &j, "policy_update", err[0] ? SG_SEV_CRITICAL : SG_SEV_INFO);
-	sg_json_kv_str(&j, "path", daemon_shown_path(d->opt.policy_path));
+	sg_json_kv_bytes(&j, "path", daemon_shown_path(d->opt.policy_path),
+			 strlen(daemon_shown_path(d->opt.policy_path)));
 	sg_json_kv_str(&j, "result", err[0] ? "refused" : "written");
 	if (err[0])
 		sg_json_kv_str(&j, "error", err);

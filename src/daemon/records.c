@@ -85,7 +85,8 @@ void daemon_reopen_log(struct daemon *d)
 	sg_audit_begin(&d->audit, &j, err ? "action_error" : "audit_log_reopened",
 		       err ? SG_SEV_CRITICAL : SG_SEV_INFO);
 	if (d->opt.log_path)
-		sg_json_kv_str(&j, "path", daemon_shown_path(d->opt.log_path));
+		sg_json_kv_bytes(&j, "path", daemon_shown_path(d->opt.log_path),
+			 strlen(daemon_shown_path(d->opt.log_path)));
 	if (err) {
 		sg_json_kv_str(&j, "action", "reopen_log");
 		sg_json_kv_str(&j, "error", strerror(-err));

@@ -94,7 +94,8 @@ void daemon_write_ready(struct daemon *d)
 	backends_json(d, &j);
 	sg_json_kv_str(&j, "files_backend", d->files ? sg_files_backend(d->files) : "none");
 	sg_json_kv_bool(&j, "self_defence", d->files && daemon_self_defence_on(d) && !d->break_glass);
-	sg_json_kv_str(&j, "blocklist", daemon_shown_path(d->opt.blocklist));
+	sg_json_kv_bytes(&j, "blocklist", daemon_shown_path(d->opt.blocklist),
+			 strlen(daemon_shown_path(d->opt.blocklist)));
 	sg_json_end_object(&j);
 	daemon_write_state(d, "ready", &j);
 	sg_api_set_status(d->api, j.buf, j.len);
