@@ -94,7 +94,7 @@ CONTAINER_FIELDS = {"name", "image", "imagePullPolicy", "args", "env", "security
 PROPAGATION = {"None": "rprivate", "HostToContainer": "rslave", "Bidirectional": "rshared"}
 
 
-def pod_run_argv(template, *, name, image, node_name, configmaps, override_args):
+def pod_run_argv(template, *, name, node_name, configmaps, override_args):
     """
     (podman run argv, readiness command) for the template's one container.
     configmaps: {configMap name: directory holding its files}; override_args:
@@ -109,6 +109,9 @@ def pod_run_argv(template, *, name, image, node_name, configmaps, override_args)
             "--stop-timeout", str(spec.get("terminationGracePeriodSeconds", 30))]
     if spec.get("hostPID"):
         argv += ["--pid", "host"]
+    argv += ["--pull", {"Never": "never", "IfNotPresent": "missing",
+                        "Always": "always"}[c.get("imagePullPolicy", "IfNotPresent")]]
+    # resources: requests and limits are the scheduler's and the kubelet's; not translated.
 
     env = {}
     for e in c.get("env", []):
@@ -171,7 +174,7 @@ def pod_run_argv(template, *, name, image, node_name, configmaps, override_args)
     for opt, value in override_args.items():
         assert opt in args, f"the chart passes no {opt}"
         args[args.index(opt) + 1] = value
-    argv += [image, *args]
+    argv += [c["image"], *args]
     probe = c["readinessProbe"]["exec"]["command"]
     return argv, probe
 
@@ -260,11 +263,16 @@ def podman(workdir):
 
 @pytest.fixture
 def image(tools, podman):
-    r = subprocess.run([str(REPO / "scripts" / "build-image.sh")], env=podman.env,
+    """The DaemonSet image, under a name of the test's own (removed after it), not
+    the default localhost/sysguard:VERSION someone may have built on purpose."""
+    ref = f"localhost/{unique('sysguard-e2e')}:{VERSION}"
+    r = subprocess.run([str(REPO / "scripts" / "build-image.sh"), ref], env=podman.env,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=900)
     assert r.returncode == 0, r.stdout + r.stderr
-    ref = r.stdout.strip().splitlines()[-1]
-    assert ref == f"localhost/sysguard:{VERSION}"
+    assert r.stdout.strip().splitlines()[-1] == ref
+    podman.images.append(ref)
+    cfg = json.loads(podman("image", "inspect", "--format", "{{json .Config}}", ref).stdout)
+    assert cfg["Entrypoint"] == ["/usr/sbin/sysguardd"] and cfg["User"] == "0:0", cfg
     return ref
 
 
@@ -275,15 +283,16 @@ def in_pod(podman, image, workdir):
 
     def start(policy_text, tweak=None, ready=True):
         log_dir = workdir / "node" / "var-log-sysguard"
+        repo, tag = image.rsplit(":", 1)
         template, cm = pod_template({"policy": policy_text, "logDir": str(log_dir),
-                                     "image": {"repository": "localhost/sysguard",
-                                               "tag": VERSION, "pullPolicy": "Never"}})
+                                     "image": {"repository": repo, "tag": tag,
+                                               "pullPolicy": "Never"}})
         if tweak:
             tweak(template)
         cm_dir = write_configmap(cm, workdir / "configmap" / cm["metadata"]["name"])
         name = unique("sysguard-pod")
         argv, probe = pod_run_argv(
-            template, name=name, image=image,
+            template, name=name,
             # In argv (--node-id $(NODE_NAME)): conftest recognises a leftover by it.
             node_name=E2E_TAG + "node",
             configmaps={cm["metadata"]["name"]: cm_dir},
