@@ -151,6 +151,7 @@ int daemon_join_host_mount_ns(struct options *o)
 		&o->metrics_tls_key, &o->alert_ca_bundle, &o->siem_ca_file, &o->siem_cert_file,
 		&o->siem_key_file,
 	};
+	struct stat own, now;
 	char cwd[PATH_MAX];
 	int root, ns;
 	size_t i;
@@ -193,6 +194,8 @@ int daemon_join_host_mount_ns(struct options *o)
 		if (reach(&o->trusted_key_paths[i], cwd, false))
 			return -ENOMEM;
 	stay_in_pod();
+	if (stat("/proc/self/ns/mnt", &own))
+		own.st_ino = 0;
 	ns = open(o->host_mount_ns, O_RDONLY | O_CLOEXEC);
 	if (ns < 0) {
 		fprintf(stderr, "sysguardd: --host-mount-ns: cannot open %s: %s (a pod needs hostPID "
@@ -214,6 +217,10 @@ int daemon_join_host_mount_ns(struct options *o)
 		return -EINVAL;
 	}
 	close(ns);
+	/* Without hostPID, /proc/1 is this container's own first process. */
+	if (own.st_ino && stat("/proc/self/ns/mnt", &now) == 0 && now.st_ino == own.st_ino)
+		fprintf(stderr, "sysguardd: --host-mount-ns: %s is the daemon's own mount namespace: "
+				"is hostPID on?\n", o->host_mount_ns);
 	return 0;
 }
 

@@ -469,3 +469,15 @@ def test_without_sys_chroot_the_daemon_says_what_is_missing(podman, in_pod):
     assert d.state()["ExitCode"] == 2, d.logs()
     assert "cannot join the mount namespace" in d.logs() and "CAP_SYS_CHROOT" in d.logs()
     assert not sysguardd_pids() and not glob_pins()
+
+
+def test_host_mount_ns_refuses_self_defence(tools, workdir):
+    """Self-defence keeps files by their path, which would be the host's: refused before
+    anything starts (the chart passes --self-defence off)."""
+    from conftest import DAEMON_BIN
+    r = subprocess.run([str(DAEMON_BIN), "--host-mount-ns", "/proc/1/ns/mnt", "--log", "-",
+                        "--policy", str(workdir / "none.yaml"),
+                        "--state-dir", str(workdir / "state")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=20)
+    assert r.returncode == 2 and "--self-defence off" in r.stderr, r
+    assert not (workdir / "state").exists()
