@@ -153,7 +153,7 @@ int daemon_join_host_mount_ns(struct options *o)
 	};
 	struct stat own, now;
 	char cwd[PATH_MAX];
-	int root, ns;
+	int root, ns, rc;
 	size_t i;
 
 	if (!o->host_mount_ns)
@@ -185,14 +185,16 @@ int daemon_join_host_mount_ns(struct options *o)
 	}
 	/* Their directories are opened here, in the pod, before the switch. */
 	pod_root = root;
-	if (reach(&o->state_dir, cwd, true))
-		return -ENOMEM;
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (reach(files[i], cwd, false))
-			return -ENOMEM;
-	for (i = 0; i < o->ntrusted; i++)
-		if (reach(&o->trusted_key_paths[i], cwd, false))
-			return -ENOMEM;
+	rc = reach(&o->state_dir, cwd, true);
+	for (i = 0; !rc && i < sizeof(files) / sizeof(files[0]); i++)
+		rc = reach(files[i], cwd, false);
+	for (i = 0; !rc && i < o->ntrusted; i++)
+		rc = reach(&o->trusted_key_paths[i], cwd, false);
+	if (rc) {
+		fprintf(stderr, "sysguardd: --host-mount-ns: cannot keep the pod's files in reach: %s\n",
+			strerror(-rc));
+		return rc;
+	}
 	stay_in_pod();
 	if (stat("/proc/self/ns/mnt", &own))
 		own.st_ino = 0;
