@@ -190,6 +190,9 @@ int daemon_join_host_mount_ns(struct options *o)
 		rc = reach(files[i], cwd, false);
 	for (i = 0; !rc && i < o->ntrusted; i++)
 		rc = reach(&o->trusted_key_paths[i], cwd, false);
+	/* Policy fragments: the directory a ConfigMap per team is projected into. */
+	if (!rc && o->policy_dir)
+		rc = reach(&o->policy_dir, cwd, true);
 	if (rc) {
 		fprintf(stderr, "sysguardd: --host-mount-ns: cannot keep the pod's files in reach: %s\n",
 			strerror(-rc));

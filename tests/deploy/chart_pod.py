@@ -99,4 +99,10 @@ def kubelet_start(docs, made, root):
         p.write_bytes(moved(data.decode()).encode() if path.endswith("sysguard.yaml") else data)
     env = {e["name"]: "node-7" for e in c["env"]}  # spec.nodeName
     argv = [re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], a) for a in c["args"]]
+    # The daemon runs here in this test's own mount namespace, not a pod's: it
+    # has no node to join (tests/e2e/test_in_pod.py runs the join for real).
+    if "--host-mount-ns" in argv:
+        i = argv.index("--host-mount-ns")
+        assert argv[i + 1] == "/proc/1/ns/mnt", argv
+        del argv[i:i + 2]
     return [moved(a) for a in argv], moved

@@ -150,7 +150,7 @@ def test_defaults_turn_every_optional_feature_off():
     assert spec["tolerations"] == [{"operator": "Exists"}]
     assert "nodeSelector" not in spec and "affinity" not in spec and "imagePullSecrets" not in spec
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert c[probe]["exec"]["command"] == ["/usr/local/sbin/sysguardctl", "status", "-o", "json"]
+        assert c[probe]["exec"]["command"] == ["/usr/sbin/sysguardctl", "status", "-o", "json"]
 
 
 def test_every_value_lands_where_it_is_read(material):
@@ -261,13 +261,13 @@ def test_probes_use_the_api_with_its_token_when_it_is_on(material):
     mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         cmd = c[probe]["exec"]["command"]
-        assert cmd == ["/usr/local/sbin/sysguardctl", "status", "-o", "json", "--token-file",
+        assert cmd == ["/usr/sbin/sysguardctl", "status", "-o", "json", "--token-file",
                        "/etc/sysguard/api/token"]
         assert os.path.dirname(cmd[-1]) == mounts["api-token"]
     assert c["livenessProbe"]["periodSeconds"] >= c["readinessProbe"]["periodSeconds"]
     assert c["startupProbe"]["failureThreshold"] * c["startupProbe"]["periodSeconds"] >= 120
     # The probe's program is the one the image installs.
-    assert "COPY --from=build /src/build/sysguardd /src/build/sysguardctl /usr/local/sbin/" in \
+    assert "COPY --from=build /src/build/sysguardd /src/build/sysguardctl /usr/sbin/" in \
         DOCKERFILE.read_text()
 
 

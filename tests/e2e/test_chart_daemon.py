@@ -47,7 +47,7 @@ def chart_daemon(workdir, root, values):
 
 def probe(c, name, moved, state_dir):
     cmd = [moved(a) for a in c[name]["exec"]["command"]]
-    assert cmd[0] == "/usr/local/sbin/sysguardctl"
+    assert cmd[0] == "/usr/sbin/sysguardctl"
     # The image's sysguardctl is build/sysguardctl; the pod's state directory moved too.
     return subprocess.run([str(CTL_BIN), "--state-dir", str(state_dir)] + cmd[1:],
                           capture_output=True, text=True, timeout=30)

@@ -27,6 +27,7 @@ One daemon at a time: the conftest lock covers this session, and the pod is
 removed at teardown whatever happened (podman rm -f, then sysguardctl reset
 for pins a killed daemon would leave).
 """
+import base64
 import errno
 import glob
 import json
@@ -62,16 +63,21 @@ def pod_template(values):
         docs += [d for d in yaml.safe_load_all(text) if d]
     (ds,) = [d for d in docs if d["kind"] == "DaemonSet"]
     (cm,) = [d for d in docs if d["kind"] == "ConfigMap"]
-    return ds["spec"]["template"], cm
+    secrets = [d for d in docs if d["kind"] == "Secret"]
+    return ds["spec"]["template"], cm, secrets
 
 
-def write_configmap(cm, directory):
-    """The kubelet's layout of a ConfigMap volume: files behind ..data, swapped atomically."""
+def write_configmap(cm, directory, mode=0o644):
+    """The kubelet's layout of a ConfigMap (or Secret) volume: files behind ..data, swapped atomically."""
     stamp = directory / "..2026_01_01_00_00_00.000000001"
     stamp.mkdir(parents=True)
-    for name, text in cm["data"].items():
+    data = dict(cm.get("data") or {})
+    if cm["kind"] == "Secret":
+        data = {k: base64.b64decode(v).decode() for k, v in data.items()}
+        data.update(cm.get("stringData") or {})
+    for name, text in data.items():
         (stamp / name).write_text(text)
-        os.chmod(stamp / name, 0o644)
+        os.chmod(stamp / name, mode)
         (directory / name).symlink_to(f"..data/{name}")
     (directory / "..data").symlink_to(stamp.name)
     return directory
@@ -90,11 +96,11 @@ POD_FIELDS = {"serviceAccountName", "automountServiceAccountToken", "hostPID", "
 POD_IGNORED = {"serviceAccountName", "automountServiceAccountToken", "priorityClassName",
                "tolerations"}
 CONTAINER_FIELDS = {"name", "image", "imagePullPolicy", "args", "env", "securityContext",
-                    "readinessProbe", "resources", "volumeMounts"}
+                    "readinessProbe", "startupProbe", "livenessProbe", "resources", "volumeMounts"}
 PROPAGATION = {"None": "rprivate", "HostToContainer": "rslave", "Bidirectional": "rshared"}
 
 
-def pod_run_argv(template, *, name, node_name, configmaps, override_args):
+def pod_run_argv(template, *, name, node_name, configmaps, override_args, secrets=None):
     """
     (podman run argv, readiness command) for the template's one container.
     configmaps: {configMap name: directory holding its files}; override_args:
@@ -164,6 +170,9 @@ def pod_run_argv(template, *, name, node_name, configmaps, override_args):
         elif "configMap" in v:
             src = configmaps[v["configMap"]["name"]]
             argv += ["--volume", f"{src}:{m['mountPath']}:ro"]
+        elif "secret" in v:
+            src = (secrets or {})[v["secret"]["secretName"]]
+            argv += ["--volume", f"{src}:{m['mountPath']}:ro"]
         elif "emptyDir" in v:
             assert v["emptyDir"].get("medium") in (None, "", "Memory"), v
             argv += ["--mount", f"type=tmpfs,destination={m['mountPath']},tmpfs-mode=0755"]
@@ -176,6 +185,10 @@ def pod_run_argv(template, *, name, node_name, configmaps, override_args):
         args[args.index(opt) + 1] = value
     argv += [c["image"], *args]
     probe = c["readinessProbe"]["exec"]["command"]
+    # The kubelet runs the startup and liveness probes the same way: one command for all.
+    for other in ("startupProbe", "livenessProbe"):
+        if other in c:
+            assert c[other]["exec"]["command"] == probe, (other, c[other])
     return argv, probe
 
 
@@ -284,18 +297,25 @@ def in_pod(podman, image, workdir):
     def start(policy_text, tweak=None, ready=True):
         log_dir = workdir / "node" / "var-log-sysguard"
         repo, tag = image.rsplit(":", 1)
-        template, cm = pod_template({"policy": policy_text, "logDir": str(log_dir),
+        template, cm, secrets = pod_template({"policy": policy_text, "logDir": str(log_dir),
                                      "image": {"repository": repo, "tag": tag,
                                                "pullPolicy": "Never"}})
         if tweak:
             tweak(template)
         cm_dir = write_configmap(cm, workdir / "configmap" / cm["metadata"]["name"])
+        secret_dirs = {}
+        for sec in secrets:
+            vol = [v for v in template["spec"]["volumes"]
+                   if v.get("secret", {}).get("secretName") == sec["metadata"]["name"]]
+            mode = vol[0]["secret"].get("defaultMode", 0o644) if vol else 0o644
+            secret_dirs[sec["metadata"]["name"]] = write_configmap(
+                sec, workdir / "secret" / sec["metadata"]["name"], mode)
         name = unique("sysguard-pod")
         argv, probe = pod_run_argv(
             template, name=name,
             # In argv (--node-id $(NODE_NAME)): conftest recognises a leftover by it.
             node_name=E2E_TAG + "node",
-            configmaps={cm["metadata"]["name"]: cm_dir},
+            configmaps={cm["metadata"]["name"]: cm_dir}, secrets=secret_dirs,
             override_args={"--host-mount-ns": f"/proc/{os.getpid()}/ns/mnt"})
         d = InPodDaemon(podman, argv, probe, log_dir)
         started.append(d)
@@ -408,7 +428,8 @@ def test_in_pod_daemon_enforces_on_host_and_containers(tools, workdir, podman, i
     assert (out / "peer-allowed").exists(), (r.stdout, r.stderr)
 
     # The ready file is in the pod (the chart's readinessProbe saw it) and names the pod's paths.
-    assert ready["policy_path"] == "/etc/sysguard/policy.yaml"
+    assert ready["policy_path"] == d.argv[d.argv.index("--policy") + 1]
+    assert ready["policy_path"].startswith("/etc/sysguard/")
     assert ready["mode"] == "enforce"
 
     # (d) A clean stop: exit 0, its stop on record, no pin left behind.
