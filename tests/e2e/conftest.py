@@ -52,6 +52,8 @@ WAIT_TIMEOUT = 10.0
 
 # Every log written during the session, checked as a whole by test_zz_session_logs.py.
 SESSION_LOGS = []
+# The node id a log's records carry, where a test's daemon is not "e2e-node".
+SESSION_NODE_IDS = {}
 
 
 # --------------------------------------------------------------------------

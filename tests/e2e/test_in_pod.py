@@ -41,7 +41,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import CTL_BIN, E2E_TAG, REPO, SESSION_LOGS, Policy, run, sysguardd_pids
+from conftest import (CTL_BIN, E2E_TAG, REPO, SESSION_LOGS, SESSION_NODE_IDS, Policy, run,
+                      sysguardd_pids)
 from containers import Podman, make_rootfs, unique
 
 sys.path.insert(0, str(REPO / "tests" / "deploy"))
@@ -208,6 +209,7 @@ class InPodDaemon:
     def start(self):
         self.podman(*self.argv)
         SESSION_LOGS.append(self.log_path)
+        SESSION_NODE_IDS[self.log_path] = self.argv[self.argv.index("--node-id") + 1]
         deadline = time.monotonic() + READY_TIMEOUT
         while True:
             # The chart's readinessProbe, run where the kubelet runs it: in the container.

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from checks import validate_records
-from conftest import SESSION_LOGS
+from conftest import SESSION_LOGS, SESSION_NODE_IDS
 
 
 def test_every_log_line_of_the_session_is_valid():
@@ -48,6 +48,7 @@ def test_every_log_line_of_the_session_is_valid():
                      else 1)
             problems += [f"{path} (run {i + 1}): {e}"
                          for e in validate_records(run_recs, bad if i == 0 else (),
-                                                   node_id="e2e-node", start_id=start)]
+                                                   node_id=SESSION_NODE_IDS.get(path, "e2e-node"),
+                                                   start_id=start)]
     assert total > 0
     assert not problems, "\n".join(problems[:50])
