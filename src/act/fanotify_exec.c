@@ -194,7 +194,10 @@ static void facts_from_event(struct sg_fanotify_exec *fx, const struct fanotify_
 		f->has_id = true;
 		f->fileless = st.st_nlink == 0;
 	}
-	sg_engine_path_of_fd(fx->engine, f, m->fd);
+	/* The container first: its root names its files without reading its mount table. */
+	sg_engine_workload(fx->engine, f);
+	if (!sg_engine_container_host_path(f, m->fd))
+		sg_engine_path_of_fd(fx->engine, f, m->fd);
 	n = f->path_len;
 	/* The kernel appends " (deleted)" to unlinked files; it is not part of the name. */
 	if (f->has_path && f->fileless && (size_t)n > sizeof(deleted) - 1 &&
@@ -203,7 +206,7 @@ static void facts_from_event(struct sg_fanotify_exec *fx, const struct fanotify_
 		f->path[n] = '\0';
 		f->path_len = n;
 	}
-	sg_engine_workload(fx->engine, f);
+	sg_engine_container_path(f);
 }
 
 static int respond(struct sg_fanotify_exec *fx, int fd, bool allow)
@@ -241,6 +244,16 @@ static void handle_one(struct sg_fanotify_exec *fx, const struct fanotify_event_
 	if (v.action == SG_ACTION_ALLOW) {
 		fx->stats.allowed++;
 		respond(fx, m->fd, true);
+		/*
+		 * A container's exec asks twice: for its overlay file, which the
+		 * exec sensor caches as on the host, and for the layer's file
+		 * behind it, which only this event names. An ignore mark on it
+		 * (cleared by the kernel on any write) spares the next exec the
+		 * round trip, as the host's execs are spared.
+		 */
+		if (f.workload.id[0] && v.file_only && !f.fileless && !f.loader && e->cache_allowed &&
+		    f.has_path && strncmp(f.path, f.workload.rootfs, strlen(f.workload.rootfs)))
+			e->cache_allowed(e->cache_ctx, m->fd);
 		return;
 	}
 	fx->stats.denied++;

@@ -75,6 +75,16 @@ void sg_engine_path_of_fd(struct sg_engine *e, struct sg_exec_facts *f, int fd);
 void sg_engine_workload(struct sg_engine *e, struct sg_exec_facts *f);
 
 /*
+ * f->path for the file behind fd when it is on f's container's root: the
+ * container's name of it under the root, checked to be that very file.
+ * False (f untouched) otherwise: then the general way.
+ */
+bool sg_engine_container_host_path(struct sg_exec_facts *f, int fd);
+
+/* f->container_path from f->path and the container's root. */
+void sg_engine_container_path(struct sg_exec_facts *f);
+
+/*
  * Decide on an exec. `fd` is an open descriptor of the executable to hash
  * when the policy needs its content, or -1 (then /proc/pid/exe is tried).
  */

@@ -29,6 +29,31 @@ void sg_engine_workload(struct sg_engine *e, struct sg_exec_facts *f)
 		sg_engine_container_path(f);
 }
 
+bool sg_engine_container_host_path(struct sg_exec_facts *f, int fd)
+{
+	char link[64], name[PATH_MAX], full[PATH_MAX * 2];
+	struct stat st;
+	ssize_t n;
+
+	if (!f->workload.id[0] || !f->has_id || fd < 0)
+		return false;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	/* A mount of another namespace: the name is under that namespace's root, the container's. */
+	n = readlink(link, name, sizeof(name) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(name) - 1 || name[0] != '/')
+		return false;
+	name[n] = '\0';
+	if (snprintf(full, sizeof(full), "%s%s", f->workload.rootfs, name) >= (int)sizeof(f->path))
+		return false;
+	/* The same file (not a bind mount of another part of the root, say), or not this way. */
+	if (stat(full, &st) || st.st_dev != f->id.dev || st.st_ino != f->id.ino)
+		return false;
+	memcpy(f->path, full, strlen(full) + 1);
+	f->path_len = strlen(full);
+	f->has_path = true;
+	return true;
+}
+
 void sg_engine_container_path(struct sg_exec_facts *f)
 {
 	f->has_container_path = f->workload.id[0] && f->has_path &&

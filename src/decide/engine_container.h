@@ -12,9 +12,6 @@ struct sg_container_subject {
 	char *values[SG_WL_LABELS_MAX];
 };
 
-/* f->container_path from f->path and the container's root. */
-void sg_engine_container_path(struct sg_exec_facts *f);
-
 /* Fill s's container fields when f runs in a container (c holds them). */
 void sg_engine_container_subject(struct sg_exec_facts *f, struct sg_container_subject *c,
 				 struct sg_exec_subject *s);

@@ -355,3 +355,19 @@ def test_own_user_namespace_is_not_a_container(tools, workdir, daemon, podman, o
     rec = d.wait_for(lambda x: x.get("type") == "exec" and x.get("decision") == "deny"
                      and x["process"].get("comm") == "tool")[0]
     assert "container" not in rec["process"], rec
+
+
+def test_cached_allow_of_an_image_file_does_not_cover_new_content(tools, workdir, daemon, podman, out):
+    """An allowed image file's exec is cached (its layer file gets an ignore mark);
+    the same name overwritten with denied content in the container is still refused."""
+    img = Image(tools, workdir, podman, "cache")
+    d = daemon(Policy([{"name": "no-payload", "action": "deny", "sha256": img.payload_sha}]))
+    line = ("/usr/bin/allowed /tmp/w1 && /usr/bin/allowed /tmp/w2 && "
+            "cat /usr/bin/payload > /usr/bin/allowed && /usr/bin/allowed /out/overwritten")
+    for name in ("first", "second"):     # the second container shares the cached layer file
+        r = podman.run(img.ref, "/bin/sh", "-c", line, extra=vol(out))
+        assert not (out / "overwritten").exists(), (name, r.stdout, r.stderr)
+    r = podman.run(img.ref, "/usr/bin/allowed", "/out/still-runs", extra=vol(out))
+    assert (out / "still-runs").exists(), (r.stdout, r.stderr)
+    assert len([x for x in d.log_records() if x.get("type") == "exec"
+                and (x.get("rule") or {}).get("name") == "no-payload"]) >= 2
