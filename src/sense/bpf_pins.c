@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sense/bpf_pins.h"
 
+#include <bpf/bpf.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -44,6 +45,26 @@ int sg_pins_link(struct bpf_link *link, const char *dir, const char *name)
 	return e ? e : replaced;
 }
 
+/*
+ * A pinned link's program is detached when its last reference goes, but
+ * the kernel drops the pin's reference later, from a work queue: right
+ * after an unlink the program may still act (a connect refused after
+ * `sysguardctl reset` said it removed the egress rules). Detaching first
+ * is immediate; hooks that cannot be detached this way go at the unlink.
+ */
+static void detach_link(const char *path, const char *name)
+{
+	int fd;
+
+	if (strncmp(name, "link_", 5))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	bpf_link_detach(fd);
+	close(fd);
+}
+
 int sg_pins_remove(const char *dir, void (*each)(const char *path, void *ctx), void *ctx)
 {
 	char path[512];
@@ -57,6 +78,7 @@ int sg_pins_remove(const char *dir, void (*each)(const char *path, void *ctx), v
 		if (d->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		detach_link(path, d->d_name);
 		if (unlink(path)) {
 			if (!rc)
 				rc = -errno;
@@ -103,6 +125,7 @@ void sg_pins_drop_links_except(const char *dir, const char *const *keep, size_t 
 		if (i < n)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		detach_link(path, d->d_name);
 		unlink(path);
 	}
 	closedir(dd);

@@ -43,7 +43,7 @@ import yaml
 
 from conftest import (CTL_BIN, E2E_TAG, REPO, SESSION_LOGS, SESSION_NODE_IDS, Policy, run,
                       sysguardd_pids)
-from containers import Podman, make_rootfs, unique
+from containers import make_rootfs, podman, unique  # noqa: F401 (podman: a fixture)
 
 sys.path.insert(0, str(REPO / "tests" / "deploy"))
 from helm_render import render_chart  # noqa: E402
@@ -267,13 +267,6 @@ class InPodDaemon:
                 raise AssertionError(f"no matching record in {self.log_path}; "
                                      f"daemon: {self.state()}\n{self.logs()}")
             time.sleep(0.05)
-
-
-@pytest.fixture
-def podman(workdir):
-    p = Podman(workdir)
-    yield p
-    p.cleanup()
 
 
 @pytest.fixture
