@@ -262,6 +262,7 @@ struct access {
 	char path[4096];
 	char exe[4096];
 	char comm[64];
+	char cgroups[4096];	/* /proc/PID/cgroup as it was: its container, after it exited */
 	dev_t dev;
 	ino_t ino;
 	bool blocked;
@@ -278,6 +279,8 @@ static void access_identify(struct access *a)
 	char *p;
 
 	a->tgid = a->tid;
+	n = sg_proc_read(a->tid, "cgroup", a->cgroups, sizeof(a->cgroups) - 1);
+	a->cgroups[n > 0 ? n : 0] = '\0';
 	snprintf(buf, sizeof(buf), "/proc/%d/exe", a->tid);
 	n = readlink(buf, a->exe, sizeof(a->exe) - 1);
 	a->exe[n > 0 ? n : 0] = '\0';
@@ -334,7 +337,7 @@ static void access_record(struct sg_file_guard *g, const struct access *a)
 	sg_json_kv_u64(&j, "uid", a->uid);
 	sg_json_kv_bytes(&j, "comm", a->comm, strlen(a->comm));
 	sg_json_kv_bytes(&j, "exe", a->exe, strlen(a->exe));
-	sg_record_container_of(&j, a->tgid, 0, NULL);
+	sg_record_container_of_cgroups(&j, a->tgid, a->cgroups);
 	sg_json_end_object(&j);
 	sg_audit_commit(g->o.audit, &j);
 	sg_json_free(&j);

@@ -91,9 +91,11 @@ static int stop_early(struct daemon *d, int rc)
 }
 
 /* The records of files and network name the container too. */
-static bool daemon_workload_of(void *ctx, pid_t pid, uint64_t cgroup_id,
+static bool daemon_workload_of(void *ctx, pid_t pid, uint64_t cgroup_id, const char *proc_cgroup,
 			       struct sg_workload_info *out)
 {
+	if (proc_cgroup)
+		return sg_workloads_lookup_cgroups(ctx, proc_cgroup, strlen(proc_cgroup), out);
 	return sg_workloads_lookup(ctx, pid, cgroup_id, out);
 }
 

@@ -67,8 +67,18 @@ void sg_record_container_of(struct sg_json *j, pid_t pid, uint64_t cgroup_id,
 	/* Some 20 KiB: not on the stack of every thread that writes a record. */
 	struct sg_workload_info *w = lookup_fn && pid > 0 ? malloc(sizeof(*w)) : NULL;
 
-	if (w && !lookup_fn(lookup_ctx, pid, cgroup_id, w))
+	if (w && !lookup_fn(lookup_ctx, pid, cgroup_id, NULL, w))
 		w->id[0] = '\0';
 	sg_record_container(j, c, w);
+	free(w);
+}
+
+void sg_record_container_of_cgroups(struct sg_json *j, pid_t pid, const char *proc_cgroup)
+{
+	struct sg_workload_info *w = lookup_fn && pid > 0 ? malloc(sizeof(*w)) : NULL;
+
+	if (w && !lookup_fn(lookup_ctx, pid, 0, proc_cgroup && *proc_cgroup ? proc_cgroup : NULL, w))
+		w->id[0] = '\0';
+	sg_record_container(j, NULL, w);
 	free(w);
 }

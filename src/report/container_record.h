@@ -20,11 +20,14 @@ void sg_record_container(struct sg_json *j, const struct sg_container *c,
  * CLI never does: its records have no processes).
  */
 typedef bool (*sg_workload_lookup_fn)(void *ctx, pid_t pid, uint64_t cgroup_id,
-				      struct sg_workload_info *out);
+				      const char *proc_cgroup, struct sg_workload_info *out);
 void sg_record_set_workload_lookup(sg_workload_lookup_fn fn, void *ctx);
 
 /* The "container" object of pid (nothing on the host); c: the cgroup's label, or NULL. */
 void sg_record_container_of(struct sg_json *j, pid_t pid, uint64_t cgroup_id,
 			    const struct sg_container *c);
+
+/* The same from /proc/PID/cgroup read while the process was there (it may be gone now). */
+void sg_record_container_of_cgroups(struct sg_json *j, pid_t pid, const char *proc_cgroup);
 
 #endif

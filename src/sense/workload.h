@@ -88,6 +88,13 @@ bool sg_workloads_lookup(struct sg_workloads *w, pid_t pid, uint64_t cgroup_id,
 			 struct sg_workload_info *out);
 
 /*
+ * The same, from /proc/PID/cgroup content read earlier (while the process
+ * was still there): for records written after it may have exited.
+ */
+bool sg_workloads_lookup_cgroups(struct sg_workloads *w, const char *proc_cgroup, size_t len,
+				 struct sg_workload_info *out);
+
+/*
  * The container's fields as policy selectors match them. keys and values
  * must hold SG_WL_LABELS_MAX pointers; they point into info.
  */

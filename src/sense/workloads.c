@@ -401,3 +401,26 @@ void sg_workloads_foreach(struct sg_workloads *w,
 		fn(w->known[i], ctx);
 	pthread_mutex_unlock(&w->lock);
 }
+
+bool sg_workloads_lookup_cgroups(struct sg_workloads *w, const char *content, size_t len,
+				 struct sg_workload_info *out)
+{
+	struct sg_workload *found = NULL;
+	size_t i;
+
+	out->id[0] = '\0';
+	if (!w || !content || !len)
+		return false;
+	pthread_mutex_lock(&w->lock);
+	refresh(w);
+	for (i = 0; i < w->nknown && !found; i++)
+		if (sg_workload_has_cgroup(w->known[i], content, len, w->cg2_root))
+			found = w->known[i];
+	for (i = w->ngone; i-- > 0 && !found;)
+		if (sg_workload_has_cgroup(w->gone[i].wl, content, len, w->cg2_root))
+			found = w->gone[i].wl;
+	if (found)
+		*out = found->info;
+	pthread_mutex_unlock(&w->lock);
+	return found != NULL;
+}
