@@ -326,6 +326,20 @@ static void refresh(struct sg_workloads *w)
 	w->gen++;
 }
 
+/* The container whose cgroup these /proc/PID/cgroup lines are in: running ones, then gone ones. */
+static struct sg_workload *by_cgroups(struct sg_workloads *w, const char *content, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < w->nknown; i++)
+		if (sg_workload_has_cgroup(w->known[i], content, len, w->cg2_root))
+			return w->known[i];
+	for (i = w->ngone; i-- > 0;)
+		if (sg_workload_has_cgroup(w->gone[i].wl, content, len, w->cg2_root))
+			return w->gone[i].wl;
+	return NULL;
+}
+
 bool sg_workloads_lookup(struct sg_workloads *w, pid_t pid, uint64_t cgroup_id,
 			 struct sg_workload_info *out)
 {
@@ -368,12 +382,7 @@ bool sg_workloads_lookup(struct sg_workloads *w, pid_t pid, uint64_t cgroup_id,
 	n = sg_proc_read(pid, "cgroup", content, sizeof(content));
 	if (n <= 0)
 		goto out;	/* gone: nothing to cache */
-	for (i = 0; i < w->nknown && !found; i++)
-		if (sg_workload_has_cgroup(w->known[i], content, (size_t)n, w->cg2_root))
-			found = w->known[i];
-	for (i = w->ngone; i-- > 0 && !found;)
-		if (sg_workload_has_cgroup(w->gone[i].wl, content, (size_t)n, w->cg2_root))
-			found = w->gone[i].wl;
+	found = by_cgroups(w, content, (size_t)n);
 cache:
 	if (c)
 		*c = (struct wl_cache_entry){ .cgroup_id = cgroup_id, .gen = w->gen, .wl = found };
@@ -406,19 +415,13 @@ bool sg_workloads_lookup_cgroups(struct sg_workloads *w, const char *content, si
 				 struct sg_workload_info *out)
 {
 	struct sg_workload *found = NULL;
-	size_t i;
 
 	out->id[0] = '\0';
 	if (!w || !content || !len)
 		return false;
 	pthread_mutex_lock(&w->lock);
 	refresh(w);
-	for (i = 0; i < w->nknown && !found; i++)
-		if (sg_workload_has_cgroup(w->known[i], content, len, w->cg2_root))
-			found = w->known[i];
-	for (i = w->ngone; i-- > 0 && !found;)
-		if (sg_workload_has_cgroup(w->gone[i].wl, content, len, w->cg2_root))
-			found = w->gone[i].wl;
+	found = by_cgroups(w, content, len);
 	if (found)
 		*out = found->info;
 	pthread_mutex_unlock(&w->lock);
