@@ -118,6 +118,21 @@ class Net:
     def stats(self):
         return json.loads(self.ctl("stats", "--json").stdout)
 
+    def queue_losses(self):
+        """What the kernel dropped on the path, outside the Shield: the veth
+        pair's ring and backlog drops and the receiver's socket overflows."""
+        out = {}
+        for ns, dev in ((self.a, self.dev_a), (self.b, self.dev_b)):
+            st = json.loads(sh("ip", "-n", ns, "-s", "-j", "link", "show", dev).stdout)[0]["stats64"]
+            out[dev] = {"rx_dropped": st["rx"]["dropped"], "tx_dropped": st["tx"]["dropped"]}
+        snmp = sh(*self.in_ns(self.b, "cat", "/proc/net/snmp", "/proc/net/snmp6")).stdout.splitlines()
+        for i, line in enumerate(snmp):
+            if line.startswith("Udp: ") and i + 1 < len(snmp) and "RcvbufErrors" in line:
+                out["udp_rcvbuf_errors"] = int(snmp[i + 1].split()[line.split().index("RcvbufErrors")])
+            if line.startswith("Udp6RcvbufErrors"):
+                out["udp6_rcvbuf_errors"] = int(line.split()[1])
+        return out
+
 
 def hits(stats, cidr):
     return {c["cidr"]: c["hits"] for c in stats["cidrs"]}.get(cidr, 0)
@@ -244,12 +259,24 @@ def test_swap_100k_list_under_traffic_never_drops_allowed(net, tmp_path):
         out, _ = s.communicate(timeout=120)
         assert json.loads(out) == {"sent": n, "errors": 0}, (src, out)
     got = net.collect(rx)
+    st, queues = net.stats(), net.queue_losses()
+    print(f"\nqueues: {queues} counters: {st['counters']}")
     assert sets == {0, 1}
-    assert got.get(OK_V4, 0) == n, f"allowed IPv4 lost {n - got.get(OK_V4, 0)} during {swaps} swaps"
-    assert got.get(OK_V6, 0) == n, f"allowed IPv6 lost {n - got.get(OK_V6, 0)} during {swaps} swaps"
+    # Every packet the Shield dropped was a denied sender's: a swap never drops an allowed one.
+    bad = hits(st, "10.203.0.4/32") + hits(st, "fd00:5347::4/128")
+    assert st["counters"]["dropped"] == bad, "a swap dropped packets no denied rule matched"
     assert got.get(BAD_V4, 0) == 0 and got.get(BAD_V6, 0) == 0, "a swap let a denied packet through"
-    st = net.stats()
-    assert hits(st, "10.203.0.4/32") == n and hits(st, "fd00:5347::4/128") == n
+    # With two cores busy building 100k lists the veth ring or the receiver's socket can
+    # overflow; the kernel counts that. Any loss beyond what it counted is the Shield's.
+    lost = 2 * n - got.get(OK_V4, 0) - got.get(OK_V6, 0) + 2 * n - bad
+    kernel = sum(v for d in (queues[net.dev_a], queues[net.dev_b]) for v in d.values()) + \
+        queues.get("udp_rcvbuf_errors", 0) + queues.get("udp6_rcvbuf_errors", 0)
+    assert lost <= kernel, (f"allowed lost IPv4 {n - got.get(OK_V4, 0)}, IPv6 {n - got.get(OK_V6, 0)}, "
+                            f"denied unseen {2 * n - bad}, during {swaps} swaps; the kernel's queues "
+                            f"dropped {kernel}")
+    if not kernel:
+        assert got.get(OK_V4, 0) == n and got.get(OK_V6, 0) == n
+        assert hits(st, "10.203.0.4/32") == n and hits(st, "fd00:5347::4/128") == n
     print(f"\n100k list: first load {first_load:.2f}s, {swaps} swaps under traffic")
 
 
