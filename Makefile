@@ -17,9 +17,9 @@ override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lcurl -lmicrohttpd -lssl -lcrypto -lpthread
 
 # Pure libraries (no libbpf): policy engine and report writers, unit-testable.
-LIB_SRCS := $(wildcard src/policy/*.c) $(wildcard src/report/*.c) $(wildcard src/config/*.c) $(wildcard src/store/*.c) src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/elf_loader.c src/sense/open_intent.c src/sense/host_mounts.c src/sense/workload.c $(wildcard src/net/*.c)
+LIB_SRCS := $(wildcard src/policy/*.c) $(wildcard src/report/*.c) $(wildcard src/config/*.c) $(wildcard src/store/*.c) src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/script_args.c src/sense/elf_loader.c src/sense/open_intent.c src/sense/host_mounts.c src/sense/workload.c $(wildcard src/net/*.c)
 # Daemon stages that talk to the kernel.
-KERN_SRCS := $(filter-out src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/elf_loader.c src/sense/open_intent.c src/sense/host_mounts.c src/sense/workload.c,$(wildcard src/sense/*.c)) $(wildcard src/decide/*.c) $(wildcard src/act/*.c)
+KERN_SRCS := $(filter-out src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/script_args.c src/sense/elf_loader.c src/sense/open_intent.c src/sense/host_mounts.c src/sense/workload.c,$(wildcard src/sense/*.c)) $(wildcard src/decide/*.c) $(wildcard src/act/*.c)
 # File-open audit (FILE-4) and refusal records: their pure parts are library code.
 OPEN_AUDIT_PURE := src/sense/open_event.c src/sense/open_select.c src/sense/refusal_event.c
 LIB_SRCS += $(OPEN_AUDIT_PURE)
