@@ -36,6 +36,7 @@ struct sg_policy {
 	enum sg_action default_action;
 	enum sg_fileless fileless;
 	struct sg_guard guard;
+	struct sg_scripts scripts;
 
 	struct sg_rule *rules;
 	struct sg_rule_ext *ext;

@@ -73,11 +73,11 @@ static int parse_guard(struct parser *ps)
 }
 
 enum root_key { R_VERSION, R_MODE, R_DEFAULT, R_FILELESS, R_RULES, R_EGRESS, R_FILES,
-		R_INTEGRITY, R_FILE_AUDIT, R_GUARD, R_DRIFT, R_NAME };
+		R_INTEGRITY, R_FILE_AUDIT, R_GUARD, R_DRIFT, R_SCRIPTS, R_NAME };
 
 static const char *const root_keys[] = { "version", "mode", "default", "fileless_exec", "rules",
 					 "egress", "files", "integrity", "file_audit", "guard",
-					 "drift" };
+					 "drift", "scripts" };
 /* A fragment's keys, and the root_key each stands for. */
 static const char *const fragment_keys[] = { "name", "rules", "egress", "files", "integrity",
 					     "file_audit", "drift" };
@@ -100,7 +100,7 @@ static int take_fragment_key(struct parser *ps, unsigned *seen, size_t *k)
 			continue;
 		if (!strcmp(sval(ps), root_keys[i]))
 			return fail(ps, ps->ev.start_mark,
-				    "a policy fragment cannot set \"%s\": version, mode, default, fileless_exec and guard belong to the main policy (%s); a fragment has name: and rule lists only",
+				    "a policy fragment cannot set \"%s\": version, mode, default, fileless_exec, guard and scripts belong to the main policy (%s); a fragment has name: and rule lists only",
 				    root_keys[i], ps->p->srcs[0].source);
 	}
 	rc = sg_pp_take_key(ps, "fragment", fragment_keys,
@@ -185,6 +185,9 @@ static int parse_root(struct parser *ps)
 			break;
 		case R_DRIFT:
 			rc = sg_pp_parse_list(ps, &sg_pp_drift_rules);
+			break;
+		case R_SCRIPTS:
+			rc = sg_pp_parse_scripts(ps);
 			break;
 		case R_NAME:
 			rc = sg_pp_take_fragment_name(ps);

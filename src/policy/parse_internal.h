@@ -109,6 +109,9 @@ extern const struct list_kind sg_pp_net_rules;				/* parse_net.c */
 extern const struct list_kind sg_pp_file_list_kinds[SG_FILES_NLISTS];	/* parse_files.c */
 extern const struct list_kind sg_pp_drift_rules;			/* selector.c */
 
+/* parse_scripts.c: scripts: {interpreters: [...], inline: allow|audit|deny}; the current event its start. */
+int sg_pp_parse_scripts(struct parser *ps);
+
 /* A `container:` selector (the current event its MAPPING_START); *scope = its index + 1. */
 int sg_pp_take_selector(struct parser *ps, uint32_t *scope);
 

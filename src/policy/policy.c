@@ -176,6 +176,9 @@ void sg_policy_free(struct sg_policy *p)
 		}
 		free(p->files[l]);
 	}
+	for (i = 0; i < p->scripts.ninterpreters; i++)
+		free(p->scripts.interpreters[i]);
+	free(p->scripts.interpreters);
 	for (i = 0; i < p->nselectors; i++)
 		sg_selector_free(&p->selectors[i]);
 	free(p->selectors);
@@ -206,6 +209,11 @@ const struct sg_guard *sg_policy_guard(const struct sg_policy *p)
 	static const struct sg_guard none;
 
 	return p ? &p->guard : &none;
+}
+
+const struct sg_scripts *sg_policy_scripts(const struct sg_policy *p)
+{
+	return &p->scripts;
 }
 
 enum sg_fileless sg_policy_fileless(const struct sg_policy *p)

@@ -38,6 +38,26 @@ enum sg_fileless {
 	SG_FILELESS_DENY = 1,		/* deny outright */
 };
 
+/* Code an interpreter is handed in argv or on stdin, not in a file (scripts: inline:). */
+enum sg_inline_code {
+	SG_INLINE_ALLOW = 0,
+	SG_INLINE_AUDIT,		/* runs; its record says audit */
+	SG_INLINE_DENY,
+};
+
+/*
+ * scripts: the exec rules also judge the script an interpreter is asked to
+ * run. Interpreters are the files at these paths (symlinks followed), known
+ * by their identity once resolved.
+ */
+struct sg_scripts {
+	bool on;
+	enum sg_inline_code inline_code;
+	char **interpreters;
+	size_t ninterpreters;
+	unsigned line;
+};
+
 /* What a rule matches on; listed in evaluation precedence order. */
 enum sg_match_kind {
 	SG_MATCH_IDENTITY = 0,	/* device + inode of the executable */
@@ -191,6 +211,7 @@ struct sg_guard {
 /* The policy's guard (max_denies 0 when it has none). */
 const struct sg_guard *sg_policy_guard(const struct sg_policy *p);
 enum sg_fileless sg_policy_fileless(const struct sg_policy *p);
+const struct sg_scripts *sg_policy_scripts(const struct sg_policy *p);
 enum sg_mode sg_policy_mode(const struct sg_policy *p);
 enum sg_action sg_policy_default_action(const struct sg_policy *p);
 
