@@ -76,6 +76,14 @@ struct {
 	__type(value, struct sg_held_value);
 } held SEC(".maps");
 
+/* Interpreters (scripts: in the policy), by identity; the value is user space's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SG_INTERP_MAX);
+	__type(key, struct sg_inode_key);
+	__type(value, __u32);
+} interpreters SEC(".maps");
+
 /* Loader-shaped files (static-pie) user space read and found not to be loaders, by ctime. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -319,6 +327,8 @@ int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 		if (!ok_ctime || *ok_ctime != e->ctime_ns)
 			e->hdr.flags |= SG_F_LOADER;
 	}
+	if (cfg.hold_scripts && bpf_map_lookup_elem(&interpreters, &key))
+		e->hdr.flags |= SG_F_INTERP;
 	cached_name = bpf_map_lookup_elem(&name_cache, &key);
 	if (cached_name)
 		e->hdr.flags |= *cached_name == e->path_hash ? SG_F_NAME_CACHED : SG_F_NAME_CHANGED;
@@ -338,6 +348,9 @@ int BPF_PROG(sg_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 			else if (cfg.hold_fileless && alive)
 				hold(e, task);
 		} else if ((e->hdr.flags & SG_F_LOADER) && cfg.hold_loader && alive) {
+			hold(e, task);
+		} else if ((e->hdr.flags & SG_F_INTERP) && alive) {
+			/* Its script has not been read yet: user space judges it first. */
 			hold(e, task);
 		} else if ((e->hdr.flags & SG_F_NAME_CHANGED) && alive) {
 			hold(e, task);

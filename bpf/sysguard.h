@@ -16,6 +16,7 @@
 
 #define SG_RINGBUF_BYTES	(8u << 20)
 #define SG_DENY_MAX		65536	/* identities the kernel denies itself */
+#define SG_INTERP_MAX		256	/* interpreters whose scripts are judged */
 #define SG_NAME_CACHE_MAX	16384	/* allowed files cached by fanotify ignore marks */
 #define SG_NOT_LOADER_MAX	4096	/* loader-shaped files user space found not to be loaders */
 #define SG_HELD_MAX		8192	/* processes held (or doomed) until the daemon says otherwise */
@@ -45,6 +46,7 @@ enum sg_event_type {
 #define SG_F_HOLD_KILLED	(1u << 12)	/* needed a hold, but holds are off (no gate): killed */
 #define SG_F_PATH_FSREL		(1u << 13)	/* another mount namespace: path is within the file's filesystem */
 #define SG_F_UNMARKED_FS	(1u << 14)	/* the file's filesystem has no exec-permission mark of ours */
+#define SG_F_INTERP		(1u << 15)	/* an interpreter of scripts: control (its script is judged) */
 
 /* Kernel view of a file: s_dev is major << 20 | minor, not st_dev. */
 struct sg_inode_key {
@@ -69,7 +71,7 @@ struct sg_exec_config {
 	__u32 hold_gate;	/* 1: the gate is attached and holds are safe; 0: kill instead */
 	__u32 host_mnt_ns;	/* inode of the daemon's mount namespace: paths there are the host's */
 	__u32 hold_uncertain;	/* 1: hold an exec whose path could not be read whole */
-	__u32 pad;
+	__u32 hold_scripts;	/* 1: hold interpreter runs: their script needs a verdict */
 };
 
 /*

@@ -5,6 +5,7 @@
 
 #include "daemon/daemon.h"
 #include "act/kernel_rules.h"
+#include "decide/engine_script.h"
 
 static struct sg_exec_config kernel_config(struct daemon *d)
 {
@@ -24,6 +25,7 @@ static struct sg_exec_config kernel_config(struct daemon *d)
 		.fileless_deny = fileless_deny,
 		.hold_fileless = !fileless_deny && !d->opt.no_hold,
 		.hold_loader = !d->opt.no_hold,
+		.hold_scripts = sg_policy_scripts(d->engine.policy)->on && !d->opt.no_hold,
 		.daemon_tgid = getpid(),
 	};
 }
@@ -86,6 +88,38 @@ void daemon_apply_egress(struct daemon *d)
 	sg_json_free(&j);
 }
 
+static void interpreter_unknown(const char *path, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "policy_warning", SG_SEV_WARNING);
+	sg_json_kv_str(&j, "what", "scripts");
+	sg_json_kv_bytes(&j, "interpreter", path, strlen(path));
+	sg_json_kv_str(&j, "error", "its name does not say which language (bash, sh, dash, zsh, ksh, "
+		       "python, perl, ruby, node or php): its scripts are not judged");
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}
+
+/* scripts: the interpreters whose runs the kernel holds for their script's verdict. */
+static void apply_interpreters(struct daemon *d)
+{
+	struct sg_inode_key keys[SG_INTERP_MAX];
+	int n = sg_engine_scripts_resolve(&d->engine, keys, SG_INTERP_MAX, interpreter_unknown, d);
+	int err = n < 0 ? n : sg_exec_bpf_set_interpreters(&d->kern, keys, (size_t)n);
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(&d->audit, &j, "bpf_map_update", err ? SG_SEV_CRITICAL : SG_SEV_INFO);
+	sg_json_kv_str(&j, "map", "interpreters");
+	sg_json_kv_u64(&j, "entries", n > 0 ? n : 0);
+	sg_json_kv_str(&j, "result", err ? strerror(-err) : "ok");
+	sg_audit_commit(&d->audit, &j);
+	sg_json_free(&j);
+}
+
 /* Push the current policy into every active backend. */
 void daemon_apply_policy(struct daemon *d)
 {
@@ -94,6 +128,7 @@ void daemon_apply_policy(struct daemon *d)
 	if (d->kern_up) {
 		cfg = kernel_config(d);
 		sg_kernel_rules_apply(&d->kern, d->engine.policy, &d->audit);
+		apply_interpreters(d);
 		sg_exec_bpf_set_gate(&d->kern, cfg.enforce && !d->opt.no_hold);
 		sg_exec_bpf_configure(&d->kern, &cfg);
 	}

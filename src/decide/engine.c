@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "decide/engine.h"
 #include "decide/engine_container.h"
+#include "decide/engine_script.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,6 +46,7 @@ void sg_engine_free(struct sg_engine *e)
 	sg_proc_table_free(&e->procs);
 	sg_host_mounts_free(&e->mounts);
 	sg_workloads_free(e->workloads);
+	free(e->interps);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -243,6 +245,7 @@ static void facts_from_view(struct sg_engine *e, const struct sg_exec_view *v,
 	f->loader = ev->hdr.flags & SG_F_LOADER;
 	f->via_mmap = ev->hdr.flags & SG_F_MMAP;
 	f->held = ev->hdr.flags & SG_F_HELD;
+	f->interp = ev->hdr.flags & SG_F_INTERP;
 	f->start_ns = ev->start_ns;
 }
 
@@ -379,7 +382,8 @@ static void cache_allowed(struct sg_engine *e, struct sg_exec_facts *f,
 	int fd;
 
 	if (!e->cache_allowed || !e->kern || v->action != SG_ACTION_ALLOW || !v->file_only ||
-	    f->fileless || f->loader || !f->has_id || (ev->hdr.flags & SG_F_NAME_CACHED))
+	    f->fileless || f->loader || f->has_interpreter || !f->has_id ||
+	    (ev->hdr.flags & SG_F_NAME_CACHED))
 		return;
 	if (sg_exec_bpf_cache_name(e->kern, &key, ev->path_hash))
 		return;
@@ -451,6 +455,8 @@ static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct s
 			e->stats.denied++;
 		} else {
 			sg_engine_decide(e, f, fd, &v);
+			if (f->interp)
+				sg_engine_decide_script(e, f, &v);
 		}
 	} else {
 		e->stats.denied++;
@@ -514,7 +520,8 @@ static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct s
 	/* Doomed before the kill: whatever it forks meanwhile dies at its first fault too. */
 	if (e->kern)
 		sg_exec_bpf_doom(e->kern, f->pid, f->start_ns);
-	err = sg_pidfd_signal(f->pid, SIGKILL, f->has_id && !f->loader ? &f->id : NULL);
+	err = sg_pidfd_signal(f->pid, SIGKILL,
+			      f->has_id && !f->loader && !f->has_interpreter ? &f->id : NULL);
 	mitigate(e, f, id, "pidfd_kill", "kill_after_exec", err);
 	kill_descendants(e, f, id);
 }

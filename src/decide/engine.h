@@ -31,8 +31,16 @@ struct sg_engine_stats {
 	uint64_t held;			/* execs held in the kernel for a user-space verdict */
 };
 
+/* An interpreter of scripts: control, by identity, and how its argv reads. */
+struct sg_interp_entry {
+	struct sg_file_id id;
+	int kind;			/* enum sg_interp_kind */
+};
+
 struct sg_engine {
 	struct sg_policy *policy;
+	struct sg_interp_entry *interps;	/* the policy's interpreters, resolved */
+	size_t ninterps;
 	struct sg_hash_cache *hashes;
 	struct sg_proc_table procs;
 	struct sg_host_mounts mounts;	/* the host's names for other namespaces' paths */

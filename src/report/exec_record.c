@@ -53,6 +53,14 @@ void sg_record_process(struct sg_json *j, const struct sg_exec_facts *f)
 	sg_record_container(j, &f->container, &f->workload);
 	if (f->has_container_path)
 		sg_json_kv_str(j, "container_exe", f->container_path);
+	/* scripts: exe is the script judged; the interpreter that was to run it is named here. */
+	if (f->script) {
+		if (f->has_interpreter)
+			sg_json_kv_bytes(j, "interpreter", f->interpreter, strlen(f->interpreter));
+		else
+			sg_json_kv_str(j, "interpreter", NULL);
+		sg_json_kv_str(j, "script", f->script);
+	}
 	sg_json_end_object(j);
 
 	sg_json_key(j, "parent");
@@ -84,6 +92,12 @@ void sg_record_process(struct sg_json *j, const struct sg_exec_facts *f)
 static const struct sg_rule *audited(const struct sg_verdict *v)
 {
 	return v->action == SG_ACTION_ALLOW ? v->audit : NULL;
+}
+
+/* An allow the policy wants on record as audit without a rule (inline code, inline: audit). */
+static bool audit_only(const struct sg_exec_facts *f, const struct sg_verdict *v)
+{
+	return v->action == SG_ACTION_ALLOW && (v->audit || f->audit_only);
 }
 
 static void rule_fields(struct sg_json *j, const struct sg_verdict *v)
@@ -155,7 +169,7 @@ uint64_t sg_record_exec(struct sg_audit *a, struct sg_alerts *alerts,
 {
 	bool denied = v->action == SG_ACTION_DENY;
 	/* A would-be deny is worth a look but blocked nothing: as a deny in monitor mode. */
-	enum sg_severity sev = sg_severity_for(denied || audited(v),
+	enum sg_severity sev = sg_severity_for(denied || audit_only(f, v),
 					       denied && mode == SG_MODE_ENFORCE, false);
 	struct sg_json j;
 	uint64_t id;
@@ -163,8 +177,9 @@ uint64_t sg_record_exec(struct sg_audit *a, struct sg_alerts *alerts,
 	sg_json_init(&j);
 	id = sg_audit_begin(a, &j, "exec", sev);
 	sg_json_kv_str(&j, "action", f->via_mmap ? "mmap_exec" : "exec");
-	sg_json_kv_str(&j, "decision", sg_action_name(audited(v) ? SG_ACTION_AUDIT : v->action));
-	if (audited(v))
+	sg_json_kv_str(&j, "decision",
+		       sg_action_name(audit_only(f, v) ? SG_ACTION_AUDIT : v->action));
+	if (audit_only(f, v))
 		sg_json_kv_bool(&j, "would_deny", true);
 	sg_json_kv_str(&j, "mode", sg_mode_name(mode));
 	rule_fields(&j, v);

@@ -179,6 +179,7 @@ void sg_exec_bpf_configure(struct sg_exec_bpf *x, const struct sg_exec_config *c
 	live->hold_gate = x->gate;
 	live->host_mnt_ns = cfg->host_mnt_ns;
 	live->hold_uncertain = cfg->hold_uncertain;
+	live->hold_scripts = cfg->hold_scripts;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	live->enforce = cfg->enforce;
 }
@@ -219,6 +220,31 @@ int sg_exec_bpf_set_denies(struct sg_exec_bpf *x, const struct sg_inode_key *key
 	free(sorted);
 	x->deny_count = n;
 	return err;
+}
+
+int sg_exec_bpf_set_interpreters(struct sg_exec_bpf *x, const struct sg_inode_key *keys, size_t n)
+{
+	int fd = bpf_map__fd(x->skel->maps.interpreters);
+	struct sg_inode_key cur, next;
+	__u32 one = 1;
+	size_t i;
+	bool more;
+
+	if (n > SG_INTERP_MAX)
+		return -E2BIG;
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
+			return -errno;
+	more = bpf_map_get_next_key(fd, NULL, &cur) == 0;
+	while (more) {
+		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
+		for (i = 0; i < n && memcmp(&keys[i], &cur, sizeof(cur)); i++)
+			;
+		if (i == n)
+			bpf_map_delete_elem(fd, &cur);
+		cur = next;
+	}
+	return 0;
 }
 
 int sg_exec_bpf_cache_name(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 path_hash)

@@ -72,6 +72,9 @@ int sg_exec_bpf_cache_name(struct sg_exec_bpf *x, const struct sg_inode_key *key
 void sg_exec_bpf_clear_names(struct sg_exec_bpf *x);
 void sg_exec_bpf_forget_name(struct sg_exec_bpf *x, const struct sg_inode_key *key);
 
+/* The interpreters whose runs are held for their script's verdict (replaces the set). */
+int sg_exec_bpf_set_interpreters(struct sg_exec_bpf *x, const struct sg_inode_key *keys, size_t n);
+
 /* A loader-shaped file that is not a loader (static-pie), valid while its ctime holds. */
 int sg_exec_bpf_not_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 ctime_ns);
 

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Scripts: the exec rules judge what an interpreter is asked to run (scripts: in the policy). */
+#ifndef SG_ENGINE_SCRIPT_H
+#define SG_ENGINE_SCRIPT_H
+
+#include <stddef.h>
+
+#include "decide/engine.h"
+
+/*
+ * Resolve the policy's interpreters (stat, symlinks followed; a missing
+ * one is skipped) into e->interps, and their kernel keys into keys[0..max).
+ * Returns how many, or -errno. An interpreter whose language its name does
+ * not tell is reported through `unknown` and left out.
+ */
+int sg_engine_scripts_resolve(struct sg_engine *e, struct sg_inode_key *keys, size_t max,
+			      void (*unknown)(const char *path, void *ctx), void *ctx);
+
+/*
+ * f is a run of an interpreter that v allowed: judge what it was handed.
+ * The script file becomes the subject (f->path, f->id, the hash) and v its
+ * verdict; inline code gets the policy's inline: answer. f->interpreter
+ * keeps the interpreter's path.
+ */
+void sg_engine_decide_script(struct sg_engine *e, struct sg_exec_facts *f, struct sg_verdict *v);
+
+#endif

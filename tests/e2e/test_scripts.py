@@ -1,0 +1,148 @@
+"""
+Scripts under the exec rules (scripts: in the policy): a deny rule on a
+script stops `bash FILE`, `sh FILE`, `python3 FILE`, `perl FILE` and
+`node FILE` before the script's first line runs, by path, sha256 and glob,
+as root and as nobody. Interpreters are known by their file's identity;
+their runs are held at exec and the daemon judges the script named in their
+argv as the interpreter will open it. Inline code (bash -c, python3 -c,
+code on a pipe) gets the policy's inline: answer.
+"""
+import hashlib
+import os
+import subprocess
+
+import pytest
+
+from conftest import NOBODY, Policy, as_user
+
+# What each interpreter is given: a program that writes its marker file.
+LANGS = {
+    "bash": (["/usr/bin/bash"], "sh", 'echo ran > "{m}"\n'),
+    "sh": (["/usr/bin/sh"], "sh", 'echo ran > "{m}"\n'),
+    "python3": (["/usr/bin/python3"], "py", 'open("{m}", "w").write("ran")\n'),
+    "perl": (["/usr/bin/perl"], "pl", 'open(my $f, ">", "{m}"); print $f "ran";\n'),
+    "node": (["/usr/bin/node"], "js", 'require("fs").writeFileSync("{m}", "ran");\n'),
+}
+
+
+def policy(rules, scripts="{}", **kw):
+    p = Policy(rules, **kw)
+    p.text += f"scripts: {scripts}\n"
+    return p
+
+
+def make(directory, name, lang, marker):
+    _, ext, body = LANGS[lang]
+    p = os.path.join(directory, f"{name}.{ext}")
+    with open(p, "w") as f:
+        f.write(body.format(m=marker))
+    os.chmod(p, 0o644)
+    return p
+
+
+def run_script(argv, user=None, cwd=None):
+    r = subprocess.run(as_user(argv, user), stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=30, cwd=cwd)
+    return r.returncode
+
+
+@pytest.mark.parametrize("kind", ["path", "sha256", "glob"])
+@pytest.mark.parametrize("user", [0, NOBODY], ids=["root", "nobody"])
+def test_denied_script_does_not_run_in_any_interpreter(open_dir, daemon, kind, user):
+    bad_dir = os.path.join(open_dir, "bad")
+    os.mkdir(bad_dir)
+    os.chmod(bad_dir, 0o777)
+    scripts, rules = {}, []
+    for lang in LANGS:
+        marker = os.path.join(open_dir, f"{lang}.marker")
+        p = make(bad_dir, f"payload-{lang}", lang, marker)
+        scripts[lang] = (p, marker)
+        if kind == "path":
+            rules.append({"name": f"no-{lang}", "action": "deny", "path": p})
+        elif kind == "sha256":
+            rules.append({"name": f"no-{lang}", "action": "deny",
+                          "sha256": hashlib.sha256(open(p, "rb").read()).hexdigest()})
+    if kind == "glob":
+        rules.append({"name": "no-bad", "action": "deny", "glob": f"{bad_dir}/*"})
+    good_marker = os.path.join(open_dir, "good.marker")
+    good = make(open_dir, "fine", "bash", good_marker)
+    d = daemon(policy(rules))
+
+    assert run_script(["/usr/bin/bash", good], user) == 0 and os.path.exists(good_marker)
+    for lang, (p, marker) in scripts.items():
+        rc = run_script(LANGS[lang][0] + [p], user)
+        assert rc == -9 and not os.path.exists(marker), (lang, rc)
+        rec = d.wait_exec(exe=p, decision="deny")[0]
+        assert rec["process"]["script"] == "file", rec
+        assert rec["process"]["interpreter"].startswith("/usr/bin/"), rec
+        assert rec["enforced_by"] == "bpf_hold", rec
+        if kind != "glob":
+            assert rec["rule"]["name"] == f"no-{lang}", rec
+    # A relative name is the interpreter's (its cwd), not the daemon's.
+    rc = run_script(["/usr/bin/bash", "payload-bash.sh"], user, cwd=bad_dir)
+    assert rc == -9 and not os.path.exists(scripts["bash"][1])
+
+
+def test_a_copy_of_a_hash_denied_script_and_a_link_to_a_path_denied_one(open_dir, daemon):
+    marker = os.path.join(open_dir, "m")
+    bad = make(open_dir, "bad", "bash", marker)
+    other = make(open_dir, "other", "bash", marker + "2")
+    copy = os.path.join(open_dir, "copy.sh")
+    with open(copy, "w") as f:
+        f.write(open(bad).read())
+    link = os.path.join(open_dir, "link.sh")
+    os.symlink(other, link)
+    daemon(policy([{"name": "no-bad", "action": "deny",
+                    "sha256": hashlib.sha256(open(bad, "rb").read()).hexdigest()},
+                   {"name": "no-other", "action": "deny", "path": other}]))
+    assert run_script(["/usr/bin/bash", copy]) == -9 and not os.path.exists(marker)
+    assert run_script(["/usr/bin/bash", link]) == -9 and not os.path.exists(marker + "2")
+
+
+def test_allow_list_runs_only_allowed_scripts_and_inline_deny_refuses_bash_c(open_dir, daemon):
+    marker = os.path.join(open_dir, "m")
+    good = make(open_dir, "good", "bash", marker + ".good")
+    other = make(open_dir, "other", "bash", marker + ".other")
+    sourced = make(open_dir, "sourced", "bash", marker + ".sourced")
+    d = daemon(policy([{"name": "system", "action": "allow", "glob": "/usr/**"},
+                       {"name": "the-good-one", "action": "allow", "path": good}],
+                      scripts="{inline: deny}", default="deny"))
+    assert run_script(["/usr/bin/bash", good]) == 0 and os.path.exists(marker + ".good")
+    assert run_script(["/usr/bin/bash", other]) == -9 and not os.path.exists(marker + ".other")
+    assert run_script(["/usr/bin/bash", "-c", f". {sourced}"]) == -9
+    assert not os.path.exists(marker + ".sourced")
+    assert run_script(["/usr/bin/python3", "-c", f"open('{marker}.py', 'w')"]) == -9
+    assert not os.path.exists(marker + ".py")
+    # Code on a pipe is inline code too (curl … | sh).
+    r = subprocess.run(["/usr/bin/sh"], input=f"echo ran > {marker}.pipe\n", text=True, timeout=30)
+    assert r.returncode == -9 and not os.path.exists(marker + ".pipe")
+    rec = d.wait_exec(exe="/usr/bin/bash", decision="deny")[0]
+    assert rec["reason"] == "inline_code" and rec["process"]["script"] == "inline", rec
+    # The rest of the system (no script) runs as before.
+    assert run_script(["/usr/bin/bash", "--version"]) == 0
+
+
+def test_inline_audit_lets_it_run_and_says_so(open_dir, daemon):
+    marker = os.path.join(open_dir, "m")
+    d = daemon(policy([], scripts="{inline: audit}"))
+    assert run_script(["/usr/bin/bash", "-c", f"echo > {marker}"]) == 0 and os.path.exists(marker)
+    rec = d.wait_exec(exe="/usr/bin/bash", decision="audit")[0]
+    assert rec["reason"] == "inline_code" and rec["would_deny"] is True, rec
+
+
+def test_monitor_mode_lets_a_denied_script_run_and_reports_it(open_dir, daemon):
+    marker = os.path.join(open_dir, "m")
+    bad = make(open_dir, "bad", "python3", marker)
+    d = daemon(policy([{"name": "no-bad", "action": "deny", "path": bad}], mode="monitor"))
+    assert run_script(["/usr/bin/python3", bad]) == 0 and os.path.exists(marker)
+    rec = d.wait_exec(exe=bad, decision="deny")[0]
+    assert rec["mode"] == "monitor" and rec["process"]["interpreter"].startswith("/usr/bin/python3")
+
+
+def test_without_scripts_the_interpreter_runs_it(open_dir, daemon):
+    """What the rest of this file stops: the same deny without scripts: lets bash FILE run."""
+    marker = os.path.join(open_dir, "m")
+    bad = make(open_dir, "bad", "bash", marker)
+    p = Policy([{"name": "no-bad", "action": "deny", "path": bad}])
+    daemon(p)
+    assert run_script(["/usr/bin/bash", bad]) == 0 and os.path.exists(marker)
