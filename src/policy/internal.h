@@ -37,6 +37,8 @@ struct sg_policy {
 	enum sg_fileless fileless;
 	struct sg_guard guard;
 	struct sg_scripts scripts;
+	/* libraries: rules, compiled as a policy of their own (srcs borrowed from this one). */
+	struct sg_policy *libs;
 
 	struct sg_rule *rules;
 	struct sg_rule_ext *ext;

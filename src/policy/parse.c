@@ -73,11 +73,11 @@ static int parse_guard(struct parser *ps)
 }
 
 enum root_key { R_VERSION, R_MODE, R_DEFAULT, R_FILELESS, R_RULES, R_EGRESS, R_FILES,
-		R_INTEGRITY, R_FILE_AUDIT, R_GUARD, R_DRIFT, R_SCRIPTS, R_NAME };
+		R_INTEGRITY, R_FILE_AUDIT, R_GUARD, R_DRIFT, R_SCRIPTS, R_LIBRARIES, R_NAME };
 
 static const char *const root_keys[] = { "version", "mode", "default", "fileless_exec", "rules",
 					 "egress", "files", "integrity", "file_audit", "guard",
-					 "drift", "scripts" };
+					 "drift", "scripts", "libraries" };
 /* A fragment's keys, and the root_key each stands for. */
 static const char *const fragment_keys[] = { "name", "rules", "egress", "files", "integrity",
 					     "file_audit", "drift" };
@@ -100,13 +100,33 @@ static int take_fragment_key(struct parser *ps, unsigned *seen, size_t *k)
 			continue;
 		if (!strcmp(sval(ps), root_keys[i]))
 			return fail(ps, ps->ev.start_mark,
-				    "a policy fragment cannot set \"%s\": version, mode, default, fileless_exec, guard and scripts belong to the main policy (%s); a fragment has name: and rule lists only",
+				    "a policy fragment cannot set \"%s\": version, mode, default, fileless_exec, guard, scripts and libraries belong to the main policy (%s); a fragment has name: and rule lists only",
 				    root_keys[i], ps->p->srcs[0].source);
 	}
 	rc = sg_pp_take_key(ps, "fragment", fragment_keys,
 			    sizeof(fragment_keys) / sizeof(fragment_keys[0]), seen, &i);
 	if (!rc)
 		*k = fragment_key_of[i];
+	return rc;
+}
+
+/* libraries: the rule list, read into the policy's own library rule set. */
+static int parse_libraries(struct parser *ps)
+{
+	struct sg_policy *main_policy = ps->p;
+	int rc;
+
+	if (!main_policy->libs) {
+		main_policy->libs = calloc(1, sizeof(*main_policy->libs));
+		if (!main_policy->libs)
+			return fail_nomem(ps);
+	}
+	/* Rules name their source file: the main policy's list, seen through the set's. */
+	main_policy->libs->srcs = main_policy->srcs;
+	main_policy->libs->nsrcs = main_policy->nsrcs;
+	ps->p = main_policy->libs;
+	rc = sg_pp_parse_list(ps, &sg_pp_library_rules);
+	ps->p = main_policy;
 	return rc;
 }
 
@@ -188,6 +208,9 @@ static int parse_root(struct parser *ps)
 			break;
 		case R_SCRIPTS:
 			rc = sg_pp_parse_scripts(ps);
+			break;
+		case R_LIBRARIES:
+			rc = parse_libraries(ps);
 			break;
 		case R_NAME:
 			rc = sg_pp_take_fragment_name(ps);

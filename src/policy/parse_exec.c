@@ -296,3 +296,8 @@ static size_t count_rules(const struct sg_policy *p)
 const struct list_kind sg_pp_exec_rules = {
 	"rules", "rule", "action: and path:", parse_rule, count_rules,
 };
+
+/* The same rules, about the files mapped as code (shared objects). */
+const struct list_kind sg_pp_library_rules = {
+	"libraries", "library rule", "action: and path:", parse_rule, count_rules,
+};

@@ -105,6 +105,7 @@ int sg_pp_check_names(struct parser *ps);
 void sg_pp_fragment_version(struct sg_policy *p, const struct sg_policy_file *f, size_t n);
 
 extern const struct list_kind sg_pp_exec_rules;				/* parse_exec.c */
+extern const struct list_kind sg_pp_library_rules;			/* parse_exec.c */
 extern const struct list_kind sg_pp_net_rules;				/* parse_net.c */
 extern const struct list_kind sg_pp_file_list_kinds[SG_FILES_NLISTS];	/* parse_files.c */
 extern const struct list_kind sg_pp_drift_rules;			/* selector.c */

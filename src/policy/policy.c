@@ -97,6 +97,17 @@ int sg_policy_compile(struct sg_policy *p)
 	size_t i, g = 0;
 	int rc;
 
+	if (p->libs) {
+		/* Allow-list mode (default: deny) is allow-list mode for libraries too. */
+		p->libs->default_action = p->default_action;
+		p->libs->mode = p->mode;
+		p->libs->srcs = p->srcs;
+		p->libs->nsrcs = p->nsrcs;
+		rc = sg_policy_compile(p->libs);
+		if (rc)
+			return rc;
+	}
+
 	rc = sg_table_init(&p->by_id, p->n_kind[SG_MATCH_IDENTITY] + p->n_kind[SG_MATCH_PATH]);
 	if (!rc)
 		rc = sg_table_init(&p->by_sha, p->n_kind[SG_MATCH_SHA256]);
@@ -176,6 +187,11 @@ void sg_policy_free(struct sg_policy *p)
 		}
 		free(p->files[l]);
 	}
+	if (p->libs) {
+		p->libs->srcs = NULL;
+		p->libs->nsrcs = 0;
+		sg_policy_free(p->libs);
+	}
 	for (i = 0; i < p->scripts.ninterpreters; i++)
 		free(p->scripts.interpreters[i]);
 	free(p->scripts.interpreters);
@@ -209,6 +225,11 @@ const struct sg_guard *sg_policy_guard(const struct sg_policy *p)
 	static const struct sg_guard none;
 
 	return p ? &p->guard : &none;
+}
+
+const struct sg_policy *sg_policy_libraries(const struct sg_policy *p)
+{
+	return p->libs;
 }
 
 const struct sg_scripts *sg_policy_scripts(const struct sg_policy *p)
@@ -309,7 +330,7 @@ int sg_policy_resolve(struct sg_policy *p, sg_resolve_fn resolve,
 			report(r, rc < 0 ? rc : -rc, ctx);
 	}
 	sg_policy_index_identities(p);
-	return 0;
+	return p->libs ? sg_policy_resolve(p->libs, resolve, report, ctx) : 0;
 }
 
 void sg_policy_foreach_kernel_deny(const struct sg_policy *p, sg_rule_fn fn, void *ctx)

@@ -212,6 +212,11 @@ struct sg_guard {
 const struct sg_guard *sg_policy_guard(const struct sg_policy *p);
 enum sg_fileless sg_policy_fileless(const struct sg_policy *p);
 const struct sg_scripts *sg_policy_scripts(const struct sg_policy *p);
+/*
+ * The libraries: rules (what may be mapped as code), as a rule set of their
+ * own: evaluate it with sg_policy_eval. NULL when the policy has none.
+ */
+const struct sg_policy *sg_policy_libraries(const struct sg_policy *p);
 enum sg_mode sg_policy_mode(const struct sg_policy *p);
 enum sg_action sg_policy_default_action(const struct sg_policy *p);
 

@@ -260,7 +260,7 @@ static void test_rejects_bad_enums_with_line(void **state)
 static void test_rejects_unknown_keys_with_line(void **state)
 {
 	expect_error(HDR "\nmodes: enforce\n", 3,
-		     "top level: unknown key \"modes\"; expected version, mode, default, fileless_exec, rules, egress, files, integrity, file_audit, guard, drift or scripts");
+		     "top level: unknown key \"modes\"; expected version, mode, default, fileless_exec, rules, egress, files, integrity, file_audit, guard, drift, scripts or libraries");
 	expect_error(HDR "rules:\n  - action: deny\n    path: /a\n    comment: x\n", 5,
 		     "rule 1: unknown key \"comment\"");
 	expect_error(HDR "rules:\n  - action: deny\n    identity: {dev: 1, ino: 2, gen: 3}\n", 4,

@@ -178,7 +178,7 @@ static void test_fragment_may_not_set_global_keys(void **state)
 {
 	static const char *const keys[] = { "version: \"x\"", "mode: monitor", "default: deny",
 					     "fileless_exec: deny", "guard: {max_denies: 1}",
-					     "scripts: {}" };
+					     "scripts: {}", "libraries: []" };
 	char doc[128], want[512], key[32];
 	size_t i;
 
@@ -189,7 +189,7 @@ static void test_fragment_may_not_set_global_keys(void **state)
 		f[1].len = strlen(doc);
 		snprintf(key, sizeof(key), "%.*s", (int)strcspn(keys[i], ":"), keys[i]);
 		snprintf(want, sizeof(want),
-			 "d/c.yaml:3:1: a policy fragment cannot set \"%s\": version, mode, default, fileless_exec, guard and scripts belong to the main policy (/etc/sysguard/policy.yaml); a fragment has name: and rule lists only",
+			 "d/c.yaml:3:1: a policy fragment cannot set \"%s\": version, mode, default, fileless_exec, guard, scripts and libraries belong to the main policy (/etc/sysguard/policy.yaml); a fragment has name: and rule lists only",
 			 key);
 		expect_conflict(f, 2, "d/c.yaml", want);
 	}

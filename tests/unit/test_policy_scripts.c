@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/* scripts: parsing: defaults, an operator's interpreter list, inline code, and the errors. */
+/*
+ * scripts: parsing (defaults, an operator's interpreter list, inline code,
+ * the errors) and libraries: rules (their own rule set, allow-list mode).
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -85,6 +88,52 @@ static void test_errors_say_what_is_expected(void **state)
 	expect_error(HDR "scripts: {interpreter: []}\n", 2, "interpreter");
 }
 
+static enum sg_action lib_verdict(const struct sg_policy *p, const char *path)
+{
+	struct sg_exec_subject sub = { .path = path };
+	struct sg_verdict v;
+
+	assert_int_equal(sg_policy_eval(sg_policy_libraries(p), &sub, &v), SG_EVAL_DONE);
+	return v.action;
+}
+
+static void test_library_rules_are_a_set_of_their_own(void **state)
+{
+	struct sg_policy *p = load(HDR "rules:\n  - {name: x, action: deny, path: /usr/bin/nc}\n"
+				   "libraries:\n  - {name: no-evil, action: deny, path: /tmp/evil.so}\n"
+				   "  - {name: no-tmp, action: deny, glob: \"/tmp/**\"}\n");
+	const struct sg_policy *libs = sg_policy_libraries(p);
+
+	(void)state;
+	assert_non_null(libs);
+	assert_int_equal(sg_policy_rule_count(libs), 2);
+	assert_int_equal(sg_policy_rule_count(p), 1);
+	assert_string_equal(sg_policy_rule(libs, 0)->name, "no-evil");
+	assert_string_equal(sg_policy_rule(libs, 0)->source, "test.yaml");
+	assert_int_equal(lib_verdict(p, "/tmp/evil.so"), SG_ACTION_DENY);
+	assert_int_equal(lib_verdict(p, "/tmp/x/y.so"), SG_ACTION_DENY);
+	assert_int_equal(lib_verdict(p, "/usr/lib/libc.so.6"), SG_ACTION_ALLOW);
+	/* An exec rule says nothing about libraries, and the other way round. */
+	assert_int_equal(lib_verdict(p, "/usr/bin/nc"), SG_ACTION_ALLOW);
+	sg_policy_free(p);
+	p = load(HDR "rules: []\n");
+	assert_null(sg_policy_libraries(p));
+	sg_policy_free(p);
+}
+
+static void test_library_allow_list_follows_the_default(void **state)
+{
+	struct sg_policy *p = load(HDR "default: deny\nlibraries:\n"
+				   "  - {name: system, action: allow, glob: \"/usr/lib/**\"}\n");
+
+	(void)state;
+	assert_int_equal(lib_verdict(p, "/usr/lib/x86_64-linux-gnu/libc.so.6"), SG_ACTION_ALLOW);
+	assert_int_equal(lib_verdict(p, "/home/u/libhook.so"), SG_ACTION_DENY);
+	sg_policy_free(p);
+	expect_error(HDR "libraries:\n  - {name: a, action: deny}\n", 3, "nothing to match");
+	expect_error(HDR "libraries: /tmp/x.so\n", 2, "\"libraries\" must be a list");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -92,6 +141,8 @@ int main(void)
 		cmocka_unit_test(test_empty_mapping_takes_the_defaults),
 		cmocka_unit_test(test_operator_list_replaces_the_defaults),
 		cmocka_unit_test(test_errors_say_what_is_expected),
+		cmocka_unit_test(test_library_rules_are_a_set_of_their_own),
+		cmocka_unit_test(test_library_allow_list_follows_the_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
