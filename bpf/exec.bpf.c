@@ -84,6 +84,22 @@ struct {
 	__type(value, __u32);
 } interpreters SEC(".maps");
 
+/* libraries: denied by identity (path and identity rules, resolved): killed in the kernel. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SG_DENY_MAX);
+	__type(key, struct sg_inode_key);
+	__type(value, struct sg_deny_value);
+} lib_deny SEC(".maps");
+
+/* Libraries user space allowed (value: their ctime then): no need to ask again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SG_LIB_OK_MAX);
+	__type(key, struct sg_inode_key);
+	__type(value, __u64);
+} lib_ok SEC(".maps");
+
 /* Loader-shaped files (static-pie) user space read and found not to be loaders, by ctime. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -426,6 +442,114 @@ int BPF_PROG(sg_gate, unsigned long address, struct pt_regs *regs, unsigned long
 	return 0;
 }
 
+#define SG_PF_INSTR 0x10		/* x86 page fault error code: an instruction fetch */
+#define SG_VM_EXEC 0x4
+
+struct vma_file {
+	struct file *file;
+};
+
+static long vma_file_of(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	struct vma_file *v = ctx;
+
+	if (vma->vm_flags & SG_VM_EXEC)
+		v->file = vma->vm_file;
+	return 0;
+}
+
+static __always_inline void library_event(struct task_struct *task, struct file *file,
+					  __u32 rule_id, __u32 flags)
+{
+	struct sg_exec_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		sg_count(SG_CNT_RB_DROPS);
+		return;
+	}
+	sg_zero_fill(e, sizeof(*e));
+	sg_fill_hdr(&e->hdr, SG_EV_LIBRARY, task);
+	e->hdr.flags |= flags | SG_F_MMAP;
+	sg_file_key(file, &e->file);
+	e->ctime_ns = sg_inode_ctime_ns(BPF_CORE_READ(file, f_inode));
+	e->nlink = BPF_CORE_READ(file, f_inode, i_nlink);
+	if (e->nlink == 0)
+		e->hdr.flags |= SG_F_FILELESS;
+	e->rule_id = rule_id;
+	e->start_ns = BPF_CORE_READ(task, group_leader, start_time);
+	if (BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum) != cfg.host_mnt_ns)
+		e->hdr.flags |= SG_F_PATH_FSREL;
+	e->path_len = sg_walk_path(file, e->path, &e->path_depth, &e->hdr.flags, &e->path_hash,
+				   e->hdr.flags & SG_F_PATH_FSREL);
+	submit(e, flags & (SG_F_HELD | SG_F_KILLED));
+}
+
+/*
+ * libraries: a file's code runs in a process only after the instruction
+ * fetch that faults its first page in; the kill is delivered on the way
+ * back to user mode, so a denied library's first instruction (its
+ * constructor, an IFUNC resolver) never runs. The program itself is the
+ * exec rules' business; anonymous code (JIT) is not a file's.
+ */
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(sg_lib_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	struct task_struct *task;
+	struct vma_file v = { 0 };
+	struct sg_deny_value *deny;
+	struct sg_inode_key key;
+	struct file *file;
+	__u64 *ok;
+
+	if (!(error_code & SG_PF_INSTR))
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (bpf_find_vma(task, address, vma_file_of, &v, 0) || !v.file ||
+	    v.file == BPF_CORE_READ(task, mm, exe_file))
+		return 0;
+	/* The daemon, and the helpers it forks (they run its code, and it waits for them). */
+	if (task->tgid == cfg.daemon_tgid ||
+	    BPF_CORE_READ(task, group_leader, real_parent, tgid) == cfg.daemon_tgid)
+		return 0;
+	file = v.file;
+	sg_file_key(file, &key);
+	deny = bpf_map_lookup_elem(&lib_deny, &key);
+	if (deny) {
+		if (!cfg.enforce) {
+			library_event(task, file, deny->rule_id, 0);
+			return 0;
+		}
+		if (bpf_send_signal(SG_SIGKILL) == 0) {
+			sg_count(SG_CNT_LIB_KILLS);
+			library_event(task, file, deny->rule_id, SG_F_KILLED);
+		} else {
+			library_event(task, file, deny->rule_id, SG_F_SIGNAL_FAILED);
+		}
+		return 0;
+	}
+	if (!cfg.lib_ask)
+		return 0;
+	ok = bpf_map_lookup_elem(&lib_ok, &key);
+	if (ok && *ok == sg_inode_ctime_ns(BPF_CORE_READ(file, f_inode)))
+		return 0;
+	/* Not decided yet: user space judges it (by hash, by name) before it runs on. */
+	if (cfg.enforce && bpf_ktime_get_boot_ns() - sg_heartbeat_ns < SG_HEARTBEAT_MAX_NS) {
+		struct sg_held_value hv = { .start_ns = BPF_CORE_READ(task, group_leader, start_time) };
+		__u32 tgid = task->tgid;
+
+		/* Resumed by anyone but the daemon, it dies at its next fault (the gate). */
+		if (cfg.hold_gate && bpf_map_update_elem(&held, &tgid, &hv, BPF_ANY) == 0)
+			__sync_fetch_and_add(&sg_held_count, 1);
+		if (bpf_send_signal(SG_SIGSTOP) == 0) {
+			sg_count(SG_CNT_HOLDS);
+			library_event(task, file, 0, SG_F_HELD);
+			return 0;
+		}
+	}
+	library_event(task, file, 0, 0);
+	return 0;
+}
+
 /* A held or doomed process leaves no descendant that could run. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sg_fork, struct task_struct *parent, struct task_struct *child)
@@ -496,8 +620,36 @@ int BPF_PROG(sg_lsm_mmap_file, struct file *file, unsigned long reqprot,
 		return 0;
 	sg_file_key(file, &k);
 	deny = bpf_map_lookup_elem(&deny_inodes, &k);
+	if (deny && cfg.enforce) {
+		report_lsm_deny(file, NULL, deny->rule_id, SG_F_MMAP);
+		return -EPERM;
+	}
+	/* libraries: a denied shared object is not mapped as code at all (dlopen fails). */
+	deny = bpf_map_lookup_elem(&lib_deny, &k);
 	if (!deny || !cfg.enforce)
 		return 0;
-	report_lsm_deny(file, NULL, deny->rule_id, SG_F_MMAP);
+	library_event(bpf_get_current_task_btf(), file, deny->rule_id, SG_F_LSM_DENIED);
+	return -EPERM;
+}
+
+/* ...nor made code later: mprotect(PROT_EXEC) of its mapping. */
+SEC("lsm/file_mprotect")
+int BPF_PROG(sg_lsm_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
+	     unsigned long prot, int ret)
+{
+	struct sg_deny_value *deny;
+	struct sg_inode_key k;
+	struct file *file;
+
+	if (ret)
+		return ret;
+	file = BPF_CORE_READ(vma, vm_file);
+	if (!file || !(prot & PROT_EXEC))
+		return 0;
+	sg_file_key(file, &k);
+	deny = bpf_map_lookup_elem(&lib_deny, &k);
+	if (!deny || !cfg.enforce)
+		return 0;
+	library_event(bpf_get_current_task_btf(), file, deny->rule_id, SG_F_LSM_DENIED);
 	return -EPERM;
 }

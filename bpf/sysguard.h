@@ -17,6 +17,7 @@
 #define SG_RINGBUF_BYTES	(8u << 20)
 #define SG_DENY_MAX		65536	/* identities the kernel denies itself */
 #define SG_INTERP_MAX		256	/* interpreters whose scripts are judged */
+#define SG_LIB_OK_MAX		16384	/* libraries user space allowed, by identity and ctime */
 #define SG_NAME_CACHE_MAX	16384	/* allowed files cached by fanotify ignore marks */
 #define SG_NOT_LOADER_MAX	4096	/* loader-shaped files user space found not to be loaders */
 #define SG_HELD_MAX		8192	/* processes held (or doomed) until the daemon says otherwise */
@@ -28,6 +29,7 @@ enum sg_event_type {
 	SG_EV_FILE = 4,		/* struct sg_file_event: a protected-file operation (BPF LSM) */
 	SG_EV_FILE_OPEN = 5,	/* struct sg_open_event: file-open audit (FILE-4) */
 	SG_EV_FILE_REFUSAL = 6,	/* struct sg_refusal_event: a system call failed with EPERM */
+	SG_EV_LIBRARY = 7,	/* struct sg_exec_event: a file's code about to run in a process (libraries:) */
 };
 
 /* sg_exec_event.flags */
@@ -72,6 +74,8 @@ struct sg_exec_config {
 	__u32 host_mnt_ns;	/* inode of the daemon's mount namespace: paths there are the host's */
 	__u32 hold_uncertain;	/* 1: hold an exec whose path could not be read whole */
 	__u32 hold_scripts;	/* 1: hold interpreter runs: their script needs a verdict */
+	__u32 lib_ask;		/* 1: code of a file in neither lib_deny nor lib_ok is held for user space */
+	__u32 pad;
 };
 
 /*
@@ -378,6 +382,7 @@ enum sg_counter {
 	SG_CNT_HOLDS,
 	SG_CNT_LSM_DENIES,
 	SG_CNT_GATE_KILLS,		/* held processes that ran anyway and were killed at their first fault */
+	SG_CNT_LIB_KILLS,		/* killed at the first instruction of a denied library */
 	SG_CNT_MAX,
 };
 

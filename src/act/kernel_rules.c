@@ -50,6 +50,37 @@ static void add_rule(const struct sg_rule *r, void *ctx)
 	s->n++;
 }
 
+int sg_kernel_library_rules_apply(struct sg_exec_bpf *x, const struct sg_policy *p,
+				  struct sg_audit *a)
+{
+	const struct sg_policy *libs = sg_policy_libraries(p);
+	struct deny_set s = { 0 };
+	struct sg_json j;
+	bool ask = false;
+	int err;
+
+	if (libs) {
+		sg_policy_foreach_kernel_deny(libs, add_rule, &s);
+		/* By name, by hash, or allow-list mode: the kernel cannot decide those alone. */
+		ask = sg_policy_has_name_rules(libs) || sg_policy_has_hash_rules(libs) ||
+		      sg_policy_default_action(libs) == SG_ACTION_DENY;
+	}
+	err = s.err ? s.err : sg_exec_bpf_set_libraries(x, libs != NULL, ask, s.keys, s.vals, s.n);
+	sg_json_init(&j);
+	sg_audit_begin(a, &j, "bpf_map_update", err ? SG_SEV_CRITICAL : SG_SEV_INFO);
+	sg_json_kv_str(&j, "map", "lib_deny");
+	sg_json_kv_u64(&j, "entries", s.n);
+	sg_json_kv_bool(&j, "held_for_verdict", ask);
+	sg_json_kv_str(&j, "result", err ? strerror(-err) : "ok");
+	if (err && x->lib_error[0])
+		sg_json_kv_str(&j, "error", x->lib_error);
+	sg_audit_commit(a, &j);
+	sg_json_free(&j);
+	free(s.keys);
+	free(s.vals);
+	return err ? err : (int)s.n;
+}
+
 int sg_kernel_rules_apply(struct sg_exec_bpf *x, const struct sg_policy *p, struct sg_audit *a)
 {
 	struct deny_set s = { 0 };

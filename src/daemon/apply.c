@@ -131,6 +131,7 @@ void daemon_apply_policy(struct daemon *d)
 		apply_interpreters(d);
 		sg_exec_bpf_set_gate(&d->kern, cfg.enforce && !d->opt.no_hold);
 		sg_exec_bpf_configure(&d->kern, &cfg);
+		sg_kernel_library_rules_apply(&d->kern, d->engine.policy, &d->audit);
 	}
 	if (d->fan_up)
 		sg_fanotify_exec_flush_cache(&d->fan);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "decide/engine.h"
 #include "decide/engine_container.h"
+#include "decide/engine_library.h"
 #include "decide/engine_script.h"
 
 #include <arpa/inet.h>
@@ -195,8 +196,7 @@ static void whole_path(struct sg_engine *e, struct sg_exec_facts *f, const struc
 	close(fd);
 }
 
-static void facts_from_view(struct sg_engine *e, const struct sg_exec_view *v,
-			    struct sg_exec_facts *f)
+void sg_engine_facts(struct sg_engine *e, const struct sg_exec_view *v, struct sg_exec_facts *f)
 {
 	const struct sg_exec_event *ev = v->ev;
 
@@ -548,8 +548,10 @@ int sg_engine_on_record(void *ctx, void *data, size_t size)
 		e->stats.decode_errors++;
 		return 0;
 	}
-	facts_from_view(e, &v, &f);
-	if (f.sensor == SG_SENSOR_BPF_LSM)
+	sg_engine_facts(e, &v, &f);
+	if (type == SG_EV_LIBRARY)
+		sg_engine_on_library(e, &f, v.ev);
+	else if (f.sensor == SG_SENSOR_BPF_LSM)
 		on_kernel_action(e, &f, v.ev);
 	else
 		on_exec(e, &f, v.ev);

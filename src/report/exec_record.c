@@ -54,6 +54,12 @@ void sg_record_process(struct sg_json *j, const struct sg_exec_facts *f)
 	if (f->has_container_path)
 		sg_json_kv_str(j, "container_exe", f->container_path);
 	/* scripts: exe is the script judged; the interpreter that was to run it is named here. */
+	if (f->library) {
+		if (f->has_interpreter)
+			sg_json_kv_bytes(j, "program", f->interpreter, strlen(f->interpreter));
+		else
+			sg_json_kv_str(j, "program", NULL);
+	}
 	if (f->script) {
 		if (f->has_interpreter)
 			sg_json_kv_bytes(j, "interpreter", f->interpreter, strlen(f->interpreter));
@@ -176,7 +182,7 @@ uint64_t sg_record_exec(struct sg_audit *a, struct sg_alerts *alerts,
 
 	sg_json_init(&j);
 	id = sg_audit_begin(a, &j, "exec", sev);
-	sg_json_kv_str(&j, "action", f->via_mmap ? "mmap_exec" : "exec");
+	sg_json_kv_str(&j, "action", f->library ? "library" : f->via_mmap ? "mmap_exec" : "exec");
 	sg_json_kv_str(&j, "decision",
 		       sg_action_name(audit_only(f, v) ? SG_ACTION_AUDIT : v->action));
 	if (audit_only(f, v))

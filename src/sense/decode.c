@@ -11,8 +11,8 @@ int sg_event_type(const void *data, size_t size)
 	if (size < sizeof(h))
 		return -EINVAL;
 	memcpy(&h, data, sizeof(h));
-	if (h.type == SG_EV_EXEC && size >= sizeof(struct sg_exec_event))
-		return SG_EV_EXEC;
+	if ((h.type == SG_EV_EXEC || h.type == SG_EV_LIBRARY) && size >= sizeof(struct sg_exec_event))
+		return (int)h.type;
 	if (h.type == SG_EV_EXIT && size >= sizeof(struct sg_exit_event))
 		return SG_EV_EXIT;
 	if (h.type == SG_EV_NET && size >= sizeof(struct sg_net_event))
@@ -64,7 +64,7 @@ int sg_decode_exec(const void *data, size_t size, struct sg_exec_view *v)
 {
 	const struct sg_exec_event *e = data;
 
-	if (sg_event_type(data, size) != SG_EV_EXEC)
+	if (sg_event_type(data, size) != SG_EV_EXEC && sg_event_type(data, size) != SG_EV_LIBRARY)
 		return -EINVAL;
 	if (e->path_len > SG_PATH_BUF || e->args_len > SG_ARGS_LEN ||
 	    e->filename_len >= SG_FILENAME_LEN || e->path_depth > SG_PATH_DEPTH)

@@ -54,6 +54,7 @@ static int open_load(struct sg_exec_bpf *x, bool with_lsm, char *err, size_t err
 		return e;
 	bpf_program__set_autoload(x->skel->progs.sg_lsm_bprm_check, with_lsm);
 	bpf_program__set_autoload(x->skel->progs.sg_lsm_mmap_file, with_lsm);
+	bpf_program__set_autoload(x->skel->progs.sg_lsm_file_mprotect, with_lsm);
 	e = sg_pins_set_maps(x->skel->obj, SG_PIN_EXEC);
 	if (!e)
 		e = exec_bpf__load(x->skel);
@@ -91,7 +92,9 @@ int sg_exec_bpf_start(struct sg_exec_bpf *x, bool with_lsm, ring_buffer_sample_f
 		goto fail;
 	if (with_lsm) {
 		if ((e = attach(x, x->skel->progs.sg_lsm_bprm_check, "link_lsm_bprm", err, errlen)) ||
-		    (e = attach(x, x->skel->progs.sg_lsm_mmap_file, "link_lsm_mmap", err, errlen)))
+		    (e = attach(x, x->skel->progs.sg_lsm_mmap_file, "link_lsm_mmap", err, errlen)) ||
+		    (e = attach(x, x->skel->progs.sg_lsm_file_mprotect, "link_lsm_mprotect", err,
+				errlen)))
 			goto fail;
 		x->lsm_attached = true;
 	}
@@ -133,6 +136,7 @@ void sg_exec_bpf_stop(struct sg_exec_bpf *x)
 
 	ring_buffer__free(x->rb);
 	bpf_link__destroy(x->gate_link);
+	bpf_link__destroy(x->lib_link);
 	for (i = 0; i < x->nlinks; i++)
 		bpf_link__destroy(x->links[i]);
 	exec_bpf__destroy(x->skel);
@@ -220,6 +224,69 @@ int sg_exec_bpf_set_denies(struct sg_exec_bpf *x, const struct sg_inode_key *key
 	free(sorted);
 	x->deny_count = n;
 	return err;
+}
+
+static void clear_map(int fd)
+{
+	struct sg_inode_key cur, next;
+	bool more = bpf_map_get_next_key(fd, NULL, &cur) == 0;
+
+	while (more) {
+		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
+		bpf_map_delete_elem(fd, &cur);
+		cur = next;
+	}
+}
+
+int sg_exec_bpf_set_libraries(struct sg_exec_bpf *x, bool on, bool ask,
+			      const struct sg_inode_key *keys, const struct sg_deny_value *vals,
+			      size_t n)
+{
+	int deny = bpf_map__fd(x->skel->maps.lib_deny), e;
+	size_t i;
+
+	if (n > SG_DENY_MAX)
+		return -E2BIG;
+	/* The new set first, then what it no longer holds, so no denied file slips through. */
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(deny, &keys[i], &vals[i], BPF_ANY))
+			return -errno;
+	{
+		struct sg_inode_key cur, next;
+		bool more = bpf_map_get_next_key(deny, NULL, &cur) == 0;
+
+		while (more) {
+			more = bpf_map_get_next_key(deny, &cur, &next) == 0;
+			for (i = 0; i < n && memcmp(&keys[i], &cur, sizeof(cur)); i++)
+				;
+			if (i == n)
+				bpf_map_delete_elem(deny, &cur);
+			cur = next;
+		}
+	}
+	clear_map(bpf_map__fd(x->skel->maps.lib_ok));
+	x->skel->bss->cfg.lib_ask = ask;
+	if (on == !!x->lib_link)
+		return 0;
+	if (!on) {
+		bpf_link__destroy(x->lib_link);
+		x->lib_link = NULL;
+		return 0;
+	}
+	x->lib_link = bpf_program__attach(x->skel->progs.sg_lib_fault);
+	if (!x->lib_link) {
+		e = -errno;
+		snprintf(x->lib_error, sizeof(x->lib_error), "attach sg_lib_fault: %s", strerror(-e));
+		return e;
+	}
+	return 0;
+}
+
+int sg_exec_bpf_library_ok(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 ctime_ns)
+{
+	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.lib_ok), key, &ctime_ns, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 int sg_exec_bpf_set_interpreters(struct sg_exec_bpf *x, const struct sg_inode_key *keys, size_t n)

@@ -20,8 +20,8 @@ struct exec_bpf;
 
 struct sg_exec_bpf {
 	struct exec_bpf *skel;
-	struct bpf_link *links[6];
-	const char *link_names[6];	/* their pin names */
+	struct bpf_link *links[7];
+	const char *link_names[7];	/* their pin names */
 	unsigned nlinks;
 	bool lsm_attached;
 	/*
@@ -32,6 +32,9 @@ struct sg_exec_bpf {
 	 */
 	struct bpf_link *gate_link;
 	bool gate;
+	/* libraries: the instruction-fault check, attached only while the policy has library rules. */
+	struct bpf_link *lib_link;
+	char lib_error[256];
 	char gate_error[256];		/* why the gate cannot attach */
 	bool adopted;			/* pins of an earlier daemon were there (BPF-5) */
 	unsigned replaced_links;	/* ...and this many of its links were taken over */
@@ -71,6 +74,18 @@ int sg_exec_bpf_set_denies(struct sg_exec_bpf *x, const struct sg_inode_key *key
 int sg_exec_bpf_cache_name(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 path_hash);
 void sg_exec_bpf_clear_names(struct sg_exec_bpf *x);
 void sg_exec_bpf_forget_name(struct sg_exec_bpf *x, const struct sg_inode_key *key);
+
+/*
+ * libraries: attach (on) or detach the instruction-fault check, install the
+ * identities it kills at (path and identity deny rules) and whether files
+ * in neither set are held for user space (ask). Allowed files cached by
+ * the kernel are forgotten. 0 or -errno (lib_error says why).
+ */
+int sg_exec_bpf_set_libraries(struct sg_exec_bpf *x, bool on, bool ask,
+			      const struct sg_inode_key *keys, const struct sg_deny_value *vals,
+			      size_t n);
+/* A library user space allowed: its code runs without asking again while its ctime holds. */
+int sg_exec_bpf_library_ok(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 ctime_ns);
 
 /* The interpreters whose runs are held for their script's verdict (replaces the set). */
 int sg_exec_bpf_set_interpreters(struct sg_exec_bpf *x, const struct sg_inode_key *keys, size_t n);

@@ -54,11 +54,15 @@ struct sg_exec_facts {
 	bool via_mmap;		/* denied at mmap(PROT_EXEC), not at exec */
 	bool held;		/* stopped in the kernel until user space decided */
 	bool interp;		/* an interpreter of scripts: control: what it runs is judged */
-	/* Set once the script is the subject: the interpreter's own path, and what it was handed. */
+	/*
+	 * Set once a script or a library is the subject: the process's own
+	 * executable (the interpreter, or the program loading the library).
+	 */
 	char interpreter[PATH_MAX];
 	bool has_interpreter;
 	const char *script;	/* "file", "inline", "stdin", "stream", "interactive" or NULL */
 	bool audit_only;	/* allowed, on record as audit (inline code under inline: audit) */
+	bool library;		/* the subject is a shared object about to run as code (libraries:) */
 	uint64_t start_ns;	/* the process's start time, as the kernel's held map keys it */
 	/*
 	 * The path could not be read whole, or is another mount namespace's

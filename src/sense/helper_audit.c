@@ -38,6 +38,8 @@ static const int32_t allowlist[] = {
 	BPF_FUNC_ringbuf_submit,
 	BPF_FUNC_ringbuf_query,
 	BPF_FUNC_get_current_task_btf,
+	/* libraries: which file's mapping an instruction fetch faulted in; read-only. */
+	BPF_FUNC_find_vma,
 	BPF_FUNC_loop,
 };
 
