@@ -44,7 +44,7 @@ static void kernel_json(const struct sg_counters *c, struct sg_json *j)
 		[SG_CNT_RB_DROPS] = "ringbuf_drops", [SG_CNT_EXEC_SEEN] = "execs_seen",
 		[SG_CNT_KILLS] = "kills", [SG_CNT_KILL_FAILED] = "kill_failures",
 		[SG_CNT_HOLDS] = "holds", [SG_CNT_LSM_DENIES] = "lsm_denies",
-		[SG_CNT_GATE_KILLS] = "gate_kills",
+		[SG_CNT_GATE_KILLS] = "gate_kills", [SG_CNT_LIB_KILLS] = "library_kills",
 	};
 	int i;
 
