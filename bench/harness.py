@@ -29,12 +29,23 @@ from bench_errors import Fatal, log, stop_clean
 
 TARGET = 0.98
 BENCHES = ("exec", "open")
+# Loops --loops may add: an interpreter run of an allowed script (a shebang
+# script, so the kernel runs /usr/bin/bash on it) and a dynamically linked
+# program (the loader maps libc: what the library check looks at).
+EXTRA_LOOPS = ("script", "dynexec")
+DYN_TARGET = "/usr/bin/true"
 
 
 def parse_mode(spec):
     """'baseline', 'monitor', 'enforce-10k', 'monitor-500', 'enforce-0',
     'fapolicyd-allow', 'fapolicyd-stock' ...; MODE@container runs the loops
-    in a container (both arms of each pair)."""
+    in a container (both arms of each pair); MODE+scripts turns script and
+    library control on (scripts: {} and two library rules that match nothing)."""
+    if spec.endswith("+scripts") and not spec.startswith(("fapolicyd", "baseline")):
+        m = parse_mode(spec[:-len("+scripts")])
+        m["name"] += "+scripts"
+        m["scripts"] = True
+        return m
     base, at, where = spec.partition("@")
     if at:
         if where != "container" or base.startswith("fapolicyd"):
@@ -210,7 +221,10 @@ def daemon_help(path):
 # --- the loops --------------------------------------------------------------
 
 def run_loop(args, bench, secs=None, count=None, reps=1, wrap=(), warm=True):
-    if bench == "exec":
+    if bench in EXTRA_LOOPS:
+        cmd = [os.path.join(args.bin_dir, "execloop"), "-m", args.exec_method]
+        target = script_target(args) if bench == "script" else DYN_TARGET
+    elif bench == "exec":
         cmd = [os.path.join(args.bin_dir, "execloop"), "-m", args.exec_method]
         # In a container: the image's copy, on its overlay root.
         target = container_arm.TARGET_IN_IMAGE if wrap[:2] == [container_arm.PODMAN, "exec"] \
@@ -248,13 +262,31 @@ def cpu_pressure():
     return load, psi
 
 
+def script_target(args):
+    """An allowed script the kernel hands to bash: what an interpreter's start-up costs."""
+    path = os.path.join(args.bin_dir, "bench-script.sh")
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            f.write("#!/usr/bin/bash\n:\n")
+        os.chmod(path, 0o755)
+    return path
+
+
 def run_slot(args, arm, wrap=()):
-    """The exec loop, then the open loop; each drops a first warm-up sub-run."""
-    return {"arm": arm,
-            "exec": run_loop(args, "exec", secs=args.exec_secs / args.reps, reps=args.reps,
-                             wrap=wrap),
-            "open": run_loop(args, "open", secs=args.open_secs / args.reps, reps=args.reps,
-                             wrap=wrap)}
+    """The exec loop, then the open loop (then --loops extras); each drops a first warm-up sub-run."""
+    slot = {"arm": arm}
+    for b in BENCHES:
+        secs = args.open_secs if b == "open" else args.exec_secs
+        slot[b] = run_loop(args, b, secs=secs / args.reps, reps=args.reps, wrap=wrap)
+    return slot
+
+
+def add_script_control(policy):
+    """scripts: on, and library rules the kernel must ask about (a glob, a hash) that match nothing."""
+    with open(policy, "a") as f:
+        f.write("scripts: {}\nlibraries:\n"
+                '  - {name: bench-lib-glob, action: deny, glob: "/opt/sysguard-bench-nothing-lib/**"}\n'
+                "  - {name: bench-lib-hash, action: deny, sha256: \"%s\"}\n" % ("5a" * 32))
 
 
 def busy_cpus(window=0.2):
@@ -298,6 +330,10 @@ def run_mode(args, mode, budget_s, workroot):
         trusted = set()
         for exe in ("execloop", "openloop", "tiny"):
             trusted |= fapolicyd_arm.elf_deps(os.path.join(args.bin_dir, exe))
+        if "script" in BENCHES:
+            trusted |= fapolicyd_arm.elf_deps("/usr/bin/bash") | {script_target(args)}
+        if "dynexec" in BENCHES:
+            trusted |= fapolicyd_arm.elf_deps(DYN_TARGET)
         daemon = fapolicyd_arm.Fapolicyd(args, mode, workdir, trusted)
     elif mode["kind"] != "baseline":
         policy = os.path.join(workdir, "policy.yaml")
@@ -310,6 +346,8 @@ def run_mode(args, mode, budget_s, workroot):
         for i in range(args.open_files):
             gen += ["--avoid", os.path.join(args.open_dir, "f%03d" % i)]
         subprocess.run(gen, check=True)
+        if mode.get("scripts"):
+            add_script_control(policy)
         if args.protected_files:
             add_protected_files(policy, os.path.join(workdir, "protected"), args.protected_files)
     if mode["kind"] != "fapolicyd":
@@ -567,6 +605,9 @@ def main():
     ap.add_argument("--protected-files", type=int, default=0,
                     help="FILE-1: also protect this many files (a files: rule each, "
                          "deny write+delete) that the loops never open (default 0)")
+    ap.add_argument("--loops", default="exec,open",
+                    help="loops per slot: exec, open, and optionally script (bash running an "
+                         "allowed script), dynexec (a dynamically linked program)")
     ap.add_argument("--daemon", default=None, help="daemon binary (default build/sysguardd)")
     ap.add_argument("--ready-timeout", type=float, default=60)
     ap.add_argument("--stop-timeout", type=float, default=15)
@@ -574,6 +615,11 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the work dir (policies, logs)")
     ap.add_argument("--repo", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     args = ap.parse_args()
+    global BENCHES
+    BENCHES = tuple(b.strip() for b in args.loops.split(",") if b.strip())
+    unknown = set(BENCHES) - {"exec", "open"} - set(EXTRA_LOOPS)
+    if unknown or not {"exec", "open"} <= set(BENCHES):
+        ap.error(f"--loops: exec and open, plus any of {', '.join(EXTRA_LOOPS)}")
 
     q = args.quick
     args.pairs = args.pairs or (6 if q else 20)
@@ -617,6 +663,7 @@ def main():
     started = time.monotonic()
     results = {
         "suite": "sysguard exec/open overhead",
+        "loops": list(BENCHES),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "git": git_rev(args.repo),
         "host": {"kernel": platform.release(), "cpus": os.cpu_count(),

@@ -11,11 +11,15 @@ def ratio_cell(s):
     return f"{s['median_ratio']:.3f}{ci}"
 
 
+def loops(results):
+    return tuple(results.get("loops", BENCHES))
+
+
 def side_by_side(results):
-    """Every mode's exec and open ratio in one table: sysguardd and
-    fapolicyd against baselines of the same run."""
-    lines = ["| mode | what runs | pairs | exec ratio (95% CI) | open ratio (95% CI) |",
-             "|---|---|---:|---:|---:|"]
+    """Every mode's ratio per loop in one table: sysguardd and fapolicyd
+    against baselines of the same run."""
+    lines = ["| mode | what runs | pairs | " + " | ".join(f"{b} ratio (95% CI)" for b in loops(results))
+             + " |", "|---|---|---:|" + "---:|" * len(loops(results))]
     for m in results["modes"]:
         if m["kind"] == "baseline":
             what = "nothing (noise floor)"
@@ -23,9 +27,11 @@ def side_by_side(results):
             what = f"fapolicyd, {m['ruleset']} rules"
         else:
             what = f"sysguardd {m['kind']}, {m['rules']:,} rules"
+            if m["mode"].endswith("+scripts"):
+                what += ", scripts and libraries on"
         s = m["summary"]
-        lines.append(f"| {m['mode']} | {what} | {s['exec']['pairs']} "
-                     f"| {ratio_cell(s['exec'])} | {ratio_cell(s['open'])} |")
+        lines.append(f"| {m['mode']} | {what} | {s['exec']['pairs']} | "
+                     + " | ".join(ratio_cell(s[b]) for b in loops(results)) + " |")
     return lines
 
 
@@ -35,7 +41,7 @@ def markdown(results):
         "| baseline median ops/s | mode median ops/s | foreign load | target | result |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for m in results["modes"]:
-        for b in BENCHES:
+        for b in loops(results):
             s = m["summary"][b]
             result = s["result"]
             ci = s["median_ratio_ci95"]

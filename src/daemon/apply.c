@@ -133,8 +133,10 @@ void daemon_apply_policy(struct daemon *d)
 		sg_exec_bpf_configure(&d->kern, &cfg);
 		sg_kernel_library_rules_apply(&d->kern, d->engine.policy, &d->audit);
 	}
-	if (d->fan_up)
+	if (d->fan_up) {
 		sg_fanotify_exec_flush_cache(&d->fan);
+		sg_fanotify_script_marks(&d->fan, d->engine.policy);
+	}
 	if (d->kern_up)
 		sg_exec_bpf_clear_names(&d->kern);
 	if (d->egress_up)

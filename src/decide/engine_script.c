@@ -80,6 +80,11 @@ static enum sg_interp_kind interp_kind(const struct sg_engine *e, const struct s
 	return SG_INTERP_NONE;
 }
 
+bool sg_engine_is_interpreter(const struct sg_engine *e, const struct sg_file_id *id)
+{
+	return interp_kind(e, id) != SG_INTERP_NONE;
+}
+
 /* A terminal on stdin and no script: someone typing, not code handed over. */
 static bool stdin_is_terminal(pid_t pid)
 {

@@ -3,6 +3,7 @@
 #ifndef SG_ENGINE_SCRIPT_H
 #define SG_ENGINE_SCRIPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "decide/engine.h"
@@ -15,6 +16,9 @@
  */
 int sg_engine_scripts_resolve(struct sg_engine *e, struct sg_inode_key *keys, size_t max,
 			      void (*unknown)(const char *path, void *ctx), void *ctx);
+
+/* Is the file `id` one of the policy's interpreters? */
+bool sg_engine_is_interpreter(const struct sg_engine *e, const struct sg_file_id *id);
 
 /*
  * f is a run of an interpreter that v allowed: judge what it was handed.

@@ -5,7 +5,8 @@ script stops `bash FILE`, `sh FILE`, `python3 FILE`, `perl FILE` and
 as root and as nobody. Interpreters are known by their file's identity;
 their runs are held at exec and the daemon judges the script named in their
 argv as the interpreter will open it. Inline code (bash -c, python3 -c,
-code on a pipe) gets the policy's inline: answer.
+code on a pipe) gets the policy's inline: answer. A denied file a running
+interpreter reads (. FILE, source FILE) is refused at its open.
 """
 import hashlib
 import os
@@ -146,3 +147,31 @@ def test_without_scripts_the_interpreter_runs_it(open_dir, daemon):
     p = Policy([{"name": "no-bad", "action": "deny", "path": bad}])
     daemon(p)
     assert run_script(["/usr/bin/bash", bad]) == 0 and os.path.exists(marker)
+
+
+def test_a_denied_file_read_by_a_running_interpreter_is_refused(open_dir, daemon):
+    """. FILE, source FILE, exec(open(F).read()): the interpreter's open of it fails."""
+    bad_dir = os.path.join(open_dir, "bad")
+    os.mkdir(bad_dir)
+    m = os.path.join(open_dir, "m")
+    by_path = make(open_dir, "by-path", "bash", m + ".path")
+    by_glob = make(bad_dir, "by-glob", "bash", m + ".glob")
+    py = make(open_dir, "by-path-py", "python3", m + ".py")
+    sources = make(open_dir, "sources", "bash", m + ".sources")
+    with open(sources, "a") as f:
+        f.write(f"source {by_glob}\n")
+    d = daemon(policy([{"name": "no-path", "action": "deny", "path": by_path},
+                       {"name": "no-py", "action": "deny", "path": py},
+                       {"name": "no-glob", "action": "deny", "glob": f"{bad_dir}/*"}]))
+    assert run_script(["/usr/bin/bash", "-c", f". {by_path}"]) != 0
+    assert not os.path.exists(m + ".path")
+    # An allowed script runs; the denied file it sources does not.
+    run_script(["/usr/bin/bash", sources])
+    assert os.path.exists(m + ".sources") and not os.path.exists(m + ".glob")
+    assert run_script(["/usr/bin/python3", "-c", f"exec(open('{py}').read())"]) != 0
+    assert not os.path.exists(m + ".py")
+    rec = d.wait_exec(exe=by_path, decision="deny")[0]
+    assert rec["process"]["script"] == "sourced" and rec["enforced_by"] == "fanotify", rec
+    assert rec["process"]["interpreter"] == "/usr/bin/bash", rec
+    # Anyone but an interpreter reads it as before.
+    assert subprocess.run(["/usr/bin/cat", by_path], capture_output=True).returncode == 0

@@ -15,6 +15,8 @@ cp "$HERE/lsm/guest-test.sh" "$HERE/lsm/policy.yaml" "$HERE/lsm/shield.yaml" "$H
 cc -static -O2 -Wall -Wextra -Werror -o "$OUT/short-connect" "$HERE/lsm/short-connect.c"
 cc -static -O2 -Wall -Wextra -Werror -o "$OUT/mapped-connect" "$HERE/lsm/mapped-connect.c"
 cc -static -O2 -Wall -Wextra -Werror -o "$OUT/shield-map-open" "$HERE/lsm/shield-map-open.c"
+# A shared object whose constructor leaves a marker: the libraries: rule must keep it from running.
+cc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$OUT/denied-lib.so" "$ROOT/tests/e2e/helpers/ctor_marker.c"
 touch_bin="$(command -v touch)"
 cp "$touch_bin" "$OUT/denied-touch"
 cp "$touch_bin" "$OUT/allowed-touch"

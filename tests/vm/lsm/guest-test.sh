@@ -74,6 +74,12 @@ must_not_run by-loader /lib64/ld-linux-x86-64.so.2 "$SG/denied-touch"
 must_not_run by-namespace unshare -m sh -c 'mount --bind /sysguard /mnt && exec /mnt/denied-touch "$0"'
 must_not_run by-namespace-loader unshare -m sh -c \
 	'mount --bind /sysguard /mnt && exec /lib64/ld-linux-x86-64.so.2 /mnt/denied-touch "$0"'
+# A denied shared object is not mapped as code (lsm/mmap_file): its constructor never runs.
+SG_LIB_MARKER=/tmp/lib-ran LD_PRELOAD="$SG/denied-lib.so" "$SG/allowed-touch" /tmp/preloaded 2>/dev/null
+[ -e /tmp/lib-ran ] && fail "the denied library's constructor ran"
+[ -e /tmp/preloaded ] || fail "the program did not run without its denied library"
+wait_log '"action":"library".*"enforced_by":"bpf_lsm"' || fail "no library denial recorded"
+echo "ok: denied library refused by bpf_lsm, the program ran without it"
 sleep 1
 stop_daemon
 grep -q '"enforced_by":"bpf_lsm"' "$RUN/audit.log" || fail "no exec record enforced_by bpf_lsm"
