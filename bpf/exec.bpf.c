@@ -499,6 +499,7 @@ int BPF_PROG(sg_lib_fault, unsigned long address, struct pt_regs *regs, unsigned
 	struct sg_deny_value *deny;
 	struct sg_inode_key key;
 	struct file *file;
+	bool known;
 	__u64 *ok;
 
 	if (!(error_code & SG_PF_INSTR))
@@ -513,10 +514,14 @@ int BPF_PROG(sg_lib_fault, unsigned long address, struct pt_regs *regs, unsigned
 		return 0;
 	file = v.file;
 	sg_file_key(file, &key);
+	ok = bpf_map_lookup_elem(&lib_ok, &key);
+	known = ok && *ok == sg_inode_ctime_ns(BPF_CORE_READ(file, f_inode));
 	deny = bpf_map_lookup_elem(&lib_deny, &key);
 	if (deny) {
+		/* Monitor mode: reported once per file (user space marks it known), not per fault. */
 		if (!cfg.enforce) {
-			library_event(task, file, deny->rule_id, 0);
+			if (!known)
+				library_event(task, file, deny->rule_id, 0);
 			return 0;
 		}
 		if (bpf_send_signal(SG_SIGKILL) == 0) {
@@ -527,18 +532,22 @@ int BPF_PROG(sg_lib_fault, unsigned long address, struct pt_regs *regs, unsigned
 		}
 		return 0;
 	}
-	if (!cfg.lib_ask)
-		return 0;
-	ok = bpf_map_lookup_elem(&lib_ok, &key);
-	if (ok && *ok == sg_inode_ctime_ns(BPF_CORE_READ(file, f_inode)))
+	if (!cfg.lib_ask || known)
 		return 0;
 	/* Not decided yet: user space judges it (by hash, by name) before it runs on. */
+	if (cfg.enforce && !cfg.hold_gate) {
+		/* A stop without the gate is undone by any SIGCONT: not a hold. */
+		if (bpf_send_signal(SG_SIGKILL) == 0)
+			sg_count(SG_CNT_LIB_KILLS);
+		library_event(task, file, 0, SG_F_KILLED | SG_F_HOLD_KILLED);
+		return 0;
+	}
 	if (cfg.enforce && bpf_ktime_get_boot_ns() - sg_heartbeat_ns < SG_HEARTBEAT_MAX_NS) {
 		struct sg_held_value hv = { .start_ns = BPF_CORE_READ(task, group_leader, start_time) };
 		__u32 tgid = task->tgid;
 
 		/* Resumed by anyone but the daemon, it dies at its next fault (the gate). */
-		if (cfg.hold_gate && bpf_map_update_elem(&held, &tgid, &hv, BPF_ANY) == 0)
+		if (bpf_map_update_elem(&held, &tgid, &hv, BPF_ANY) == 0)
 			__sync_fetch_and_add(&sg_held_count, 1);
 		if (bpf_send_signal(SG_SIGSTOP) == 0) {
 			sg_count(SG_CNT_HOLDS);

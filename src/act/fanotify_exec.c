@@ -164,8 +164,8 @@ static void read_small(const char *path, char *buf, size_t len)
 		buf[n - 1] = '\0';
 }
 
-void sg_fanotify_exec_facts(struct sg_fanotify_exec *fx, const struct fanotify_event_metadata *m,
-			    struct sg_exec_facts *f)
+static void facts_from_event(struct sg_fanotify_exec *fx, const struct fanotify_event_metadata *m,
+			     struct sg_exec_facts *f)
 {
 	static const char deleted[] = " (deleted)";
 	char link[64];
@@ -209,7 +209,7 @@ void sg_fanotify_exec_facts(struct sg_fanotify_exec *fx, const struct fanotify_e
 	sg_engine_container_path(f);
 }
 
-int sg_fanotify_exec_respond(struct sg_fanotify_exec *fx, int fd, bool allow)
+static int respond(struct sg_fanotify_exec *fx, int fd, bool allow)
 {
 	struct fanotify_response r = { .fd = fd, .response = allow ? FAN_ALLOW : FAN_DENY };
 
@@ -230,14 +230,10 @@ static void handle_one(struct sg_fanotify_exec *fx, const struct fanotify_event_
 
 	fx->stats.events++;
 	if (!(m->mask & FAN_OPEN_EXEC_PERM)) {
-		/* An open of a file a script rule denies (scripts:): judged if an interpreter asks. */
-		if (m->mask & FAN_OPEN_PERM)
-			sg_fanotify_script_open(fx, m);
-		else
-			sg_fanotify_exec_respond(fx, m->fd, true);
+		respond(fx, m->fd, true);
 		return;
 	}
-	sg_fanotify_exec_facts(fx, m, &f);
+	facts_from_event(fx, m, &f);
 	sg_engine_decide(e, &f, m->fd, &v);
 	/* We were asked, so the file has no ignore mark: its cached name is void. */
 	if (e->kern && f.has_id) {
@@ -247,7 +243,7 @@ static void handle_one(struct sg_fanotify_exec *fx, const struct fanotify_event_
 	}
 	if (v.action == SG_ACTION_ALLOW) {
 		fx->stats.allowed++;
-		sg_fanotify_exec_respond(fx, m->fd, true);
+		respond(fx, m->fd, true);
 		/*
 		 * A container's exec asks twice: for its overlay file, which the
 		 * exec sensor caches as on the host, and for the layer's file
@@ -261,7 +257,7 @@ static void handle_one(struct sg_fanotify_exec *fx, const struct fanotify_event_
 		return;
 	}
 	fx->stats.denied++;
-	err = sg_fanotify_exec_respond(fx, m->fd, false);
+	err = respond(fx, m->fd, false);
 	id = sg_record_exec(e->audit, e->alerts, &f, &v, SG_MODE_ENFORCE, "fanotify");
 	if (err)
 		e->stats.mitigation_failures++;

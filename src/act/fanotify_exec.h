@@ -26,8 +26,6 @@ struct sg_fanotify_stats {
 	uint64_t filesystems;		/* filesystems marked */
 	uint64_t mark_errors;
 	uint64_t late_marks;		/* ...found by an exec the kernel held, not the mount table */
-	uint64_t script_marks;		/* denied scripts (and their glob directories) watched for opens */
-	uint64_t script_denied;		/* ...opens by an interpreter refused */
 };
 
 struct sg_fanotify_exec {
@@ -66,20 +64,5 @@ int sg_fanotify_exec_mark_fs(void *fx, int fd);
 /* Drop every ignore mark (the policy changed, cached allows may be wrong). */
 int sg_fanotify_exec_flush_cache(struct sg_fanotify_exec *fx);
 
-/* The exec facts of an event's process and file; answer an event (fanotify_exec.c). */
-struct fanotify_event_metadata;
-void sg_fanotify_exec_facts(struct sg_fanotify_exec *fx, const struct fanotify_event_metadata *m,
-			    struct sg_exec_facts *f);
-int sg_fanotify_exec_respond(struct sg_fanotify_exec *fx, int fd, bool allow);
-
-/*
- * scripts: watch the opens of what the exec rules deny by path, identity
- * or glob (the file, or the glob's directory), so an interpreter that reads
- * one while it runs (`. FILE`, `source`, an import) is refused (fanotify_script.c).
- * Call after a flush of the inode marks. Returns how many marks, or -errno.
- */
-int sg_fanotify_script_marks(struct sg_fanotify_exec *fx, const struct sg_policy *p);
-/* A FAN_OPEN_PERM event on such a mark: an interpreter opening a denied file is refused. */
-void sg_fanotify_script_open(struct sg_fanotify_exec *fx, const struct fanotify_event_metadata *m);
 
 #endif

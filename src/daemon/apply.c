@@ -120,6 +120,33 @@ static void apply_interpreters(struct daemon *d)
 	sg_json_free(&j);
 }
 
+/*
+ * scripts: in enforce mode, the files a running interpreter may not read
+ * are watched (a group and thread of their own; off in monitor mode and
+ * without scripts:).
+ */
+static void sync_script_guard(struct daemon *d)
+{
+	bool want = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE && !d->opt.no_fanotify &&
+		    sg_policy_scripts(d->engine.policy)->on;
+	char err[256] = "";
+	int n;
+
+	if (!want) {
+		sg_script_guard_stop(d->script_guard);
+		d->script_guard = NULL;
+		return;
+	}
+	if (!d->script_guard &&
+	    sg_script_guard_start(&d->script_guard, &d->audit, d->alerts, err, sizeof(err))) {
+		daemon_note(d, "scripts", SG_SEV_WARNING, "sourced_files_unwatched", err);
+		return;
+	}
+	n = sg_script_guard_apply(d->script_guard, d->engine.policy, &d->engine);
+	if (n < 0)
+		daemon_note(d, "scripts", SG_SEV_WARNING, "sourced_files_unwatched", strerror(-n));
+}
+
 /* Push the current policy into every active backend. */
 void daemon_apply_policy(struct daemon *d)
 {
@@ -133,10 +160,9 @@ void daemon_apply_policy(struct daemon *d)
 		sg_exec_bpf_configure(&d->kern, &cfg);
 		sg_kernel_library_rules_apply(&d->kern, d->engine.policy, &d->audit);
 	}
-	if (d->fan_up) {
+	sync_script_guard(d);
+	if (d->fan_up)
 		sg_fanotify_exec_flush_cache(&d->fan);
-		sg_fanotify_script_marks(&d->fan, d->engine.policy);
-	}
 	if (d->kern_up)
 		sg_exec_bpf_clear_names(&d->kern);
 	if (d->egress_up)

@@ -19,6 +19,7 @@
 #include "act/egress.h"
 #include "act/fanotify_exec.h"
 #include "act/files.h"
+#include "act/script_guard.h"
 #include "act/policy_watch.h"
 #include "act/shield_ctl.h"
 #include "config/config.h"
@@ -134,6 +135,7 @@ struct daemon {
 	int fa_state;			/* last "backend" record: 0 none, 1 inactive, 2 active, 3 disabled, 4 failed */
 	struct sg_policy_watch watch;
 	struct sg_files *files;		/* FILE-1..3; NULL when off */
+	struct sg_script_guard *script_guard;	/* scripts: a running interpreter's reads; NULL when off */
 	struct sg_shield_ctl *shield_ctl;	/* BPF-7: sysguardctl shield goes through us */
 	bool break_glass;		/* POL-5: forced to monitor mode by <state-dir>/break-glass */
 	/* POL-2 */

@@ -50,7 +50,6 @@ void daemon_sync_fanotify(struct daemon *d)
 		}
 		d->engine.mark_fs = sg_fanotify_exec_mark_fs;
 		d->engine.mark_ctx = &d->fan;
-		sg_fanotify_script_marks(&d->fan, d->engine.policy);
 		/* From now on an exec fanotify did not see (a mount it has not marked) is held. */
 		if (d->kern_up && (e = sg_exec_bpf_set_fanotify(&d->kern, d->fan.fd)))
 			daemon_note(d, "fanotify", SG_SEV_WARNING, "unmarked_filesystems",

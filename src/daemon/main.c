@@ -252,6 +252,7 @@ int main(int argc, char **argv)
 	sg_shield_ctl_stop(d.shield_ctl);
 	/* Protection ends with the daemon: flags and marks come off (a killed daemon's flags stay). */
 	sg_files_stop(d.files);
+	sg_script_guard_stop(d.script_guard);
 	daemon_note(&d, "daemon_stop", SG_SEV_INFO, NULL, NULL);
 	sg_alerts_stop(d.alerts);
 	d.audit.on_line = NULL;

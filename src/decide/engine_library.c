@@ -109,6 +109,8 @@ void sg_engine_on_library(struct sg_engine *e, struct sg_exec_facts *f,
 		const char *backend = ev->hdr.flags & SG_F_LSM_DENIED ? "bpf_lsm" : "bpf_kill";
 
 		v.rule = lib_rule(e, ev->rule_id);
+		if (ev->hdr.flags & SG_F_HOLD_KILLED)
+			f->reason = "hold_unavailable";
 		e->stats.denied++;
 		id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, backend);
 		sg_record_mitigation(e->audit, e->alerts, f, id, backend,
@@ -127,6 +129,9 @@ void sg_engine_on_library(struct sg_engine *e, struct sg_exec_facts *f,
 		e->stats.allowed++;
 	if (!f->held) {
 		sg_record_exec(e->audit, e->alerts, f, &v, mode, NULL);
+		/* Monitor mode: on record once; the kernel stops reporting this file's faults. */
+		if (e->kern && mode == SG_MODE_MONITOR && !f->fileless)
+			sg_exec_bpf_library_ok(e->kern, &key, ev->ctime_ns);
 		return;
 	}
 	if (v.action == SG_ACTION_DENY) {

@@ -103,7 +103,7 @@ def check_process_block(r, errs, need_exec_args):
 
 
 def check_exec(r, errs):
-    if r.get("action") not in ("exec", "mmap_exec"):
+    if r.get("action") not in ("exec", "mmap_exec", "library"):
         errs.append(f"action bad: {r.get('action')!r}")
     dec, mode = r.get("decision"), r.get("mode")
     if dec not in ("allow", "deny", "audit"):
@@ -111,7 +111,8 @@ def check_exec(r, errs):
     # "audit": ran, but an action: audit rule (named in rule) would have denied it.
     if (dec == "audit") != (r.get("would_deny") is True) or ("would_deny" in r and dec != "audit"):
         errs.append(f"would_deny {r.get('would_deny')!r} with decision {dec!r}")
-    if dec == "audit" and r.get("rule") is None:
+    # ...or inline code under scripts: {inline: audit}, which no rule names.
+    if dec == "audit" and r.get("rule") is None and r.get("reason") != "inline_code":
         errs.append("audit decision names no rule")
     if mode not in ("monitor", "enforce"):
         errs.append(f"mode bad: {mode!r}")

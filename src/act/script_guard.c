@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "act/script_guard.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy/glob.h"
+#include "report/exec_record.h"
+#include "sense/proc.h"
+
+struct watched_file {
+	struct sg_file_id id;
+	struct sg_rule rule;		/* a copy: name, id, kind, line (no pointers) */
+};
+
+struct watched_glob {
+	struct sg_glob *glob;
+	struct sg_rule rule;
+};
+
+struct sg_script_guard {
+	int fan, stop_fd;
+	pthread_t thread;
+	bool thread_up;
+	pid_t self;
+	struct sg_audit *audit;
+	struct sg_alerts *alerts;
+	pthread_mutex_t lock;		/* the tables below: the event loop writes, the thread reads */
+	struct watched_file *files;
+	size_t nfiles;
+	struct watched_glob *globs;
+	size_t nglobs;
+	struct sg_file_id *interps;
+	size_t ninterps;
+	uint64_t denied;
+};
+
+static struct sg_rule rule_copy(const struct sg_rule *r)
+{
+	struct sg_rule c = *r;
+
+	c.pattern = NULL;
+	c.parent_pattern = NULL;
+	c.source = NULL;
+	c.fragment = NULL;
+	return c;
+}
+
+static bool is_ours(const struct sg_script_guard *g, pid_t pid)
+{
+	pid_t ppid;
+
+	/* The daemon, and the helpers it forks to open files as another process would. */
+	return pid == g->self || (sg_proc_ppid(pid, &ppid) == 0 && ppid == g->self);
+}
+
+static bool is_interpreter(const struct sg_script_guard *g, pid_t pid, char *exe, size_t len)
+{
+	char link[64];
+	struct stat st;
+	ssize_t n;
+	size_t i;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	if (stat(link, &st))
+		return false;
+	for (i = 0; i < g->ninterps; i++)
+		if (g->interps[i].dev == st.st_dev && g->interps[i].ino == st.st_ino)
+			break;
+	if (i == g->ninterps)
+		return false;
+	n = readlink(link, exe, len - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	return true;
+}
+
+/* The deny rule for this open, copied into *out; false when it may go on. */
+static bool denied_open(struct sg_script_guard *g, int fd, const struct stat *st, char *path,
+			size_t len, struct sg_rule *out)
+{
+	char link[64];
+	ssize_t n;
+	size_t i;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, len - 1);
+	path[n > 0 ? n : 0] = '\0';
+	for (i = 0; i < g->nfiles; i++)
+		if (g->files[i].id.dev == st->st_dev && g->files[i].id.ino == st->st_ino) {
+			*out = g->files[i].rule;
+			return true;
+		}
+	for (i = 0; n > 0 && i < g->nglobs; i++)
+		if (sg_glob_match(g->globs[i].glob, path)) {
+			*out = g->globs[i].rule;
+			return true;
+		}
+	return false;
+}
+
+static void record(struct sg_script_guard *g, const struct fanotify_event_metadata *m,
+		   const struct stat *st, const char *path, const char *exe,
+		   const struct sg_rule *rule, int err)
+{
+	static __thread struct sg_exec_facts f;
+	struct sg_verdict v = { .action = SG_ACTION_DENY, .rule = rule };
+	char link[64];
+	struct stat pst;
+	uint64_t id;
+	ssize_t n;
+
+	memset(&f, 0, sizeof(f));
+	f.sensor = SG_SENSOR_FANOTIFY;
+	f.pid = m->pid;
+	sg_proc_ppid(m->pid, &f.ppid);
+	snprintf(link, sizeof(link), "/proc/%d", m->pid);
+	if (stat(link, &pst) == 0) {
+		f.uid = pst.st_uid;
+		f.gid = pst.st_gid;
+	}
+	n = sg_proc_read(m->pid, "comm", f.comm, sizeof(f.comm) - 1);
+	f.comm[n > 0 ? n : 0] = '\0';
+	f.comm[strcspn(f.comm, "\n")] = '\0';
+	snprintf(f.path, sizeof(f.path), "%s", path);
+	f.path_len = strlen(f.path);
+	f.has_path = f.path_len > 0;
+	f.id.dev = st->st_dev;
+	f.id.ino = st->st_ino;
+	f.has_id = true;
+	snprintf(f.interpreter, sizeof(f.interpreter), "%s", exe);
+	f.has_interpreter = exe[0] != '\0';
+	f.script = "sourced";
+	id = sg_record_exec(g->audit, g->alerts, &f, &v, SG_MODE_ENFORCE, "fanotify");
+	sg_record_mitigation(g->audit, g->alerts, &f, id, "fanotify", "deny_script_open", err);
+}
+
+static void handle(struct sg_script_guard *g, const struct fanotify_event_metadata *m)
+{
+	struct fanotify_response r = { .fd = m->fd, .response = FAN_ALLOW };
+	char exe[PATH_MAX] = "", path[PATH_MAX] = "";
+	struct sg_rule rule;
+	struct stat st;
+	bool deny = false;
+	int err = 0;
+
+	/* Directories, devices, the daemon, and anyone but an interpreter: not a script run. */
+	if (!is_ours(g, m->pid) && fstat(m->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		pthread_mutex_lock(&g->lock);
+		deny = is_interpreter(g, m->pid, exe, sizeof(exe)) &&
+		       denied_open(g, m->fd, &st, path, sizeof(path), &rule);
+		pthread_mutex_unlock(&g->lock);
+	}
+	if (deny)
+		r.response = FAN_DENY;
+	if (write(g->fan, &r, sizeof(r)) != sizeof(r))
+		err = -errno;
+	if (deny) {
+		__atomic_fetch_add(&g->denied, 1, __ATOMIC_RELAXED);
+		record(g, m, &st, path, exe, &rule, err);
+	}
+}
+
+static void *perm_thread(void *arg)
+{
+	struct sg_script_guard *g = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	struct pollfd p[2] = { { .fd = g->fan, .events = POLLIN }, { .fd = g->stop_fd, .events = POLLIN } };
+
+	for (;;) {
+		const struct fanotify_event_metadata *m = (void *)buf;
+		ssize_t len;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return NULL;
+		if (p[1].revents)
+			return NULL;
+		len = read(g->fan, buf, sizeof(buf));
+		for (; len > 0 && FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
+			if (m->vers == FANOTIFY_METADATA_VERSION && m->fd >= 0) {
+				handle(g, m);
+				close(m->fd);
+			}
+		}
+	}
+}
+
+int sg_script_guard_start(struct sg_script_guard **out, struct sg_audit *audit,
+			  struct sg_alerts *alerts, char *err, size_t errlen)
+{
+	struct sg_script_guard *g = calloc(1, sizeof(*g));
+	sigset_t all, old;
+	int rc;
+
+	if (!g) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	g->self = getpid();
+	g->audit = audit;
+	g->alerts = alerts;
+	g->stop_fd = -1;
+	pthread_mutex_init(&g->lock, NULL);
+	g->fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
+			       O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (g->fan < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "fanotify_init: %s", strerror(-rc));
+		goto fail;
+	}
+	g->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (g->stop_fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "eventfd: %s", strerror(-rc));
+		goto fail;
+	}
+	/* Signals are the event loop's (signalfd): the thread must never take SIGTERM. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = -pthread_create(&g->thread, NULL, perm_thread, g);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		snprintf(err, errlen, "permission thread: %s", strerror(-rc));
+		goto fail;
+	}
+	g->thread_up = true;
+	*out = g;
+	return 0;
+fail:
+	if (g->fan >= 0)
+		close(g->fan);
+	if (g->stop_fd >= 0)
+		close(g->stop_fd);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+	return rc;
+}
+
+static void free_tables(struct sg_script_guard *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nglobs; i++)
+		sg_glob_free(g->globs[i].glob);
+	free(g->globs);
+	free(g->files);
+	free(g->interps);
+	g->globs = NULL;
+	g->files = NULL;
+	g->interps = NULL;
+	g->nglobs = g->nfiles = g->ninterps = 0;
+}
+
+void sg_script_guard_stop(struct sg_script_guard *g)
+{
+	uint64_t one = 1;
+
+	if (!g)
+		return;
+	if (g->thread_up) {
+		if (write(g->stop_fd, &one, sizeof(one)) != sizeof(one))
+			pthread_cancel(g->thread);
+		pthread_join(g->thread, NULL);
+	}
+	/* Closing the group answers whatever is still pending: allow. */
+	close(g->fan);
+	close(g->stop_fd);
+	free_tables(g);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
+static int mark(struct sg_script_guard *g, const char *path, uint64_t mask)
+{
+	return fanotify_mark(g->fan, FAN_MARK_ADD, mask, AT_FDCWD, path) ? -errno : 0;
+}
+
+int sg_script_guard_apply(struct sg_script_guard *g, const struct sg_policy *p,
+			  const struct sg_engine *e)
+{
+	size_t i, n = sg_policy_rule_count(p);
+	char dir[PATH_MAX];
+	int marks = 0;
+
+	pthread_mutex_lock(&g->lock);
+	free_tables(g);
+	fanotify_mark(g->fan, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL);
+	g->files = calloc(n ? n : 1, sizeof(*g->files));
+	g->globs = calloc(n ? n : 1, sizeof(*g->globs));
+	g->interps = calloc(e->ninterps ? e->ninterps : 1, sizeof(*g->interps));
+	if (!g->files || !g->globs || !g->interps) {
+		free_tables(g);
+		pthread_mutex_unlock(&g->lock);
+		return -ENOMEM;
+	}
+	for (i = 0; i < e->ninterps; i++)
+		g->interps[i] = e->interps[i].id;
+	g->ninterps = e->ninterps;
+	for (i = 0; sg_policy_scripts(p)->on && i < n; i++) {
+		const struct sg_rule *r = sg_policy_rule(p, i);
+		const char *why;
+		struct stat st;
+		size_t len;
+
+		/* Parent-constrained rules depend on who started the interpreter: exec time only. */
+		if (r->action != SG_ACTION_DENY || r->scope || !r->pattern || r->parent_pattern)
+			continue;
+		if (r->kind == SG_MATCH_PATH || r->kind == SG_MATCH_IDENTITY) {
+			/* A file that is not there has no inode to mark; the exec rule still holds. */
+			if (stat(r->pattern, &st) || mark(g, r->pattern, FAN_OPEN_PERM))
+				continue;
+			g->files[g->nfiles].id.dev = st.st_dev;
+			g->files[g->nfiles].id.ino = st.st_ino;
+			g->files[g->nfiles++].rule = rule_copy(r);
+			marks++;
+		} else if (r->kind == SG_MATCH_GLOB) {
+			len = sg_glob_literal_dir(r->pattern);
+			/* "/x*" would put every open in "/" on the round trip: not worth it. */
+			if (len <= 1 || len >= sizeof(dir))
+				continue;
+			memcpy(dir, r->pattern, len - 1);
+			dir[len - 1] = '\0';
+			if (sg_glob_compile(r->pattern, &g->globs[g->nglobs].glob, &why))
+				continue;
+			if (mark(g, dir, FAN_OPEN_PERM | FAN_EVENT_ON_CHILD)) {
+				sg_glob_free(g->globs[g->nglobs].glob);
+				continue;
+			}
+			g->globs[g->nglobs++].rule = rule_copy(r);
+			marks++;
+		}
+	}
+	pthread_mutex_unlock(&g->lock);
+	return marks;
+}
+
+uint64_t sg_script_guard_denied(const struct sg_script_guard *g)
+{
+	return g ? __atomic_load_n(&g->denied, __ATOMIC_RELAXED) : 0;
+}
