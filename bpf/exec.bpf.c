@@ -505,8 +505,12 @@ int BPF_PROG(sg_lib_fault, unsigned long address, struct pt_regs *regs, unsigned
 	if (!(error_code & SG_PF_INSTR))
 		return 0;
 	task = bpf_get_current_task_btf();
-	if (bpf_find_vma(task, address, vma_file_of, &v, 0) || !v.file ||
-	    v.file == BPF_CORE_READ(task, mm, exe_file))
+	/* -EBUSY: another thread holds the address space's lock for writing; said, not hidden. */
+	if (bpf_find_vma(task, address, vma_file_of, &v, 0) == -16) {
+		sg_count(SG_CNT_LIB_UNCHECKED);
+		return 0;
+	}
+	if (!v.file || v.file == BPF_CORE_READ(task, mm, exe_file))
 		return 0;
 	/* The daemon, and the helpers it forks (they run its code, and it waits for them). */
 	if (task->tgid == cfg.daemon_tgid ||

@@ -45,6 +45,7 @@ static void kernel_json(const struct sg_counters *c, struct sg_json *j)
 		[SG_CNT_KILLS] = "kills", [SG_CNT_KILL_FAILED] = "kill_failures",
 		[SG_CNT_HOLDS] = "holds", [SG_CNT_LSM_DENIES] = "lsm_denies",
 		[SG_CNT_GATE_KILLS] = "gate_kills", [SG_CNT_LIB_KILLS] = "library_kills",
+		[SG_CNT_LIB_UNCHECKED] = "library_unchecked",
 	};
 	int i;
 

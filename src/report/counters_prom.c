@@ -45,7 +45,7 @@ static void exec(const struct sg_counters *c, struct sg_prom *p)
 		[SG_CNT_RB_DROPS] = NULL, [SG_CNT_EXEC_SEEN] = "exec", [SG_CNT_KILLS] = "kill",
 		[SG_CNT_KILL_FAILED] = "kill_failure", [SG_CNT_HOLDS] = "hold",
 		[SG_CNT_LSM_DENIES] = "lsm_deny", [SG_CNT_GATE_KILLS] = "gate_kill",
-		[SG_CNT_LIB_KILLS] = "library_kill",
+		[SG_CNT_LIB_KILLS] = "library_kill", [SG_CNT_LIB_UNCHECKED] = "library_unchecked",
 	};
 	const struct sg_counters_decisions *d = &c->decisions;
 	int i;

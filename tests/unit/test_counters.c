@@ -47,7 +47,7 @@ static const char daemon_stats_json[] =
 	"{\"uptime_s\":2,\"policy_version\":\"e2e-1\",\"decisions\":{\"events\":87,\"decode_errors\":0,"
 	"\"allowed\":82,\"denied\":1,\"audited\":0,\"mitigations\":1,\"mitigation_failures\":0,\"hash_errors\":0,"
 	"\"held\":0},\"kernel\":{\"ringbuf_drops\":0,\"execs_seen\":34,\"kills\":0,\"kill_failures\":0,"
-	"\"holds\":0,\"lsm_denies\":0,\"gate_kills\":0,\"library_kills\":0,\"deny_entries\":1},\"fanotify\":{\"active\":true,"
+	"\"holds\":0,\"lsm_denies\":0,\"gate_kills\":0,\"library_kills\":0,\"library_unchecked\":0,\"deny_entries\":1},\"fanotify\":{\"active\":true,"
 	"\"events\":49,\"allowed\":48,\"denied\":1,\"ignore_marks\":12,\"response_errors\":0,"
 	"\"filesystems\":6},\"egress\":{\"denied\":0,\"matched\":0,\"ringbuf_drops\":0,\"prefixes\":1},"
 	"\"file_audit\":{\"active\":true,\"selectors\":1,\"selected_opens\":0,\"deduplicated\":0,"
