@@ -447,6 +447,7 @@ int BPF_PROG(sg_gate, unsigned long address, struct pt_regs *regs, unsigned long
 
 struct vma_file {
 	struct file *file;
+	__u64 start, end;
 };
 
 static long vma_file_of(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
@@ -455,7 +456,85 @@ static long vma_file_of(struct task_struct *task, struct vm_area_struct *vma, vo
 
 	if (vma->vm_flags & SG_VM_EXEC)
 		v->file = vma->vm_file;
+	v->start = vma->vm_start;
+	v->end = vma->vm_end;
 	return 0;
+}
+
+/*
+ * Code mappings of this thread's address space already found fine, valid
+ * while the address space's layout sequence (bumped by every mmap, munmap,
+ * mprotect) is unchanged: a library's later faults cost a range compare,
+ * not a mapping lookup. A dlclose and a dlopen at the same address change
+ * the sequence, so a new file at an old range is looked at again.
+ */
+#define SG_LIB_SEEN 8
+struct lib_seen {
+	__u64 mm;
+	__u64 seq;
+	__u64 start[SG_LIB_SEEN];
+	__u64 end[SG_LIB_SEEN];
+	__u32 n;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lib_seen);
+} lib_seen SEC(".maps");
+
+/* Kernels before 6.13 kept it as a plain int (and before 6.4, not at all). */
+struct mm_struct___int_seq {
+	int mm_lock_seq;
+} __attribute__((preserve_access_index));
+
+/* The layout sequence, or 0 when this kernel has none (then nothing is remembered). */
+static __always_inline __u64 layout_seq(struct mm_struct *mm)
+{
+	struct mm_struct___int_seq *old = (void *)mm;
+
+	if (bpf_core_field_exists(mm->mm_lock_seq.sequence))
+		return (__u64)BPF_CORE_READ(mm, mm_lock_seq.sequence) << 1 | 1;
+	if (bpf_core_field_exists(old->mm_lock_seq))
+		return (__u64)(__u32)BPF_CORE_READ(old, mm_lock_seq) << 1 | 1;
+	return 0;
+}
+
+static __always_inline bool seen(struct lib_seen *ls, __u64 mm, __u64 seq, __u64 addr)
+{
+	int i;
+
+	if (!ls || !seq || ls->mm != mm || ls->seq != seq) {
+		if (ls) {
+			ls->mm = mm;
+			ls->seq = seq;
+			ls->n = 0;
+		}
+		return false;
+	}
+	for (i = 0; i < SG_LIB_SEEN; i++) {
+		if (i >= ls->n)
+			break;
+		if (addr >= ls->start[i] && addr < ls->end[i])
+			return true;
+	}
+	return false;
+}
+
+static __always_inline void remember(struct lib_seen *ls, const struct vma_file *v)
+{
+	__u32 i;
+
+	if (!ls || !ls->seq)
+		return;
+	i = ls->n;
+	if (i >= SG_LIB_SEEN)
+		i = 0;		/* full: start over, the oldest first */
+	ls->start[i & (SG_LIB_SEEN - 1)] = v->start;
+	ls->end[i & (SG_LIB_SEEN - 1)] = v->end;
+	ls->n = i + 1;
 }
 
 static __always_inline void library_event(struct task_struct *task, struct file *file,
@@ -498,20 +577,32 @@ int BPF_PROG(sg_lib_fault, unsigned long address, struct pt_regs *regs, unsigned
 	struct vma_file v = { 0 };
 	struct sg_deny_value *deny;
 	struct sg_inode_key key;
+	struct lib_seen *ls;
+	struct mm_struct *mm;
 	struct file *file;
 	bool known;
-	__u64 *ok;
+	__u64 *ok, seq;
 
 	if (!(error_code & SG_PF_INSTR))
 		return 0;
 	task = bpf_get_current_task_btf();
+	mm = task->mm;
+	ls = bpf_task_storage_get(&lib_seen, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	seq = mm ? layout_seq(mm) : 0;
+	/* An odd sequence: the layout is being changed right now; remember nothing. */
+	if (seq & 2)
+		seq = 0;
+	if (seen(ls, (__u64)mm, seq, address))
+		return 0;
 	/* -EBUSY: another thread holds the address space's lock for writing; said, not hidden. */
 	if (bpf_find_vma(task, address, vma_file_of, &v, 0) == -16) {
 		sg_count(SG_CNT_LIB_UNCHECKED);
 		return 0;
 	}
-	if (!v.file || v.file == BPF_CORE_READ(task, mm, exe_file))
+	if (!v.file || v.file == BPF_CORE_READ(task, mm, exe_file)) {
+		remember(ls, &v);
 		return 0;
+	}
 	/* The daemon, and the helpers it forks (they run its code, and it waits for them). */
 	if (task->tgid == cfg.daemon_tgid ||
 	    BPF_CORE_READ(task, group_leader, real_parent, tgid) == cfg.daemon_tgid)
@@ -536,16 +627,16 @@ int BPF_PROG(sg_lib_fault, unsigned long address, struct pt_regs *regs, unsigned
 		}
 		return 0;
 	}
-	if (!cfg.lib_ask || known)
-		return 0;
-	/* Not decided yet: user space judges it (by hash, by name) before it runs on. */
-	if (cfg.enforce && !cfg.hold_gate) {
-		/* A stop without the gate is undone by any SIGCONT: not a hold. */
-		if (bpf_send_signal(SG_SIGKILL) == 0)
-			sg_count(SG_CNT_LIB_KILLS);
-		library_event(task, file, 0, SG_F_KILLED | SG_F_HOLD_KILLED);
+	if (!cfg.lib_ask || known) {
+		remember(ls, &v);
 		return 0;
 	}
+	/*
+	 * Not decided yet: user space judges it (by hash, by glob) before it
+	 * runs on. Without the gate (holds off) the stop is still taken, not
+	 * turned into a kill as at exec: every program maps libraries, and
+	 * killing each one whose library is not known yet would stop the host.
+	 */
 	if (cfg.enforce && bpf_ktime_get_boot_ns() - sg_heartbeat_ns < SG_HEARTBEAT_MAX_NS) {
 		struct sg_held_value hv = { .start_ns = BPF_CORE_READ(task, group_leader, start_time) };
 		__u32 tgid = task->tgid;

@@ -61,8 +61,11 @@ int sg_kernel_library_rules_apply(struct sg_exec_bpf *x, const struct sg_policy 
 
 	if (libs) {
 		sg_policy_foreach_kernel_deny(libs, add_rule, &s);
-		/* By name, by hash, or allow-list mode: the kernel cannot decide those alone. */
-		ask = sg_policy_has_name_rules(libs) || sg_policy_has_hash_rules(libs) ||
+		/*
+		 * By glob, by hash, or allow-list mode: the kernel cannot decide those
+		 * alone. A path rule is the file at that path (resolved at each load).
+		 */
+		ask = sg_policy_has_glob_rules(libs) || sg_policy_has_hash_rules(libs) ||
 		      sg_policy_default_action(libs) == SG_ACTION_DENY;
 	}
 	err = s.err ? s.err : sg_exec_bpf_set_libraries(x, libs != NULL, ask, s.keys, s.vals, s.n);

@@ -109,8 +109,6 @@ void sg_engine_on_library(struct sg_engine *e, struct sg_exec_facts *f,
 		const char *backend = ev->hdr.flags & SG_F_LSM_DENIED ? "bpf_lsm" : "bpf_kill";
 
 		v.rule = lib_rule(e, ev->rule_id);
-		if (ev->hdr.flags & SG_F_HOLD_KILLED)
-			f->reason = "hold_unavailable";
 		e->stats.denied++;
 		id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, backend);
 		sg_record_mitigation(e->audit, e->alerts, f, id, backend,

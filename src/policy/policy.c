@@ -257,6 +257,11 @@ bool sg_policy_has_hash_rules(const struct sg_policy *p)
 	return p->n_kind[SG_MATCH_SHA256] > 0;
 }
 
+bool sg_policy_has_glob_rules(const struct sg_policy *p)
+{
+	return p->n_kind[SG_MATCH_GLOB] > 0;
+}
+
 bool sg_policy_has_name_rules(const struct sg_policy *p)
 {
 	return p->n_kind[SG_MATCH_PATH] + p->n_kind[SG_MATCH_GLOB] > 0;

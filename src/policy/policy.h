@@ -243,6 +243,7 @@ enum sg_eval_status sg_policy_eval(const struct sg_policy *p,
 bool sg_policy_has_hash_rules(const struct sg_policy *p);
 /* True when at least one rule matches on a name (exact path or glob). */
 bool sg_policy_has_name_rules(const struct sg_policy *p);
+bool sg_policy_has_glob_rules(const struct sg_policy *p);
 
 /*
  * Rules the kernel can enforce alone: deny rules without a parent constraint

@@ -37,6 +37,8 @@ static const int32_t allowlist[] = {
 	BPF_FUNC_ringbuf_reserve,
 	BPF_FUNC_ringbuf_submit,
 	BPF_FUNC_ringbuf_query,
+	/* libraries: the code mappings a thread already found fine (its own storage). */
+	BPF_FUNC_task_storage_get,
 	BPF_FUNC_get_current_task_btf,
 	/* libraries: which file's mapping an instruction fetch faulted in; read-only. */
 	BPF_FUNC_find_vma,
