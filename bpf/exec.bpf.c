@@ -443,102 +443,32 @@ int BPF_PROG(sg_gate, unsigned long address, struct pt_regs *regs, unsigned long
 }
 
 #define SG_PF_INSTR 0x10		/* x86 page fault error code: an instruction fetch */
-#define SG_VM_EXEC 0x4
-
-struct vma_file {
-	struct file *file;
-	__u64 start, end;
-};
-
-static long vma_file_of(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
-{
-	struct vma_file *v = ctx;
-
-	if (vma->vm_flags & SG_VM_EXEC)
-		v->file = vma->vm_file;
-	v->start = vma->vm_start;
-	v->end = vma->vm_end;
-	return 0;
-}
 
 /*
- * Code mappings of this thread's address space already found fine, valid
- * while the address space's layout sequence (bumped by every mmap, munmap,
- * mprotect) is unchanged: a library's later faults cost a range compare,
- * not a mapping lookup. A dlclose and a dlopen at the same address change
- * the sequence, so a new file at an old range is looked at again.
+ * libraries: the instruction fetch a thread is faulting on, noted at the
+ * fault's entry; the page cache's tracepoints for the same fault then name
+ * the file (mapping->host) whose code it is, with no mapping lookup.
  */
-#define SG_LIB_SEEN 8
-struct lib_seen {
-	__u64 mm;
-	__u64 seq;
-	__u64 start[SG_LIB_SEEN];
-	__u64 end[SG_LIB_SEEN];
-	__u32 n;
-	__u32 pad;
+struct lib_fault {
+	__u64 addr;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct lib_seen);
-} lib_seen SEC(".maps");
+	__type(value, struct lib_fault);
+} lib_fault SEC(".maps");
 
-/* Kernels before 6.13 kept it as a plain int (and before 6.4, not at all). */
-struct mm_struct___int_seq {
-	int mm_lock_seq;
-} __attribute__((preserve_access_index));
-
-/* The layout sequence, or 0 when this kernel has none (then nothing is remembered). */
-static __always_inline __u64 layout_seq(struct mm_struct *mm)
+static __always_inline bool is_daemon(struct task_struct *task)
 {
-	struct mm_struct___int_seq *old = (void *)mm;
-
-	if (bpf_core_field_exists(mm->mm_lock_seq.sequence))
-		return (__u64)BPF_CORE_READ(mm, mm_lock_seq.sequence) << 1 | 1;
-	if (bpf_core_field_exists(old->mm_lock_seq))
-		return (__u64)(__u32)BPF_CORE_READ(old, mm_lock_seq) << 1 | 1;
-	return 0;
+	/* The daemon, and the helpers it forks (they run its code, and it waits for them). */
+	return task->tgid == cfg.daemon_tgid ||
+	       BPF_CORE_READ(task, group_leader, real_parent, tgid) == cfg.daemon_tgid;
 }
 
-static __always_inline bool seen(struct lib_seen *ls, __u64 mm, __u64 seq, __u64 addr)
-{
-	int i;
-
-	if (!ls || !seq || ls->mm != mm || ls->seq != seq) {
-		if (ls) {
-			ls->mm = mm;
-			ls->seq = seq;
-			ls->n = 0;
-		}
-		return false;
-	}
-	for (i = 0; i < SG_LIB_SEEN; i++) {
-		if (i >= ls->n)
-			break;
-		if (addr >= ls->start[i] && addr < ls->end[i])
-			return true;
-	}
-	return false;
-}
-
-static __always_inline void remember(struct lib_seen *ls, const struct vma_file *v)
-{
-	__u32 i;
-
-	if (!ls || !ls->seq)
-		return;
-	i = ls->n;
-	if (i >= SG_LIB_SEEN)
-		i = 0;		/* full: start over, the oldest first */
-	ls->start[i & (SG_LIB_SEEN - 1)] = v->start;
-	ls->end[i & (SG_LIB_SEEN - 1)] = v->end;
-	ls->n = i + 1;
-}
-
-static __always_inline void library_event(struct task_struct *task, struct file *file,
-					  __u32 rule_id, __u32 flags)
+static __always_inline void library_event(struct task_struct *task, struct inode *inode,
+					  struct file *file, __u32 rule_id, __u32 flags)
 {
 	struct sg_exec_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -549,88 +479,91 @@ static __always_inline void library_event(struct task_struct *task, struct file 
 	sg_zero_fill(e, sizeof(*e));
 	sg_fill_hdr(&e->hdr, SG_EV_LIBRARY, task);
 	e->hdr.flags |= flags | SG_F_MMAP;
-	sg_file_key(file, &e->file);
-	e->ctime_ns = sg_inode_ctime_ns(BPF_CORE_READ(file, f_inode));
-	e->nlink = BPF_CORE_READ(file, f_inode, i_nlink);
+	sg_inode_key_of(inode, &e->file);
+	e->ctime_ns = sg_inode_ctime_ns(inode);
+	e->nlink = BPF_CORE_READ(inode, i_nlink);
 	if (e->nlink == 0)
 		e->hdr.flags |= SG_F_FILELESS;
 	e->rule_id = rule_id;
 	e->start_ns = BPF_CORE_READ(task, group_leader, start_time);
-	if (BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum) != cfg.host_mnt_ns)
-		e->hdr.flags |= SG_F_PATH_FSREL;
-	e->path_len = sg_walk_path(file, e->path, &e->path_depth, &e->hdr.flags, &e->path_hash,
-				   e->hdr.flags & SG_F_PATH_FSREL);
+	/* At a fault only the inode is known: user space names it from the process's mappings. */
+	if (file) {
+		if (BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum) != cfg.host_mnt_ns)
+			e->hdr.flags |= SG_F_PATH_FSREL;
+		e->path_len = sg_walk_path(file, e->path, &e->path_depth, &e->hdr.flags,
+					   &e->path_hash, e->hdr.flags & SG_F_PATH_FSREL);
+	}
 	submit(e, flags & (SG_F_HELD | SG_F_KILLED));
 }
 
-/*
- * libraries: a file's code runs in a process only after the instruction
- * fetch that faults its first page in; the kill is delivered on the way
- * back to user mode, so a denied library's first instruction (its
- * constructor, an IFUNC resolver) never runs. The program itself is the
- * exec rules' business; anonymous code (JIT) is not a file's.
- */
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(sg_lib_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
 	struct task_struct *task;
-	struct vma_file v = { 0 };
-	struct sg_deny_value *deny;
-	struct sg_inode_key key;
-	struct lib_seen *ls;
-	struct mm_struct *mm;
-	struct file *file;
-	bool known;
-	__u64 *ok, seq;
+	struct lib_fault *lf;
 
 	if (!(error_code & SG_PF_INSTR))
 		return 0;
 	task = bpf_get_current_task_btf();
-	mm = task->mm;
-	ls = bpf_task_storage_get(&lib_seen, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	seq = mm ? layout_seq(mm) : 0;
-	/* An odd sequence: the layout is being changed right now; remember nothing. */
-	if (seq & 2)
-		seq = 0;
-	if (seen(ls, (__u64)mm, seq, address))
+	if (is_daemon(task))
 		return 0;
-	/* -EBUSY: another thread holds the address space's lock for writing; said, not hidden. */
-	if (bpf_find_vma(task, address, vma_file_of, &v, 0) == -16) {
+	lf = bpf_task_storage_get(&lib_fault, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!lf) {
 		sg_count(SG_CNT_LIB_UNCHECKED);
 		return 0;
 	}
-	if (!v.file || v.file == BPF_CORE_READ(task, mm, exe_file)) {
-		remember(ls, &v);
-		return 0;
-	}
-	/* The daemon, and the helpers it forks (they run its code, and it waits for them). */
-	if (task->tgid == cfg.daemon_tgid ||
-	    BPF_CORE_READ(task, group_leader, real_parent, tgid) == cfg.daemon_tgid)
-		return 0;
-	file = v.file;
-	sg_file_key(file, &key);
+	lf->addr = address;
+	return 0;
+}
+
+/*
+ * The file behind the page this thread's instruction fetch faulted on. The
+ * kill is delivered on the way back to user mode, so a denied library's
+ * first instruction (its constructor, an IFUNC resolver) never runs. The
+ * program itself is the exec rules' business; anonymous code is no file's.
+ */
+static __always_inline void lib_check(struct address_space *mapping)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct lib_fault *lf = bpf_task_storage_get(&lib_fault, task, 0, 0);
+	struct sg_deny_value *deny;
+	struct sg_inode_key key;
+	struct inode *inode;
+	__u64 ip, addr, *ok;
+	bool known;
+
+	if (!lf || !lf->addr)
+		return;
+	/* This fault, not a read of a mapped file later: the user ip is at the faulting page. */
+	ip = BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(task), ip) >> 12;
+	addr = lf->addr >> 12;
+	if (addr != ip && addr != ip + 1)
+		return;
+	lf->addr = 0;
+	inode = BPF_CORE_READ(mapping, host);
+	if (!inode || inode == BPF_CORE_READ(task, mm, exe_file, f_inode))
+		return;
+	sg_inode_key_of(inode, &key);
 	ok = bpf_map_lookup_elem(&lib_ok, &key);
-	known = ok && *ok == sg_inode_ctime_ns(BPF_CORE_READ(file, f_inode));
+	known = ok && *ok == sg_inode_ctime_ns(inode);
 	deny = bpf_map_lookup_elem(&lib_deny, &key);
 	if (deny) {
 		/* Monitor mode: reported once per file (user space marks it known), not per fault. */
 		if (!cfg.enforce) {
 			if (!known)
-				library_event(task, file, deny->rule_id, 0);
-			return 0;
+				library_event(task, inode, NULL, deny->rule_id, 0);
+			return;
 		}
 		if (bpf_send_signal(SG_SIGKILL) == 0) {
 			sg_count(SG_CNT_LIB_KILLS);
-			library_event(task, file, deny->rule_id, SG_F_KILLED);
+			library_event(task, inode, NULL, deny->rule_id, SG_F_KILLED);
 		} else {
-			library_event(task, file, deny->rule_id, SG_F_SIGNAL_FAILED);
+			library_event(task, inode, NULL, deny->rule_id, SG_F_SIGNAL_FAILED);
 		}
-		return 0;
+		return;
 	}
-	if (!cfg.lib_ask || known) {
-		remember(ls, &v);
-		return 0;
-	}
+	if (!cfg.lib_ask || known)
+		return;
 	/*
 	 * Not decided yet: user space judges it (by hash, by glob) before it
 	 * runs on. Without the gate (holds off) the stop is still taken, not
@@ -646,11 +579,27 @@ int BPF_PROG(sg_lib_fault, unsigned long address, struct pt_regs *regs, unsigned
 			__sync_fetch_and_add(&sg_held_count, 1);
 		if (bpf_send_signal(SG_SIGSTOP) == 0) {
 			sg_count(SG_CNT_HOLDS);
-			library_event(task, file, 0, SG_F_HELD);
-			return 0;
+			library_event(task, inode, NULL, 0, SG_F_HELD);
+			return;
 		}
 	}
-	library_event(task, file, 0, 0);
+	library_event(task, inode, NULL, 0, 0);
+}
+
+/* Fault-around: pages already cached are mapped here. */
+SEC("tp_btf/mm_filemap_map_pages")
+int BPF_PROG(sg_lib_map_pages, struct address_space *mapping, unsigned long start,
+	     unsigned long last)
+{
+	lib_check(mapping);
+	return 0;
+}
+
+/* ...and the page the fault needs, when fault-around did not map it. */
+SEC("tp_btf/mm_filemap_fault")
+int BPF_PROG(sg_lib_filemap_fault, struct address_space *mapping, unsigned long index)
+{
+	lib_check(mapping);
 	return 0;
 }
 
@@ -732,7 +681,8 @@ int BPF_PROG(sg_lsm_mmap_file, struct file *file, unsigned long reqprot,
 	deny = bpf_map_lookup_elem(&lib_deny, &k);
 	if (!deny || !cfg.enforce)
 		return 0;
-	library_event(bpf_get_current_task_btf(), file, deny->rule_id, SG_F_LSM_DENIED);
+	library_event(bpf_get_current_task_btf(), BPF_CORE_READ(file, f_inode), file, deny->rule_id,
+		      SG_F_LSM_DENIED);
 	return -EPERM;
 }
 
@@ -754,6 +704,7 @@ int BPF_PROG(sg_lsm_file_mprotect, struct vm_area_struct *vma, unsigned long req
 	deny = bpf_map_lookup_elem(&lib_deny, &k);
 	if (!deny || !cfg.enforce)
 		return 0;
-	library_event(bpf_get_current_task_btf(), file, deny->rule_id, SG_F_LSM_DENIED);
+	library_event(bpf_get_current_task_btf(), BPF_CORE_READ(file, f_inode), file, deny->rule_id,
+		      SG_F_LSM_DENIED);
 	return -EPERM;
 }

@@ -24,6 +24,13 @@ shift
 if [ "${SG_FAPOLICYD_IN_NS:-}" != 1 ]; then
 	SG_FAPOLICYD_IN_NS=1 exec unshare -m --propagation private -- "$0" "$w" "$@"
 fi
+# Mounts under /run and /var/log (ip netns's /run/netns, say) would be hidden
+# by the binds below, and fapolicyd refuses to start when it cannot mark a
+# mount point it reads from the mount table: take them off here (this
+# namespace only).
+for m in $(awk '$5 ~ "^/(run|var/log)/" { print $5 }' /proc/self/mountinfo | sort -r); do
+	umount -l "$m" 2>/dev/null || true
+done
 mount --bind "$w/etc" /etc/fapolicyd
 mount --bind "$w/lib" /var/lib/fapolicyd
 mount --bind "$w/run" /run

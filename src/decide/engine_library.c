@@ -18,14 +18,16 @@
 /*
  * The mapped file itself, through the process's own mapping of it
  * (/proc/PID/map_files), so a memfd, a deleted file or another namespace's
- * file is read as what the process maps, never re-resolved by name.
+ * file is read as what the process maps, never re-resolved by name. The
+ * kernel reports a fault by inode only: the name comes from here too.
  */
-static int open_mapping(const struct sg_exec_facts *f)
+static int open_mapping(struct sg_exec_facts *f)
 {
 	char path[128], line[512], range[64];
 	unsigned long long ino;
 	unsigned maj, min;
 	FILE *maps;
+	ssize_t n;
 	int fd = -ENOENT;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", f->pid);
@@ -39,6 +41,13 @@ static int open_mapping(const struct sg_exec_facts *f)
 		snprintf(path, sizeof(path), "/proc/%d/map_files/%s", f->pid, range);
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		fd = fd < 0 ? -errno : fd;
+		if (fd >= 0 && !f->has_path) {
+			n = readlink(path, f->path, sizeof(f->path) - 1);
+			f->path_len = n > 0 ? (size_t)n : 0;
+			f->path[f->path_len] = '\0';
+			f->has_path = n > 0;
+			f->path_unknown = n <= 0;
+		}
 		break;
 	}
 	fclose(maps);
@@ -67,9 +76,15 @@ static void decide(struct sg_engine *e, struct sg_exec_facts *f, struct sg_verdi
 		v->action = SG_ACTION_ALLOW;
 		return;
 	}
-	if (sg_policy_eval(libs, &s, v) == SG_EVAL_DONE && !f->path_unknown)
+	fd = f->has_path ? -1 : open_mapping(f);
+	s.path = f->has_path ? f->path : NULL;
+	if (sg_policy_eval(libs, &s, v) == SG_EVAL_DONE && !f->path_unknown) {
+		if (fd >= 0)
+			close(fd);
 		return;
-	fd = open_mapping(f);
+	}
+	if (fd < 0)
+		fd = open_mapping(f);
 	if (fd >= 0 && sg_file_sha256(fd, e->hashes, f->sha256) == 0) {
 		f->has_sha256 = true;
 		s.sha256 = f->sha256;
@@ -103,12 +118,24 @@ void sg_engine_on_library(struct sg_engine *e, struct sg_exec_facts *f,
 
 	f->library = true;
 	f->via_mmap = true;
+	/* A fault names the inode only (the BPF LSM hooks walk the path): the name is found below. */
+	if (!ev->path_len) {
+		f->has_path = false;
+		f->path_len = 0;
+		f->path[0] = '\0';
+	}
 	f->has_interpreter = sg_proc_exe(&e->procs, f->pid, f->interpreter,
 					 sizeof(f->interpreter)) == 0;
 	if (ev->hdr.flags & (SG_F_KILLED | SG_F_LSM_DENIED)) {
 		const char *backend = ev->hdr.flags & SG_F_LSM_DENIED ? "bpf_lsm" : "bpf_kill";
 
 		v.rule = lib_rule(e, ev->rule_id);
+		/* Killed before anyone could look: the rule's path is the file's name. */
+		if (!f->has_path && v.rule && v.rule->pattern) {
+			snprintf(f->path, sizeof(f->path), "%s", v.rule->pattern);
+			f->path_len = strlen(f->path);
+			f->has_path = true;
+		}
 		e->stats.denied++;
 		id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, backend);
 		sg_record_mitigation(e->audit, e->alerts, f, id, backend,
@@ -118,6 +145,18 @@ void sg_engine_on_library(struct sg_engine *e, struct sg_exec_facts *f,
 	}
 	if (ev->rule_id) {
 		v.rule = lib_rule(e, ev->rule_id);	/* monitor mode: the kernel's match */
+		if (!f->has_path) {
+			int fd = open_mapping(f);
+
+			if (fd >= 0)
+				close(fd);
+		}
+		/* Gone already (it ran on): the rule's path is the file's name. */
+		if (!f->has_path && v.rule && v.rule->pattern) {
+			snprintf(f->path, sizeof(f->path), "%s", v.rule->pattern);
+			f->path_len = strlen(f->path);
+			f->has_path = true;
+		}
 	} else {
 		decide(e, f, &v);
 	}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include "exec.skel.h"
 #include "sense/bpf_pins.h"
@@ -55,6 +56,20 @@ static int open_load(struct sg_exec_bpf *x, bool with_lsm, char *err, size_t err
 	bpf_program__set_autoload(x->skel->progs.sg_lsm_bprm_check, with_lsm);
 	bpf_program__set_autoload(x->skel->progs.sg_lsm_mmap_file, with_lsm);
 	bpf_program__set_autoload(x->skel->progs.sg_lsm_file_mprotect, with_lsm);
+	/* The page cache's fault tracepoints came with 6.11/6.x; without them no library check. */
+	{
+		struct btf *vmlinux = btf__load_vmlinux_btf();
+		bool map_pages = vmlinux && btf__find_by_name_kind(vmlinux, "btf_trace_mm_filemap_map_pages",
+								   BTF_KIND_TYPEDEF) > 0;
+		bool fault = vmlinux && btf__find_by_name_kind(vmlinux, "btf_trace_mm_filemap_fault",
+							       BTF_KIND_TYPEDEF) > 0;
+
+		x->lib_fault_tps = map_pages && fault;
+		bpf_program__set_autoload(x->skel->progs.sg_lib_map_pages, x->lib_fault_tps);
+		bpf_program__set_autoload(x->skel->progs.sg_lib_filemap_fault, x->lib_fault_tps);
+		bpf_program__set_autoload(x->skel->progs.sg_lib_fault, x->lib_fault_tps);
+		btf__free(vmlinux);
+	}
 	e = sg_pins_set_maps(x->skel->obj, SG_PIN_EXEC);
 	if (!e)
 		e = exec_bpf__load(x->skel);
@@ -136,7 +151,8 @@ void sg_exec_bpf_stop(struct sg_exec_bpf *x)
 
 	ring_buffer__free(x->rb);
 	bpf_link__destroy(x->gate_link);
-	bpf_link__destroy(x->lib_link);
+	for (i = 0; i < 3; i++)
+		bpf_link__destroy(x->lib_links[i]);
 	for (i = 0; i < x->nlinks; i++)
 		bpf_link__destroy(x->links[i]);
 	exec_bpf__destroy(x->skel);
@@ -266,17 +282,34 @@ int sg_exec_bpf_set_libraries(struct sg_exec_bpf *x, bool on, bool ask,
 	}
 	clear_map(bpf_map__fd(x->skel->maps.lib_ok));
 	x->skel->bss->cfg.lib_ask = ask;
-	if (on == !!x->lib_link)
+	if (on == !!x->lib_links[0])
 		return 0;
 	if (!on) {
-		bpf_link__destroy(x->lib_link);
-		x->lib_link = NULL;
+		for (i = 0; i < 3; i++) {
+			bpf_link__destroy(x->lib_links[i]);
+			x->lib_links[i] = NULL;
+		}
 		return 0;
 	}
-	x->lib_link = bpf_program__attach(x->skel->progs.sg_lib_fault);
-	if (!x->lib_link) {
+	if (!x->lib_fault_tps) {
+		snprintf(x->lib_error, sizeof(x->lib_error),
+			 "this kernel has no mm_filemap_map_pages/mm_filemap_fault tracepoints: "
+			 "libraries are refused only where BPF LSM runs");
+		return -ENOTSUP;
+	}
+	/* The page-cache hooks first: the fault hook only notes what they look at. */
+	x->lib_links[1] = bpf_program__attach(x->skel->progs.sg_lib_map_pages);
+	x->lib_links[2] = x->lib_links[1] ? bpf_program__attach(x->skel->progs.sg_lib_filemap_fault) :
+					    NULL;
+	x->lib_links[0] = x->lib_links[2] ? bpf_program__attach(x->skel->progs.sg_lib_fault) : NULL;
+	if (!x->lib_links[0]) {
 		e = -errno;
-		snprintf(x->lib_error, sizeof(x->lib_error), "attach sg_lib_fault: %s", strerror(-e));
+		snprintf(x->lib_error, sizeof(x->lib_error), "attach the library check: %s",
+			 strerror(-e));
+		for (i = 0; i < 3; i++) {
+			bpf_link__destroy(x->lib_links[i]);
+			x->lib_links[i] = NULL;
+		}
 		return e;
 	}
 	return 0;

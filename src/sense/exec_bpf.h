@@ -33,7 +33,8 @@ struct sg_exec_bpf {
 	struct bpf_link *gate_link;
 	bool gate;
 	/* libraries: the instruction-fault check, attached only while the policy has library rules. */
-	struct bpf_link *lib_link;
+	struct bpf_link *lib_links[3];
+	bool lib_fault_tps;		/* the page cache's fault tracepoints exist here */
 	char lib_error[256];
 	char gate_error[256];		/* why the gate cannot attach */
 	bool adopted;			/* pins of an earlier daemon were there (BPF-5) */

@@ -37,11 +37,11 @@ static const int32_t allowlist[] = {
 	BPF_FUNC_ringbuf_reserve,
 	BPF_FUNC_ringbuf_submit,
 	BPF_FUNC_ringbuf_query,
-	/* libraries: the code mappings a thread already found fine (its own storage). */
+	/* libraries: the instruction fault a thread is in (its own storage). */
 	BPF_FUNC_task_storage_get,
 	BPF_FUNC_get_current_task_btf,
-	/* libraries: which file's mapping an instruction fetch faulted in; read-only. */
-	BPF_FUNC_find_vma,
+	/* libraries: the user ip of the faulting thread, to tie a page-cache event to its fault. */
+	BPF_FUNC_task_pt_regs,
 	BPF_FUNC_loop,
 };
 
