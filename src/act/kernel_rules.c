@@ -70,7 +70,9 @@ int sg_kernel_library_rules_apply(struct sg_exec_bpf *x, const struct sg_policy 
 	}
 	err = s.err ? s.err : sg_exec_bpf_set_libraries(x, libs != NULL, ask, s.keys, s.vals, s.n);
 	sg_json_init(&j);
-	sg_audit_begin(a, &j, "bpf_map_update", err ? SG_SEV_CRITICAL : SG_SEV_INFO);
+	/* No fault hooks on this kernel: the deny set still serves the BPF LSM hooks. */
+	sg_audit_begin(a, &j, "bpf_map_update",
+		       err == -ENOTSUP ? SG_SEV_WARNING : err ? SG_SEV_CRITICAL : SG_SEV_INFO);
 	sg_json_kv_str(&j, "map", "lib_deny");
 	sg_json_kv_u64(&j, "entries", s.n);
 	sg_json_kv_bool(&j, "held_for_verdict", ask);
