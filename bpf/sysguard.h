@@ -383,7 +383,7 @@ enum sg_counter {
 	SG_CNT_LSM_DENIES,
 	SG_CNT_GATE_KILLS,		/* held processes that ran anyway and were killed at their first fault */
 	SG_CNT_LIB_KILLS,		/* killed at the first instruction of a denied library */
-	SG_CNT_LIB_UNCHECKED,		/* instruction faults whose mapping could not be looked up (lock busy) */
+	SG_CNT_LIB_UNCHECKED,		/* instruction faults the library check could not note (no thread storage) */
 	SG_CNT_MAX,
 };
 
