@@ -53,7 +53,7 @@ void sg_record_process(struct sg_json *j, const struct sg_exec_facts *f)
 	sg_record_container(j, &f->container, &f->workload);
 	if (f->has_container_path)
 		sg_json_kv_str(j, "container_exe", f->container_path);
-	/* scripts: exe is the script judged; the interpreter that was to run it is named here. */
+	/* exe is the script or library judged; the process's own executable is named here. */
 	if (f->library) {
 		if (f->has_interpreter)
 			sg_json_kv_bytes(j, "program", f->interpreter, strlen(f->interpreter));

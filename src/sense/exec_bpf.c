@@ -209,21 +209,24 @@ static int key_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct sg_inode_key));
 }
 
-int sg_exec_bpf_set_denies(struct sg_exec_bpf *x, const struct sg_inode_key *keys,
-			   const struct sg_deny_value *vals, size_t n)
+/*
+ * Make the map hold exactly keys[0..n) (values vals[i], or `one` for each
+ * when vals is NULL): the new entries first, then what the set no longer
+ * holds, so no entry that stays is ever missing. -errno when the new set
+ * could not be installed; *stale_err: an old entry that would not go.
+ */
+static int replace_set(int fd, const struct sg_inode_key *keys, const void *vals,
+		       size_t val_size, const void *one, size_t n, int *stale_err)
 {
-	int fd = bpf_map__fd(x->skel->maps.deny_inodes);
 	struct sg_inode_key *sorted, cur, next;
 	size_t i;
-	int err = 0;
 	bool more;
 
-	if (n > SG_DENY_MAX)
-		return -E2BIG;
+	*stale_err = 0;
 	for (i = 0; i < n; i++)
-		if (bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY))
+		if (bpf_map_update_elem(fd, &keys[i], vals ? (const char *)vals + i * val_size : one,
+					BPF_ANY))
 			return -errno;
-	/* Then drop what the new set no longer holds. */
 	sorted = malloc((n ? n : 1) * sizeof(*sorted));
 	if (!sorted)
 		return -ENOMEM;
@@ -234,12 +237,26 @@ int sg_exec_bpf_set_denies(struct sg_exec_bpf *x, const struct sg_inode_key *key
 		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
 		if (!bsearch(&cur, sorted, n, sizeof(*sorted), key_cmp) &&
 		    bpf_map_delete_elem(fd, &cur) && errno != ENOENT)
-			err = -errno;
+			*stale_err = -errno;
 		cur = next;
 	}
 	free(sorted);
+	return 0;
+}
+
+int sg_exec_bpf_set_denies(struct sg_exec_bpf *x, const struct sg_inode_key *keys,
+			   const struct sg_deny_value *vals, size_t n)
+{
+	int err, stale;
+
+	if (n > SG_DENY_MAX)
+		return -E2BIG;
+	err = replace_set(bpf_map__fd(x->skel->maps.deny_inodes), keys, vals, sizeof(*vals),
+			  NULL, n, &stale);
+	if (err)
+		return err;
 	x->deny_count = n;
-	return err;
+	return stale;
 }
 
 static void clear_map(int fd)
@@ -258,28 +275,15 @@ int sg_exec_bpf_set_libraries(struct sg_exec_bpf *x, bool on, bool ask,
 			      const struct sg_inode_key *keys, const struct sg_deny_value *vals,
 			      size_t n)
 {
-	int deny = bpf_map__fd(x->skel->maps.lib_deny), e;
 	size_t i;
+	int e, stale;
 
 	if (n > SG_DENY_MAX)
 		return -E2BIG;
-	/* The new set first, then what it no longer holds, so no denied file slips through. */
-	for (i = 0; i < n; i++)
-		if (bpf_map_update_elem(deny, &keys[i], &vals[i], BPF_ANY))
-			return -errno;
-	{
-		struct sg_inode_key cur, next;
-		bool more = bpf_map_get_next_key(deny, NULL, &cur) == 0;
-
-		while (more) {
-			more = bpf_map_get_next_key(deny, &cur, &next) == 0;
-			for (i = 0; i < n && memcmp(&keys[i], &cur, sizeof(cur)); i++)
-				;
-			if (i == n)
-				bpf_map_delete_elem(deny, &cur);
-			cur = next;
-		}
-	}
+	e = replace_set(bpf_map__fd(x->skel->maps.lib_deny), keys, vals, sizeof(*vals), NULL, n,
+			&stale);
+	if (e)
+		return e;
 	clear_map(bpf_map__fd(x->skel->maps.lib_ok));
 	x->skel->bss->cfg.lib_ask = ask;
 	if (on == !!x->lib_links[0])
@@ -324,27 +328,13 @@ int sg_exec_bpf_library_ok(struct sg_exec_bpf *x, const struct sg_inode_key *key
 
 int sg_exec_bpf_set_interpreters(struct sg_exec_bpf *x, const struct sg_inode_key *keys, size_t n)
 {
-	int fd = bpf_map__fd(x->skel->maps.interpreters);
-	struct sg_inode_key cur, next;
 	__u32 one = 1;
-	size_t i;
-	bool more;
+	int err, stale;
 
 	if (n > SG_INTERP_MAX)
 		return -E2BIG;
-	for (i = 0; i < n; i++)
-		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
-			return -errno;
-	more = bpf_map_get_next_key(fd, NULL, &cur) == 0;
-	while (more) {
-		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
-		for (i = 0; i < n && memcmp(&keys[i], &cur, sizeof(cur)); i++)
-			;
-		if (i == n)
-			bpf_map_delete_elem(fd, &cur);
-		cur = next;
-	}
-	return 0;
+	err = replace_set(bpf_map__fd(x->skel->maps.interpreters), keys, NULL, 0, &one, n, &stale);
+	return err ? err : stale;
 }
 
 int sg_exec_bpf_cache_name(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 path_hash)
@@ -356,15 +346,7 @@ int sg_exec_bpf_cache_name(struct sg_exec_bpf *x, const struct sg_inode_key *key
 
 void sg_exec_bpf_clear_names(struct sg_exec_bpf *x)
 {
-	int fd = bpf_map__fd(x->skel->maps.name_cache);
-	struct sg_inode_key cur, next;
-	bool more = bpf_map_get_next_key(fd, NULL, &cur) == 0;
-
-	while (more) {
-		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
-		bpf_map_delete_elem(fd, &cur);
-		cur = next;
-	}
+	clear_map(bpf_map__fd(x->skel->maps.name_cache));
 }
 
 void sg_exec_bpf_forget_name(struct sg_exec_bpf *x, const struct sg_inode_key *key)
