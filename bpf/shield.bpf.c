@@ -2,7 +2,8 @@
 /*
  * Shield: XDP ingress deny list (NET-2..6). Drop on a longest-prefix match,
  * pass on a miss, never drop the gateway, count per rule. Layout of the
- * tables: shield_abi.h. User space (src/act/shield.c) sizes the maps before load.
+ * tables and how a lookup walks them: shield_abi.h. User space
+ * (src/act/shield.c) sizes the tables and sets the constants before load.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -18,60 +19,24 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct sg_shield_cfg cfg = {};
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct sg_shield_chunk);
-	__uint(max_entries, SG_SH_SETS * SG_SH_ROOT_SIZE / SG_SH_CHUNK);
-} v4root SEC(".maps");
+/* Sizes, fixed when user space loads the program (the verifier sees them as constants). */
+const volatile __u32 v4_bits = 16, v6_bits = 16, cap4 = 1, cap6 = 1, max_rules = 1;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct sg_shield_chunk);
-	__uint(max_entries, 1);			/* chunks, set by user space */
-} v4pool SEC(".maps");
+/* Tables: one element each whose value is the whole table (value_size set at load). */
+#define TABLE(name)							\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_ARRAY);			\
+		__uint(map_flags, BPF_F_MMAPABLE);			\
+		__uint(key_size, 4);					\
+		__uint(value_size, 8);					\
+		__uint(max_entries, 1);					\
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct sg_shield_chunk);
-	__uint(max_entries, 1);			/* (SG_SH_SETS << cfg.v6_bits) / SG_SH_CHUNK */
-} v6bkt SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct sg_shield_v6meta);
-	__uint(max_entries, SG_SH_SETS);
-} v6meta SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, struct sg_shield_v6key);
-	__type(value, __u32);
-	__uint(max_entries, 1);			/* SG_SH_SETS * max v6 rules */
-} v6hash SEC(".maps");
-
-/* The rule list itself (list, stats, rebuilds); IPv6 single-rule buckets compare against it. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct sg_shield_rule);
-	__uint(max_entries, 1);			/* max rules */
-} rules SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(max_entries, 1);			/* max rules + 1, by rule id */
-} hits SEC(".maps");
+TABLE(v4idx);		/* u32 [2^v4_bits + 1][SG_SH_SETS] */
+TABLE(v4list);		/* u64 [SG_SH_SETS][cap4] */
+TABLE(v6idx);		/* u32 [SG_SH_V6_IDX_WORDS(v6_bits)][SG_SH_SETS] */
+TABLE(v6list);		/* struct sg_shield_v6ent [SG_SH_SETS][cap6] */
+TABLE(hits);		/* u64 [SG_SH_SETS][max_rules]: drops per rule, IPv4 ids then IPv6 */
 
 struct sg_shield_counters {
 	__u64 c[SG_SH_CNT_MAX];
@@ -85,124 +50,155 @@ struct {
 	__uint(max_entries, 1);
 } stats SEC(".maps");
 
-/* Entry i of a flat u32 table stored as 16-entry chunks (an inlined array load). */
-static __always_inline __u32 *entry(void *map, __u32 i)
+#define SEARCH_STEPS	25	/* binary search over at most 2^25 entries */
+/* The deepest nesting there can be: a chain of prefixes has strictly growing lengths. */
+#define UP4_STEPS	33
+#define UP6_STEPS	129
+
+/*
+ * Entry position of the longest IPv4 prefix holding x (0, the list's ::/0
+ * sentinel, when none does). The bucket's candidates are [lo, lo + n): the
+ * last entry before the bucket, then those in it.
+ */
+static __always_inline __u64 lookup_v4(__u64 set, __u64 x)
 {
-	__u32 c = i / SG_SH_CHUNK;
-	struct sg_shield_chunk *ch = bpf_map_lookup_elem(map, &c);
+	__u64 key = x << 32 | 0xffffffffu, base = set ? cap4 : 0, b, lo, n, half, e, i, first;
+	__u32 w, none;
+	__u32 zero = 0, *idx = bpf_map_lookup_elem(&v4idx, &zero);
+	__u64 *ent = bpf_map_lookup_elem(&v4list, &zero);
 
-	return ch ? &ch->e[i & (SG_SH_CHUNK - 1)] : NULL;
-}
-
-static __always_inline __u32 lookup_v4(__u32 set, __u32 daddr_be)
-{
-	__u32 ip = bpf_ntohl(daddr_be);
-	__u32 idx = set * SG_SH_ROOT_SIZE + (ip >> 16);
-	__u32 *e = entry(&v4root, idx);
-	struct sg_shield_chunk *ch;
-	__u32 v, shift = 16;
-	int i;
-
-	if (!e)
+	if (!idx || !ent)
 		return 0;
-	v = *e;
-	for (i = 0; i < SG_SH_LEVELS; i++) {
-		if (!(v & SG_SH_PTR))
-			break;
-		shift -= SG_SH_STRIDE;
-		idx = v & ~SG_SH_PTR;
-		ch = bpf_map_lookup_elem(&v4pool, &idx);
-		if (!ch)
+	b = (x >> (32 - v4_bits)) << 1 | set;
+	if (b + 2 >= ((1ull << v4_bits) + 1) * SG_SH_SETS)
+		return 0;
+	w = idx[b];
+	first = w & SG_SH_IDX_POS;
+	n = (idx[b + 2] & SG_SH_IDX_POS) + 1 - first;
+	none = w & SG_SH_IDX_NONE;
+	if (none && n == 1)
+		return 0;
+	lo = first;
+	for (i = 0; i < SEARCH_STEPS && n > 1; i++) {
+		half = n >> 1;
+		if (base + lo + half >= SG_SH_SETS * (__u64)cap4)
 			return 0;
-		v = ch->e[(ip >> shift) & (SG_SH_CHUNK - 1)];
+		/* lo += half when the entry sorts at or before the key, without a branch (halved, the entries compare in 63 bits). */
+		lo += half & ((((key >> 1) - (ent[base + lo + half] >> 1)) >> 63) - 1);
+		n -= half;
 	}
-	return v & SG_SH_PTR ? 0 : v;
-}
-
-/* Index of the lowest set bit of a non-zero word (BPF has no ctz). */
-static __always_inline __u32 lowest_bit(__u32 m)
-{
-	__u32 n = 0;
-
-	if (!(m & 0xffff)) { n += 16; m >>= 16; }
-	if (!(m & 0xff)) { n += 8; m >>= 8; }
-	if (!(m & 0xf)) { n += 4; m >>= 4; }
-	if (!(m & 0x3)) { n += 2; m >>= 2; }
-	if (!(m & 0x1)) n += 1;
-	return n;
-}
-
-static __always_inline __u32 word_mask(__u32 len, __u32 i)
-{
-	__u32 bits = len > 32 * i ? len - 32 * i : 0;
-
-	return bpf_htonl(bits >= 32 ? 0xffffffffu : bits ? ~(0xffffffffu >> bits) : 0);
-}
-
-static __always_inline bool rule_covers(__u32 id, const __u32 *a)
-{
-	struct sg_shield_rule *r;
-	__u32 slot = id - 1;
-
-	r = bpf_map_lookup_elem(&rules, &slot);
-	if (!r || r->family != 6)
-		return false;
-	return (a[0] & word_mask(r->len, 0)) == r->addr[0] &&
-	       (a[1] & word_mask(r->len, 1)) == r->addr[1] &&
-	       (a[2] & word_mask(r->len, 2)) == r->addr[2] &&
-	       (a[3] & word_mask(r->len, 3)) == r->addr[3];
-}
-
-static __always_inline __u32 lookup_v6(__u32 set, const __u32 *a)
-{
-	struct sg_shield_v6meta *meta;
-	struct sg_shield_v6key key;
-	__u32 bits = cfg.v6_bits, idx, m, c, *e;
-	int i;
-
-	if (bits == 0 || bits > SG_SH_V6_BITS_MAX)
-		return 0;
-	meta = bpf_map_lookup_elem(&v6meta, &set);
-	if (!meta)
-		return 0;
-	idx = (set << bits) | ((bpf_ntohl(a[0]) << SG_SH_V6_SKIP) >> (32 - bits));
-	e = entry(&v6bkt, idx);
-	if (!e)
-		return 0;
-	m = *e;
-	if (m & SG_SH_ONE) {
-		if (rule_covers(m & ~SG_SH_ONE, a))
-			return m & ~SG_SH_ONE;
-		m = 0;
-	}
-	m |= meta->short_mask;
-	for (i = 0; i < SG_SH_V6_CLASSES && m; i++) {
-		__u32 *r;
-
-		c = lowest_bit(m) & 31;
-		m &= m - 1;
-		key.set_len = set << 8 | meta->len[c];
-		key.addr[0] = a[0] & meta->mask[c][0];
-		key.addr[1] = a[1] & meta->mask[c][1];
-		key.addr[2] = a[2] & meta->mask[c][2];
-		key.addr[3] = a[3] & meta->mask[c][3];
-		r = bpf_map_lookup_elem(&v6hash, &key);
-		if (r)
-			return *r;
+	for (i = 0; i < UP4_STEPS; i++) {
+		if ((none && lo <= first) || base + lo >= SG_SH_SETS * (__u64)cap4)
+			return 0;
+		e = ent[base + lo];
+		/* Shifted by 32 - length in a u64: length 0 holds everything. */
+		if (!((x ^ (e >> 32)) >> (32 - ((e >> SG_SH4_LEN_SHIFT) & 63))))
+			return lo;
+		lo -= e & SG_SH4_UP_MASK;
 	}
 	return 0;
 }
 
-static __always_inline bool is_gateway(__u32 family, const __u32 *a)
+static __always_inline bool v6_le(const struct sg_shield_v6ent *e, __u64 hi, __u64 lo)
+{
+	return e->hi < hi || (e->hi == hi && e->lo <= lo);
+}
+
+static __always_inline bool v6_holds(const struct sg_shield_v6ent *e, __u64 hi, __u64 lo)
+{
+	__u64 len = e->len_up >> SG_SH6_LEN_SHIFT;
+
+	if (len == 0)
+		return true;
+	if (len <= 64)
+		return !((hi ^ e->hi) >> ((64 - len) & 63));
+	return hi == e->hi && !((lo ^ e->lo) >> ((128 - len) & 63));
+}
+
+/* The same over IPv6. */
+static __always_inline __u64 lookup_v6(__u64 set, __u64 hi, __u64 lo_addr)
+{
+	__u64 base = set ? cap6 : 0, b, lo, n, half, i, first;
+	__u32 w, none;
+	__u32 zero = 0, *idx = bpf_map_lookup_elem(&v6idx, &zero);
+	struct sg_shield_v6ent *ent = bpf_map_lookup_elem(&v6list, &zero), *e;
+
+	if (!idx || !ent)
+		return 0;
+	/* Global unicast by the bits after 2000::/3; anything else in the coarse part. */
+	if ((hi >> 61) == 1)
+		b = ((hi >> (61 - v6_bits)) & ((1ull << v6_bits) - 1)) << 1 | set;
+	else
+		b = ((1ull << v6_bits) + 1 + (hi >> (64 - SG_SH_V6_WIDE_BITS))) << 1 | set;
+	if (b + 2 >= SG_SH_V6_IDX_WORDS(v6_bits) * SG_SH_SETS)
+		return 0;
+	w = idx[b];
+	first = w & SG_SH_IDX_POS;
+	n = (idx[b + 2] & SG_SH_IDX_POS) + 1 - first;
+	none = w & SG_SH_IDX_NONE;
+	if (none && n == 1)
+		return 0;
+	lo = first;
+	for (i = 0; i < SEARCH_STEPS && n > 1; i++) {
+		half = n >> 1;
+		if (base + lo + half >= SG_SH_SETS * (__u64)cap6)
+			return 0;
+		if (v6_le(&ent[base + lo + half], hi, lo_addr))
+			lo += half;
+		n -= half;
+	}
+	for (i = 0; i < UP6_STEPS; i++) {
+		if ((none && lo <= first) || base + lo >= SG_SH_SETS * (__u64)cap6)
+			return 0;
+		e = &ent[base + lo];
+		if (v6_holds(e, hi, lo_addr))
+			return lo;
+		lo -= e->len_up & SG_SH6_UP_MASK;
+	}
+	return 0;
+}
+
+/* Host-order address halves against the live gateway (read only for a packet a rule matched). */
+static __always_inline bool is_gateway(__u32 family, __u64 hi, __u64 lo)
 {
 	__u32 g = cfg.gw_idx & 1;
 
 	if (cfg.gw[g].family != family)
 		return false;
 	if (family == 4)
-		return cfg.gw[g].addr[0] == a[0];
-	return cfg.gw[g].addr[0] == a[0] && cfg.gw[g].addr[1] == a[1] &&
-	       cfg.gw[g].addr[2] == a[2] && cfg.gw[g].addr[3] == a[3];
+		return bpf_ntohl(cfg.gw[g].addr[0]) == hi;
+	return ((__u64)bpf_ntohl(cfg.gw[g].addr[0]) << 32 | bpf_ntohl(cfg.gw[g].addr[1])) == hi &&
+	       ((__u64)bpf_ntohl(cfg.gw[g].addr[2]) << 32 | bpf_ntohl(cfg.gw[g].addr[3])) == lo;
+}
+
+/* Counts and decides once the lookup is done (so that little stays live across it). */
+static __always_inline int account(__u64 set, __u64 slot, bool matched, bool gw)
+{
+	struct sg_shield_counters *cnt;
+	__u32 zero = 0;
+	__u64 *h;
+
+	cnt = bpf_map_lookup_elem(&stats, &zero);
+	if (!cnt)
+		return XDP_PASS;
+	cnt->c[SG_SH_CNT_PKTS]++;
+	if (!matched)
+		return XDP_PASS;
+	if (gw) {
+		cnt->c[SG_SH_CNT_GW_PASS]++;
+		return XDP_PASS;
+	}
+	h = bpf_map_lookup_elem(&hits, &zero);
+	slot += set * max_rules - 1;
+	/* Shared by every CPU (a per-CPU copy of a million counters would not fit the cap). */
+	if (h && slot < SG_SH_SETS * (__u64)max_rules)
+		__sync_fetch_and_add(&h[slot], 1);
+	if (cfg.dry_run) {
+		cnt->c[SG_SH_CNT_DRY_MATCH]++;
+		return XDP_PASS;
+	}
+	cnt->c[SG_SH_CNT_DROPPED]++;
+	return XDP_DROP;
 }
 
 SEC("xdp")
@@ -211,16 +207,11 @@ int sg_shield(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
-	__u32 set = cfg.active & 1, rule, family, a[4], zero = 0;
-	struct sg_shield_counters *cnt;
+	__u64 set = cfg.active & 1, rule, hi, lo;
 	__u16 proto;
 	void *l3;
-	__u64 *h;
 
 	if ((void *)(eth + 1) > end)
-		return XDP_PASS;
-	cnt = bpf_map_lookup_elem(&stats, &zero);
-	if (!cnt)
 		return XDP_PASS;
 	proto = eth->h_proto;
 	l3 = eth + 1;
@@ -237,36 +228,30 @@ int sg_shield(struct xdp_md *ctx)
 
 		if ((void *)(ip + 1) > end)
 			return XDP_PASS;
-		family = 4;
-		a[0] = ip->saddr;
-		a[1] = a[2] = a[3] = 0;
-		rule = lookup_v4(set, a[0]);
-	} else if (proto == ETH_P_IPV6_BE) {
+		hi = bpf_ntohl(ip->saddr);
+		rule = lookup_v4(set, hi);
+		return account(set, rule, rule, rule && is_gateway(4, hi, 0));
+	}
+	if (proto == ETH_P_IPV6_BE) {
 		struct ipv6hdr *ip6 = l3;
+		__u32 a[4];
 
 		if ((void *)(ip6 + 1) > end)
 			return XDP_PASS;
-		family = 6;
 		__builtin_memcpy(a, &ip6->saddr, sizeof(a));
-		rule = lookup_v6(set, a);
-	} else {
-		cnt->c[SG_SH_CNT_NON_IP]++;
-		return XDP_PASS;
+		hi = (__u64)bpf_ntohl(a[0]) << 32 | bpf_ntohl(a[1]);
+		lo = (__u64)bpf_ntohl(a[2]) << 32 | bpf_ntohl(a[3]);
+		rule = lookup_v6(set, hi, lo);
+		/* IPv6 rule ids follow the set's IPv4 ones in the counters. */
+		return account(set, cfg.n4[set] + rule, rule, rule && is_gateway(6, hi, lo));
 	}
-	cnt->c[SG_SH_CNT_PKTS]++;
-	if (!rule)
-		return XDP_PASS;
-	if (is_gateway(family, a)) {
-		cnt->c[SG_SH_CNT_GW_PASS]++;
-		return XDP_PASS;
+	{
+		struct sg_shield_counters *cnt;
+		__u32 zero = 0;
+
+		cnt = bpf_map_lookup_elem(&stats, &zero);
+		if (cnt)
+			cnt->c[SG_SH_CNT_NON_IP]++;
 	}
-	h = bpf_map_lookup_elem(&hits, &rule);
-	if (h)
-		*h += 1;
-	if (cfg.dry_run) {
-		cnt->c[SG_SH_CNT_DRY_MATCH]++;
-		return XDP_PASS;
-	}
-	cnt->c[SG_SH_CNT_DROPPED]++;
-	return XDP_DROP;
+	return XDP_PASS;
 }

@@ -5,21 +5,20 @@
  * Two complete rule sets live side by side; cfg.active names the one packets
  * use, so a rebuild writes the other set and flips one aligned word (NET-4).
  *
- * IPv4: a multibit trie with strides 16-4-4-4-4 and leaf pushing. The root
- * (65536 entries per set) is indexed by the top 16 address bits; an entry is
- * either a rule id (0 = no rule) or SG_SH_PTR | chunk, a 16-entry chunk in
- * the shared pool indexed by the next 4 bits. All tables are BPF arrays, so
- * every lookup is an inlined bounds check and load (no helper call).
+ * Per family and set the rule list itself is the lookup table: the prefixes
+ * sorted by (address, length) after a first entry holding everything (::/0,
+ * position 0, "no rule"), each entry carrying the distance back to the
+ * innermost prefix that encloses it ("up"). An index on the top address bits
+ * gives, per bucket, the position of the last entry before it. A lookup takes
+ * that entry and the bucket's, binary-searches the last one starting at or
+ * before the address, and walks up while that entry does not hold the
+ * address: the first that does is the longest match (every prefix holding
+ * the address encloses that entry). About 8 B per IPv4 and 24 B per IPv6
+ * prefix; an entry's position is its rule id, which indexes the counters.
  *
- * IPv6: one hash keyed by (set, length, masked address). Lengths are mapped
- * to at most SG_SH_V6_CLASSES classes per set, longest first; a per-set
- * bucket array indexed by cfg.v6_bits address bits after the first
- * SG_SH_V6_SKIP (global unicast is 2000::/3: those bits are the same for
- * nearly every address, indexing on them would use 1/8 of the buckets) holds either
- * SG_SH_ONE | rule id when one rule alone covers the bucket (compared against
- * the rules array: no hash lookup), or the mask of classes present under it
- * (one hash lookup per class, longest first). A miss in an empty bucket costs
- * one array load.
+ * Every table is one element of a BPF array whose value is the whole table
+ * (sized at load), so the program indexes it directly after one lookup of
+ * element 0: no helper call and no stack round trip per step.
  */
 #ifndef SG_SHIELD_ABI_H
 #define SG_SHIELD_ABI_H
@@ -29,61 +28,62 @@
 #endif
 
 #define SG_SH_SETS		2
-#define SG_SH_ROOT_BITS		16
-#define SG_SH_ROOT_SIZE		(1u << SG_SH_ROOT_BITS)
-#define SG_SH_STRIDE		4
-#define SG_SH_CHUNK		(1u << SG_SH_STRIDE)
-#define SG_SH_LEVELS		4		/* chunk levels below the root: 16+4*4 = 32 */
-#define SG_SH_PTR		0x80000000u
-#define SG_SH_ONE		0x80000000u	/* v6 bucket: a single rule id */
-#define SG_SH_V6_CLASSES	31		/* bit 31 of a bucket is SG_SH_ONE */
-#define SG_SH_V6_BITS_MAX	24
-#define SG_SH_V6_SKIP		3
+/*
+ * Bucket offset word: the position of the last entry before the bucket, and
+ * this flag when no entry before the bucket holds it (so an address of the
+ * bucket that no entry in it holds is a miss, found without walking up).
+ */
+#define SG_SH_IDX_NONE		0x80000000u
+#define SG_SH_IDX_POS		0x7fffffffu
+#define SG_SH_BITS_MIN		8
+#define SG_SH_V4_BITS_MAX	20
+#define SG_SH_V6_BITS_MAX	22
 
 /*
- * One Shield rule; slot i of the rules map is rule id i + 1. family 0 = free.
- * A slot is written only while no live table points at it (NET-4).
+ * The IPv6 index has two parts: 2^bits buckets over 2000::/3 (global
+ * unicast, nearly all traffic and lists), indexed by the bits after the
+ * first three, then 2^SG_SH_V6_WIDE_BITS coarse buckets over the whole
+ * address space for everything else. Words per set: both parts, each with
+ * its end word.
  */
-struct sg_shield_rule {
-	__u8 family;			/* 4 or 6 */
-	__u8 len;
-	__u16 pad;
-	__u32 addr[4];			/* network byte order; v4 uses addr[0] */
-	__u32 pad2;			/* array elements are 8-byte aligned: keep mmap stride = size */
-};
+#define SG_SH_V6_WIDE_BITS	12
+#define SG_SH_V6_IDX_WORDS(bits)	((1ull << (bits)) + 1 + (1ull << SG_SH_V6_WIDE_BITS) + 1)
 
 /*
- * Array maps lay elements out 8 bytes apart, so the u32 tables are arrays of
- * 16-entry chunks: dense in memory and flat u32 arrays once memory-mapped.
+ * IPv4 entry (u64): address (host order) << 32 | length << 26 | up. Entries
+ * compare as integers in (address, length) order.
  */
-struct sg_shield_chunk {
-	__u32 e[SG_SH_CHUNK];
-};
+#define SG_SH4_LEN_SHIFT	26
+#define SG_SH4_UP_MASK		((1u << SG_SH4_LEN_SHIFT) - 1)
 
-struct sg_shield_v6key {
-	__u32 set_len;			/* set << 8 | prefix length */
-	__u32 addr[4];			/* masked, network byte order */
+/* IPv6 entry: the address as two host-order halves, so integer order is address order. */
+struct sg_shield_v6ent {
+	__u64 hi;
+	__u64 lo;
+	__u32 len_up;			/* length << 24 | up */
+	__u32 pad;
 };
-
-/* Per-set IPv6 length classes, class 0 = longest length. */
-struct sg_shield_v6meta {
-	__u32 nclass;
-	__u32 short_mask;		/* classes too short to bucket: checked for every packet */
-	__u32 len[SG_SH_V6_CLASSES + 1];
-	__u32 mask[SG_SH_V6_CLASSES + 1][4];
-};
+#define SG_SH6_LEN_SHIFT	24
+#define SG_SH6_UP_MASK		((1u << SG_SH6_LEN_SHIFT) - 1)
 
 struct sg_shield_gw {
 	__u32 family;			/* 0 = none, 4, 6 */
 	__u32 addr[4];
 };
 
-/* The program's runtime settings (.bss, memory-mapped by user space). */
+/*
+ * The program's runtime settings (.bss, memory-mapped by user space). The
+ * sizes repeat the program's read-only constants for user space; the counts
+ * are what each set holds, written before the set goes live.
+ */
 struct sg_shield_cfg {
 	__u32 active;			/* rule set packets use: 0 or 1 */
 	__u32 dry_run;			/* 1: count matches, pass everything */
 	__u32 gw_idx;			/* gw[gw_idx] is the live gateway */
-	__u32 v6_bits;			/* bucket index bits, fixed at creation */
+	__u32 v4_bits, v6_bits;		/* index bits */
+	__u32 cap4, cap6;		/* entries per set */
+	__u32 max_rules;		/* IPv4 + IPv6 rules a list may hold */
+	__u32 n4[SG_SH_SETS], n6[SG_SH_SETS];
 	struct sg_shield_gw gw[2];
 };
 

@@ -120,7 +120,8 @@ static void make_pkt(struct pkt *p, const struct sg_cidr *src, bool host_bits)
 	}
 }
 
-static double run_ns(int prog_fd, const struct pkt *p, int repeat)
+/* Average ns per run; exits when the verdict is not `want` (-1: any). */
+static double run_ns(int prog_fd, const struct pkt *p, int repeat, int want)
 {
 	uint8_t out[128];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b, .data_size_in = p->len,
@@ -128,6 +129,10 @@ static double run_ns(int prog_fd, const struct pkt *p, int repeat)
 
 	if (bpf_prog_test_run_opts(prog_fd, &o)) {
 		fprintf(stderr, "test_run: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (want >= 0 && (int)o.retval != want) {
+		fprintf(stderr, "wrong verdict %u (want %d)\n", o.retval, want);
 		exit(1);
 	}
 	return o.duration;			/* average ns per run */
@@ -148,6 +153,19 @@ static int empty_prog(void)
 	return fd;
 }
 
+/* Kernel-side run time of a program so far (kernel.bpf_stats_enabled=1), ns and runs. */
+static void prog_time(int fd, unsigned long long *ns, unsigned long long *cnt)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	*ns = *cnt = 0;
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		*ns = info.run_time_ns;
+		*cnt = info.run_cnt;
+	}
+}
+
 static int cmp_d(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -158,71 +176,85 @@ static int cmp_d(const void *a, const void *b)
 #define NPKT 16
 #define MAXROUNDS 31
 
-/* Median over rounds of the mean over NPKT packets; empty program measured in the same round. */
-static void measure(int shield_fd, int empty_fd, struct pkt *pk, int rounds, int repeat,
-		    double *shield, double *empty)
+/*
+ * Median over rounds of the mean over NPKT packets; the empty program and the
+ * LPM trie are measured in the same round, packet by packet, interleaved.
+ */
+static void measure(int shield_fd, int empty_fd, int lpm_fd, struct pkt *pk, int rounds, int repeat,
+		    int want, double *shield, double *empty, double *lpm)
 {
-	double s[MAXROUNDS], e[MAXROUNDS];
+	double s[MAXROUNDS], e[MAXROUNDS], l[MAXROUNDS];
 	int r, i;
 
 	for (r = 0; r < rounds; r++) {
-		s[r] = e[r] = 0;
+		s[r] = e[r] = l[r] = 0;
 		for (i = 0; i < NPKT; i++) {
-			e[r] += run_ns(empty_fd, &pk[i], repeat) / NPKT;
-			s[r] += run_ns(shield_fd, &pk[i], repeat) / NPKT;
+			e[r] += run_ns(empty_fd, &pk[i], repeat, XDP_PASS) / NPKT;
+			s[r] += run_ns(shield_fd, &pk[i], repeat, want) / NPKT;
+			if (lpm_fd >= 0)
+				l[r] += run_ns(lpm_fd, &pk[i], repeat, want) / NPKT;
 		}
 	}
 	qsort(s, rounds, sizeof(double), cmp_d);
 	qsort(e, rounds, sizeof(double), cmp_d);
+	qsort(l, rounds, sizeof(double), cmp_d);
 	*shield = s[rounds / 2];
 	*empty = e[rounds / 2];
+	*lpm = l[rounds / 2];
 }
 
-/* Chunks the IPv4 trie needs for this list (built in plain memory first). */
-static uint32_t chunks_needed(const struct sg_cidr *v, size_t n, uint32_t v6_bits)
+/* The kernel LPM trie program with the same list, for comparison in the same run. */
+static int lpm_prog(const char *obj_path, const struct sg_cidr *v, size_t n, size_t nv4,
+		    uint64_t *bytes)
 {
-	struct sg_sh_tables t = { .nchunks = (uint32_t)(n * 5 + 16), .v6_bits = v6_bits };
-	struct sg_shield_rule *r = calloc(n, sizeof(*r));
-	struct sg_sh_build_out out;
-	char err[256];
+	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
+	struct bpf_map *m4, *m6;
 	size_t i;
+	int fd4, fd6;
 
-	t.root = calloc(SG_SH_SETS * SG_SH_ROOT_SIZE, 4);
-	t.pool = calloc((size_t)t.nchunks * SG_SH_CHUNK, 4);
-	t.v6bkt = calloc((size_t)SG_SH_SETS << v6_bits, 4);
-	t.v6meta = calloc(SG_SH_SETS, sizeof(*t.v6meta));
-	for (i = 0; i < n; i++) {
-		r[i].family = v[i].family;
-		r[i].len = v[i].len;
-		memcpy(r[i].addr, v[i].addr, 16);
-	}
-	if (sg_sh_build(&t, 0, r, n, &out, err, sizeof(err))) {
-		fprintf(stderr, "build: %s\n", err);
+	if (!obj) {
+		fprintf(stderr, "%s: %s\n", obj_path, strerror(errno));
 		exit(1);
 	}
-	free(out.v6);
-	free(r);
-	free(t.root);
-	free(t.pool);
-	free(t.v6bkt);
-	free(t.v6meta);
-	return out.chunks_used;
+	m4 = bpf_object__find_map_by_name(obj, "trie4");
+	m6 = bpf_object__find_map_by_name(obj, "trie6");
+	bpf_map__set_max_entries(m4, nv4 + 1);
+	bpf_map__set_max_entries(m6, n - nv4 + 1);
+	if (bpf_object__load(obj)) {
+		fprintf(stderr, "LPM trie program: %s\n", strerror(errno));
+		exit(1);
+	}
+	fd4 = bpf_map__fd(m4);
+	fd6 = bpf_map__fd(m6);
+	for (i = 0; i < n; i++) {
+		struct { uint32_t len, addr[4]; } k = { .len = v[i].len };
+		uint32_t one = 1;
+
+		memcpy(k.addr, v[i].addr, sizeof(k.addr));
+		if (bpf_map_update_elem(v[i].family == 4 ? fd4 : fd6, &k, &one, BPF_ANY)) {
+			fprintf(stderr, "LPM trie update: %s\n", strerror(errno));
+			exit(1);
+		}
+	}
+	*bytes = sg_bpf_map_memlock(fd4) + sg_bpf_map_memlock(fd6);
+	return bpf_program__fd(bpf_object__find_program_by_name(obj, "lpm_xdp"));
 }
 
 int main(int argc, char **argv)
 {
-	int repeat = 200000, rounds = 5, i, empty_fd;
-	struct sg_shield_opts o = { .v6_bits = 20 };
+	int repeat = 200000, rounds = 5, i, empty_fd, lpm_fd;
+	struct sg_shield_opts o = { 0 };
+	const char *lpm_obj = NULL;
+	uint64_t lpm_bytes = 0;
 	size_t n, nv4 = 0, k;
 	struct sg_cidr *v, miss4 = { .family = 4, .len = 8 }, miss6 = { .family = 6, .len = 8 };
 	struct pkt pk[NPKT];
 	struct sg_shield *s;
 	char err[512] = "";
-	uint32_t need;
-	double sh, em;
+	double sh, em, lp;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: shield_bench N [--repeat R] [--rounds K] [--v6-bits B]\n");
+		fprintf(stderr, "usage: shield_bench N [--repeat R] [--rounds K] [--lpm OBJ]\n");
 		return 2;
 	}
 	n = strtoul(argv[1], NULL, 10);
@@ -231,8 +263,8 @@ int main(int argc, char **argv)
 			repeat = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--rounds"))
 			rounds = atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--v6-bits"))
-			o.v6_bits = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--lpm"))
+			lpm_obj = argv[i + 1];
 	}
 	if (rounds < 1 || rounds > MAXROUNDS)
 		rounds = 5;
@@ -240,11 +272,9 @@ int main(int argc, char **argv)
 	gen(v, n);
 	for (k = 0; k < n; k++)
 		nv4 += v[k].family == 4;
-	need = chunks_needed(v, n, o.v6_bits);
-	/* Room for the live set and a replacement of the same size (atomic swap). */
-	o.max_rules = 2 * n;
-	o.v6_entries = 2 * (n - nv4) + 64;
-	o.v4_chunks = 2 * need + 64;
+	/* A list of exactly this size; the maps always hold a same-size replacement too. */
+	o.max_rules = n;
+	o.v6_entries = n - nv4;
 	if (sg_shield_create(&o, &s, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
@@ -254,9 +284,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	empty_fd = empty_prog();
-	printf("{\"cidrs\": %zu, \"v4\": %zu, \"v6\": %zu, \"v4_chunks_per_set\": %u, "
-	       "\"v4_chunks\": %u, \"v6_bits\": %u, \"repeat\": %d, \"rounds\": %d, \"results\": [",
-	       n, nv4, n - nv4, need, o.v4_chunks, o.v6_bits, repeat, rounds);
+	lpm_fd = lpm_obj ? lpm_prog(lpm_obj, v, n, nv4, &lpm_bytes) : -1;
+	{
+		struct sg_shield_status st;
+
+		sg_shield_status(s, &st);
+		printf("{\"cidrs\": %zu, \"v4\": %zu, \"v6\": %zu, \"v4_bits\": %u, \"v6_bits\": %u, "
+		       "\"lpm_bytes\": %llu, \"repeat\": %d, \"rounds\": %d, \"results\": [",
+		       n, nv4, n - nv4, st.v4_bits, st.v6_bits, (unsigned long long)lpm_bytes, repeat,
+		       rounds);
+	}
 	for (i = 0; i < 4; i++) {
 		static const char *const what[] = { "v4 hit", "v4 miss", "v6 hit", "v6 miss" };
 		int fam = i < 2 ? 4 : 6, j;
@@ -274,9 +311,23 @@ int main(int argc, char **argv)
 			while (v[k].family != fam);
 			make_pkt(&pk[j], &v[k], true);
 		}
-		measure(sg_shield_prog_fd(s), empty_fd, pk, rounds, repeat, &sh, &em);
-		printf("%s{\"case\": \"%s\", \"shield_ns\": %.2f, \"empty_ns\": %.2f}", i ? ", " : "",
-		       what[i], sh, em);
+		unsigned long long t0[3], c0[3], t1[3], c1[3];
+		int fds[3] = { empty_fd, sg_shield_prog_fd(s), lpm_fd }, q;
+
+		for (q = 0; q < 3; q++)
+			prog_time(fds[q], &t0[q], &c0[q]);
+		measure(sg_shield_prog_fd(s), empty_fd, lpm_fd, pk, rounds, repeat,
+			i == 0 || i == 2 ? XDP_DROP : XDP_PASS, &sh, &em, &lp);
+		for (q = 0; q < 3; q++)
+			prog_time(fds[q], &t1[q], &c1[q]);
+		if (c1[1] > c0[1])
+			fprintf(stderr, "%s: program time (bpf_stats) empty %.1f shield %.1f lpm %.1f ns\n",
+				(const char *[]){ "v4 hit", "v4 miss", "v6 hit", "v6 miss" }[i],
+				(double)(t1[0] - t0[0]) / (c1[0] - c0[0] + !(c1[0] - c0[0])),
+				(double)(t1[1] - t0[1]) / (c1[1] - c0[1]),
+				(double)(t1[2] - t0[2]) / (c1[2] - c0[2] + !(c1[2] - c0[2])));
+		printf("%s{\"case\": \"%s\", \"shield_ns\": %.2f, \"empty_ns\": %.2f, \"lpm_ns\": %.2f}",
+		       i ? ", " : "", what[i], sh, em, lp);
 	}
 	printf("], \"maps\": {");
 	{

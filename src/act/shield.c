@@ -18,7 +18,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "net/shield_build.h"
+#include "act/shield_int.h"
 #include "shield.skel.h"
 #include "sense/prog_audit.h"
 #include "store/bundle_files.h"
@@ -26,26 +26,12 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #define BPF_FS_ROOT "/sys/fs/bpf"
 
-enum { M_V4ROOT, M_V4POOL, M_V6BKT, M_V6META, M_V6HASH, M_RULES, M_HITS, M_STATS, M_CFG, M_MAX };
-
 static const char *const map_pin[M_MAX] = {
-	"v4root", "v4pool", "v6bkt", "v6meta", "v6hash", "rules", "hits", "stats", "cfg",
+	"v4idx", "v4list", "v6idx", "v6list", "hits", "stats", "cfg",
 };
 static const bool map_mmap[M_MAX] = {
-	[M_V4ROOT] = true, [M_V4POOL] = true, [M_V6BKT] = true, [M_V6META] = true,
-	[M_RULES] = true, [M_CFG] = true,
-};
-
-struct sg_shield {
-	struct shield_bpf *skel;	/* set when this process loaded the program */
-	int prog_fd;
-	int fd[M_MAX];
-	void *mm[M_MAX];
-	size_t mmlen[M_MAX];
-	struct bpf_map_info info[M_MAX];
-	int lock_fd;
-	char pin_dir[256];
-	struct sg_shield_cfg *cfg;
+	[M_V4IDX] = true, [M_V4LIST] = true, [M_V6IDX] = true, [M_V6LIST] = true,
+	[M_HITS] = true, [M_CFG] = true,
 };
 
 int sg_shield_prog_fd(const struct sg_shield *s)
@@ -197,19 +183,61 @@ int sg_shield_read_list(const char *path, struct sg_cidr **out, size_t *n, char 
 	return rc;
 }
 
+/* Bytes of each table for these sizes (the kernel rounds each up to pages). */
+static void table_sizes(uint32_t b4, uint32_t b6, uint32_t cap4, uint32_t cap6, uint32_t max,
+			uint64_t *sz)
+{
+	sz[M_V4IDX] = SG_SH_SETS * (((uint64_t)1 << b4) + 1) * 4;	/* bucket offsets of both sets */
+	sz[M_V4LIST] = SG_SH_SETS * (uint64_t)cap4 * 8;
+	sz[M_V6IDX] = SG_SH_SETS * SG_SH_V6_IDX_WORDS(b6) * 4;
+	sz[M_V6LIST] = SG_SH_SETS * (uint64_t)cap6 * sizeof(struct sg_shield_v6ent);
+	sz[M_HITS] = SG_SH_SETS * (uint64_t)max * 8;
+}
+
+uint64_t sg_shield_opts_bytes(const struct sg_shield_opts *o)
+{
+	uint32_t cap6 = (o->v6_entries < o->max_rules ? o->v6_entries : o->max_rules) + 1;
+	uint64_t sz[M_MAX] = { 0 }, total = 0;
+	int i;
+
+	table_sizes(o->v4_bits ? o->v4_bits : sg_sh_bits_for(4, o->max_rules),
+		    o->v6_bits ? o->v6_bits : sg_sh_bits_for(6, cap6), o->max_rules + 1, cap6,
+		    o->max_rules, sz);
+	for (i = 0; i < M_MAX; i++)
+		total += sz[i];
+	return total;
+}
+
 int sg_shield_create(const struct sg_shield_opts *o, struct sg_shield **out, char *err, size_t errlen)
 {
+	/* Each list starts with an entry holding everything (see shield_abi.h). */
+	uint32_t cap4 = o->max_rules + 1, cap6, b4, b6;
 	struct bpf_map *maps[M_MAX];
+	uint64_t sz[M_MAX] = { 0 };
 	struct sg_shield *s;
 	char path[512];
 	int i, rc;
 
-	if (o->v6_bits < 8 || o->v6_bits > SG_SH_V6_BITS_MAX || !o->max_rules || !o->v4_chunks ||
-	    !o->v6_entries ||
-	    o->v4_chunks > 0x7fffffffu || o->max_rules > 0x7ffffffeu) {
-		snprintf(err, errlen, "shield: bad sizes (rules %u, v4 chunks %u, v6 bits %u: 8..%d)",
-			 o->max_rules, o->v4_chunks, o->v6_bits, SG_SH_V6_BITS_MAX);
+	cap6 = (o->v6_entries < o->max_rules ? o->v6_entries : o->max_rules) + 1;
+	b4 = o->v4_bits ? o->v4_bits : sg_sh_bits_for(4, o->max_rules);
+	b6 = o->v6_bits ? o->v6_bits : sg_sh_bits_for(6, cap6);
+
+	/* Rule ids and up distances must fit their entry fields. */
+	if (!o->max_rules || o->max_rules >= SG_SH6_UP_MASK || !o->v6_entries ||
+	    b4 < SG_SH_BITS_MIN || b4 > SG_SH_V4_BITS_MAX || b6 < SG_SH_BITS_MIN ||
+	    b6 > SG_SH_V6_BITS_MAX) {
+		snprintf(err, errlen, "shield: bad sizes (rules %u: 1..%u, IPv6 rules %u, index bits "
+			 "IPv4 %u and IPv6 %u: %d..%d and %d..%d)", o->max_rules, SG_SH6_UP_MASK,
+			 o->v6_entries, o->v4_bits, o->v6_bits, SG_SH_BITS_MIN, SG_SH_V4_BITS_MAX, SG_SH_BITS_MIN,
+			 SG_SH_V6_BITS_MAX);
 		return -EINVAL;
+	}
+	table_sizes(b4, b6, cap4, cap6, o->max_rules, sz);
+	if (o->max_bytes && sg_shield_opts_bytes(o) > o->max_bytes) {
+		snprintf(err, errlen, "shield: %u rules (%u IPv6) need %.1f MB of kernel memory, over "
+			 "the limit of %.1f MB (--max-memory): nothing attached, traffic is not filtered",
+			 o->max_rules, cap6 - 1, sg_shield_opts_bytes(o) / 1e6, o->max_bytes / 1e6);
+		return -E2BIG;
 	}
 	s = shield_new(o->pin_dir);
 	if (!s)
@@ -228,21 +256,32 @@ int sg_shield_create(const struct sg_shield_opts *o, struct sg_shield **out, cha
 		if (rc)
 			goto fail;
 	}
-	maps[M_V4ROOT] = s->skel->maps.v4root;
-	maps[M_V4POOL] = s->skel->maps.v4pool;
-	maps[M_V6BKT] = s->skel->maps.v6bkt;
-	maps[M_V6META] = s->skel->maps.v6meta;
-	maps[M_V6HASH] = s->skel->maps.v6hash;
-	maps[M_RULES] = s->skel->maps.rules;
+	maps[M_V4IDX] = s->skel->maps.v4idx;
+	maps[M_V4LIST] = s->skel->maps.v4list;
+	maps[M_V6IDX] = s->skel->maps.v6idx;
+	maps[M_V6LIST] = s->skel->maps.v6list;
 	maps[M_HITS] = s->skel->maps.hits;
 	maps[M_STATS] = s->skel->maps.stats;
 	maps[M_CFG] = s->skel->maps.bss;
-	bpf_map__set_max_entries(maps[M_V4POOL], o->v4_chunks);
-	bpf_map__set_max_entries(maps[M_V6BKT], (SG_SH_SETS << o->v6_bits) / SG_SH_CHUNK);
-	bpf_map__set_max_entries(maps[M_V6HASH], o->v6_entries);
-	bpf_map__set_max_entries(maps[M_RULES], o->max_rules);
-	bpf_map__set_max_entries(maps[M_HITS], o->max_rules + 1);
-	s->skel->bss->cfg.v6_bits = o->v6_bits;
+	for (i = M_V4IDX; i <= M_HITS; i++) {
+		if (sz[i] > 0x7ffffff8u) {
+			snprintf(err, errlen, "shield: the %s table would take %.1f GB: attach with a "
+				 "smaller --max-rules", map_pin[i], sz[i] / 1e9);
+			rc = -E2BIG;
+			goto fail;
+		}
+		bpf_map__set_value_size(maps[i], (uint32_t)sz[i]);
+	}
+	s->skel->rodata->v4_bits = b4;
+	s->skel->rodata->v6_bits = b6;
+	s->skel->rodata->cap4 = cap4;
+	s->skel->rodata->cap6 = cap6;
+	s->skel->rodata->max_rules = o->max_rules;
+	s->skel->bss->cfg.v4_bits = b4;
+	s->skel->bss->cfg.v6_bits = b6;
+	s->skel->bss->cfg.cap4 = cap4;
+	s->skel->bss->cfg.cap6 = cap6;
+	s->skel->bss->cfg.max_rules = o->max_rules;
 	rc = shield_bpf__load(s->skel);
 	if (rc) {
 		snprintf(err, errlen, "shield: the XDP program did not load (%s); nothing attached, "
@@ -288,6 +327,42 @@ fail:
 	return rc;
 }
 
+static bool has_prog_pin(const char *pin_dir)
+{
+	char path[512];
+	int fd;
+
+	if (pin_path(path, sizeof(path), pin_dir, "prog"))
+		return false;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+int sg_shield_remove_stale(const char *pin_dir, char *err, size_t errlen)
+{
+	char path[512], names[64][IF_NAMESIZE];
+	struct sg_shield *s = shield_new(pin_dir);
+	size_t n = 0, i;
+	int rc = 0;
+
+	if (!s)
+		return -ENOMEM;
+	if (!pin_path(path, sizeof(path), pin_dir, "prog"))
+		s->prog_fd = bpf_obj_get(path);
+	if (s->prog_fd >= 0) {
+		sg_shield_attached(s, names, 64, &n);
+		for (i = 0; i < n && !rc; i++)
+			rc = sg_shield_detach(s, names[i], err, errlen);
+	}
+	sg_shield_close(s);
+	if (!rc)
+		rc = sg_shield_unpin(pin_dir);
+	return rc;
+}
+
 static int open_pinned(const char *pin_dir, bool nonblock, struct sg_shield **out, char *err,
 		       size_t errlen)
 {
@@ -304,7 +379,14 @@ static int open_pinned(const char *pin_dir, bool nonblock, struct sg_shield **ou
 		fd = bpf_obj_get(path);
 		if (fd < 0) {
 			rc = -errno;
-			if (rc == -ENOENT)
+			if (rc == -ENOENT && has_prog_pin(pin_dir)) {
+				/* Pins outlive upgrades: an older layout must not look like "not loaded". */
+				snprintf(err, errlen, "shield: the Shield pinned in %s was made by an older "
+					 "version (no %s): 'sysguardctl shield unload' removes it, then attach "
+					 "again; until then the old program keeps filtering", pin_dir,
+					 map_pin[i]);
+				rc = -ESTALE;
+			} else if (rc == -ENOENT)
 				snprintf(err, errlen, "shield: not loaded (no %s): run "
 					 "'sysguardctl shield attach IFACE' first", path);
 			else
@@ -470,245 +552,6 @@ int sg_shield_attached(struct sg_shield *s, char (*names)[IF_NAMESIZE], size_t m
 	return 0;
 }
 
-static int cmp_rule(const void *x, const void *y)
-{
-	const struct sg_shield_rule *a = x, *b = y;
-
-	if (a->family != b->family)
-		return a->family - b->family;
-	if (a->len != b->len)
-		return a->len - b->len;
-	return memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
-static void rule_of(const struct sg_cidr *c, struct sg_shield_rule *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->family = c->family;
-	r->len = c->len;
-	memcpy(r->addr, c->addr, sizeof(r->addr));
-}
-
-static int cmp_cidr(const void *x, const void *y)
-{
-	const struct sg_cidr *a = x, *b = y;
-
-	if (a->family != b->family)
-		return a->family - b->family;
-	if (a->len != b->len)
-		return a->len - b->len;
-	return memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
-/* A live rule and its slot, sorted for lookups by rule. */
-struct keyed {
-	struct sg_shield_rule r;
-	uint32_t slot;
-};
-
-static int cmp_keyed(const void *x, const void *y)
-{
-	return cmp_rule(&((const struct keyed *)x)->r, &((const struct keyed *)y)->r);
-}
-
-static struct keyed *find_rule(struct keyed *k, size_t n, const struct sg_shield_rule *r)
-{
-	struct keyed want = { .r = *r };
-
-	return bsearch(&want, k, n, sizeof(*k), cmp_keyed);
-}
-
-static int sync_v6_hash(struct sg_shield *s, uint32_t set, const struct sg_sh_build_out *b)
-{
-	int fd = s->fd[M_V6HASH];
-	struct sg_shield_v6key key, next, *stale = NULL, *keys = NULL;
-	size_t nstale = 0, cap = 0, i;
-	uint32_t *vals = NULL;
-	int rc = 0;
-	void *prev = NULL;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if ((next.set_len >> 8) == set) {
-			if (nstale == cap) {
-				void *p = realloc(stale, (cap = cap ? cap * 2 : 1024) * sizeof(*stale));
-
-				if (!p) {
-					rc = -ENOMEM;
-					goto out;
-				}
-				stale = p;
-			}
-			stale[nstale++] = next;
-		}
-		key = next;
-		prev = &key;
-	}
-	for (i = 0; i < nstale; i++)
-		bpf_map_delete_elem(fd, &stale[i]);
-	if (!b->nv6)
-		goto out;
-	keys = malloc(b->nv6 * sizeof(*keys));
-	vals = malloc(b->nv6 * sizeof(*vals));
-	if (!keys || !vals) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < b->nv6; i++) {
-		keys[i] = b->v6[i].key;
-		vals[i] = b->v6[i].rule;
-	}
-	{
-		__u32 count = b->nv6;
-
-		if (bpf_map_update_batch(fd, keys, vals, &count, NULL)) {
-			for (i = 0; i < b->nv6; i++)
-				if (bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY)) {
-					rc = -errno;
-					goto out;
-				}
-		}
-	}
-out:
-	free(stale);
-	free(keys);
-	free(vals);
-	return rc;
-}
-
-static void zero_hits(struct sg_shield *s, uint32_t id)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *z = calloc(ncpu > 0 ? ncpu : 1, sizeof(*z));
-
-	if (z)
-		bpf_map_update_elem(s->fd[M_HITS], &id, z, BPF_ANY);
-	free(z);
-}
-
-int sg_shield_update(struct sg_shield *s, const struct sg_cidr *add, size_t nadd,
-		     const struct sg_cidr *del, size_t ndel, bool replace, char *err, size_t errlen)
-{
-	uint32_t max = s->info[M_RULES].max_entries, set = (s->cfg->active & 1) ^ 1, i, free_slot = 0;
-	struct sg_shield_rule *live = s->mm[M_RULES], *next = NULL, r;
-	struct sg_sh_tables t = {
-		.root = s->mm[M_V4ROOT], .pool = s->mm[M_V4POOL], .nchunks = s->info[M_V4POOL].max_entries,
-		.v6bkt = s->mm[M_V6BKT], .v6_bits = s->cfg->v6_bits, .v6meta = s->mm[M_V6META],
-	};
-	struct sg_sh_build_out b = { 0 };
-	struct keyed *k = NULL, *hit;
-	struct sg_cidr *uadd = NULL;
-	uint8_t *fresh = NULL;
-	size_t nk = 0, nuadd = 0, j;
-	int rc = -ENOMEM;
-
-	next = malloc(max * sizeof(*next));
-	k = malloc(max * sizeof(*k));
-	fresh = calloc(max, 1);
-	if (!next || !k || !fresh) {
-		snprintf(err, errlen, "shield: out of memory");
-		goto out;
-	}
-	memcpy(next, live, max * sizeof(*next));
-	/* Input duplicates collapse to one rule. */
-	uadd = malloc((nadd ? nadd : 1) * sizeof(*uadd));
-	if (!uadd) {
-		snprintf(err, errlen, "shield: out of memory");
-		goto out;
-	}
-	memcpy(uadd, add, nadd * sizeof(*add));
-	qsort(uadd, nadd, sizeof(*uadd), cmp_cidr);
-	for (j = 0; j < nadd; j++)
-		if (!nuadd || !sg_cidr_equal(&uadd[nuadd - 1], &uadd[j]))
-			uadd[nuadd++] = uadd[j];
-	add = uadd;
-	nadd = nuadd;
-	for (i = 0; i < max; i++)
-		if (next[i].family)
-			k[nk++] = (struct keyed){ .r = next[i], .slot = i };
-	qsort(k, nk, sizeof(*k), cmp_keyed);
-	if (replace) {
-		/* Keep the slot (and counter) of every rule the new list still has. */
-		struct keyed *want = malloc((nadd ? nadd : 1) * sizeof(*want));
-
-		if (!want) {
-			snprintf(err, errlen, "shield: out of memory");
-			goto out;
-		}
-		for (j = 0; j < nadd; j++)
-			rule_of(&add[j], &want[j].r);
-		qsort(want, nadd, sizeof(*want), cmp_keyed);
-		for (j = 0; j < nk; j++)
-			if (!bsearch(&k[j], want, nadd, sizeof(*want), cmp_keyed))
-				next[k[j].slot].family = 0;
-		free(want);
-	}
-	for (j = 0; j < ndel; j++) {
-		rule_of(&del[j], &r);
-		hit = find_rule(k, nk, &r);
-		if (!hit || !next[hit->slot].family) {
-			char c[SG_CIDR_STRLEN];
-
-			sg_cidr_format(&del[j], c, sizeof(c));
-			snprintf(err, errlen, "shield: %s is not in the list", c);
-			rc = -ENOENT;
-			goto out;
-		}
-		next[hit->slot].family = 0;
-	}
-	for (j = 0; j < nadd; j++) {
-		rule_of(&add[j], &r);
-		hit = find_rule(k, nk, &r);
-		if (hit && next[hit->slot].family)
-			continue;
-		if (hit && !fresh[hit->slot]) {
-			/* Deleted above and added again: same slot, counter kept. */
-			next[hit->slot] = r;
-			continue;
-		}
-		/* Only slots no live table points at: the old set must not see them change. */
-		while (free_slot < max && (next[free_slot].family || live[free_slot].family))
-			free_slot++;
-		if (free_slot == max) {
-			snprintf(err, errlen, "shield: no free rule slot (%u slots hold the live and the "
-				 "new list): attach with a larger --max-rules", max);
-			rc = -ENOSPC;
-			goto out;
-		}
-		next[free_slot] = r;
-		fresh[free_slot] = 1;
-	}
-	rc = sg_sh_build(&t, set, next, max, &b, err, errlen);
-	if (rc)
-		goto out;
-	rc = sync_v6_hash(s, set, &b);
-	if (rc == -E2BIG) {
-		snprintf(err, errlen, "shield: IPv6 hash full (%u entries hold the live and the new "
-			 "IPv6 rules): attach with a larger --v6-entries", s->info[M_V6HASH].max_entries);
-		goto out;
-	}
-	if (rc) {
-		snprintf(err, errlen, "shield: IPv6 table update failed: %s", strerror(-rc));
-		goto out;
-	}
-	for (i = 0; i < max; i++)
-		if (fresh[i]) {
-			zero_hits(s, i + 1);
-			live[i] = next[i];
-		}
-	/* NET-4: the set is complete in memory; packets switch to it with this one store. */
-	__atomic_store_n(&s->cfg->active, set, __ATOMIC_SEQ_CST);
-	for (i = 0; i < max; i++)
-		if (live[i].family && !next[i].family)
-			memset(&live[i], 0, sizeof(live[i]));
-out:
-	free(b.v6);
-	free(uadd);
-	free(next);
-	free(k);
-	free(fresh);
-	return rc;
-}
-
 int sg_shield_set_dry_run(struct sg_shield *s, bool on)
 {
 	__atomic_store_n(&s->cfg->dry_run, on ? 1 : 0, __ATOMIC_RELEASE);
@@ -799,56 +642,36 @@ uint64_t sg_bpf_map_memlock(int fd)
 
 int sg_shield_status(struct sg_shield *s, struct sg_shield_status *st)
 {
-	struct sg_shield_rule *r = s->mm[M_RULES];
-	uint32_t i;
+	uint32_t set = s->cfg->active & 1;
+	int i;
 
 	memset(st, 0, sizeof(*st));
-	st->active = s->cfg->active & 1;
+	st->active = set;
 	st->dry_run = s->cfg->dry_run;
 	st->gw = s->cfg->gw[s->cfg->gw_idx & 1];
-	st->max_rules = s->info[M_RULES].max_entries;
-	st->v4_chunks = s->info[M_V4POOL].max_entries;
+	st->max_rules = s->cfg->max_rules;
+	st->max_v6 = s->cfg->cap6 - 1;
+	st->nrules = s->cfg->n4[set] + s->cfg->n6[set];
+	st->v4_bits = s->cfg->v4_bits;
 	st->v6_bits = s->cfg->v6_bits;
-	for (i = 0; i < st->max_rules; i++)
-		st->nrules += r[i].family != 0;
 	for (i = 0; i < M_MAX; i++)
 		st->map_bytes += sg_bpf_map_memlock(s->fd[i]);
 	return percpu_sum(s->fd[M_STATS], 1, SG_SH_CNT_MAX, st->cnt);
 }
 
-int sg_shield_rules(struct sg_shield *s, struct sg_shield_rule_stat **out, size_t *n)
+void sg_shield_tables(const struct sg_shield *s, struct sg_sh_tables *t)
 {
-	uint32_t max = s->info[M_RULES].max_entries, i;
-	struct sg_shield_rule *r = s->mm[M_RULES];
-	struct sg_shield_rule_stat *v;
-	uint64_t *hits;
-	size_t cnt = 0;
-	int rc;
+	t->v4idx = s->mm[M_V4IDX];
+	t->v4list = s->mm[M_V4LIST];
+	t->v6idx = s->mm[M_V6IDX];
+	t->v6list = s->mm[M_V6LIST];
+	t->v4_bits = s->cfg->v4_bits;
+	t->v6_bits = s->cfg->v6_bits;
+	t->cap4 = s->cfg->cap4;
+	t->cap6 = s->cfg->cap6;
+}
 
-	hits = calloc(max + 1, sizeof(*hits));
-	v = calloc(max ? max : 1, sizeof(*v));
-	if (!hits || !v) {
-		free(hits);
-		free(v);
-		return -ENOMEM;
-	}
-	rc = percpu_sum(s->fd[M_HITS], max + 1, 1, hits);
-	for (i = 0; !rc && i < max; i++) {
-		if (!r[i].family)
-			continue;
-		v[cnt].cidr.family = r[i].family;
-		v[cnt].cidr.len = r[i].len;
-		memcpy(v[cnt].cidr.addr, r[i].addr, sizeof(r[i].addr));
-		v[cnt].id = i + 1;
-		v[cnt].hits = hits[i + 1];
-		cnt++;
-	}
-	free(hits);
-	if (rc) {
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
+uint64_t *sg_shield_hits(const struct sg_shield *s, uint32_t set)
+{
+	return (uint64_t *)s->mm[M_HITS] + (size_t)(set & 1) * s->cfg->max_rules;
 }

@@ -19,18 +19,21 @@
 
 #define SG_SHIELD_PIN_DIR "/sys/fs/bpf/sysguard/shield"
 
+/*
+ * Sizes of one list; the maps hold two (the live one and its replacement),
+ * so any list that fits can replace any other at once.
+ */
 struct sg_shield_opts {
 	const char *pin_dir;		/* NULL: do not pin (benchmarks) */
-	uint32_t max_rules;		/* rule slots (IPv4 + IPv6) */
-	uint32_t v4_chunks;		/* 64-byte IPv4 trie chunks, shared by both sets */
-	uint32_t v6_bits;		/* IPv6 bucket index bits (8..24) */
-	uint32_t v6_entries;		/* IPv6 hash entries: live + new IPv6 rules */
+	uint32_t max_rules;		/* CIDRs of a list, IPv4 and IPv6 together */
+	uint32_t v6_entries;		/* of which IPv6 at most */
+	uint32_t v4_bits, v6_bits;	/* index bits; 0: chosen from the sizes */
+	uint64_t max_bytes;		/* refuse sizes whose maps would take more; 0: no limit */
 };
 
-#define SG_SHIELD_DEF_RULES	204800	/* a 100k list and its replacement */
-#define SG_SHIELD_DEF_CHUNKS	393216
-#define SG_SHIELD_DEF_V6_BITS	20
-#define SG_SHIELD_DEF_V6_ENTRIES	65536
+#define SG_SHIELD_DEF_RULES	1000000
+#define SG_SHIELD_DEF_V6_ENTRIES	250000
+#define SG_SHIELD_DEF_MAX_BYTES	(64ull << 20)
 
 struct sg_shield;
 
@@ -41,7 +44,7 @@ struct sg_shield_rule_stat {
 };
 
 struct sg_shield_status {
-	uint32_t active, dry_run, nrules, max_rules, v4_chunks, v6_bits;
+	uint32_t active, dry_run, nrules, max_rules, max_v6, v4_bits, v6_bits;
 	struct sg_shield_gw gw;
 	uint64_t cnt[SG_SH_CNT_MAX];
 	uint64_t map_bytes;		/* sum of the maps' memlock */
@@ -54,6 +57,8 @@ struct sg_shield_status {
 int sg_shield_read_list(const char *path, struct sg_cidr **out, size_t *n, char *err,
 			size_t errlen);
 
+/* Kernel memory the maps of these sizes take. */
+uint64_t sg_shield_opts_bytes(const struct sg_shield_opts *o);
 /* Loads the program with these sizes and pins it (replacing nothing: fails if pinned). */
 int sg_shield_create(const struct sg_shield_opts *o, struct sg_shield **out, char *err, size_t errlen);
 /* The kernel's memlock figure for a map fd (fdinfo), 0 when unknown. */
@@ -64,6 +69,11 @@ int sg_shield_open(const char *pin_dir, struct sg_shield **out, char *err, size_
 /* The same, but -EWOULDBLOCK instead of waiting while an editor holds the lock (event loops). */
 int sg_shield_try_open(const char *pin_dir, struct sg_shield **out, char *err, size_t errlen);
 void sg_shield_close(struct sg_shield *s);
+/*
+ * Detaches a Shield pinned by an older version (sg_shield_open said -ESTALE)
+ * from this namespace's interfaces and removes its pins.
+ */
+int sg_shield_remove_stale(const char *pin_dir, char *err, size_t errlen);
 /* Removes the pins; interfaces still attached keep the program (and its maps). */
 int sg_shield_unpin(const char *pin_dir);
 
@@ -92,7 +102,7 @@ int sg_shield_set_dry_run(struct sg_shield *s, bool on);
 int sg_shield_set_gateway(struct sg_shield *s, const struct sg_cidr *gw);
 
 int sg_shield_status(struct sg_shield *s, struct sg_shield_status *st);
-/* The rules in slot order with their summed per-CPU hits; caller frees *out. */
+/* The live rules in address order (IPv4 first) with their hits; caller frees *out. */
 int sg_shield_rules(struct sg_shield *s, struct sg_shield_rule_stat **out, size_t *n);
 
 #endif

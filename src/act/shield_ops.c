@@ -15,7 +15,7 @@
 void sg_shield_ops_usage(FILE *out)
 {
 	fprintf(out,
-		"    attach IFACE [--generic] [--max-rules N] [--v4-chunks N] [--v6-bits N] [--v6-entries N]\n"
+		"    attach IFACE [--generic] [--max-rules N] [--v6-entries N] [--max-memory MB]\n"
 		"    detach IFACE | unload\n"
 		"    add CIDR... | del CIDR... | load FILE | list\n"
 		"    stats [--json] [--all] | dry-run on|off | gateway ADDR|none\n");
@@ -61,9 +61,9 @@ static int cmd_attach(const struct sg_shield_run *x, int argc, char **argv)
 {
 	struct sg_shield_opts o = {
 		.pin_dir = x->pin_dir, .max_rules = SG_SHIELD_DEF_RULES,
-		.v4_chunks = SG_SHIELD_DEF_CHUNKS, .v6_bits = SG_SHIELD_DEF_V6_BITS,
-		.v6_entries = SG_SHIELD_DEF_V6_ENTRIES,
+		.v6_entries = SG_SHIELD_DEF_V6_ENTRIES, .max_bytes = SG_SHIELD_DEF_MAX_BYTES,
 	};
+	uint32_t mb = 0;
 	const char *ifname = NULL, *mode = "";
 	char err[ERRLEN] = "";
 	struct sg_shield *s;
@@ -75,8 +75,10 @@ static int cmd_attach(const struct sg_shield_run *x, int argc, char **argv)
 			generic = true, rc = 0;
 		else if (!strcmp(argv[i], "--max-rules") && i + 1 < argc)
 			rc = parse_u32(x, argv[++i], &o.max_rules);
-		else if (!strcmp(argv[i], "--v4-chunks") && i + 1 < argc)
-			rc = parse_u32(x, argv[++i], &o.v4_chunks);
+		else if (!strcmp(argv[i], "--v4-bits") && i + 1 < argc)
+			rc = parse_u32(x, argv[++i], &o.v4_bits);
+		else if (!strcmp(argv[i], "--max-memory") && i + 1 < argc)
+			rc = parse_u32(x, argv[++i], &mb), o.max_bytes = (uint64_t)mb << 20;
 		else if (!strcmp(argv[i], "--v6-bits") && i + 1 < argc)
 			rc = parse_u32(x, argv[++i], &o.v6_bits);
 		else if (!strcmp(argv[i], "--v6-entries") && i + 1 < argc)
@@ -352,6 +354,11 @@ static int cmd_unload(const struct sg_shield_run *x)
 	rc = sg_shield_open(x->pin_dir, &s, err, sizeof(err));
 	if (rc == -ENOENT)
 		return 0;
+	if (rc == -ESTALE) {
+		err[0] = '\0';
+		rc = sg_shield_remove_stale(x->pin_dir, err, sizeof(err));
+		return rc ? fail(x, rc, err) : 0;
+	}
 	if (rc)
 		return fail(x, rc, err);
 	sg_shield_attached(s, names, 64, &n);

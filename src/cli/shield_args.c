@@ -7,16 +7,17 @@
 
 #include "act/shield.h"
 
-enum { OPT_GENERIC = 256, OPT_MAX_RULES, OPT_V4_CHUNKS, OPT_V6_BITS, OPT_V6_ENTRIES, OPT_JSON,
+enum { OPT_GENERIC = 256, OPT_MAX_RULES, OPT_V4_BITS, OPT_V6_BITS, OPT_V6_ENTRIES, OPT_MAX_MEMORY, OPT_JSON,
        OPT_ALL };
 
 static const struct option attach_opts[] = {
 	SG_CLI_OPT_HELP,
 	{ "generic", no_argument, NULL, OPT_GENERIC },
 	{ "max-rules", required_argument, NULL, OPT_MAX_RULES },
-	{ "v4-chunks", required_argument, NULL, OPT_V4_CHUNKS },
-	{ "v6-bits", required_argument, NULL, OPT_V6_BITS },
 	{ "v6-entries", required_argument, NULL, OPT_V6_ENTRIES },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
+	{ "v4-bits", required_argument, NULL, OPT_V4_BITS },
+	{ "v6-bits", required_argument, NULL, OPT_V6_BITS },
 	{ 0 },
 };
 
@@ -46,16 +47,18 @@ static const struct sub {
 	const char *args_needed;
 } subs[] = {
 	{ { "shield attach",
-	    "sysguardctl shield attach IFACE [--generic] [--max-rules N] [--v4-chunks N] [--v6-bits N] [--v6-entries N]\n"
+	    "sysguardctl shield attach IFACE [--generic] [--max-rules N] [--v6-entries N] [--max-memory MB]\n"
 	    "\n"
 	    "Attaches the Shield's XDP program to IFACE (native XDP, or generic with\n"
-	    "--generic), creating its maps on first use with these sizes.\n"
+	    "--generic), creating its maps on first use with these sizes. The maps\n"
+	    "hold two lists of that size, so that any list can replace another at once.\n"
 	    "\n"
 	    "      --generic         generic (skb) XDP, for drivers without native XDP\n"
-	    "      --max-rules=N     most CIDRs the deny list holds\n"
-	    "      --v4-chunks=N     IPv4 lookup table chunks\n"
-	    "      --v6-bits=N       IPv6 first-level table bits\n"
-	    "      --v6-entries=N    IPv6 lookup table entries\n"
+	    "      --max-rules=N     most CIDRs the deny list holds (default 1000000)\n"
+	    "      --v6-entries=N    of which IPv6 at most (default 250000)\n"
+	    "      --max-memory=MB   refuse sizes whose maps need more (default 64)\n"
+	    "      --v4-bits=B       IPv4 index bits (default: from --max-rules)\n"
+	    "      --v6-bits=B       IPv6 index bits (default: from --v6-entries)\n"
 	    "  -h, --help            this help\n" },
 	  "attach", ":h", attach_opts, 1, 1, "give one IFACE" },
 	{ { "shield detach",

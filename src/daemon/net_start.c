@@ -62,8 +62,7 @@ void daemon_start_shield(struct daemon *d)
 {
 	struct sg_shield_opts o = {
 		.pin_dir = SG_SHIELD_PIN_DIR, .max_rules = SG_SHIELD_DEF_RULES,
-		.v4_chunks = SG_SHIELD_DEF_CHUNKS, .v6_bits = SG_SHIELD_DEF_V6_BITS,
-		.v6_entries = SG_SHIELD_DEF_V6_ENTRIES,
+		.v6_entries = SG_SHIELD_DEF_V6_ENTRIES, .max_bytes = SG_SHIELD_DEF_MAX_BYTES,
 	};
 	const char *ifs = sg_config_get(&d->opt.config, "shield.interfaces");
 	const char *list = sg_config_get(&d->opt.config, "shield.list");

@@ -4,279 +4,274 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void mark_used(const struct sg_sh_tables *t, uint32_t e, int depth, uint8_t *used)
+void sg_sh_pfx_of(const struct sg_cidr *c, struct sg_sh_pfx *p)
 {
-	uint32_t c = e & ~SG_SH_PTR, i;
-
-	if (!(e & SG_SH_PTR) || depth >= SG_SH_LEVELS || c >= t->nchunks || used[c])
+	p->len = c->len;
+	if (c->family == 4) {
+		p->hi = (uint64_t)ntohl(c->addr[0]) << 32;
+		p->lo = 0;
 		return;
-	used[c] = 1;
-	for (i = 0; i < SG_SH_CHUNK; i++)
-		mark_used(t, t->pool[c * SG_SH_CHUNK + i], depth + 1, used);
-}
-
-struct alloc {
-	const struct sg_sh_tables *t;
-	uint8_t *used;
-	uint32_t next, n;
-};
-
-/* A fresh chunk whose 16 entries all hold `fill` (leaf pushing), or -1. */
-static int64_t chunk_new(struct alloc *a, uint32_t fill)
-{
-	uint32_t i;
-
-	while (a->next < a->t->nchunks && a->used[a->next])
-		a->next++;
-	if (a->next >= a->t->nchunks)
-		return -1;
-	a->used[a->next] = 1;
-	for (i = 0; i < SG_SH_CHUNK; i++)
-		a->t->pool[a->next * SG_SH_CHUNK + i] = fill;
-	a->n++;
-	return a->next++;
-}
-
-static int cmp_len(const void *x, const void *y, void *ctx)
-{
-	const struct sg_shield_rule *r = ctx;
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-
-	return r[a].len != r[b].len ? r[a].len - r[b].len : (a > b) - (a < b);
-}
-
-/* Inserting shortest first means a range being filled never holds a pointer. */
-static int insert4(struct alloc *a, uint32_t *root, uint32_t ip, unsigned len, uint32_t id)
-{
-	uint32_t *e, i, consumed = SG_SH_ROOT_BITS, first, span;
-	int64_t c;
-
-	if (len <= SG_SH_ROOT_BITS) {
-		first = len ? (ip >> SG_SH_ROOT_BITS) & ~((1u << (SG_SH_ROOT_BITS - len)) - 1) : 0;
-		span = 1u << (SG_SH_ROOT_BITS - len);
-		for (i = 0; i < span; i++)
-			root[first + i] = id;
-		return 0;
 	}
-	e = &root[ip >> SG_SH_ROOT_BITS];
-	for (;;) {
-		if (!(*e & SG_SH_PTR)) {
-			c = chunk_new(a, *e);
-			if (c < 0)
-				return -ENOSPC;
-			*e = SG_SH_PTR | (uint32_t)c;
+	p->hi = (uint64_t)ntohl(c->addr[0]) << 32 | ntohl(c->addr[1]);
+	p->lo = (uint64_t)ntohl(c->addr[2]) << 32 | ntohl(c->addr[3]);
+}
+
+void sg_sh_cidr_of(int family, const struct sg_sh_pfx *p, struct sg_cidr *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = family;
+	c->len = p->len;
+	c->addr[0] = htonl(p->hi >> 32);
+	if (family == 4)
+		return;
+	c->addr[1] = htonl((uint32_t)p->hi);
+	c->addr[2] = htonl(p->lo >> 32);
+	c->addr[3] = htonl((uint32_t)p->lo);
+}
+
+int sg_sh_pfx_cmp(const struct sg_sh_pfx *a, const struct sg_sh_pfx *b)
+{
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return (a->len > b->len) - (a->len < b->len);
+}
+
+static int cmp_pfx(const void *a, const void *b)
+{
+	return sg_sh_pfx_cmp(a, b);
+}
+
+size_t sg_sh_sort(struct sg_sh_pfx *p, size_t n)
+{
+	size_t i, k = 0;
+
+	qsort(p, n, sizeof(*p), cmp_pfx);
+	for (i = 0; i < n; i++)
+		if (!k || sg_sh_pfx_cmp(&p[k - 1], &p[i]))
+			p[k++] = p[i];
+	return k;
+}
+
+uint32_t sg_sh_bits_for(int family, uint32_t cap)
+{
+	uint32_t bits = 0, max = family == 4 ? SG_SH_V4_BITS_MAX : SG_SH_V6_BITS_MAX;
+
+	while (bits < 32 && (1ull << bits) < cap)
+		bits++;
+	/* About one bucket per entry: most searches then compare one or two entries. */
+	return bits < SG_SH_BITS_MIN ? SG_SH_BITS_MIN : bits > max ? max : bits;
+}
+
+int sg_sh_merge(const struct sg_sh_pfx *old, size_t nold, const struct sg_sh_pfx *add, size_t nadd,
+		const struct sg_sh_pfx *del, size_t ndel, struct sg_sh_pfx *out, uint32_t *from,
+		size_t *nout, size_t *missing)
+{
+	size_t i = 0, a = 0, d = 0, k = 0;
+
+	while (i < nold || a < nadd) {
+		int c = i == nold ? 1 : a == nadd ? -1 : sg_sh_pfx_cmp(&old[i], &add[a]);
+		const struct sg_sh_pfx *p = c <= 0 ? &old[i] : &add[a];
+		int dc = d < ndel ? sg_sh_pfx_cmp(&del[d], p) : 1;
+
+		/* A delete sorting before the smallest prefix left, or of a new one, is not in old. */
+		if (dc < 0 || (dc == 0 && c > 0)) {
+			*missing = d;
+			return -ENOENT;
 		}
-		c = *e & ~SG_SH_PTR;
-		i = (ip >> (32 - consumed - SG_SH_STRIDE)) & (SG_SH_CHUNK - 1);
-		if (len <= consumed + SG_SH_STRIDE)
-			break;
-		e = &a->t->pool[c * SG_SH_CHUNK + i];
-		consumed += SG_SH_STRIDE;
+		if (dc == 0)
+			d++;
+		if (dc == 0 && c < 0) {
+			i++;
+			continue;
+		}
+		/* Deleted and added again in one edit stays, with its counter. */
+		out[k] = *p;
+		from[k++] = c <= 0 ? (uint32_t)i + 1 : 0;
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			a++;
 	}
-	span = 1u << (consumed + SG_SH_STRIDE - len);
-	first = i & ~(span - 1);
-	for (i = 0; i < span; i++)
-		a->t->pool[c * SG_SH_CHUNK + first + i] = id;
+	if (d < ndel) {
+		*missing = d;
+		return -ENOENT;
+	}
+	*nout = k;
 	return 0;
 }
 
-static int build4(struct sg_sh_tables *t, uint32_t set, const struct sg_shield_rule *rules,
-		  uint32_t nrules, struct sg_sh_build_out *out, char *err, size_t errlen)
+/* a holds b's address (so, as prefixes never overlap partly, b when a is not longer). */
+static bool holds(const struct sg_sh_pfx *a, const struct sg_sh_pfx *b)
 {
-	uint32_t *root = t->root + set * SG_SH_ROOT_SIZE, *order, n = 0, i;
-	const uint32_t *other = t->root + (set ^ 1) * SG_SH_ROOT_SIZE;
-	struct alloc a = { .t = t };
-	int rc = 0;
+	if (a->len == 0)
+		return true;
+	if (a->len <= 64)
+		return !((a->hi ^ b->hi) >> (64 - a->len));
+	return a->hi == b->hi && !((a->lo ^ b->lo) >> (128 - a->len));
+}
 
-	a.used = calloc(t->nchunks ? t->nchunks : 1, 1);
-	order = malloc((nrules ? nrules : 1) * sizeof(*order));
-	if (!a.used || !order) {
-		rc = -ENOMEM;
-		snprintf(err, errlen, "out of memory");
-		goto out;
+static void put(struct sg_sh_tables *t, uint32_t set, int family, size_t pos,
+		const struct sg_sh_pfx *p, size_t up)
+{
+	if (family == 4) {
+		t->v4list[(size_t)set * t->cap4 + pos] = (p->hi & 0xffffffff00000000ull) |
+			(uint64_t)p->len << SG_SH4_LEN_SHIFT | up;
+		return;
 	}
-	for (i = 0; i < SG_SH_ROOT_SIZE; i++)
-		mark_used(t, other[i], 0, a.used);
-	for (i = 0; i < t->nchunks; i++)
-		out->chunks_other += a.used[i];
-	for (i = 0; i < nrules; i++)
-		if (rules[i].family == 4)
-			order[n++] = i;
-	qsort_r(order, n, sizeof(*order), cmp_len, (void *)rules);
-	memset(root, 0, SG_SH_ROOT_SIZE * sizeof(*root));
+	struct sg_shield_v6ent *e = &t->v6list[(size_t)set * t->cap6 + pos];
+
+	e->hi = p->hi;
+	e->lo = p->lo;
+	e->len_up = p->len << SG_SH6_LEN_SHIFT | (uint32_t)up;
+	e->pad = 0;
+}
+
+static uint32_t up_of(const struct sg_sh_tables *t, uint32_t set, int family, size_t pos)
+{
+	if (family == 4)
+		return t->v4list[(size_t)set * t->cap4 + pos] & SG_SH4_UP_MASK;
+	return t->v6list[(size_t)set * t->cap6 + pos].len_up & SG_SH6_UP_MASK;
+}
+
+#define V6_UNICAST	0x2000000000000000ull	/* 2000::/3 */
+
+/*
+ * One part of an index: nb buckets of 2^shift high-half addresses from
+ * first_hi. Per bucket, the position of the last entry before it (the sets'
+ * words interleave), flagged when nothing before the bucket holds its start;
+ * word nb ends the last bucket (at first_hi + nb << shift when `bounded`,
+ * else at the list's end).
+ */
+static void index_part(const struct sg_sh_tables *t, uint32_t set, int family,
+		       const struct sg_sh_pfx *p, size_t n, uint32_t *idx, uint32_t nb,
+		       uint64_t first_hi, uint32_t shift, bool bounded)
+{
+	size_t j = 0, at;
+	uint32_t b;
+
+	for (b = 0; b <= nb; b++) {
+		struct sg_sh_pfx start = { .hi = first_hi + ((uint64_t)b << shift), .len = 128 };
+
+		if (b == nb && !bounded) {
+			j = n;
+		} else {
+			while (j < n && p[j].hi < start.hi)
+				j++;
+		}
+		at = j;
+		/* Walk up from that entry: does anything before the bucket hold its start? */
+		while (b < nb && at && !holds(&p[at - 1], &start))
+			at -= up_of(t, set, family, at);
+		idx[(size_t)b << 1 | set] = (uint32_t)j | (b < nb && !at ? SG_SH_IDX_NONE : 0);
+	}
+}
+
+int sg_sh_build(struct sg_sh_tables *t, uint32_t set, int family, const struct sg_sh_pfx *p,
+		size_t n)
+{
+	uint32_t bits = family == 4 ? t->v4_bits : t->v6_bits, cap = family == 4 ? t->cap4 : t->cap6;
+	uint32_t *idx = family == 4 ? t->v4idx : t->v6idx;
+	static const struct sg_sh_pfx everything = { 0 };
+	size_t stack[130], depth = 1, i;
+
+	if (n + 1 > cap)
+		return -ENOSPC;
+	/* Position 0 holds everything and means "no rule": every walk ends there at the latest. */
+	put(t, set, family, 0, &everything, 0);
+	stack[0] = 0;
 	for (i = 0; i < n; i++) {
-		const struct sg_shield_rule *r = &rules[order[i]];
-
-		rc = insert4(&a, root, ntohl(r->addr[0]), r->len, order[i] + 1);
-		if (rc) {
-			snprintf(err, errlen,
-				 "IPv4 chunk pool full (%u chunks, %u held by the live set): "
-				 "attach with a larger --v4-chunks", t->nchunks, out->chunks_other);
-			goto out;
-		}
+		while (depth > 1 && !holds(&p[stack[depth - 1] - 1], &p[i]))
+			depth--;
+		put(t, set, family, i + 1, &p[i], i + 1 - stack[depth - 1]);
+		/* Lengths strictly grow along a chain of enclosing prefixes: 129 at most. */
+		if (depth < sizeof(stack) / sizeof(stack[0]))
+			stack[depth++] = i + 1;
 	}
-	out->chunks_used = a.n;
-out:
-	free(a.used);
-	free(order);
-	return rc;
-}
-
-static void mask6(unsigned len, uint32_t m[4])
-{
-	unsigned i;
-
-	for (i = 0; i < 4; i++) {
-		unsigned bits = len > 32 * i ? len - 32 * i : 0;
-
-		m[i] = htonl(bits >= 32 ? 0xffffffffu : bits ? ~(0xffffffffu >> bits) : 0);
-	}
-}
-
-static int build6(struct sg_sh_tables *t, uint32_t set, const struct sg_shield_rule *rules,
-		  uint32_t nrules, struct sg_sh_build_out *out, char *err, size_t errlen)
-{
-	struct sg_shield_v6meta *meta = &t->v6meta[set];
-	uint32_t *bkt = t->v6bkt + ((size_t)set << t->v6_bits), i, k;
-	uint8_t present[129] = { 0 }, cls[129];
-	size_t n = 0;
-
-	for (i = 0; i < nrules; i++)
-		if (rules[i].family == 6) {
-			present[rules[i].len] = 1;
-			n++;
-		}
-	memset(meta, 0, sizeof(*meta));
-	for (k = 129; k-- > 0;) {
-		if (!present[k])
-			continue;
-		if (meta->nclass == SG_SH_V6_CLASSES) {
-			snprintf(err, errlen, "more than %d distinct IPv6 prefix lengths in one list",
-				 SG_SH_V6_CLASSES);
-			return -E2BIG;
-		}
-		cls[k] = meta->nclass;
-		meta->len[meta->nclass] = k;
-		mask6(k, meta->mask[meta->nclass]);
-		/* A prefix spanning more than 256 buckets (or all) is checked for every packet instead. */
-		if (k <= SG_SH_V6_SKIP || k - SG_SH_V6_SKIP + 8 < t->v6_bits)
-			meta->short_mask |= 1u << meta->nclass;
-		meta->nclass++;
-	}
-	memset(bkt, 0, sizeof(*bkt) << t->v6_bits);
-	out->v6 = malloc((n ? n : 1) * sizeof(*out->v6));
-	if (!out->v6) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	for (i = 0; i < nrules; i++) {
-		const struct sg_shield_rule *r = &rules[i];
-		struct sg_sh_v6entry *e;
-		uint32_t first, span, b, c, len;
-
-		if (r->family != 6)
-			continue;
-		c = cls[r->len];
-		e = &out->v6[out->nv6++];
-		memset(e, 0, sizeof(*e));
-		e->key.set_len = set << 8 | r->len;
-		for (k = 0; k < 4; k++)
-			e->key.addr[k] = r->addr[k] & meta->mask[c][k];
-		e->rule = i + 1;
-		if (meta->short_mask & (1u << c))
-			continue;
-		b = (ntohl(r->addr[0]) << SG_SH_V6_SKIP) >> (32 - t->v6_bits);
-		len = r->len - SG_SH_V6_SKIP;		/* bits of the bucket index it fixes */
-		span = len >= t->v6_bits ? 1 : 1u << (t->v6_bits - len);
-		first = b & ~(span - 1);
-		for (k = 0; k < span; k++) {
-			uint32_t *x = &bkt[first + k];
-
-			if (!*x) {
-				*x = SG_SH_ONE | (i + 1);	/* alone so far: no hash lookup */
-			} else {
-				if (*x & SG_SH_ONE)
-					*x = 1u << cls[rules[(*x & ~SG_SH_ONE) - 1].len];
-				*x |= 1u << c;
-			}
-		}
+	if (family == 4) {
+		index_part(t, set, family, p, n, idx, 1u << bits, 0, 64 - bits, false);
+	} else {
+		index_part(t, set, family, p, n, idx, 1u << bits, V6_UNICAST, 61 - bits, true);
+		index_part(t, set, family, p, n, idx + (((size_t)1 << bits) + 1) * SG_SH_SETS,
+			   1u << SG_SH_V6_WIDE_BITS, 0, 64 - SG_SH_V6_WIDE_BITS, false);
 	}
 	return 0;
 }
 
-int sg_sh_build(struct sg_sh_tables *t, uint32_t set, const struct sg_shield_rule *rules,
-		uint32_t nrules, struct sg_sh_build_out *out, char *err, size_t errlen)
+static void entry(const struct sg_sh_tables *t, uint32_t set, int family, size_t i,
+		  struct sg_sh_pfx *p, uint32_t *up)
 {
-	int rc;
+	if (family == 4) {
+		uint64_t e = t->v4list[(size_t)set * t->cap4 + i];
 
-	memset(out, 0, sizeof(*out));
-	if (set >= SG_SH_SETS || !t->v6_bits || t->v6_bits > SG_SH_V6_BITS_MAX) {
-		snprintf(err, errlen, "bad rule set %u or bucket bits %u", set, t->v6_bits);
-		return -EINVAL;
+		p->hi = e & 0xffffffff00000000ull;
+		p->lo = 0;
+		p->len = (e >> SG_SH4_LEN_SHIFT) & 63;
+		*up = e & SG_SH4_UP_MASK;
+		return;
 	}
-	rc = build4(t, set, rules, nrules, out, err, errlen);
-	if (!rc)
-		rc = build6(t, set, rules, nrules, out, err, errlen);
-	if (rc) {
-		free(out->v6);
-		out->v6 = NULL;
-		out->nv6 = 0;
-	}
-	return rc;
+	const struct sg_shield_v6ent *e = &t->v6list[(size_t)set * t->cap6 + i];
+
+	p->hi = e->hi;
+	p->lo = e->lo;
+	p->len = e->len_up >> SG_SH6_LEN_SHIFT;
+	*up = e->len_up & SG_SH6_UP_MASK;
 }
 
-uint32_t sg_sh_lookup4(const struct sg_sh_tables *t, uint32_t set, uint32_t addr_be)
+void sg_sh_read(const struct sg_sh_tables *t, uint32_t set, int family, size_t n,
+		struct sg_sh_pfx *out)
 {
-	uint32_t ip = ntohl(addr_be), v = t->root[set * SG_SH_ROOT_SIZE + (ip >> 16)];
-	uint32_t shift = 16, idx;
-	int i;
+	uint32_t up;
+	size_t i;
 
-	for (i = 0; i < SG_SH_LEVELS && (v & SG_SH_PTR); i++) {
-		shift -= SG_SH_STRIDE;
-		idx = ((v & ~SG_SH_PTR) << SG_SH_STRIDE) | ((ip >> shift) & (SG_SH_CHUNK - 1));
-		if (idx >= t->nchunks * SG_SH_CHUNK)
+	for (i = 0; i < n; i++)
+		entry(t, set, family, i + 1, &out[i], &up);
+}
+
+void sg_sh_read_one(const struct sg_sh_tables *t, uint32_t set, int family, size_t i,
+		    struct sg_sh_pfx *out)
+{
+	uint32_t up;
+
+	entry(t, set, family, i + 1, out, &up);
+}
+
+uint32_t sg_sh_lookup(const struct sg_sh_tables *t, uint32_t set, int family, uint64_t hi,
+		      uint64_t lo)
+{
+	uint32_t bits = family == 4 ? t->v4_bits : t->v6_bits;
+	const uint32_t *idx = family == 4 ? t->v4idx : t->v6idx;
+	struct sg_sh_pfx x = { .hi = hi, .lo = family == 4 ? 0 : lo, .len = 128 }, e;
+	size_t b = (size_t)(hi >> (64 - bits)) << 1 | set;
+
+	if (family == 6 && (hi >> 61) == 1)
+		b = (size_t)((hi >> (61 - bits)) & ((1ull << bits) - 1)) << 1 | set;
+	else if (family == 6)
+		b = (((size_t)1 << bits) + 1 + (size_t)(hi >> (64 - SG_SH_V6_WIDE_BITS))) << 1 | set;
+	uint32_t first = idx[b] & SG_SH_IDX_POS, at = first, up, steps;
+	uint32_t n = (idx[b + 2] & SG_SH_IDX_POS) + 1 - first, none = idx[b] & SG_SH_IDX_NONE;
+
+	if (family == 4)
+		x.hi |= 0xffffffffull;		/* the key sorts after every entry at this address */
+	while (n > 1) {
+		uint32_t half = n >> 1;
+
+		entry(t, set, family, at + half, &e, &up);
+		if (e.hi < x.hi || (e.hi == x.hi && e.lo <= x.lo))
+			at += half;
+		n -= half;
+	}
+	for (steps = 0; steps < 130; steps++) {
+		if (none && at <= first)
 			return 0;
-		v = t->pool[idx];
-	}
-	return v & SG_SH_PTR ? 0 : v;
-}
-
-uint32_t sg_sh_lookup6(const struct sg_sh_tables *t, uint32_t set, const uint32_t a[4],
-		       sg_sh_find6_fn find, void *ctx)
-{
-	const struct sg_shield_v6meta *meta = &t->v6meta[set];
-	uint32_t m = t->v6bkt[((size_t)set << t->v6_bits) |
-			      ((ntohl(a[0]) << SG_SH_V6_SKIP) >> (32 - t->v6_bits))];
-	struct sg_shield_v6key key;
-	const uint32_t *r;
-
-	if (m & SG_SH_ONE) {
-		uint32_t id = m & ~SG_SH_ONE, k, mk[4];
-		const struct sg_shield_rule *one = &t->rules[id - 1];
-		bool hit = one->family == 6;
-
-		mask6(one->len, mk);
-		for (k = 0; k < 4; k++)
-			hit = hit && (a[k] & mk[k]) == one->addr[k];
-		if (hit)
-			return id;
-		m = 0;
-	}
-	m |= meta->short_mask;
-	while (m) {
-		uint32_t c = __builtin_ctz(m), k;
-
-		m &= m - 1;
-		key.set_len = set << 8 | meta->len[c];
-		for (k = 0; k < 4; k++)
-			key.addr[k] = a[k] & meta->mask[c][k];
-		r = find(&key, ctx);
-		if (r)
-			return *r;
+		entry(t, set, family, at, &e, &up);
+		if (holds(&e, &x))
+			return at;
+		at -= up;
 	}
 	return 0;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Shield tables: the built lookup equals a brute-force longest-prefix match; sets stay apart. */
+/* Shield tables: the built lookup equals a brute-force longest-prefix match; sets stay apart; edits merge. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,237 +14,294 @@
 
 #include "net/shield_build.h"
 
-#define CHUNKS 20000
-#define V6BITS 16
+#define CAP 40000
 
 struct fixture {
 	struct sg_sh_tables t;
-	struct sg_sh_build_out out[SG_SH_SETS];
 };
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
-static uint32_t rnd(void)
+static uint64_t rnd64(void)
 {
 	rng ^= rng << 13;
 	rng ^= rng >> 7;
 	rng ^= rng << 17;
-	return (uint32_t)(rng >> 16);
+	return rng;
+}
+
+static int setup_bits(void **state, uint32_t b4, uint32_t b6)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->t.v4_bits = b4;
+	f->t.v6_bits = b6;
+	f->t.cap4 = f->t.cap6 = CAP + 1;
+	f->t.v4idx = calloc(((size_t)1 << b4) + 1, SG_SH_SETS * sizeof(uint32_t));
+	f->t.v6idx = calloc(SG_SH_V6_IDX_WORDS(b6), SG_SH_SETS * sizeof(uint32_t));
+	f->t.v4list = calloc((size_t)SG_SH_SETS * f->t.cap4, sizeof(uint64_t));
+	f->t.v6list = calloc((size_t)SG_SH_SETS * f->t.cap6, sizeof(struct sg_shield_v6ent));
+	*state = f;
+	return 0;
 }
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	return setup_bits(state, 12, 14);
+}
 
-	f->t.root = calloc(SG_SH_SETS * SG_SH_ROOT_SIZE, sizeof(uint32_t));
-	f->t.pool = calloc(CHUNKS * SG_SH_CHUNK, sizeof(uint32_t));
-	f->t.nchunks = CHUNKS;
-	f->t.v6bkt = calloc(SG_SH_SETS << V6BITS, sizeof(uint32_t));
-	f->t.v6_bits = V6BITS;
-	f->t.v6meta = calloc(SG_SH_SETS, sizeof(*f->t.v6meta));
-	*state = f;
-	return 0;
+/* Index bits at the minimum: big buckets, many entries searched per lookup. */
+static int setup_small(void **state)
+{
+	return setup_bits(state, SG_SH_BITS_MIN, SG_SH_BITS_MIN);
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	free(f->t.root);
-	free(f->t.pool);
-	free(f->t.v6bkt);
-	free(f->t.v6meta);
-	free(f->out[0].v6);
-	free(f->out[1].v6);
+	free(f->t.v4idx);
+	free(f->t.v6idx);
+	free(f->t.v4list);
+	free(f->t.v6list);
 	free(f);
 	return 0;
 }
 
-static struct sg_shield_rule v4(uint32_t ip, unsigned len)
+static struct sg_sh_pfx masked(uint64_t hi, uint64_t lo, uint32_t len)
 {
-	struct sg_shield_rule r = { .family = 4, .len = len };
+	struct sg_sh_pfx p = { .len = len };
 
-	r.addr[0] = htonl(len ? ip & ~(uint32_t)((1ull << (32 - len)) - 1) : 0);
-	return r;
+	p.hi = len == 0 ? 0 : len >= 64 ? hi : hi & ~(~0ull >> len);
+	p.lo = len <= 64 ? 0 : len == 128 ? lo : lo & ~(~0ull >> (len - 64));
+	return p;
 }
 
-static bool covers(const struct sg_shield_rule *r, const uint32_t a[4])
+static bool covers(const struct sg_sh_pfx *p, uint64_t hi, uint64_t lo)
 {
-	unsigned i;
+	struct sg_sh_pfx m = masked(hi, lo, p->len);
 
-	for (i = 0; i < 4; i++) {
-		unsigned bits = r->len > 32 * i ? r->len - 32 * i : 0;
-		uint32_t m = htonl(bits >= 32 ? 0xffffffffu : bits ? ~(0xffffffffu >> bits) : 0);
-
-		if ((a[i] & m) != r->addr[i])
-			return false;
-	}
-	return true;
+	return m.hi == p->hi && m.lo == p->lo;
 }
 
-static uint32_t brute(const struct sg_shield_rule *r, uint32_t n, unsigned family, const uint32_t a[4])
+/* Position (1-based) of the longest prefix of sorted p covering the address; 0 if none. */
+static uint32_t brute(const struct sg_sh_pfx *p, size_t n, uint64_t hi, uint64_t lo)
 {
-	uint32_t i, best = 0;
+	uint32_t best = 0;
 	int blen = -1;
+	size_t i;
 
 	for (i = 0; i < n; i++)
-		/* >=: of two identical prefixes the later slot wins, as in the builder. */
-		if (r[i].family == family && covers(&r[i], a) && r[i].len >= blen) {
-			blen = r[i].len;
+		if (covers(&p[i], hi, lo) && (int)p[i].len > blen) {
+			blen = p[i].len;
 			best = i + 1;
 		}
 	return best;
 }
 
-struct find_ctx {
-	const struct sg_sh_build_out *out;
-};
-
-static const uint32_t *find6(const struct sg_shield_v6key *key, void *ctx)
+/* Random blocklist-like prefixes; clustered so that nesting is common. */
+static size_t gen(struct sg_sh_pfx *p, size_t n, int family)
 {
-	const struct sg_sh_build_out *o = ((struct find_ctx *)ctx)->out;
+	static const uint32_t l4[] = { 0, 1, 7, 8, 12, 16, 16, 18, 20, 22, 24, 24, 24, 28, 31, 32, 32 };
+	static const uint32_t l6[] = { 0, 3, 16, 29, 32, 48, 56, 63, 64, 65, 100, 127, 128 };
 	size_t i;
 
-	/* Last one wins, as when the entries are written into the hash map in order. */
-	for (i = o->nv6; i-- > 0;)
-		if (!memcmp(&o->v6[i].key, key, sizeof(*key)))
-			return &o->v6[i].rule;
-	return NULL;
+	for (i = 0; i < n; i++) {
+		uint64_t hi = rnd64(), lo = rnd64();
+		uint32_t len;
+
+		if (family == 4) {
+			hi = (hi & 0x0f0fffff00000000ull);		/* dense: lots of nesting */
+			len = l4[rnd64() % (sizeof(l4) / sizeof(l4[0]))];
+			if (len == 0 && rnd64() % 8)
+				len = 24;
+			p[i] = masked(hi, 0, len);
+		} else {
+			/* Mostly global unicast (the fine index), some anywhere (the coarse one). */
+			if (i % 7)
+				hi = 0x2000000000000000ull | (hi & 0x0ff0ffffffffffffull);
+			len = l6[rnd64() % (sizeof(l6) / sizeof(l6[0]))];
+			if (len == 0 && rnd64() % 8)
+				len = 48;
+			p[i] = masked(hi, lo, len);
+		}
+	}
+	return sg_sh_sort(p, n);
 }
 
-static void build(struct fixture *f, uint32_t set, const struct sg_shield_rule *r, uint32_t n)
+/* An address inside p (random host bits), or a random one. */
+static void probe(const struct sg_sh_pfx *p, int family, uint64_t *hi, uint64_t *lo)
 {
-	char err[256] = "";
+	uint64_t rh = rnd64(), rl = rnd64();
 
-	free(f->out[set].v6);
-	if (sg_sh_build(&f->t, set, r, n, &f->out[set], err, sizeof(err)))
-		fail_msg("build: %s", err);
+	if (!p) {
+		*hi = family == 4 ? rh & 0x0f0fffff00000000ull :
+		      rl & 1 ? rh : 0x2000000000000000ull | (rh & 0x0ff0ffffffffffffull);
+		*lo = family == 4 ? 0 : rl;
+		return;
+	}
+	*hi = p->len >= 64 ? p->hi : p->hi | (rh & (p->len ? ~0ull >> p->len : ~0ull));
+	*lo = p->len >= 128 ? p->lo : p->len > 64 ? p->lo | (rl & (~0ull >> (p->len - 64))) : rl;
+	if (family == 4) {
+		*hi &= 0xffffffff00000000ull;
+		*lo = 0;
+	}
+}
+
+static void check_family(struct fixture *f, int family, size_t want, size_t probes)
+{
+	static struct sg_sh_pfx p[2][CAP];
+	size_t n[2], i;
+	uint32_t set;
+
+	n[0] = gen(p[0], want, family);
+	n[1] = gen(p[1], want / 3, family);
+	assert_int_equal(sg_sh_build(&f->t, 0, family, p[0], n[0]), 0);
+	assert_int_equal(sg_sh_build(&f->t, 1, family, p[1], n[1]), 0);
+	for (set = 0; set < SG_SH_SETS; set++)
+		for (i = 0; i < probes; i++) {
+			uint64_t hi, lo;
+			uint32_t got, exp;
+
+			probe(i % 3 ? &p[set][rnd64() % n[set]] : NULL, family, &hi, &lo);
+			got = sg_sh_lookup(&f->t, set, family, hi, lo);
+			exp = brute(p[set], n[set], hi, lo);
+			if (got != exp)
+				fail_msg("family %d set %u address %016llx:%016llx: got %u (/%u) want %u (/%u)",
+					 family, set, (unsigned long long)hi, (unsigned long long)lo, got,
+					 got ? p[set][got - 1].len : 0, exp, exp ? p[set][exp - 1].len : 0);
+		}
+	/* What was written reads back, in order. */
+	{
+		static struct sg_sh_pfx back[CAP];
+
+		sg_sh_read(&f->t, 0, family, n[0], back);
+		assert_memory_equal(back, p[0], n[0] * sizeof(back[0]));
+	}
 }
 
 static void test_ipv4_lookup_equals_brute_force_lpm(void **state)
 {
-	struct fixture *f = *state;
-	struct sg_shield_rule r[3000];
-	uint32_t i, a[4] = { 0 };
+	check_family(*state, 4, 3000, 100000);
+}
 
-	for (i = 0; i < 3000; i++)
-		r[i] = v4(rnd() & 0xff0fffffu, i < 20 ? 4 + rnd() % 12 : 8 + rnd() % 25);
-	r[77].family = 0;		/* a free slot is no rule */
-	build(f, 0, r, 3000);
-	for (i = 0; i < 200000; i++) {
-		a[0] = i < 3000 ? r[i].addr[0] | htonl(rnd() & 0xff) : htonl(rnd() & 0xff0fffffu);
-		assert_int_equal(sg_sh_lookup4(&f->t, 0, a[0]), brute(r, 3000, 4, a));
-	}
+static void test_ipv6_lookup_equals_brute_force_lpm(void **state)
+{
+	check_family(*state, 6, 3000, 100000);
+}
+
+static void test_big_buckets_still_match(void **state)
+{
+	check_family(*state, 4, 20000, 10000);
+	check_family(*state, 6, 20000, 10000);
+}
+
+static struct sg_sh_pfx v4(uint32_t ip, uint32_t len)
+{
+	return masked((uint64_t)ip << 32, 0, len);
 }
 
 static void test_nested_prefixes_longest_wins(void **state)
 {
 	struct fixture *f = *state;
-	struct sg_shield_rule r[] = {
+	struct sg_sh_pfx p[] = {
 		v4(0x0a000000, 8), v4(0x0a010000, 16), v4(0x0a010200, 24), v4(0x0a010203, 32),
-		v4(0x0a010280, 25), v4(0, 0),
+		v4(0x0a010280, 25), v4(0, 0), v4(0xffffffff, 32),
 	};
+	size_t n = sg_sh_sort(p, 7);
+#define AT(ip) (p[sg_sh_lookup(&f->t, 1, 4, (uint64_t)(ip) << 32, 0) - 1].len)
 
-	build(f, 1, r, 6);
-	assert_int_equal(sg_sh_lookup4(&f->t, 1, htonl(0x0a010203)), 4);
-	assert_int_equal(sg_sh_lookup4(&f->t, 1, htonl(0x0a010204)), 3);
-	assert_int_equal(sg_sh_lookup4(&f->t, 1, htonl(0x0a0102ff)), 5);
-	assert_int_equal(sg_sh_lookup4(&f->t, 1, htonl(0x0a01ff00)), 2);
-	assert_int_equal(sg_sh_lookup4(&f->t, 1, htonl(0x0aff0000)), 1);
-	assert_int_equal(sg_sh_lookup4(&f->t, 1, htonl(0x0b000000)), 6);
-	assert_int_equal(sg_sh_lookup4(&f->t, 0, htonl(0x0a010203)), 0);
+	assert_int_equal(sg_sh_build(&f->t, 1, 4, p, n), 0);
+	assert_int_equal(AT(0x0a010203), 32);
+	assert_int_equal(AT(0x0a010204), 24);
+	assert_int_equal(AT(0x0a0102ff), 25);
+	assert_int_equal(AT(0x0a01ff00), 16);
+	assert_int_equal(AT(0x0aff0000), 8);
+	assert_int_equal(AT(0x0b000000), 0);
+	assert_int_equal(AT(0xffffffff), 32);
+	assert_int_equal(AT(0xfffffffe), 0);
+	assert_int_equal(AT(0), 0);
+	/* Set 0 was never written: nothing matches there. */
+	assert_int_equal(sg_sh_build(&f->t, 0, 4, NULL, 0), 0);
+	assert_int_equal(sg_sh_lookup(&f->t, 0, 4, 0x0a01020300000000ull, 0), 0);
+#undef AT
 }
 
-static void test_ipv6_lookup_equals_brute_force_lpm(void **state)
+static void test_full_list_and_no_room(void **state)
 {
 	struct fixture *f = *state;
-	static const unsigned lens[] = { 2, 4, 10, 12, 18, 29, 32, 48, 56, 64, 100, 128 };
-	static struct sg_shield_rule r[2000];
-	struct find_ctx ctx = { &f->out[0] };
-	uint32_t i, k, a[4];
+	static struct sg_sh_pfx p[CAP + 1];
+	size_t i;
 
-	for (i = 0; i < 2000; i++) {
-		uint32_t raw[4] = { htonl(rnd() & 0xfff0ffffu), rnd(), rnd(), rnd() };
-		unsigned l = lens[rnd() % 12];
-
-		r[i] = (struct sg_shield_rule){ .family = 6, .len = l };
-		for (k = 0; k < 4; k++) {
-			unsigned bits = l > 32 * k ? l - 32 * k : 0;
-
-			r[i].addr[k] = raw[k] & htonl(bits >= 32 ? 0xffffffffu : bits ? ~(0xffffffffu >> bits) : 0);
-		}
-	}
-	build(f, 0, r, 2000);
-	f->t.rules = r;
-	for (i = 0; i < 20000; i++) {
-		const struct sg_shield_rule *b = &r[rnd() % 2000];
-
-		for (k = 0; k < 4; k++)
-			a[k] = i & 1 ? b->addr[k] | (rnd() & ~htonl(0xffff0000u)) : rnd();
-		assert_int_equal(sg_sh_lookup6(&f->t, 0, a, find6, &ctx), brute(r, 2000, 6, a));
-	}
+	for (i = 0; i <= CAP; i++)
+		p[i] = v4((uint32_t)i << 8, 24);
+	assert_int_equal(sg_sh_build(&f->t, 0, 4, p, CAP), 0);
+	assert_int_equal(sg_sh_build(&f->t, 0, 4, p, CAP + 1), -ENOSPC);
+	assert_int_equal(sg_sh_lookup(&f->t, 0, 4, (uint64_t)(CAP - 1) << 40 | 5ull << 32, 0), CAP);
 }
 
-static void test_rebuild_leaves_the_live_set_intact(void **state)
+static void test_merge_adds_deletes_and_keeps_counters(void **state)
 {
-	struct fixture *f = *state;
-	struct sg_shield_rule a[500], b[500];
-	uint32_t i, probe[4] = { 0 };
+	struct sg_sh_pfx old[] = { v4(0x01000000, 8), v4(0x02000000, 8), v4(0x03000000, 8) };
+	struct sg_sh_pfx add[] = { v4(0x02000000, 8), v4(0x04000000, 8) };
+	struct sg_sh_pfx del[] = { v4(0x01000000, 8), v4(0x02000000, 8) };
+	struct sg_sh_pfx out[5], bad[] = { v4(0x05000000, 8) };
+	uint32_t from[5];
+	size_t n = 0, missing = 99;
 
-	for (i = 0; i < 500; i++) {
-		a[i] = v4(rnd(), 20 + rnd() % 13);
-		b[i] = v4(rnd(), 20 + rnd() % 13);
-	}
-	build(f, 0, a, 500);
-	build(f, 1, b, 500);
-	build(f, 1, b, 250);		/* rebuilds reuse only the free chunks */
-	assert_true(f->out[1].chunks_other > 0);
-	for (i = 0; i < 500; i++) {
-		probe[0] = a[i].addr[0];
-		assert_int_equal(sg_sh_lookup4(&f->t, 0, probe[0]), brute(a, 500, 4, probe));
-		probe[0] = b[i].addr[0];
-		assert_int_equal(sg_sh_lookup4(&f->t, 1, probe[0]), brute(b, 250, 4, probe));
-	}
+	(void)state;
+	assert_int_equal(sg_sh_merge(old, 3, add, 2, del, 2, out, from, &n, &missing), 0);
+	/* 1/8 deleted; 2/8 deleted and added again keeps its place in old; 4/8 is new. */
+	assert_int_equal(n, 3);
+	assert_true(!sg_sh_pfx_cmp(&out[0], &old[1]) && from[0] == 2);
+	assert_true(!sg_sh_pfx_cmp(&out[1], &old[2]) && from[1] == 3);
+	assert_true(!sg_sh_pfx_cmp(&out[2], &add[1]) && from[2] == 0);
+	assert_int_equal(sg_sh_merge(old, 3, NULL, 0, bad, 1, out, from, &n, &missing), -ENOENT);
+	assert_int_equal(missing, 0);
+	/* Deleting a prefix only being added is deleting one not in the list. */
+	assert_int_equal(sg_sh_merge(old, 3, bad, 1, bad, 1, out, from, &n, &missing), -ENOENT);
+	/* Adding what is there already changes nothing. */
+	assert_int_equal(sg_sh_merge(old, 3, old, 3, NULL, 0, out, from, &n, &missing), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(from[2], 3);
 }
 
-static void test_full_pool_is_reported(void **state)
+static void test_sort_drops_duplicates(void **state)
 {
-	struct fixture *f = *state;
-	struct sg_shield_rule *r = calloc(CHUNKS, sizeof(*r));
-	struct sg_sh_build_out out;
-	char err[256] = "";
-	uint32_t i;
+	struct sg_sh_pfx p[] = { v4(0x0a000000, 8), v4(0x0a000000, 16), v4(0x0a000000, 8), v4(0x09000000, 8) };
 
-	for (i = 0; i < CHUNKS; i++)
-		r[i] = v4((i << 12) | 0x5a5, 32);	/* one chain of 4 chunks each */
-	assert_int_equal(sg_sh_build(&f->t, 0, r, CHUNKS, &out, err, sizeof(err)), -ENOSPC);
-	assert_non_null(strstr(err, "--v4-chunks"));
-	free(r);
+	(void)state;
+	assert_int_equal(sg_sh_sort(p, 4), 3);
+	assert_int_equal(p[0].hi >> 56, 9);
+	assert_int_equal(p[1].len, 8);
+	assert_int_equal(p[2].len, 16);
 }
 
-static void test_too_many_ipv6_lengths_refused(void **state)
+static void test_cidr_round_trip(void **state)
 {
-	struct fixture *f = *state;
-	struct sg_shield_rule r[40];
-	struct sg_sh_build_out out;
-	char err[256] = "";
-	uint32_t i;
+	struct sg_cidr c = { .family = 6, .len = 100 }, back;
+	struct sg_sh_pfx p;
 
-	for (i = 0; i < 40; i++)
-		r[i] = (struct sg_shield_rule){ .family = 6, .len = 40 + i, .addr = { htonl(0x20010db8) } };
-	assert_int_equal(sg_sh_build(&f->t, 0, r, 40, &out, err, sizeof(err)), -E2BIG);
-	assert_non_null(strstr(err, "distinct IPv6 prefix lengths"));
+	(void)state;
+	c.addr[0] = htonl(0x20010db8);
+	c.addr[2] = htonl(0x00f00000);
+	sg_sh_pfx_of(&c, &p);
+	sg_sh_cidr_of(6, &p, &back);
+	assert_true(sg_cidr_equal(&c, &back));
+	assert_int_equal(p.hi >> 48, 0x2001);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ipv4_lookup_equals_brute_force_lpm, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nested_prefixes_longest_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_lookup_equals_brute_force_lpm, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rebuild_leaves_the_live_set_intact, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_full_pool_is_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_many_ipv6_lengths_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_buckets_still_match, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_prefixes_longest_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_list_and_no_room, setup, teardown),
+		cmocka_unit_test(test_merge_adds_deletes_and_keeps_counters),
+		cmocka_unit_test(test_sort_drops_duplicates),
+		cmocka_unit_test(test_cidr_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
