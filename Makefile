@@ -111,7 +111,7 @@ $(O)/static/file-guard-test: $(FILE_GUARD_TEST_SRCS) $(O)/file_guard.skel.h $(wi
 
 $(O)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lcmocka -lyaml -lsodium -lelf -lcurl -lmicrohttpd -lssl -lcrypto -lpthread -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lcmocka -lyaml -lsodium -lelf -lz -lcurl -lmicrohttpd -lssl -lcrypto -lpthread -o $@
 
 # The CLI's pure parts (tests/unit/test_cli_show.c).
 $(O)/tests/test_cli_show: $(CLI_PURE_OBJS)
