@@ -266,10 +266,10 @@ static void fleet(const struct sg_counters *c, struct sg_prom *p)
 	sg_prom_one(p, "sysguard_fleet_delivered_total", C, "Records JetStream acknowledged.", s->delivered);
 	one_label(p, "sysguard_fleet_dropped_total", C, "Records dropped, by reason.", "reason", names,
 		  s->dropped_by, SG_FLEET_DROP_MAX);
-	sg_prom_one(p, "sysguard_fleet_queued", G, "Records in memory, waiting or in flight.", s->queued);
-	sg_prom_one(p, "sysguard_fleet_spooled", G, "Records in the on-disk spool, not yet delivered.", s->spooled);
+	sg_prom_one(p, "sysguard_fleet_queued", G, "Records in memory, on the way to the spool.", s->queued);
+	sg_prom_one(p, "sysguard_fleet_spooled", G, "Records in the on-disk spool, not yet acknowledged.", s->spooled);
 	sg_prom_one(p, "sysguard_fleet_spool_bytes", G, "Bytes of the spool not yet delivered.", s->spool_bytes);
-	sg_prom_one(p, "sysguard_fleet_replayed_total", C, "Records delivered from the spool.", s->replayed);
+	sg_prom_one(p, "sysguard_fleet_replayed_total", C, "Records delivered after waiting out a bus failure in the spool.", s->replayed);
 	sg_prom_one(p, "sysguard_fleet_publish_errors_total", C, "Batches the bus did not fully acknowledge.",
 		    s->publish_errors);
 	sg_prom_one(p, "sysguard_fleet_late_acks_total", C,

@@ -447,8 +447,13 @@ int sg_spool_peek(struct sg_spool *s, struct sg_spool_rec *v, unsigned max, unsi
 	if (s->head_fd < 0) {
 		seg_path(s, s->segs[0].seq, path, sizeof(path));
 		s->head_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (s->head_fd < 0)
-			return -errno;
+		if (s->head_fd < 0) {
+			err = -errno;
+			/* Removed behind the daemon's back: what it held is gone, the rest goes on. */
+			if (err == -ENOENT)
+				skip_head(s);
+			return err;
+		}
 	}
 	off = s->cursor;
 	while (*n < max && !(err = read_rec(s->head_fd, off, s->segs[0].size, &v[*n]))) {
