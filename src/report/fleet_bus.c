@@ -75,8 +75,8 @@ bool sg_fleet_bus_ready(struct sg_fleet_bus *b, char *err, size_t errlen)
 }
 
 int sg_fleet_bus_publish(struct sg_fleet_bus *b, const struct sg_fleet_msg *v, unsigned n,
-			 unsigned *acked, unsigned *late, void (*tick)(void *ctx), void *ctx,
-			 char *err, size_t errlen)
+			 unsigned *acked, unsigned *rejected, unsigned *late, void (*tick)(void *ctx),
+			 void *ctx, char *err, size_t errlen)
 {
 	return -ENOTSUP;
 }
@@ -87,7 +87,8 @@ void sg_fleet_bus_close(struct sg_fleet_bus *b)
 
 #else
 
-enum { SLOT_PENDING, SLOT_OK, SLOT_FAILED };
+/* REJECTED: the bus will never take it (too large for it); the caller drops it. */
+enum { SLOT_PENDING, SLOT_OK, SLOT_FAILED, SLOT_REJECTED };
 
 struct sg_fleet_bus {
 	char *stream;
@@ -129,7 +130,8 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
 	for (i = 0; i < b->nslots; i++) {
 		if (b->slot_msg[i] != msg || b->slot[i] != SLOT_PENDING)
 			continue;
-		b->slot[i] = pa ? SLOT_OK : SLOT_FAILED;
+		b->slot[i] = pa ? SLOT_OK : pae && pae->ErrCode == JSStreamMessageExceedsMaximumErr ?
+			     SLOT_REJECTED : SLOT_FAILED;
 		if (!pa && !b->slot_err[0])
 			snprintf(b->slot_err, sizeof(b->slot_err), "publish: %s",
 				 pae && pae->ErrText ? pae->ErrText :
@@ -299,6 +301,16 @@ static bool send_one(struct sg_fleet_bus *b, unsigned i, const struct sg_fleet_m
 	if (s == NATS_OK)
 		return true;
 	pthread_mutex_lock(&b->lock);
+	if (s == NATS_MAX_PAYLOAD) {
+		/* Over the server's max_payload: re-sending would block every record behind it. */
+		b->slot_msg[i] = NULL;
+		b->slot[i] = SLOT_REJECTED;
+		b->nslots = i + 1;
+		b->resolved++;
+		pthread_mutex_unlock(&b->lock);
+		natsMsg_Destroy(msg);
+		return true;
+	}
 	b->nslots = i;
 	if (!b->slot_err[0])
 		snprintf(b->slot_err, sizeof(b->slot_err), "publish: %s", natsStatus_GetText(s));
@@ -337,12 +349,12 @@ static void wait_acks(struct sg_fleet_bus *b, void (*tick)(void *ctx), void *ctx
 }
 
 int sg_fleet_bus_publish(struct sg_fleet_bus *b, const struct sg_fleet_msg *v, unsigned n,
-			 unsigned *acked, unsigned *late, void (*tick)(void *ctx), void *ctx,
-			 char *err, size_t errlen)
+			 unsigned *acked, unsigned *rejected, unsigned *late, void (*tick)(void *ctx),
+			 void *ctx, char *err, size_t errlen)
 {
 	unsigned i, sent = 0;
 
-	*acked = *late = 0;
+	*acked = *rejected = *late = 0;
 	if (n > SG_FLEET_BATCH_MAX)
 		n = SG_FLEET_BATCH_MAX;
 	pthread_mutex_lock(&b->lock);
@@ -353,8 +365,8 @@ int sg_fleet_bus_publish(struct sg_fleet_bus *b, const struct sg_fleet_msg *v, u
 		sent++;
 	wait_acks(b, tick, ctx);
 	pthread_mutex_lock(&b->lock);
-	for (i = 0; i < b->nslots && b->slot[i] == SLOT_OK; i++)
-		;
+	for (i = 0; i < b->nslots && (b->slot[i] == SLOT_OK || b->slot[i] == SLOT_REJECTED); i++)
+		*rejected += b->slot[i] == SLOT_REJECTED;
 	*acked = i;
 	for (; i < b->nslots; i++)
 		*late += b->slot[i] == SLOT_OK;

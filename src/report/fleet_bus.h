@@ -46,15 +46,16 @@ bool sg_fleet_bus_ready(struct sg_fleet_bus *b, char *err, size_t errlen);
 
 /*
  * Publish v[0..n) in order and wait for their acknowledgements. *acked: how
- * many of the first ones JetStream stored (a duplicate it already had
- * counts); *late: how many after the first failure were stored anyway (they
+ * many of the first ones are done with: stored by JetStream (a duplicate it
+ * already had counts) or, *rejected of them, refused for good as too large
+ * (the server's max_payload, the stream's max message size); *late: how many after the first failure were stored anyway (they
  * will be stored again, and dropped as duplicates, when the caller re-sends
  * from the first failure). tick(ctx) is called every few milliseconds while
  * waiting. 0 when all were acked, else -EAGAIN with err.
  */
 int sg_fleet_bus_publish(struct sg_fleet_bus *b, const struct sg_fleet_msg *v, unsigned n,
-			 unsigned *acked, unsigned *late, void (*tick)(void *ctx), void *ctx,
-			 char *err, size_t errlen);
+			 unsigned *acked, unsigned *rejected, unsigned *late, void (*tick)(void *ctx),
+			 void *ctx, char *err, size_t errlen);
 
 void sg_fleet_bus_close(struct sg_fleet_bus *b);
 

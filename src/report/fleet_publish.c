@@ -248,18 +248,20 @@ static void spill_tick(void *ctx)
 /* Publish it[0..n); the number acknowledged in front, with the counters updated. */
 static unsigned publish(struct sg_fleet *f, struct item *it, unsigned n)
 {
-	unsigned i, acked = 0, late = 0;
+	unsigned i, acked = 0, rejected = 0, late = 0;
 	char err[SG_FLEET_ERROR_MAX];
 
 	for (i = 0; i < n; i++)
 		f->msgs[i] = (struct sg_fleet_msg){ it[i].subject, it[i].msgid, it[i].line, it[i].len };
 	err[0] = '\0';
-	sg_fleet_bus_publish(f->bus, f->msgs, n, &acked, &late, spill_tick, f, err, sizeof(err));
+	sg_fleet_bus_publish(f->bus, f->msgs, n, &acked, &rejected, &late, spill_tick, f, err,
+			     sizeof(err));
 	pthread_mutex_lock(&f->lock);
-	f->st.delivered += acked;
+	f->st.delivered += acked - rejected;
+	count_drop(f, SG_FLEET_DROP_TOO_LARGE, rejected);
 	f->st.spooled -= acked;
 	if (f->replaying)
-		f->st.replayed += acked;
+		f->st.replayed += acked - rejected;
 	f->st.late_acks += late;
 	if (acked < n) {
 		f->st.publish_errors++;

@@ -26,7 +26,7 @@
 enum sg_fleet_drop {
 	SG_FLEET_DROP_QUEUE_FULL,	/* the in-memory queue was full */
 	SG_FLEET_DROP_SPOOL_FULL,	/* the bus was away or slow and the spool full for its kind */
-	SG_FLEET_DROP_TOO_LARGE,	/* longer than a spool record or a message may be */
+	SG_FLEET_DROP_TOO_LARGE,	/* longer than a spool record, or than the bus takes */
 	SG_FLEET_DROP_SPOOL_ERROR,	/* writing or reading the spool failed */
 	SG_FLEET_DROP_MAX,
 };

@@ -2,8 +2,10 @@
 """
 Real NATS servers with JetStream for test_fleet_events.py, on 127.0.0.1 only.
 
-NatsBus(dir, size)   `size` nats-server processes (-js, file store under
-                     dir), clustered (--cluster_name, --routes) when size > 1.
+NatsBus(dir, size, conf=None)
+                     `size` nats-server processes (-js, file store under
+                     dir), clustered (--cluster_name, --routes) when size > 1;
+                     conf: text of a config file they all read (-c).
                      start() / stop(i) (SIGTERM) / kill(i) (SIGKILL) /
                      restart(i) on the same ports and store; url() lists the
                      client ports the way --fleet-url takes them;
@@ -26,8 +28,12 @@ NATS_SERVER = "/usr/sbin/nats-server"
 
 
 class NatsBus:
-    def __init__(self, directory, size=3):
+    def __init__(self, directory, size=3, conf=None):
         self.dir = directory
+        self.conf = None
+        if conf:
+            self.conf = directory / "server.conf"
+            self.conf.write_text(conf)
         self.ports = [free_port() for _ in range(size)]
         self.cluster_ports = [free_port() for _ in range(size)]
         self.http_ports = [free_port() for _ in range(size)]
@@ -41,6 +47,8 @@ class NatsBus:
         argv = [NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(self.ports[i]),
                 "-m", str(self.http_ports[i]), "-n", f"e2e-{i}",
                 "-sd", str(self.dir / f"store{i}")]
+        if self.conf:
+            argv += ["-c", str(self.conf)]
         if len(self.ports) > 1:
             routes = ",".join(f"nats://127.0.0.1:{p}" for j, p in enumerate(self.cluster_ports)
                               if j != i)

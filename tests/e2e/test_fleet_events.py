@@ -53,10 +53,10 @@ def fleet_bins(tools):
 def buses(workdir):
     made = []
 
-    def make(size, name="bus"):
+    def make(size, name="bus", conf=None):
         d = workdir / name
         d.mkdir()
-        b = NatsBus(d, size)
+        b = NatsBus(d, size, conf)
         made.append(b)
         return b.start()
 
@@ -305,6 +305,23 @@ def test_tiny_spool_counts_its_drops_and_keeps_the_denies(fleet_bins, tools, wor
     assert len(stream_ids) == len(set(stream_ids)), "duplicates in the stream"
     order = [m[3]["event_id"] for m in msgs]
     assert order == sorted(order), "records out of order in the stream"
+
+
+def test_records_the_bus_refuses_as_too_large_are_dropped_not_retried(fleet_bins, workdir, buses,
+                                                                     daemon):
+    """
+    A server whose max_payload is smaller than a file_open record: those are
+    counted as too_large and the rest goes on (nothing waits behind them).
+    """
+    reader_bin, burst_bin = fleet_bins
+    bus = buses(1, conf="max_payload: 400\n")
+    d = daemon(burst_policy(burst_bin), extra=fleet_flags(bus))
+    wait_stats(d, lambda s: s["connected"], what="connected")
+    run_burst(burst_bin, workdir / "files", "a-rather-long-file-name-" + "x" * 200 + "-", 300)
+    s = wait_stats(d, lambda s: settled(s) and s["dropped_by"]["too_large"] >= 300, timeout=30,
+                   what="dropping the large records")
+    assert s["delivered"] + s["dropped"] == s["submitted"], s
+    assert s["dropped"] == s["dropped_by"]["too_large"], s
 
 
 def test_spool_survives_a_sigkill_and_replays_after_the_restart(fleet_bins, workdir, buses, daemon):
