@@ -101,7 +101,7 @@ struct sg_fleet_bus {
 	natsConnection *nc;
 	jsCtx *js;
 	atomic_bool stream_ok;		/* cleared at each reconnection */
-	uint64_t next_stream_try_ms;
+	uint64_t next_stream_try_ms;	/* and the next first connection attempt */
 
 	pthread_mutex_t lock;
 	pthread_cond_t done;
@@ -189,7 +189,6 @@ struct sg_fleet_bus *sg_fleet_bus_open(const struct sg_fleet_bus_config *cfg, ch
 				       size_t errlen)
 {
 	struct sg_fleet_bus *b = calloc(1, sizeof(*b));
-	jsOptions jo;
 	natsStatus s;
 
 	if (!b || split_urls(b, cfg->url) || !(b->stream = strdup(cfg->stream))) {
@@ -201,20 +200,6 @@ struct sg_fleet_bus *sg_fleet_bus_open(const struct sg_fleet_bus_config *cfg, ch
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->done, NULL);
 	s = set_options(b);
-	if (s == NATS_OK) {
-		s = natsConnection_Connect(&b->nc, b->opts);
-		if (s == NATS_NOT_YET_CONNECTED)
-			s = NATS_OK;
-	}
-	if (s == NATS_OK)
-		s = jsOptions_Init(&jo);
-	if (s == NATS_OK) {
-		jo.Wait = cfg->ack_wait_ms;
-		jo.PublishAsync.MaxPending = 2 * SG_FLEET_BATCH_MAX;
-		jo.PublishAsync.AckHandler = on_ack;
-		jo.PublishAsync.AckHandlerClosure = b;
-		s = natsConnection_JetStream(&b->js, b->nc, &jo);
-	}
 	if (s != NATS_OK) {
 		snprintf(err, errlen, "NATS client: %s", natsStatus_GetText(s));
 		sg_fleet_bus_close(b);
@@ -227,6 +212,38 @@ fail:
 		free(b);
 	}
 	return NULL;
+}
+
+/*
+ * The first connection attempt, on the worker: a server that does not answer
+ * would hold the daemon's start for the connect timeout. Later ones are
+ * libnats' own (reconnect forever).
+ */
+static bool connect_once(struct sg_fleet_bus *b, char *err, size_t errlen)
+{
+	jsOptions jo;
+	natsStatus s;
+
+	s = natsConnection_Connect(&b->nc, b->opts);
+	if (s == NATS_NOT_YET_CONNECTED)
+		s = NATS_OK;
+	if (s == NATS_OK)
+		s = jsOptions_Init(&jo);
+	if (s == NATS_OK) {
+		jo.Wait = b->ack_wait_ms;
+		jo.PublishAsync.MaxPending = 2 * SG_FLEET_BATCH_MAX;
+		jo.PublishAsync.AckHandler = on_ack;
+		jo.PublishAsync.AckHandlerClosure = b;
+		s = natsConnection_JetStream(&b->js, b->nc, &jo);
+	}
+	if (s == NATS_OK)
+		return true;
+	snprintf(err, errlen, "NATS client: %s", natsStatus_GetText(s));
+	jsCtx_Destroy(b->js);
+	b->js = NULL;
+	natsConnection_Destroy(b->nc);
+	b->nc = NULL;
+	return false;
 }
 
 /* The stream, subjects sysguard.> on files, made unless it exists (whatever its settings). */
@@ -257,15 +274,24 @@ static bool ensure_stream(struct sg_fleet_bus *b, char *err, size_t errlen)
 
 bool sg_fleet_bus_ready(struct sg_fleet_bus *b, char *err, size_t errlen)
 {
-	uint64_t now;
+	uint64_t now = mono_ms();
 
+	if (!b->nc) {
+		if (now < b->next_stream_try_ms) {
+			snprintf(err, errlen, "not connected to the bus");
+			return false;
+		}
+		if (!connect_once(b, err, errlen)) {
+			b->next_stream_try_ms = now + STREAM_RETRY_MS;
+			return false;
+		}
+	}
 	if (natsConnection_Status(b->nc) != NATS_CONN_STATUS_CONNECTED) {
 		snprintf(err, errlen, "not connected to the bus");
 		return false;
 	}
 	if (atomic_load(&b->stream_ok))
 		return true;
-	now = mono_ms();
 	if (now < b->next_stream_try_ms) {
 		snprintf(err, errlen, "waiting for the stream %s", b->stream);
 		return false;

@@ -34,7 +34,10 @@ struct sg_fleet_bus;
 /* Check the URLs ("nats://host:port", comma-separated). 0, or -EINVAL with the reason in err. */
 int sg_fleet_bus_check_url(const char *url, char *err, size_t errlen);
 
-/* Start connecting (in the background: an unreachable bus is not an error). NULL with err. */
+/*
+ * Set up the client; nothing is connected yet (the first sg_fleet_bus_ready
+ * connects, so an unreachable bus never holds the caller). NULL with err.
+ */
 struct sg_fleet_bus *sg_fleet_bus_open(const struct sg_fleet_bus_config *cfg, char *err,
 				       size_t errlen);
 
