@@ -117,6 +117,14 @@ static void set_error(struct sg_fleet *f, const char *err)
 	pthread_mutex_unlock(&f->lock);
 }
 
+/* Only asked of a full queue: an eighth more room is kept for denies, kills and criticals. */
+static bool worth_keeping(const char *line, size_t len)
+{
+	struct sg_fleet_info info;
+
+	return !sg_fleet_record_info(line, len, &info) && info.keep;
+}
+
 void sg_fleet_submit(struct sg_fleet *f, const char *line, size_t len)
 {
 	struct qrec *r;
@@ -129,7 +137,7 @@ void sg_fleet_submit(struct sg_fleet *f, const char *line, size_t len)
 	r = malloc(sizeof(*r) + len);
 	pthread_mutex_lock(&f->lock);
 	f->st.submitted++;
-	if (!r || f->qcount >= f->qcap) {
+	if (!r || (f->qcount >= f->qcap && !(f->qcount < f->qcap + f->qcap / 8 && worth_keeping(line, len)))) {
 		count_drop(f, SG_FLEET_DROP_QUEUE_FULL, 1);
 		pthread_mutex_unlock(&f->lock);
 		free(r);

@@ -63,7 +63,10 @@ struct sg_fleet;
 /* Check cfg, open the spool (what a previous run left is replayed first), start the worker. */
 struct sg_fleet *sg_fleet_start(const struct sg_fleet_config *cfg, char *err, size_t errlen);
 
-/* Queue one audit line (copied). Never blocks; counts a drop when the queue is full. */
+/*
+ * Queue one audit line (copied). Never blocks; counts a drop when the queue is
+ * full (denies, kills and criticals get an eighth more room).
+ */
 void sg_fleet_submit(struct sg_fleet *f, const char *line, size_t len);
 
 /* A consistent snapshot; zeros when f is NULL. */

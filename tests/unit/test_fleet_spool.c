@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "report/fleet_bus.h"
 #include "report/fleet_record.h"
 #include "report/spool.h"
 
@@ -186,6 +187,21 @@ static void test_record_fields_and_tokens(void **state)
 	assert_string_equal(tok, "_");
 }
 
+static void test_fleet_urls_are_checked(void **state)
+{
+	char err[256];
+
+	assert_int_equal(sg_fleet_bus_check_url("nats://127.0.0.1:4222", err, sizeof(err)), 0);
+	assert_int_equal(sg_fleet_bus_check_url("nats://a:1,nats://b.example.com:4222", err, sizeof(err)), 0);
+	assert_int_equal(sg_fleet_bus_check_url("", err, sizeof(err)), -EINVAL);
+	assert_int_equal(sg_fleet_bus_check_url("tls://a:1", err, sizeof(err)), -EINVAL);
+	assert_int_equal(sg_fleet_bus_check_url("nats://a", err, sizeof(err)), -EINVAL);
+	assert_int_equal(sg_fleet_bus_check_url("nats://a:1,", err, sizeof(err)), 0);
+	assert_int_equal(sg_fleet_bus_check_url("nats://a:x1", err, sizeof(err)), -EINVAL);
+	assert_int_equal(sg_fleet_bus_check_url("nats://a:1,b:2", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "'b:2'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +210,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_torn_last_record_is_cut_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_last_quarter_is_kept_for_denies, setup, teardown),
 		cmocka_unit_test(test_record_fields_and_tokens),
+		cmocka_unit_test(test_fleet_urls_are_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
