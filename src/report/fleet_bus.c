@@ -266,9 +266,9 @@ static bool ensure_stream(struct sg_fleet_bus *b, char *err, size_t errlen)
 	jsStreamInfo_Destroy(si);
 	if (s == NATS_OK || jerr == JSStreamNameExistErr)
 		return true;
-	snprintf(err, errlen, "cannot make the stream %s: %s (%d)", b->stream,
+	snprintf(err, errlen, "cannot make the stream %s: %s", b->stream,
 		 nats_GetLastError(NULL) && *nats_GetLastError(NULL) ? nats_GetLastError(NULL) :
-		 natsStatus_GetText(s), (int)jerr);
+		 natsStatus_GetText(s));
 	return false;
 }
 
