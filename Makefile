@@ -14,7 +14,7 @@ HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) $(HARDEN) -D_GNU_SOURCE -Isrc -I$(O) -Ibpf
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
-LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lcurl -lmicrohttpd -lssl -lcrypto -lpthread
+LIBS     := -lbpf -lelf -lz -lyaml -lsodium -lcurl -lmicrohttpd -lssl -lcrypto -lnats -lpthread
 
 # Pure libraries (no libbpf): policy engine and report writers, unit-testable.
 LIB_SRCS := $(wildcard src/policy/*.c) $(wildcard src/report/*.c) $(wildcard src/config/*.c) $(wildcard src/store/*.c) src/sense/decode.c src/sense/container.c src/sense/helper_audit.c src/sense/loader_args.c src/sense/script_args.c src/sense/elf_loader.c src/sense/open_intent.c src/sense/host_mounts.c src/sense/workload.c $(wildcard src/net/*.c)
@@ -48,7 +48,7 @@ KERN_OBJS := $(patsubst %.c,$(O)/%.o,$(KERN_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all clean unit unit-asan static helper-audit fuzz FORCE
+.PHONY: all clean unit unit-asan static helper-audit fleet-reader fuzz FORCE
 .SECONDARY:
 all: $(O)/sysguardd $(O)/sysguardctl
 
@@ -90,16 +90,17 @@ $(O)/sysguardctl: $(patsubst %.c,$(O)/%.o,$(CLI_SRCS)) $(CLI_PURE_OBJS) $(KERN_O
 
 # Statically linked daemon for the BPF LSM VM test (no libc/so in the guest),
 # without libcurl: the alert dispatcher refuses to start (SG_ALERT_NO_CURL),
-# and without OpenSSL: the SIEM export refuses transport tls (SG_SIEM_NO_TLS).
+# and without OpenSSL: the SIEM export refuses transport tls (SG_SIEM_NO_TLS),
+# and without libnats (no static library in Debian): the fleet export refuses to start.
 STATIC_SRCS := $(KERN_SRCS) $(LIB_SRCS)
 static: $(O)/static/sysguardd $(O)/static/sysguardctl
 $(O)/static/sysguardd: $(DAEMON_SRCS) $(STATIC_SRCS) $(SKELS) $(wildcard src/*/*.h) $(O)/sg_version.h
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_NO_SYSTEMD -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(DAEMON_SRCS) $(STATIC_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_NO_SYSTEMD -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -DSG_FLEET_NO_NATS -Isrc -I$(O) -Ibpf -static $(DAEMON_SRCS) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 $(O)/static/sysguardctl: $(CLI_SRCS) $(CLI_PURE) $(STATIC_SRCS) $(SKELS) $(O)/sg_version.h
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(CLI_PURE) $(STATIC_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -DSG_FLEET_NO_NATS -Isrc -I$(O) -Ibpf -static $(CLI_SRCS) $(CLI_PURE) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 
 # The BPF LSM file guard's test program, run inside the test VM (tests/vm/test-lsm.sh).
@@ -111,7 +112,7 @@ $(O)/static/file-guard-test: $(FILE_GUARD_TEST_SRCS) $(O)/file_guard.skel.h $(wi
 
 $(O)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lcmocka -lyaml -lsodium -lelf -lcurl -lmicrohttpd -lssl -lcrypto -lpthread -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lcmocka -lyaml -lsodium -lelf -lz -lcurl -lmicrohttpd -lssl -lcrypto -lnats -lpthread -o $@
 
 # The CLI's pure parts (tests/unit/test_cli_show.c).
 $(O)/tests/test_cli_show: $(CLI_PURE_OBJS)
@@ -135,6 +136,12 @@ AUDITED_OBJS += $(O)/bpf/file_audit.bpf.o
 AUDITED_OBJS += $(O)/bpf/file_refusal.bpf.o
 helper-audit: $(O)/tests/audit_objects $(AUDITED_OBJS) $(AUDIT_TESTDATA)
 	$(O)/tests/audit_objects $(O)/bpf/testdata $(AUDITED_OBJS)
+
+# The fleet e2e tests' stream reader (tests/e2e/test_fleet_events.py; no NATS client for Python).
+fleet-reader: $(O)/tests/fleet_reader
+$(O)/tests/fleet_reader: tests/e2e/helpers/fleet_reader.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $< -lnats -o $@
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

@@ -12,5 +12,7 @@ const char *const sg_daemon_config_keys[] = {
 	"api.token_file", "api.socket", "api.port", "self_defence", "files.blocklist",
 	"metrics.address", "metrics.token_file", "metrics.tls_cert", "metrics.tls_key",
 	"siem.enabled", "siem.address", "siem.transport", "siem.ca_file", "siem.server_name",
-	"siem.cert_file", "siem.key_file", "siem.queue", "siem.facility", "host_mount_ns", NULL,
+	"siem.cert_file", "siem.key_file", "siem.queue", "siem.facility",
+	"fleet.url", "fleet.stream", "fleet.replicas", "fleet.spool_dir", "fleet.spool_max_bytes",
+	"fleet.queue", "host_mount_ns", NULL,
 };

@@ -29,6 +29,7 @@
 #include "report/api.h"
 #include "report/audit.h"
 #include "report/counters.h"
+#include "report/fleet_publish.h"
 #include "report/json.h"
 #include "report/metrics_http.h"
 #include "report/siem.h"
@@ -45,6 +46,8 @@
 #define SG_STATS_MS 1000
 /* At a clean stop, the SIEM export gets this long to send what is queued (daemon_stop included). */
 #define SG_SIEM_STOP_DRAIN_MS 2000
+/* ...and the fleet export this long to publish it; what is left stays in its spool. */
+#define SG_FLEET_STOP_DRAIN_MS 2000
 
 #define SG_MAX_TRUSTED_KEYS 16
 #define SG_CONFIG_DEFAULT "/etc/sysguard/sysguard.yaml"
@@ -102,6 +105,13 @@ struct options {
 	const char *siem_key_file;
 	const char *siem_queue;
 	const char *siem_facility;
+	/* FLEET-1 events to JetStream: off unless a URL is given. */
+	const char *fleet_url;
+	const char *fleet_stream;
+	const char *fleet_replicas;
+	const char *fleet_spool_dir;
+	const char *fleet_spool_max_bytes;
+	const char *fleet_queue;
 	/* In a pod: join this mount namespace (the host's) before anything starts. */
 	const char *host_mount_ns;
 	struct sg_config config;
@@ -148,6 +158,7 @@ struct daemon {
 	struct sg_api *api;
 	struct sg_metrics_http *metrics;
 	struct sg_siem *siem;
+	struct sg_fleet *fleet;
 	uint64_t rb_drops_seen;
 	uint64_t started_ns;
 	int epfd;
@@ -185,6 +196,7 @@ void daemon_alert(struct daemon *d, uint64_t event_id, const char *kind, const c
 
 /* outputs.c: each returns 0, or non-zero when a bad setting must stop the start. */
 int daemon_start_siem(struct daemon *d);
+int daemon_start_fleet(struct daemon *d);
 int daemon_start_alerts(struct daemon *d);
 int daemon_start_api(struct daemon *d);	/* the metrics listener too */
 

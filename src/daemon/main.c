@@ -86,6 +86,7 @@ static int make_log_dir(const char *log_path)
 static int stop_early(struct daemon *d, int rc)
 {
 	d->audit.on_line = NULL;
+	sg_fleet_stop(d->fleet, 0);
 	sg_audit_close(&d->audit);
 	return rc;
 }
@@ -143,8 +144,8 @@ int main(int argc, char **argv)
 			d.opt.log_path ? d.opt.log_path : "(none)", strerror(-err));
 		return 1;
 	}
-	/* Before the first record, so the SIEM gets every record of this run. */
-	if (daemon_start_siem(&d))
+	/* Before the first record, so the SIEM and the fleet get every record of this run. */
+	if (daemon_start_siem(&d) || daemon_start_fleet(&d))
 		return stop_early(&d, 2);
 	d.started_ns = daemon_now_ms(CLOCK_MONOTONIC);
 	sg_json_init(&j);
@@ -259,6 +260,7 @@ int main(int argc, char **argv)
 	sg_api_stop(d.api);
 	sg_metrics_http_stop(d.metrics);
 	sg_siem_stop(d.siem, SG_SIEM_STOP_DRAIN_MS);
+	sg_fleet_stop(d.fleet, SG_FLEET_STOP_DRAIN_MS);
 	sg_engine_free(&d.engine);
 	sg_audit_close(&d.audit);
 	sg_config_free(&d.opt.config);

@@ -58,6 +58,13 @@ static void usage(FILE *out)
 		"  --siem-key-file FILE    its private key\n"
 		"  --siem-queue N      records waiting while the receiver is slow or away (default 4096)\n"
 		"  --siem-facility F   syslog facility, kern..local7 (default authpriv)\n"
+		"  --fleet-url URLS    publish every audit record to NATS JetStream (docs/fleet.md),\n"
+		"                      nats://host:port, several separated by commas\n"
+		"  --fleet-stream NAME     the stream (default " SG_FLEET_STREAM_DEFAULT "; made when missing)\n"
+		"  --fleet-replicas N      copies of the stream when the daemon makes it (default 1)\n"
+		"  --fleet-spool-dir DIR   records waiting for the bus, on disk (default <state-dir>/fleet-spool)\n"
+		"  --fleet-spool-max-bytes N  its size limit (default 256 MiB); denies are dropped last\n"
+		"  --fleet-queue N     records waiting in memory (default 65536)\n"
 		"  --host-mount-ns PATH  in a pod: work in this mount namespace, the host's\n"
 		"                      (/proc/1/ns/mnt with hostPID); the files named above\n"
 		"                      stay the pod's (docs/deployment.md)\n"
@@ -75,6 +82,12 @@ enum {
 	OPT_SIEM_KEY_FILE,
 	OPT_SIEM_QUEUE,
 	OPT_SIEM_FACILITY,
+	OPT_FLEET_URL = 0x5200,
+	OPT_FLEET_STREAM,
+	OPT_FLEET_REPLICAS,
+	OPT_FLEET_SPOOL_DIR,
+	OPT_FLEET_SPOOL_MAX_BYTES,
+	OPT_FLEET_QUEUE,
 	OPT_RECORD_IMMUTABLE_REFUSALS,
 	OPT_CRASH_LIMIT,
 	OPT_RECORD_HASHES,
@@ -117,6 +130,12 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		{ "siem-key-file", required_argument, NULL, OPT_SIEM_KEY_FILE },
 		{ "siem-queue", required_argument, NULL, OPT_SIEM_QUEUE },
 		{ "siem-facility", required_argument, NULL, OPT_SIEM_FACILITY },
+		{ "fleet-url", required_argument, NULL, OPT_FLEET_URL },
+		{ "fleet-stream", required_argument, NULL, OPT_FLEET_STREAM },
+		{ "fleet-replicas", required_argument, NULL, OPT_FLEET_REPLICAS },
+		{ "fleet-spool-dir", required_argument, NULL, OPT_FLEET_SPOOL_DIR },
+		{ "fleet-spool-max-bytes", required_argument, NULL, OPT_FLEET_SPOOL_MAX_BYTES },
+		{ "fleet-queue", required_argument, NULL, OPT_FLEET_QUEUE },
 		{ "trusted-key", required_argument, NULL, 'K' },
 		{ "bundle-state", required_argument, NULL, 'B' },
 		{ "api-token-file", required_argument, NULL, 'a' },
@@ -218,6 +237,12 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		case OPT_SIEM_KEY_FILE: o->siem_key_file = optarg; break;
 		case OPT_SIEM_QUEUE: o->siem_queue = optarg; break;
 		case OPT_SIEM_FACILITY: o->siem_facility = optarg; break;
+		case OPT_FLEET_URL: o->fleet_url = optarg; break;
+		case OPT_FLEET_STREAM: o->fleet_stream = optarg; break;
+		case OPT_FLEET_REPLICAS: o->fleet_replicas = optarg; break;
+		case OPT_FLEET_SPOOL_DIR: o->fleet_spool_dir = optarg; break;
+		case OPT_FLEET_SPOOL_MAX_BYTES: o->fleet_spool_max_bytes = optarg; break;
+		case OPT_FLEET_QUEUE: o->fleet_queue = optarg; break;
 		case 'V': printf("sysguardd %s\n", SG_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -288,6 +313,12 @@ int daemon_apply_config(struct options *o)
 	FROM_CONFIG(siem_key_file, "siem.key_file");
 	FROM_CONFIG(siem_queue, "siem.queue");
 	FROM_CONFIG(siem_facility, "siem.facility");
+	FROM_CONFIG(fleet_url, "fleet.url");
+	FROM_CONFIG(fleet_stream, "fleet.stream");
+	FROM_CONFIG(fleet_replicas, "fleet.replicas");
+	FROM_CONFIG(fleet_spool_dir, "fleet.spool_dir");
+	FROM_CONFIG(fleet_spool_max_bytes, "fleet.spool_max_bytes");
+	FROM_CONFIG(fleet_queue, "fleet.queue");
 	FROM_CONFIG(host_mount_ns, "host_mount_ns");
 #undef FROM_CONFIG
 	if (o->mode < 0 && (v = sg_config_get(c, "mode"))) {

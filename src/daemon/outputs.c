@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Start-up of the outputs besides the audit log: monitoring API, SIEM export, alert webhooks. */
+/*
+ * Start-up of the outputs besides the audit log: monitoring API, SIEM export,
+ * events to JetStream, alert webhooks.
+ */
 #include <errno.h>
 
 #include "daemon/daemon.h"
 #include "report/syslog5424.h"
 
-/* Every committed audit line goes to the API's event feed and the SIEM export, when they run. */
+/* Every committed audit line goes to the API's event feed and the exports, when they run. */
 static void audit_line(void *ctx, const char *line, size_t len)
 {
 	struct daemon *d = ctx;
@@ -14,6 +17,8 @@ static void audit_line(void *ctx, const char *line, size_t len)
 		sg_api_push_event(d->api, line, len);
 	if (d->siem)
 		sg_siem_submit(d->siem, line, len);
+	if (d->fleet)
+		sg_fleet_submit(d->fleet, line, len);
 }
 
 /* A token file's content without the line end editors and `echo` leave; NULL with a message. */
@@ -175,6 +180,75 @@ int daemon_start_siem(struct daemon *d)
 	d->siem = sg_siem_start(&cfg, err, sizeof(err));
 	if (!d->siem) {
 		fprintf(stderr, "sysguardd: %s (the SIEM export does not start)\n", err);
+		return -EINVAL;
+	}
+	d->audit.on_line = audit_line;
+	d->audit.on_line_ctx = d;
+	return 0;
+}
+
+/* A byte count: a whole number, optionally with K, M or G (powers of 1024). */
+static int parse_bytes(const char *s, uint64_t min, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'K': v <<= 10; end++; break;
+	case 'M': v <<= 20; end++; break;
+	case 'G': v <<= 30; end++; break;
+	}
+	if (*end || v < min || v > (1ull << 50))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* FLEET-1: nothing is created unless a URL is given; a bad setting stops the start. */
+int daemon_start_fleet(struct daemon *d)
+{
+	struct options *o = &d->opt;
+	struct sg_fleet_config cfg = {
+		.url = o->fleet_url,
+		.stream = o->fleet_stream,
+		.node_id = d->audit.node_id,
+		.spool_dir = o->fleet_spool_dir,
+	};
+	char spool[4200], err[512];
+
+	if (!o->fleet_url) {
+		if (o->fleet_stream || o->fleet_replicas || o->fleet_spool_dir || o->fleet_spool_max_bytes ||
+		    o->fleet_queue) {
+			fprintf(stderr, "sysguardd: the fleet settings need --fleet-url (fleet.url)\n");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (o->fleet_queue && sg_config_uint(o->fleet_queue, 1, SG_FLEET_QUEUE_MAX, &cfg.queue)) {
+		fprintf(stderr, "sysguardd: fleet queue must be a whole number of records, 1-%u, not '%s'\n",
+			SG_FLEET_QUEUE_MAX, o->fleet_queue);
+		return -EINVAL;
+	}
+	if (o->fleet_replicas && sg_config_uint(o->fleet_replicas, 1, 5, &cfg.replicas)) {
+		fprintf(stderr, "sysguardd: fleet replicas must be 1-5, not '%s'\n", o->fleet_replicas);
+		return -EINVAL;
+	}
+	if (o->fleet_spool_max_bytes && parse_bytes(o->fleet_spool_max_bytes, 4096, &cfg.spool_max_bytes)) {
+		fprintf(stderr, "sysguardd: fleet spool max bytes must be a size of at least 4096 "
+			"(e.g. 268435456, 256M, 1G), not '%s'\n", o->fleet_spool_max_bytes);
+		return -EINVAL;
+	}
+	if (!cfg.spool_dir) {
+		snprintf(spool, sizeof(spool), "%s/fleet-spool", o->state_dir);
+		cfg.spool_dir = spool;
+	}
+	d->fleet = sg_fleet_start(&cfg, err, sizeof(err));
+	if (!d->fleet) {
+		fprintf(stderr, "sysguardd: %s (the fleet export does not start)\n", err);
 		return -EINVAL;
 	}
 	d->audit.on_line = audit_line;

@@ -185,6 +185,10 @@ void daemon_collect_counters(struct daemon *d, struct sg_counters *c)
 		c->siem_present = true;
 		sg_siem_stats(d->siem, &c->siem);
 	}
+	if (d->fleet) {
+		c->fleet_present = true;
+		sg_fleet_stats(d->fleet, &c->fleet);
+	}
 	if (d->files)
 		sg_files_counters(d->files, &c->files);
 }

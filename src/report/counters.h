@@ -18,6 +18,7 @@
 #include "policy/hash_cache.h"
 #include "report/alert.h"
 #include "report/audit.h"
+#include "report/fleet_publish.h"
 #include "report/json.h"
 #include "report/siem.h"
 
@@ -122,6 +123,8 @@ struct sg_counters {
 	struct sg_alert_stats alerts;
 	bool siem_present;
 	struct sg_siem_stats siem;
+	bool fleet_present;
+	struct sg_fleet_stats fleet;
 	struct sg_counters_files files;
 };
 

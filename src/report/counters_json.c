@@ -214,6 +214,32 @@ static void siem_json(const struct sg_siem_stats *ss, struct sg_json *j)
 	sg_json_end_object(j);
 }
 
+static void fleet_json(const struct sg_fleet_stats *fs, struct sg_json *j)
+{
+	int i;
+
+	sg_json_key(j, "fleet");
+	sg_json_begin_object(j);
+	sg_json_kv_bool(j, "connected", fs->connected);
+	sg_json_kv_u64(j, "submitted", fs->submitted);
+	sg_json_kv_u64(j, "delivered", fs->delivered);
+	sg_json_kv_u64(j, "dropped", fs->dropped);
+	sg_json_key(j, "dropped_by");
+	sg_json_begin_object(j);
+	for (i = 0; i < SG_FLEET_DROP_MAX; i++)
+		sg_json_kv_u64(j, sg_fleet_drop_name(i), fs->dropped_by[i]);
+	sg_json_end_object(j);
+	sg_json_kv_u64(j, "queued", fs->queued);
+	sg_json_kv_u64(j, "spooled", fs->spooled);
+	sg_json_kv_u64(j, "spool_bytes", fs->spool_bytes);
+	sg_json_kv_u64(j, "replayed", fs->replayed);
+	sg_json_kv_u64(j, "recovered", fs->recovered);
+	sg_json_kv_u64(j, "publish_errors", fs->publish_errors);
+	sg_json_kv_u64(j, "late_acks", fs->late_acks);
+	sg_json_kv_str(j, "last_error", fs->last_error[0] ? fs->last_error : NULL);
+	sg_json_end_object(j);
+}
+
 static void files_json(const struct sg_counters_files *f, struct sg_json *j)
 {
 	sg_json_key(j, "files");
@@ -257,6 +283,8 @@ void sg_counters_json(const struct sg_counters *c, struct sg_json *j)
 		alerts_json(&c->alerts, j);
 	if (c->siem_present)
 		siem_json(&c->siem, j);
+	if (c->fleet_present)
+		fleet_json(&c->fleet, j);
 	if (c->files.present)
 		files_json(&c->files, j);
 	sg_json_end_object(j);

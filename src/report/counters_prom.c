@@ -249,6 +249,33 @@ static void siem(const struct sg_counters *c, struct sg_prom *p)
 		    s->queue_depth);
 }
 
+static void fleet(const struct sg_counters *c, struct sg_prom *p)
+{
+	const struct sg_fleet_stats *s = &c->fleet;
+	const char *names[SG_FLEET_DROP_MAX];
+	int i;
+
+	if (!c->fleet_present)
+		return;
+	for (i = 0; i < SG_FLEET_DROP_MAX; i++)
+		names[i] = sg_fleet_drop_name(i);
+	sg_prom_one(p, "sysguard_fleet_connected", G, "1 when connected to the bus and the stream is there.",
+		    s->connected);
+	sg_prom_one(p, "sysguard_fleet_submitted_total", C,
+		    "Audit records handed to the fleet export (with those found in the spool at start).", s->submitted);
+	sg_prom_one(p, "sysguard_fleet_delivered_total", C, "Records JetStream acknowledged.", s->delivered);
+	one_label(p, "sysguard_fleet_dropped_total", C, "Records dropped, by reason.", "reason", names,
+		  s->dropped_by, SG_FLEET_DROP_MAX);
+	sg_prom_one(p, "sysguard_fleet_queued", G, "Records in memory, on the way to the spool.", s->queued);
+	sg_prom_one(p, "sysguard_fleet_spooled", G, "Records in the on-disk spool, not yet acknowledged.", s->spooled);
+	sg_prom_one(p, "sysguard_fleet_spool_bytes", G, "Bytes of the spool not yet delivered.", s->spool_bytes);
+	sg_prom_one(p, "sysguard_fleet_replayed_total", C, "Records delivered after waiting out a bus failure in the spool.", s->replayed);
+	sg_prom_one(p, "sysguard_fleet_publish_errors_total", C, "Batches the bus did not fully acknowledge.",
+		    s->publish_errors);
+	sg_prom_one(p, "sysguard_fleet_late_acks_total", C,
+		    "Records stored behind an earlier one that failed (out of order in the stream).", s->late_acks);
+}
+
 static void files(const struct sg_counters *c, struct sg_prom *p)
 {
 	const struct sg_counters_files *f = &c->files;
@@ -302,6 +329,7 @@ int sg_counters_prometheus(const struct sg_counters *c, char **out, size_t *len)
 	audit(c, &p);
 	alerts(c, &p);
 	siem(c, &p);
+	fleet(c, &p);
 	files(c, &p);
 	if (p.oom) {
 		free(p.buf);

@@ -310,6 +310,37 @@ static void test_label_values_are_escaped(void **state)
 	free(t);
 }
 
+/* The fleet export's object and families, with drops by reason; documented like the rest. */
+static void test_fleet_counters(void **state)
+{
+	struct sg_counters c;
+	char *s, doc[65536];
+	FILE *f = fopen("docs/api.md", "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[n] = '\0';
+	memset(&c, 0, sizeof(c));
+	c.fleet_present = true;
+	c.fleet = (struct sg_fleet_stats){ .submitted = 10, .delivered = 6, .dropped = 3, .spooled = 1,
+					   .dropped_by = { [SG_FLEET_DROP_SPOOL_FULL] = 3 } };
+	s = render_json(&c);
+	assert_non_null(strstr(s, "\"fleet\":{\"connected\":false,\"submitted\":10,\"delivered\":6,"
+			       "\"dropped\":3,\"dropped_by\":{\"queue_full\":0,\"spool_full\":3,"
+			       "\"too_large\":0,\"spool_error\":0},\"queued\":0,\"spooled\":1,"));
+	assert_non_null(strstr(s, "\"last_error\":null}"));
+	free(s);
+	s = render_prom(&c);
+	assert_line(s, "sysguard_fleet_dropped_total{reason=\"spool_full\"} 3");
+	assert_line(s, "sysguard_fleet_delivered_total 6");
+	assert_line(s, "sysguard_fleet_spooled 1");
+	assert_non_null(strstr(doc, "| `sysguard_fleet_dropped_total` | counter |"));
+	assert_non_null(strstr(doc, "| `sysguard_fleet_spooled` | gauge |"));
+	free(s);
+}
+
 /* docs/api.md has a row "| `name` | type |" for every family (make unit runs from the top). */
 static void test_every_family_is_documented(void **state)
 {
@@ -348,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_prometheus_every_family_is_described_and_named_by_the_rules),
 		cmocka_unit_test(test_label_values_are_escaped),
 		cmocka_unit_test(test_every_family_is_documented),
+		cmocka_unit_test(test_fleet_counters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

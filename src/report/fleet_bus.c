@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * NATS JetStream for the fleet export (fleet_bus.h), on libnats.
+ *
+ * A batch is published with js_PublishMsgAsync (the library times each
+ * message out after ack_wait_ms) and the worker waits for every
+ * acknowledgement before the next batch, so at most one batch is in flight:
+ * after a failure the caller re-sends from the first unacknowledged message
+ * and, the messages behind it having been in flight with it, a node's records
+ * stay in order in the stream unless the stream's leader changed in the
+ * middle of a batch (counted as late by the caller).
+ *
+ * Built without libnats (SG_FLEET_NO_NATS, the static daemon), the export
+ * refuses to start.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report/fleet_bus.h"
+
+#ifndef SG_FLEET_NO_NATS
+#include <nats/nats.h>
+#endif
+
+#define RECONNECT_WAIT_MS	250
+#define CONNECT_TIMEOUT_MS	2000
+#define STREAM_RETRY_MS		1000
+/* How often the caller's tick runs while a batch waits for acknowledgements. */
+#define TICK_MS			5
+/* Messages JetStream still remembers by id: a re-send within it is dropped as a duplicate. */
+#define DUPLICATE_WINDOW_NS	(120LL * 1000000000LL)
+
+int sg_fleet_bus_check_url(const char *url, char *err, size_t errlen)
+{
+	const char *p = url, *end, *colon;
+	unsigned n = 0;
+
+	if (!url || !*url) {
+		snprintf(err, errlen, "no fleet URL; give nats://host:port");
+		return -EINVAL;
+	}
+	while (*p) {
+		end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		colon = end - p > 7 ? memchr(p + 7, ':', (size_t)(end - p - 7)) : NULL;
+		if (strncmp(p, "nats://", 7) || !colon || colon == p + 7 || colon + 1 >= end ||
+		    strspn(colon + 1, "0123456789") != (size_t)(end - colon - 1) || ++n > SG_FLEET_URLS_MAX) {
+			snprintf(err, errlen, "fleet URL '%.*s' is not nats://host:port (at most %u, "
+				 "separated by commas)", (int)(end - p), p, SG_FLEET_URLS_MAX);
+			return -EINVAL;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+#ifdef SG_FLEET_NO_NATS
+
+struct sg_fleet_bus *sg_fleet_bus_open(const struct sg_fleet_bus_config *cfg, char *err,
+				       size_t errlen)
+{
+	snprintf(err, errlen, "this build of sysguardd has no NATS client");
+	return NULL;
+}
+
+bool sg_fleet_bus_ready(struct sg_fleet_bus *b, char *err, size_t errlen)
+{
+	return false;
+}
+
+int sg_fleet_bus_publish(struct sg_fleet_bus *b, const struct sg_fleet_msg *v, unsigned n,
+			 unsigned *acked, unsigned *rejected, unsigned *late, void (*tick)(void *ctx),
+			 void *ctx, char *err, size_t errlen)
+{
+	return -ENOTSUP;
+}
+
+void sg_fleet_bus_close(struct sg_fleet_bus *b)
+{
+}
+
+#else
+
+/* REJECTED: the bus will never take it (too large for it); the caller drops it. */
+enum { SLOT_PENDING, SLOT_OK, SLOT_FAILED, SLOT_REJECTED };
+
+struct sg_fleet_bus {
+	char *stream;
+	unsigned replicas;
+	unsigned ack_wait_ms;
+	char *urls;
+	const char *servers[SG_FLEET_URLS_MAX];
+	int nservers;
+	natsOptions *opts;
+	natsConnection *nc;
+	jsCtx *js;
+	atomic_bool stream_ok;		/* cleared at each reconnection */
+	uint64_t next_stream_try_ms;	/* and the next first connection attempt */
+
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	/* Under lock: the batch in flight. */
+	natsMsg *slot_msg[SG_FLEET_BATCH_MAX];
+	int slot[SG_FLEET_BATCH_MAX];
+	unsigned nslots, resolved;
+	char slot_err[160];
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* libnats' thread: one acknowledgement, or a failure (a JetStream error, a timeout). */
+static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
+{
+	struct sg_fleet_bus *b = closure;
+	unsigned i;
+
+	pthread_mutex_lock(&b->lock);
+	for (i = 0; i < b->nslots; i++) {
+		if (b->slot_msg[i] != msg || b->slot[i] != SLOT_PENDING)
+			continue;
+		b->slot[i] = pa ? SLOT_OK : pae && pae->ErrCode == JSStreamMessageExceedsMaximumErr ?
+			     SLOT_REJECTED : SLOT_FAILED;
+		if (!pa && !b->slot_err[0])
+			snprintf(b->slot_err, sizeof(b->slot_err), "publish: %s",
+				 pae && pae->ErrText ? pae->ErrText :
+				 natsStatus_GetText(pae ? pae->Err : NATS_ERR));
+		if (++b->resolved == b->nslots)
+			pthread_cond_signal(&b->done);
+		break;
+	}
+	pthread_mutex_unlock(&b->lock);
+	natsMsg_Destroy(msg);
+}
+
+static void on_reconnect(natsConnection *nc, void *closure)
+{
+	struct sg_fleet_bus *b = closure;
+
+	atomic_store(&b->stream_ok, false);
+}
+
+static int split_urls(struct sg_fleet_bus *b, const char *url)
+{
+	char *p;
+
+	b->urls = strdup(url);
+	if (!b->urls)
+		return -ENOMEM;
+	for (p = strtok(b->urls, ","); p && b->nservers < SG_FLEET_URLS_MAX; p = strtok(NULL, ","))
+		b->servers[b->nservers++] = p;
+	return 0;
+}
+
+static natsStatus set_options(struct sg_fleet_bus *b)
+{
+	natsStatus s;
+
+	s = natsOptions_Create(&b->opts);
+	if (s == NATS_OK)
+		s = natsOptions_SetServers(b->opts, b->servers, b->nservers);
+	if (s == NATS_OK)
+		s = natsOptions_SetName(b->opts, "sysguardd");
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxReconnect(b->opts, -1);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectWait(b->opts, RECONNECT_WAIT_MS);
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(b->opts, CONNECT_TIMEOUT_MS);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectedCB(b->opts, on_reconnect, b);
+	if (s == NATS_OK)
+		s = natsOptions_SetRetryOnFailedConnect(b->opts, true, on_reconnect, b);
+	return s;
+}
+
+struct sg_fleet_bus *sg_fleet_bus_open(const struct sg_fleet_bus_config *cfg, char *err,
+				       size_t errlen)
+{
+	struct sg_fleet_bus *b = calloc(1, sizeof(*b));
+	natsStatus s;
+
+	if (!b || split_urls(b, cfg->url) || !(b->stream = strdup(cfg->stream))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	b->replicas = cfg->replicas;
+	b->ack_wait_ms = cfg->ack_wait_ms;
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->done, NULL);
+	s = set_options(b);
+	if (s != NATS_OK) {
+		snprintf(err, errlen, "NATS client: %s", natsStatus_GetText(s));
+		sg_fleet_bus_close(b);
+		return NULL;
+	}
+	return b;
+fail:
+	if (b) {
+		free(b->urls);
+		free(b);
+	}
+	return NULL;
+}
+
+/*
+ * The first connection attempt, on the worker: a server that does not answer
+ * would hold the daemon's start for the connect timeout. Later ones are
+ * libnats' own (reconnect forever).
+ */
+static bool connect_once(struct sg_fleet_bus *b, char *err, size_t errlen)
+{
+	jsOptions jo;
+	natsStatus s;
+
+	s = natsConnection_Connect(&b->nc, b->opts);
+	if (s == NATS_NOT_YET_CONNECTED)
+		s = NATS_OK;
+	if (s == NATS_OK)
+		s = jsOptions_Init(&jo);
+	if (s == NATS_OK) {
+		jo.Wait = b->ack_wait_ms;
+		jo.PublishAsync.MaxPending = 2 * SG_FLEET_BATCH_MAX;
+		jo.PublishAsync.AckHandler = on_ack;
+		jo.PublishAsync.AckHandlerClosure = b;
+		s = natsConnection_JetStream(&b->js, b->nc, &jo);
+	}
+	if (s == NATS_OK)
+		return true;
+	snprintf(err, errlen, "NATS client: %s", natsStatus_GetText(s));
+	jsCtx_Destroy(b->js);
+	b->js = NULL;
+	natsConnection_Destroy(b->nc);
+	b->nc = NULL;
+	return false;
+}
+
+/* The stream, subjects sysguard.> on files, made unless it exists (whatever its settings). */
+static bool ensure_stream(struct sg_fleet_bus *b, char *err, size_t errlen)
+{
+	const char *subjects[] = { "sysguard.>" };
+	jsStreamInfo *si = NULL;
+	jsStreamConfig c;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	jsStreamConfig_Init(&c);
+	c.Name = b->stream;
+	c.Subjects = subjects;
+	c.SubjectsLen = 1;
+	c.Storage = js_FileStorage;
+	c.Replicas = b->replicas;
+	c.Duplicates = DUPLICATE_WINDOW_NS;
+	s = js_AddStream(&si, b->js, &c, NULL, &jerr);
+	jsStreamInfo_Destroy(si);
+	if (s == NATS_OK || jerr == JSStreamNameExistErr)
+		return true;
+	snprintf(err, errlen, "cannot make the stream %s: %s", b->stream,
+		 nats_GetLastError(NULL) && *nats_GetLastError(NULL) ? nats_GetLastError(NULL) :
+		 natsStatus_GetText(s));
+	return false;
+}
+
+bool sg_fleet_bus_ready(struct sg_fleet_bus *b, char *err, size_t errlen)
+{
+	uint64_t now = mono_ms();
+
+	if (!b->nc) {
+		if (now < b->next_stream_try_ms) {
+			snprintf(err, errlen, "not connected to the bus");
+			return false;
+		}
+		if (!connect_once(b, err, errlen)) {
+			b->next_stream_try_ms = now + STREAM_RETRY_MS;
+			return false;
+		}
+	}
+	if (natsConnection_Status(b->nc) != NATS_CONN_STATUS_CONNECTED) {
+		snprintf(err, errlen, "not connected to the bus");
+		return false;
+	}
+	if (atomic_load(&b->stream_ok))
+		return true;
+	if (now < b->next_stream_try_ms) {
+		snprintf(err, errlen, "waiting for the stream %s", b->stream);
+		return false;
+	}
+	if (!ensure_stream(b, err, errlen)) {
+		b->next_stream_try_ms = now + STREAM_RETRY_MS;
+		return false;
+	}
+	atomic_store(&b->stream_ok, true);
+	return true;
+}
+
+/* Queue one message to the library; false when it could not take it (marked failed). */
+static bool send_one(struct sg_fleet_bus *b, unsigned i, const struct sg_fleet_msg *m)
+{
+	natsMsg *msg = NULL;
+	jsPubOptions po;
+	natsStatus s;
+
+	s = natsMsg_Create(&msg, m->subject, NULL, m->data, (int)m->len);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(msg, "Nats-Msg-Id", m->msgid);
+	if (s == NATS_OK) {
+		jsPubOptions_Init(&po);
+		po.MaxWait = b->ack_wait_ms;
+		pthread_mutex_lock(&b->lock);
+		b->slot_msg[i] = msg;
+		b->slot[i] = SLOT_PENDING;
+		b->nslots = i + 1;
+		pthread_mutex_unlock(&b->lock);
+		s = js_PublishMsgAsync(b->js, &msg, &po);
+	}
+	if (s == NATS_OK)
+		return true;
+	pthread_mutex_lock(&b->lock);
+	if (s == NATS_MAX_PAYLOAD) {
+		/* Over the server's max_payload: re-sending would block every record behind it. */
+		b->slot_msg[i] = NULL;
+		b->slot[i] = SLOT_REJECTED;
+		b->nslots = i + 1;
+		b->resolved++;
+		pthread_mutex_unlock(&b->lock);
+		natsMsg_Destroy(msg);
+		return true;
+	}
+	b->nslots = i;
+	if (!b->slot_err[0])
+		snprintf(b->slot_err, sizeof(b->slot_err), "publish: %s", natsStatus_GetText(s));
+	pthread_mutex_unlock(&b->lock);
+	natsMsg_Destroy(msg);
+	return false;
+}
+
+/* Until every sent message is resolved or the deadline; what is left is taken back. */
+static void wait_acks(struct sg_fleet_bus *b, void (*tick)(void *ctx), void *ctx)
+{
+	uint64_t deadline = mono_ms() + b->ack_wait_ms + 1000;
+	natsMsgList left = { 0 };
+	struct timespec ts;
+	bool done;
+
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += TICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&b->lock);
+		if (b->resolved < b->nslots)
+			pthread_cond_timedwait(&b->done, &b->lock, &ts);
+		done = b->resolved >= b->nslots;
+		pthread_mutex_unlock(&b->lock);
+		if (done || mono_ms() >= deadline)
+			break;
+		if (tick)
+			tick(ctx);
+	}
+	if (!done && js_PublishAsyncGetPendingList(&left, b->js) == NATS_OK)
+		natsMsgList_Destroy(&left);
+}
+
+int sg_fleet_bus_publish(struct sg_fleet_bus *b, const struct sg_fleet_msg *v, unsigned n,
+			 unsigned *acked, unsigned *rejected, unsigned *late, void (*tick)(void *ctx),
+			 void *ctx, char *err, size_t errlen)
+{
+	unsigned i, sent = 0;
+
+	*acked = *rejected = *late = 0;
+	if (n > SG_FLEET_BATCH_MAX)
+		n = SG_FLEET_BATCH_MAX;
+	pthread_mutex_lock(&b->lock);
+	b->nslots = b->resolved = 0;
+	b->slot_err[0] = '\0';
+	pthread_mutex_unlock(&b->lock);
+	while (sent < n && send_one(b, sent, &v[sent]))
+		sent++;
+	wait_acks(b, tick, ctx);
+	pthread_mutex_lock(&b->lock);
+	for (i = 0; i < b->nslots && (b->slot[i] == SLOT_OK || b->slot[i] == SLOT_REJECTED); i++)
+		*rejected += b->slot[i] == SLOT_REJECTED;
+	*acked = i;
+	for (; i < b->nslots; i++)
+		*late += b->slot[i] == SLOT_OK;
+	if (*acked < n) {
+		if (b->slot_err[0])
+			snprintf(err, errlen, "%s", b->slot_err);
+		else
+			snprintf(err, errlen, "publish: no acknowledgement within %u ms", b->ack_wait_ms);
+		if (strstr(err, "o responders"))
+			atomic_store(&b->stream_ok, false);
+	}
+	/* Later acknowledgements of this batch match nothing. */
+	b->nslots = b->resolved = 0;
+	pthread_mutex_unlock(&b->lock);
+	return *acked == n ? 0 : -EAGAIN;
+}
+
+void sg_fleet_bus_close(struct sg_fleet_bus *b)
+{
+	if (!b)
+		return;
+	jsCtx_Destroy(b->js);
+	if (b->nc)
+		natsConnection_Close(b->nc);
+	natsConnection_Destroy(b->nc);
+	natsOptions_Destroy(b->opts);
+	pthread_cond_destroy(&b->done);
+	pthread_mutex_destroy(&b->lock);
+	free(b->urls);
+	free(b->stream);
+	free(b);
+}
+
+#endif

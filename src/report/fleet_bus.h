@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The fleet export's connection to NATS JetStream (docs/fleet.md): connects
+ * and reconnects in the background, makes the stream when it is missing, and
+ * publishes a batch of messages in order, each with its Nats-Msg-Id, waiting
+ * for JetStream's acknowledgements. Used by one thread (the export's worker).
+ */
+#ifndef SG_FLEET_BUS_H
+#define SG_FLEET_BUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Messages in flight at once; a batch is at most this long. */
+#define SG_FLEET_BATCH_MAX	512u
+#define SG_FLEET_URLS_MAX	16
+
+struct sg_fleet_bus_config {
+	const char *url;		/* nats://host:port[,nats://host:port...] */
+	const char *stream;
+	unsigned replicas;
+	unsigned ack_wait_ms;		/* per message */
+};
+
+struct sg_fleet_msg {
+	const char *subject;
+	const char *msgid;
+	const char *data;
+	size_t len;
+};
+
+struct sg_fleet_bus;
+
+/* Check the URLs ("nats://host:port", comma-separated). 0, or -EINVAL with the reason in err. */
+int sg_fleet_bus_check_url(const char *url, char *err, size_t errlen);
+
+/*
+ * Set up the client; nothing is connected yet (the first sg_fleet_bus_ready
+ * connects, so an unreachable bus never holds the caller). NULL with err.
+ */
+struct sg_fleet_bus *sg_fleet_bus_open(const struct sg_fleet_bus_config *cfg, char *err,
+				       size_t errlen);
+
+/*
+ * True when connected and the stream is there (made on the first call after
+ * each connection). False with the reason in err while not.
+ */
+bool sg_fleet_bus_ready(struct sg_fleet_bus *b, char *err, size_t errlen);
+
+/*
+ * Publish v[0..n) in order and wait for their acknowledgements. *acked: how
+ * many of the first ones are done with: stored by JetStream (a duplicate it
+ * already had counts) or, *rejected of them, refused for good as too large
+ * (the server's max_payload, the stream's max message size); *late: how many after the first failure were stored anyway (they
+ * will be stored again, and dropped as duplicates, when the caller re-sends
+ * from the first failure). tick(ctx) is called every few milliseconds while
+ * waiting. 0 when all were acked, else -EAGAIN with err.
+ */
+int sg_fleet_bus_publish(struct sg_fleet_bus *b, const struct sg_fleet_msg *v, unsigned n,
+			 unsigned *acked, unsigned *rejected, unsigned *late, void (*tick)(void *ctx),
+			 void *ctx, char *err, size_t errlen);
+
+void sg_fleet_bus_close(struct sg_fleet_bus *b);
+
+#endif
