@@ -70,7 +70,8 @@ static __always_inline __u64 lookup_v4(__u64 set, __u64 x)
 	if (!idx || !ent)
 		return 0;
 	b = (x >> (32 - v4_bits)) << 1 | set;
-	if (b + 2 >= ((1ull << v4_bits) + 1) * SG_SH_SETS)
+	/* On b itself: older verifiers do not carry a bound on b + 2 back to b. */
+	if (b >= ((1ull << v4_bits) + 1) * SG_SH_SETS - 2)
 		return 0;
 	w = idx[b];
 	first = w & SG_SH_IDX_POS;
@@ -130,7 +131,7 @@ static __always_inline __u64 lookup_v6(__u64 set, __u64 hi, __u64 lo_addr)
 		b = ((hi >> (61 - v6_bits)) & ((1ull << v6_bits) - 1)) << 1 | set;
 	else
 		b = ((1ull << v6_bits) + 1 + (hi >> (64 - SG_SH_V6_WIDE_BITS))) << 1 | set;
-	if (b + 2 >= SG_SH_V6_IDX_WORDS(v6_bits) * SG_SH_SETS)
+	if (b >= SG_SH_V6_IDX_WORDS(v6_bits) * SG_SH_SETS - 2)
 		return 0;
 	w = idx[b];
 	first = w & SG_SH_IDX_POS;

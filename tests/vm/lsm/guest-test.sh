@@ -150,14 +150,14 @@ echo "ok: deny: [create] directory and absent path refused on bpf_lsm (EPERM) an
 SD=/sys/fs/bpf/sysguard/shield
 grep -q '"type":"backend".*"backend":"shield","active":true' "$RUN/audit.log" ||
 	fail "Shield not attached to lo: $(grep '"backend":"shield"' "$RUN/audit.log")"
-grep -q '"type":"bpf_map_guard".*"object":"shield","maps_guarded":9,"maps_failed":0' "$RUN/audit.log" ||
+grep -q '"type":"bpf_map_guard".*"object":"shield","maps_guarded":7,"maps_failed":0' "$RUN/audit.log" ||
 	fail "Shield maps not guarded (BPF-7): $(grep bpf_map_guard "$RUN/audit.log")"
 "$SG/shield-map-open" deny "$SD" || fail "a pinned Shield map opened by another process"
 if command -v bpftool >/dev/null; then
-	out=$(bpftool map update pinned "$SD/rules" key 0 0 0 0 value 0 0 0 0 0 0 0 0 0 0 0 0 \
-		0 0 0 0 0 0 0 0 0 0 0 0 2>&1) && fail "bpftool map update of the Shield's rules worked"
+	out=$(bpftool map update pinned "$SD/v4list" key 0 0 0 0 value 0 0 0 0 0 0 0 0 0 0 0 0 \
+		0 0 0 0 0 0 0 0 0 0 0 0 2>&1) && fail "bpftool map update of the Shield's list worked"
 	case "$out" in *"not permitted"*) ;; *) fail "bpftool map update: unexpected: $out" ;; esac
-	bpftool map dump pinned "$SD/v4root" >/dev/null 2>&1 && fail "bpftool map dump of the Shield worked"
+	bpftool map dump pinned "$SD/v4idx" >/dev/null 2>&1 && fail "bpftool map dump of the Shield worked"
 	echo "ok: bpftool map update/dump of the Shield's maps refused (EPERM)"
 fi
 out=$("$SG/sysguardctl" --state-dir "$RUN" shield add 192.0.2.7 2>&1) || fail "shield add through the daemon: $out"
