@@ -62,7 +62,9 @@ class NatsBus:
                                          stderr=subprocess.STDOUT)
         log.close()
 
-    def _wait_up(self, i, timeout=20):
+    # After the whole cluster was down, a replicated stream needs a leader election and a
+    # catch-up before /healthz says so; on two busy cores that took over 20 s once.
+    def _wait_up(self, i, timeout=90):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.procs[i].poll() is not None:
