@@ -53,12 +53,7 @@ void sg_fleet_status_json(const struct sg_fleet_status *s, struct sg_json *j)
 	}
 	sg_json_end_array(j);
 	sg_json_kv_u64(j, "fleet_dropped", s->fleet_dropped);
-	if (s->last_error[0])
-		sg_json_kv_str(j, "last_error", s->last_error);
-	else {
-		sg_json_key(j, "last_error");
-		sg_json_null(j);
-	}
+	sg_json_kv_str(j, "last_error", s->last_error[0] ? s->last_error : NULL);
 	sg_json_kv_u64(j, "last_seen", s->last_seen);
 	sg_json_end_object(j);
 }
