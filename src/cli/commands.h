@@ -26,6 +26,8 @@ int sg_cmd_policy_trust(const struct sg_cli *cli, int argc, char **argv);
 int sg_cmd_policy_diff(const struct sg_cli *cli, int argc, char **argv);
 int sg_cmd_block(const struct sg_cli *cli, int argc, char **argv);
 int sg_cmd_shield(const struct sg_cli *cli, int argc, char **argv);
+/* fleet status exits 1 when a node is not converged. */
+int sg_cmd_fleet(const struct sg_cli *cli, int argc, char **argv);
 
 /*
  * The running daemon's status (its ready file, with the uptime from

@@ -20,6 +20,7 @@ static const struct {
 	{ "policy", sg_cmd_policy },
 	{ "block", sg_cmd_block },
 	{ "shield", sg_cmd_shield },
+	{ "fleet", sg_cmd_fleet },
 };
 
 static const struct sg_cli_cmd top = { "",
@@ -42,6 +43,7 @@ static const struct sg_cli_cmd top = { "",
 	"                        files nobody may change (audited, persistent)\n"
 	"  shield [--pin-dir DIR] attach|detach|unload|add|del|load|list|stats|dry-run|gateway\n"
 	"                        the XDP ingress deny list\n"
+	"  fleet publish|status  signed bundles to a group of nodes over NATS; the nodes' status\n"
 	"\n"
 	"Options:\n"
 	"      --state-dir=DIR   the daemon's state directory (default /run/sysguard)\n"

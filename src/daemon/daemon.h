@@ -29,6 +29,7 @@
 #include "report/api.h"
 #include "report/audit.h"
 #include "report/counters.h"
+#include "report/fleet_node.h"
 #include "report/fleet_publish.h"
 #include "report/json.h"
 #include "report/metrics_http.h"
@@ -112,6 +113,10 @@ struct options {
 	const char *fleet_spool_dir;
 	const char *fleet_spool_max_bytes;
 	const char *fleet_queue;
+	/* Policy from the bus (with a group) and the node's status entry. */
+	const char *fleet_group;
+	const char *fleet_policy_bucket;
+	const char *fleet_status_ttl;
 	/* In a pod: join this mount namespace (the host's) before anything starts. */
 	const char *host_mount_ns;
 	struct sg_config config;
@@ -159,6 +164,7 @@ struct daemon {
 	struct sg_metrics_http *metrics;
 	struct sg_siem *siem;
 	struct sg_fleet *fleet;
+	struct sg_fleet_node *fleet_node;
 	uint64_t rb_drops_seen;
 	uint64_t started_ns;
 	int epfd;
@@ -199,6 +205,11 @@ int daemon_start_siem(struct daemon *d);
 int daemon_start_fleet(struct daemon *d);
 int daemon_start_alerts(struct daemon *d);
 int daemon_start_api(struct daemon *d);	/* the metrics listener too */
+
+/* fleet_node.c: policy from the bus and the status entry (docs/fleet.md). */
+int daemon_check_fleet_node(struct daemon *d);
+int daemon_start_fleet_node(struct daemon *d);
+void daemon_fleet_node_status(struct daemon *d, const struct sg_counters *c);
 
 /* policy_load.c */
 int daemon_read_file(const char *path, char **out, size_t *len);

@@ -86,6 +86,7 @@ static int make_log_dir(const char *log_path)
 static int stop_early(struct daemon *d, int rc)
 {
 	d->audit.on_line = NULL;
+	sg_fleet_node_stop(d->fleet_node);
 	sg_fleet_stop(d->fleet, 0);
 	sg_audit_close(&d->audit);
 	return rc;
@@ -195,6 +196,8 @@ int main(int argc, char **argv)
 	}
 	sg_engine_set_policy(&d.engine, p);
 	daemon_commit_bundle(&d, d.opt.policy_path);
+	if (daemon_start_fleet_node(&d))
+		return stop_early(&d, 2);
 
 	err = daemon_start_backends(&d);
 	if (err) {
@@ -260,6 +263,7 @@ int main(int argc, char **argv)
 	sg_api_stop(d.api);
 	sg_metrics_http_stop(d.metrics);
 	sg_siem_stop(d.siem, SG_SIEM_STOP_DRAIN_MS);
+	sg_fleet_node_stop(d.fleet_node);
 	sg_fleet_stop(d.fleet, SG_FLEET_STOP_DRAIN_MS);
 	sg_engine_free(&d.engine);
 	sg_audit_close(&d.audit);

@@ -65,6 +65,11 @@ static void usage(FILE *out)
 		"  --fleet-spool-dir DIR   records waiting for the bus, on disk (default <state-dir>/fleet-spool)\n"
 		"  --fleet-spool-max-bytes N  its size limit (default 256 MiB); denies are dropped last\n"
 		"  --fleet-queue N     records waiting in memory (default 65536)\n"
+		"  --fleet-group G     take signed policy bundles from the bus, key policy.G of the\n"
+		"                      policy bucket (needs --trusted-key); the status entry's group\n"
+		"  --fleet-policy-bucket NAME  that bucket (default " SG_FLEET_POLICY_BUCKET_DEFAULT ")\n"
+		"  --fleet-status-ttl S  the node's status entry expires S seconds after it was last\n"
+		"                      renewed (default 30; the status bucket is made with it)\n"
 		"  --host-mount-ns PATH  in a pod: work in this mount namespace, the host's\n"
 		"                      (/proc/1/ns/mnt with hostPID); the files named above\n"
 		"                      stay the pod's (docs/deployment.md)\n"
@@ -88,6 +93,9 @@ enum {
 	OPT_FLEET_SPOOL_DIR,
 	OPT_FLEET_SPOOL_MAX_BYTES,
 	OPT_FLEET_QUEUE,
+	OPT_FLEET_GROUP,
+	OPT_FLEET_POLICY_BUCKET,
+	OPT_FLEET_STATUS_TTL,
 	OPT_RECORD_IMMUTABLE_REFUSALS,
 	OPT_CRASH_LIMIT,
 	OPT_RECORD_HASHES,
@@ -136,6 +144,9 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		{ "fleet-spool-dir", required_argument, NULL, OPT_FLEET_SPOOL_DIR },
 		{ "fleet-spool-max-bytes", required_argument, NULL, OPT_FLEET_SPOOL_MAX_BYTES },
 		{ "fleet-queue", required_argument, NULL, OPT_FLEET_QUEUE },
+		{ "fleet-group", required_argument, NULL, OPT_FLEET_GROUP },
+		{ "fleet-policy-bucket", required_argument, NULL, OPT_FLEET_POLICY_BUCKET },
+		{ "fleet-status-ttl", required_argument, NULL, OPT_FLEET_STATUS_TTL },
 		{ "trusted-key", required_argument, NULL, 'K' },
 		{ "bundle-state", required_argument, NULL, 'B' },
 		{ "api-token-file", required_argument, NULL, 'a' },
@@ -243,6 +254,9 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		case OPT_FLEET_SPOOL_DIR: o->fleet_spool_dir = optarg; break;
 		case OPT_FLEET_SPOOL_MAX_BYTES: o->fleet_spool_max_bytes = optarg; break;
 		case OPT_FLEET_QUEUE: o->fleet_queue = optarg; break;
+		case OPT_FLEET_GROUP: o->fleet_group = optarg; break;
+		case OPT_FLEET_POLICY_BUCKET: o->fleet_policy_bucket = optarg; break;
+		case OPT_FLEET_STATUS_TTL: o->fleet_status_ttl = optarg; break;
 		case 'V': printf("sysguardd %s\n", SG_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -319,6 +333,9 @@ int daemon_apply_config(struct options *o)
 	FROM_CONFIG(fleet_spool_dir, "fleet.spool_dir");
 	FROM_CONFIG(fleet_spool_max_bytes, "fleet.spool_max_bytes");
 	FROM_CONFIG(fleet_queue, "fleet.queue");
+	FROM_CONFIG(fleet_group, "fleet.group");
+	FROM_CONFIG(fleet_policy_bucket, "fleet.policy_bucket");
+	FROM_CONFIG(fleet_status_ttl, "fleet.status_ttl");
 	FROM_CONFIG(host_mount_ns, "host_mount_ns");
 #undef FROM_CONFIG
 	if (o->mode < 0 && (v = sg_config_get(c, "mode"))) {

@@ -220,6 +220,8 @@ int daemon_start_fleet(struct daemon *d)
 	};
 	char spool[4200], err[512];
 
+	if (daemon_check_fleet_node(d))
+		return -EINVAL;
 	if (!o->fleet_url) {
 		if (o->fleet_stream || o->fleet_replicas || o->fleet_spool_dir || o->fleet_spool_max_bytes ||
 		    o->fleet_queue) {

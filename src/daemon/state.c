@@ -202,6 +202,7 @@ void daemon_write_stats(struct daemon *d)
 	size_t len;
 
 	daemon_collect_counters(d, &c);
+	daemon_fleet_node_status(d, &c);
 	sg_json_init(&j);
 	sg_counters_json(&c, &j);
 	daemon_write_state(d, "stats.json", &j);
