@@ -56,6 +56,22 @@ struct {
 #define UP6_STEPS	129
 
 /*
+ * The candidates of bucket word b: from *first (the last entry before the
+ * bucket), how many; 0 for a miss found by the index alone. *none: nothing
+ * before the bucket holds it, so a walk that leaves the bucket is a miss.
+ */
+static __always_inline __u64 bucket(const __u32 *idx, __u64 b, __u64 *first, __u32 *none)
+{
+	__u32 w = idx[b];
+	__u64 n;
+
+	*first = w & SG_SH_IDX_POS;
+	n = (idx[b + 2] & SG_SH_IDX_POS) + 1 - *first;
+	*none = w & SG_SH_IDX_NONE;
+	return *none && n == 1 ? 0 : n;
+}
+
+/*
  * Entry position of the longest IPv4 prefix holding x (0, the list's ::/0
  * sentinel, when none does). The bucket's candidates are [lo, lo + n): the
  * last entry before the bucket, then those in it.
@@ -63,7 +79,7 @@ struct {
 static __always_inline __u64 lookup_v4(__u64 set, __u64 x)
 {
 	__u64 key = x << 32 | 0xffffffffu, base = set ? cap4 : 0, b, lo, n, half, e, i, first;
-	__u32 w, none;
+	__u32 none;
 	__u32 zero = 0, *idx = bpf_map_lookup_elem(&v4idx, &zero);
 	__u64 *ent = bpf_map_lookup_elem(&v4list, &zero);
 
@@ -73,11 +89,8 @@ static __always_inline __u64 lookup_v4(__u64 set, __u64 x)
 	/* On b itself: older verifiers do not carry a bound on b + 2 back to b. */
 	if (b >= ((1ull << v4_bits) + 1) * SG_SH_SETS - 2)
 		return 0;
-	w = idx[b];
-	first = w & SG_SH_IDX_POS;
-	n = (idx[b + 2] & SG_SH_IDX_POS) + 1 - first;
-	none = w & SG_SH_IDX_NONE;
-	if (none && n == 1)
+	n = bucket(idx, b, &first, &none);
+	if (!n)
 		return 0;
 	lo = first;
 	for (i = 0; i < SEARCH_STEPS && n > 1; i++) {
@@ -120,7 +133,7 @@ static __always_inline bool v6_holds(const struct sg_shield_v6ent *e, __u64 hi, 
 static __always_inline __u64 lookup_v6(__u64 set, __u64 hi, __u64 lo_addr)
 {
 	__u64 base = set ? cap6 : 0, b, lo, n, half, i, first;
-	__u32 w, none;
+	__u32 none;
 	__u32 zero = 0, *idx = bpf_map_lookup_elem(&v6idx, &zero);
 	struct sg_shield_v6ent *ent = bpf_map_lookup_elem(&v6list, &zero), *e;
 
@@ -133,11 +146,8 @@ static __always_inline __u64 lookup_v6(__u64 set, __u64 hi, __u64 lo_addr)
 		b = ((1ull << v6_bits) + 1 + (hi >> (64 - SG_SH_V6_WIDE_BITS))) << 1 | set;
 	if (b >= SG_SH_V6_IDX_WORDS(v6_bits) * SG_SH_SETS - 2)
 		return 0;
-	w = idx[b];
-	first = w & SG_SH_IDX_POS;
-	n = (idx[b + 2] & SG_SH_IDX_POS) + 1 - first;
-	none = w & SG_SH_IDX_NONE;
-	if (none && n == 1)
+	n = bucket(idx, b, &first, &none);
+	if (!n)
 		return 0;
 	lo = first;
 	for (i = 0; i < SEARCH_STEPS && n > 1; i++) {
