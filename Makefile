@@ -45,6 +45,17 @@ SKELS    := $(patsubst bpf/%.bpf.c,$(O)/%.skel.h,$(BPF_SRCS))
 LIB_OBJS  := $(patsubst %.c,$(O)/%.o,$(LIB_SRCS))
 KERN_OBJS := $(patsubst %.c,$(O)/%.o,$(KERN_SRCS))
 
+# The gRPC service (src/report/grpc/, C++): its own module, linked into the
+# dynamically linked daemon only; the code for proto/ is generated into $(O)/proto.
+CXX      ?= g++
+PROTOC   ?= protoc
+GRPC_CPP_PLUGIN ?= $(shell command -v grpc_cpp_plugin)
+GRPC_LIBS = $(shell pkg-config --libs grpc++ protobuf)
+CXXFLAGS_SG := -std=c++17 -O2 -g $(WARN) $(HARDEN) -D_GNU_SOURCE -Isrc -I$(O) -isystem $(O)/proto
+PROTO_GEN := $(addprefix $(O)/proto/sysguard/v1/sysguard,.pb.h .pb.cc .grpc.pb.h .grpc.pb.cc)
+GRPC_OBJS := $(O)/src/report/grpc/grpc_server.o $(O)/proto/sysguard/v1/sysguard.pb.o \
+	     $(O)/proto/sysguard/v1/sysguard.grpc.pb.o
+
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
 
@@ -82,8 +93,23 @@ $(O)/%.o: %.c $(wildcard src/*/*.h) $(wildcard bpf/*.h) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(O)/sysguardd: $(DAEMON_OBJS) $(KERN_OBJS) $(LIB_OBJS)
-	$(CC) $(LDFLAGS) $^ $(LIBS) -lsystemd -o $@
+$(PROTO_GEN) &: proto/sysguard/v1/sysguard.proto
+	@mkdir -p $(O)/proto
+	$(PROTOC) -Iproto --cpp_out=$(O)/proto --grpc_out=$(O)/proto \
+		--plugin=protoc-gen-grpc=$(GRPC_CPP_PLUGIN) $<
+
+# Generated code: the library's style, not ours, so without -Werror.
+$(O)/proto/%.o: $(O)/proto/%.cc $(PROTO_GEN)
+	$(CXX) -std=c++17 -O2 -g $(HARDEN) -isystem $(O)/proto -c $< -o $@
+
+$(O)/src/report/grpc/%.o: src/report/grpc/%.cc src/report/grpc/*.h $(wildcard src/*/*.h) $(PROTO_GEN)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS_SG) -c $< -o $@
+
+$(O)/src/daemon/grpc_start.o: src/report/grpc/grpc_server.h
+
+$(O)/sysguardd: $(DAEMON_OBJS) $(KERN_OBJS) $(LIB_OBJS) $(GRPC_OBJS)
+	$(CXX) $(LDFLAGS) $^ $(LIBS) $(GRPC_LIBS) -lsystemd -o $@
 
 $(O)/sysguardctl: $(patsubst %.c,$(O)/%.o,$(CLI_SRCS)) $(CLI_PURE_OBJS) $(KERN_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
@@ -96,7 +122,7 @@ STATIC_SRCS := $(KERN_SRCS) $(LIB_SRCS)
 static: $(O)/static/sysguardd $(O)/static/sysguardctl
 $(O)/static/sysguardd: $(DAEMON_SRCS) $(STATIC_SRCS) $(SKELS) $(wildcard src/*/*.h) $(O)/sg_version.h
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_NO_SYSTEMD -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -DSG_FLEET_NO_NATS -Isrc -I$(O) -Ibpf -static $(DAEMON_SRCS) $(STATIC_SRCS) \
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -DSG_NO_SYSTEMD -DSG_ALERT_NO_CURL -DSG_API_NO_MHD -DSG_SIEM_NO_TLS -DSG_FLEET_NO_NATS -DSG_NO_GRPC -Isrc -I$(O) -Ibpf -static $(DAEMON_SRCS) $(STATIC_SRCS) \
 		-lbpf -lelf -lz -lzstd -lyaml -lsodium -lpthread -o $@
 $(O)/static/sysguardctl: $(CLI_SRCS) $(CLI_PURE) $(STATIC_SRCS) $(SKELS) $(O)/sg_version.h
 	@mkdir -p $(@D)

@@ -13,6 +13,8 @@ LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
 MANDIR       ?= $(PREFIX)/share/man
 DOCDIR       ?= $(PREFIX)/share/doc/sysguard
 BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
+# The gRPC service's definition, for clients to generate their code from (docs/grpc.md).
+PROTODIR     ?= $(PREFIX)/share/sysguard/proto
 
 # Wildcards: man pages and completions that other work adds are picked up.
 INSTALL_MAN8 := $(wildcard docs/man/*.8)
@@ -44,6 +46,8 @@ install: $(O)/sysguardd $(O)/sysguardctl
 	$(if $(INSTALL_BASHCOMP),install -d $(DESTDIR)$(BASHCOMPDIR))
 	$(if $(INSTALL_BASHCOMP),install -m 0644 $(INSTALL_BASHCOMP) $(DESTDIR)$(BASHCOMPDIR)/)
 	install -m 0644 $(INSTALL_DOCS) $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(PROTODIR)/sysguard/v1
+	install -m 0644 proto/sysguard/v1/sysguard.proto $(DESTDIR)$(PROTODIR)/sysguard/v1/
 
 # A running daemon keeps its binary immutable and would put back what is
 # removed: stop it first. Settings that were changed are kept.
@@ -58,7 +62,8 @@ uninstall:
 	rm -f $(foreach m,$(INSTALL_MAN8),$(DESTDIR)$(MANDIR)/man8/$(notdir $(m)) $(DESTDIR)$(MANDIR)/man8/$(notdir $(m)).gz) \
 		$(foreach m,$(INSTALL_MAN5),$(DESTDIR)$(MANDIR)/man5/$(notdir $(m)) $(DESTDIR)$(MANDIR)/man5/$(notdir $(m)).gz) \
 		$(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(notdir $(INSTALL_BASHCOMP)))
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PROTODIR)
+	-rmdir $(DESTDIR)$(dir $(PROTODIR)) 2>/dev/null
 	@set -e; for f in sysguard.yaml:deploy/sysguard.yaml policy.yaml:policies/default.yaml; do \
 		dst=$(DESTDIR)$(CONFDIR)/$${f%%:*}; src=$${f#*:}; [ -e "$$dst" ] || continue; \
 		if $(INSTALL_PATHS) "$$src" | cmp -s - "$$dst"; then rm -f "$$dst"; \

@@ -10,6 +10,8 @@ const char *const sg_daemon_config_keys[] = {
 	"alerts.per_minute", "alerts.ca_bundle", "alerts.timeout_ms",
 	"shield.interfaces", "shield.generic", "shield.list",
 	"api.token_file", "api.socket", "api.port", "self_defence", "files.blocklist",
+	"grpc.token_file", "grpc.socket", "grpc.address", "grpc.tls_cert", "grpc.tls_key",
+	"grpc.tls_client_ca", "grpc.buffer",
 	"metrics.address", "metrics.token_file", "metrics.tls_cert", "metrics.tls_key",
 	"siem.enabled", "siem.address", "siem.transport", "siem.ca_file", "siem.server_name",
 	"siem.cert_file", "siem.key_file", "siem.queue", "siem.facility",

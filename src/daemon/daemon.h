@@ -29,6 +29,7 @@
 #include "report/api.h"
 #include "report/audit.h"
 #include "report/counters.h"
+#include "report/feed.h"
 #include "report/fleet_node.h"
 #include "report/fleet_publish.h"
 #include "report/json.h"
@@ -91,6 +92,14 @@ struct options {
 	const char *api_token_file;
 	const char *api_socket;
 	const char *api_port;
+	/* The gRPC event stream: on when a token file or a TCP address is given. */
+	const char *grpc_token_file;
+	const char *grpc_socket;
+	const char *grpc_address;
+	const char *grpc_tls_cert;
+	const char *grpc_tls_key;
+	const char *grpc_tls_client_ca;
+	const char *grpc_buffer;
 	/* The metrics listener for a central Prometheus: off unless an address is given. */
 	const char *metrics_address;
 	const char *metrics_token_file;
@@ -161,6 +170,8 @@ struct daemon {
 	uint8_t pending_hash[32];
 	struct sg_alerts *alerts;
 	struct sg_api *api;
+	struct sg_feed *feed;		/* the gRPC service's records; NULL when it is off */
+	struct sg_grpc *grpc;
 	struct sg_metrics_http *metrics;
 	struct sg_siem *siem;
 	struct sg_fleet *fleet;
@@ -205,6 +216,14 @@ int daemon_start_siem(struct daemon *d);
 int daemon_start_fleet(struct daemon *d);
 int daemon_start_alerts(struct daemon *d);
 int daemon_start_api(struct daemon *d);	/* the metrics listener too */
+/* Every committed record goes to the outputs that run from then on. */
+void daemon_outputs_on(struct daemon *d);
+/* A token file's content without the line end editors and `echo` leave; NULL with a message. */
+char *daemon_read_token(const char *what, const char *path, size_t *len);
+
+/* grpc_start.c: the gRPC event stream (docs/grpc.md); 0, or 2 when a bad setting stops the start. */
+int daemon_start_grpc(struct daemon *d);
+void daemon_stop_grpc(struct daemon *d);
 
 /* fleet_node.c: policy from the bus and the status entry (docs/fleet.md). */
 int daemon_check_fleet_node(struct daemon *d);

@@ -173,7 +173,7 @@ int main(int argc, char **argv)
 	d.engine.no_pidfd_kill = d.opt.no_pidfd;
 	d.engine.record_hashes = d.opt.record_hashes;
 	daemon_check_break_glass(&d);
-	if (daemon_start_alerts(&d) || daemon_start_api(&d))
+	if (daemon_start_alerts(&d) || daemon_start_api(&d) || daemon_start_grpc(&d))
 		return stop_early(&d, 2);
 	daemon_recovery_check(&d, daemon_now_ms(CLOCK_MONOTONIC));
 	d.engine.mode_override = daemon_mode_override(&d);
@@ -261,6 +261,7 @@ int main(int argc, char **argv)
 	sg_alerts_stop(d.alerts);
 	d.audit.on_line = NULL;
 	sg_api_stop(d.api);
+	daemon_stop_grpc(&d);
 	sg_metrics_http_stop(d.metrics);
 	sg_siem_stop(d.siem, SG_SIEM_STOP_DRAIN_MS);
 	sg_fleet_node_stop(d.fleet_node);

@@ -30,6 +30,13 @@ static void usage(FILE *out)
 		"  --bundle-state FILE last accepted bundle version (default " SG_BUNDLE_STATE_DEFAULT ")\n"
 		"  --api-token-file F  serve the monitoring API (bearer token in F) on <state-dir>/api.sock\n"
 		"  --api-socket PATH   ...on this Unix socket instead; --api-port N: also 127.0.0.1:N\n"
+		"  --grpc-token-file F serve the gRPC event stream (bearer token in F) on\n"
+		"                      <state-dir>/grpc.sock (docs/grpc.md)\n"
+		"  --grpc-socket PATH  ...on this Unix socket instead\n"
+		"  --grpc-address H:P  ...and on TCP, always with TLS (--grpc-tls-cert, --grpc-tls-key)\n"
+		"  --grpc-tls-client-ca F  TCP clients must show a certificate this CA signed\n"
+		"  --grpc-buffer N     records kept in memory for streams that start from an earlier\n"
+		"                      record (default 4096)\n"
 		"  --metrics-address H:P  serve /metrics for Prometheus on host:port (docs/api.md)\n"
 		"  --metrics-token-file F ...asking for the bearer token in F\n"
 		"  --metrics-tls-cert F    ...over HTTPS with this certificate chain (PEM)\n"
@@ -105,6 +112,13 @@ enum {
 	OPT_METRICS_TLS_KEY,
 	OPT_POLICY_DIR,
 	OPT_HOST_MOUNT_NS,
+	OPT_GRPC_TOKEN_FILE = 0x5300,
+	OPT_GRPC_SOCKET,
+	OPT_GRPC_ADDRESS,
+	OPT_GRPC_TLS_CERT,
+	OPT_GRPC_TLS_KEY,
+	OPT_GRPC_TLS_CLIENT_CA,
+	OPT_GRPC_BUFFER,
 };
 
 int daemon_parse_args(int argc, char **argv, struct options *o)
@@ -152,6 +166,13 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		{ "api-token-file", required_argument, NULL, 'a' },
 		{ "api-socket", required_argument, NULL, 'u' },
 		{ "api-port", required_argument, NULL, 'P' },
+		{ "grpc-token-file", required_argument, NULL, OPT_GRPC_TOKEN_FILE },
+		{ "grpc-socket", required_argument, NULL, OPT_GRPC_SOCKET },
+		{ "grpc-address", required_argument, NULL, OPT_GRPC_ADDRESS },
+		{ "grpc-tls-cert", required_argument, NULL, OPT_GRPC_TLS_CERT },
+		{ "grpc-tls-key", required_argument, NULL, OPT_GRPC_TLS_KEY },
+		{ "grpc-tls-client-ca", required_argument, NULL, OPT_GRPC_TLS_CLIENT_CA },
+		{ "grpc-buffer", required_argument, NULL, OPT_GRPC_BUFFER },
 		{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
 		{ "metrics-token-file", required_argument, NULL, OPT_METRICS_TOKEN_FILE },
 		{ "metrics-tls-cert", required_argument, NULL, OPT_METRICS_TLS_CERT },
@@ -222,6 +243,13 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		case 'a': o->api_token_file = optarg; break;
 		case 'u': o->api_socket = optarg; break;
 		case 'P': o->api_port = optarg; break;
+		case OPT_GRPC_TOKEN_FILE: o->grpc_token_file = optarg; break;
+		case OPT_GRPC_SOCKET: o->grpc_socket = optarg; break;
+		case OPT_GRPC_ADDRESS: o->grpc_address = optarg; break;
+		case OPT_GRPC_TLS_CERT: o->grpc_tls_cert = optarg; break;
+		case OPT_GRPC_TLS_KEY: o->grpc_tls_key = optarg; break;
+		case OPT_GRPC_TLS_CLIENT_CA: o->grpc_tls_client_ca = optarg; break;
+		case OPT_GRPC_BUFFER: o->grpc_buffer = optarg; break;
 		case OPT_METRICS_ADDRESS: o->metrics_address = optarg; break;
 		case OPT_METRICS_TOKEN_FILE: o->metrics_token_file = optarg; break;
 		case OPT_METRICS_TLS_CERT: o->metrics_tls_cert = optarg; break;
@@ -313,6 +341,13 @@ int daemon_apply_config(struct options *o)
 	FROM_CONFIG(api_token_file, "api.token_file");
 	FROM_CONFIG(api_socket, "api.socket");
 	FROM_CONFIG(api_port, "api.port");
+	FROM_CONFIG(grpc_token_file, "grpc.token_file");
+	FROM_CONFIG(grpc_socket, "grpc.socket");
+	FROM_CONFIG(grpc_address, "grpc.address");
+	FROM_CONFIG(grpc_tls_cert, "grpc.tls_cert");
+	FROM_CONFIG(grpc_tls_key, "grpc.tls_key");
+	FROM_CONFIG(grpc_tls_client_ca, "grpc.tls_client_ca");
+	FROM_CONFIG(grpc_buffer, "grpc.buffer");
 	FROM_CONFIG(metrics_address, "metrics.address");
 	FROM_CONFIG(metrics_token_file, "metrics.token_file");
 	FROM_CONFIG(metrics_tls_cert, "metrics.tls_cert");

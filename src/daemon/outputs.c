@@ -15,14 +15,22 @@ static void audit_line(void *ctx, const char *line, size_t len)
 
 	if (d->api)
 		sg_api_push_event(d->api, line, len);
+	if (d->feed)
+		sg_feed_push(d->feed, line, len);
 	if (d->siem)
 		sg_siem_submit(d->siem, line, len);
 	if (d->fleet)
 		sg_fleet_submit(d->fleet, line, len);
 }
 
+void daemon_outputs_on(struct daemon *d)
+{
+	d->audit.on_line = audit_line;
+	d->audit.on_line_ctx = d;
+}
+
 /* A token file's content without the line end editors and `echo` leave; NULL with a message. */
-static char *read_token(const char *what, const char *path, size_t *len)
+char *daemon_read_token(const char *what, const char *path, size_t *len)
 {
 	char *token = NULL;
 	int rc = daemon_read_file(path, &token, len);
@@ -57,7 +65,7 @@ static int start_metrics(struct daemon *d)
 		fprintf(stderr, "sysguardd: metrics TLS needs both --metrics-tls-cert and --metrics-tls-key\n");
 		return 2;
 	}
-	if (o->metrics_token_file && !(token = read_token("metrics token", o->metrics_token_file, &tlen)))
+	if (o->metrics_token_file && !(token = daemon_read_token("metrics token", o->metrics_token_file, &tlen)))
 		goto out;
 	if (o->metrics_tls_cert) {
 		if ((rc = daemon_read_file(o->metrics_tls_cert, &cert, &clen)) ||
@@ -101,7 +109,7 @@ int daemon_start_api(struct daemon *d)
 		return 2;
 	if (!d->opt.api_token_file)
 		return 0;
-	token = read_token("api token", d->opt.api_token_file, &len);
+	token = daemon_read_token("api token", d->opt.api_token_file, &len);
 	if (!token)
 		return 2;
 	if (d->opt.api_port) {
@@ -122,8 +130,7 @@ int daemon_start_api(struct daemon *d)
 		fprintf(stderr, "sysguardd: api: %s\n", err);
 		return 2;
 	}
-	d->audit.on_line = audit_line;
-	d->audit.on_line_ctx = d;
+	daemon_outputs_on(d);
 	daemon_note(d, "api_start", SG_SEV_INFO, "socket", d->opt.api_socket ? d->opt.api_socket : sock);
 	return 0;
 }
@@ -182,8 +189,7 @@ int daemon_start_siem(struct daemon *d)
 		fprintf(stderr, "sysguardd: %s (the SIEM export does not start)\n", err);
 		return -EINVAL;
 	}
-	d->audit.on_line = audit_line;
-	d->audit.on_line_ctx = d;
+	daemon_outputs_on(d);
 	return 0;
 }
 
@@ -253,8 +259,7 @@ int daemon_start_fleet(struct daemon *d)
 		fprintf(stderr, "sysguardd: %s (the fleet export does not start)\n", err);
 		return -EINVAL;
 	}
-	d->audit.on_line = audit_line;
-	d->audit.on_line_ctx = d;
+	daemon_outputs_on(d);
 	return 0;
 }
 

@@ -99,6 +99,7 @@ void daemon_write_ready(struct daemon *d)
 	sg_json_end_object(&j);
 	daemon_write_state(d, "ready", &j);
 	sg_api_set_status(d->api, j.buf, j.len);
+	sg_feed_set_status(d->feed, j.buf, j.len);
 	sg_json_free(&j);
 }
 
@@ -207,6 +208,7 @@ void daemon_write_stats(struct daemon *d)
 	sg_counters_json(&c, &j);
 	daemon_write_state(d, "stats.json", &j);
 	sg_api_set_stats(d->api, j.buf, j.len);
+	sg_feed_set_stats(d->feed, j.buf, j.len);
 	sg_json_free(&j);
 	if ((d->api || d->metrics) && sg_counters_prometheus(&c, &text, &len) == 0) {
 		sg_api_set_metrics(d->api, text, len);
