@@ -327,7 +327,10 @@ int sg_feed_meta_parse(const char *line, size_t len, struct sg_feed_meta *m)
 	copy_str(m->decision, sizeof(m->decision), sg_jv_get(&v, "decision"));
 	copy_str(m->ts, sizeof(m->ts), sg_jv_get(&v, "ts"));
 	copy_str(m->node_id, sizeof(m->node_id), sg_jv_get(&v, "node_id"));
-	c = sg_jv_get(&v, "container");
+	/* Records name the container inside their process object (container_record.c). */
+	c = sg_jv_get(sg_jv_get(&v, "process"), "container");
+	if (!c || c->type != SG_JV_OBJ)
+		c = sg_jv_get(&v, "container");
 	if (c && c->type == SG_JV_OBJ) {
 		copy_str(m->container_id, sizeof(m->container_id), sg_jv_get(c, "id"));
 		copy_str(m->pod_name, sizeof(m->pod_name), sg_jv_get(c, "pod_name"));

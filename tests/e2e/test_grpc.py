@@ -21,6 +21,7 @@ import pytest
 
 from conftest import DaemonError, Policy, free_port, run
 from siem_receiver import SiemCA
+from test_container import Cgroups, cgroup2_mount, run_in_cgroup
 
 grpc = pytest.importorskip("grpc")
 
@@ -152,6 +153,37 @@ def test_live_denies_with_filters(node, pb):
     finally:
         for s in (denies, everything, critical):
             s.close()
+
+
+def test_container_filter_takes_that_containers_records_only(node, pb):
+    d, stub, bad, good, _ = node
+    root = cgroup2_mount()
+    if root is None:
+        pytest.skip("no cgroup2 mount")
+    ids = ["c0ffee" + "0123456789abcdef" * 3 + "a1b2c3d4e5", "beef00" + "fedcba9876543210" * 3 + "0a0b0c0d0e"]
+    cg = Cgroups(root)
+    streams = [Stream(stub, pb[0].GetEventsRequest(container_id=ids[0][:12]), md()),
+               Stream(stub, pb[0].GetEventsRequest(container_id=ids[1]), md())]
+    try:
+        pids = []
+        for cid in ids:
+            leaf = cg.make(f"system.slice/docker-{cid}.scope")
+            rc, err, pid = run_in_cgroup(leaf, [bad, d.dir / "m"])
+            assert err == errno.EPERM
+            pids.append(pid)
+        for s, cid, pid in zip(streams, ids, pids):
+            ev = s.wait(lambda e: exe_of(e) == bad, what=f"the deny in {cid[:12]}")
+            assert ev.container_id == cid and ev.decision == "deny"
+        # The host's exec and the other container's are on neither stream.
+        assert run([bad, d.dir / "m"]).exec_errno == errno.EPERM
+        d.wait_exec(exe=bad, count=3)
+        time.sleep(0.5)
+        for s, cid in zip(streams, ids):
+            assert {e.container_id for e in s.snapshot()} == {cid}
+    finally:
+        for s in streams:
+            s.close()
+        cg.remove()
 
 
 def test_bad_filters_are_refused_with_a_reason(node, pb):

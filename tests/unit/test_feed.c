@@ -101,8 +101,9 @@ static void test_meta_reads_the_filtered_fields(void **state)
 {
 	static const char rec[] =
 		"{\"event_id\":\"00000000000000ff\",\"ts\":\"t\",\"node_id\":\"web-1\",\"type\":\"exec\","
-		"\"severity\":\"warning\",\"decision\":\"deny\",\"container\":{\"id\":\"0123456789abcdef\","
-		"\"pod_name\":\"api-7\",\"pod_namespace\":\"shop\",\"verified\":true}}";
+		"\"severity\":\"warning\",\"decision\":\"deny\",\"process\":{\"pid\":1,"
+		"\"container\":{\"id\":\"0123456789abcdef\",\"pod_name\":\"api-7\","
+		"\"pod_namespace\":\"shop\",\"verified\":true}}}";
 	struct sg_feed_meta m;
 
 	assert_int_equal(sg_feed_meta_parse(rec, strlen(rec), &m), 0);
