@@ -170,7 +170,7 @@ struct daemon {
 	uint8_t pending_hash[32];
 	struct sg_alerts *alerts;
 	struct sg_api *api;
-	struct sg_feed *feed;		/* the gRPC service's records; NULL when it is off */
+	struct sg_feed *feed;		/* recent records for the API and gRPC; NULL when both are off */
 	struct sg_grpc *grpc;
 	struct sg_metrics_http *metrics;
 	struct sg_siem *siem;
@@ -218,6 +218,8 @@ int daemon_start_alerts(struct daemon *d);
 int daemon_start_api(struct daemon *d);	/* the metrics listener too */
 /* Every committed record goes to the outputs that run from then on. */
 void daemon_outputs_on(struct daemon *d);
+/* The records the API and the gRPC service share (d->feed); 0, or -errno with a message. */
+int daemon_make_feed(struct daemon *d);
 /* A token file's content without the line end editors and `echo` leave; NULL with a message. */
 char *daemon_read_token(const char *what, const char *path, size_t *len);
 

@@ -35,14 +35,8 @@ void daemon_stop_grpc(struct daemon *d)
 }
 #else
 
-static int check_settings(const struct options *o, unsigned *buffer)
+static int check_settings(const struct options *o)
 {
-	*buffer = SG_FEED_RECORDS_DEFAULT;
-	if (o->grpc_buffer && sg_config_uint(o->grpc_buffer, 1, SG_FEED_RECORDS_MAX, buffer)) {
-		fprintf(stderr, "sysguardd: grpc buffer must be a number of records, 1-%u, not '%s'\n",
-			SG_FEED_RECORDS_MAX, o->grpc_buffer);
-		return -EINVAL;
-	}
 	if (!o->grpc_address && (o->grpc_tls_cert || o->grpc_tls_key || o->grpc_tls_client_ca)) {
 		fprintf(stderr, "sysguardd: the gRPC TLS settings are for TCP: they need --grpc-address "
 			"(grpc.address)\n");
@@ -118,7 +112,6 @@ int daemon_start_grpc(struct daemon *d)
 	uint8_t hash[SG_BEARER_HASH_LEN];
 	struct secrets s = { 0 };
 	char sock[4200], err[512];
-	unsigned buffer;
 	int rc = 2;
 
 	if (!o->grpc_token_file && !o->grpc_address) {
@@ -129,7 +122,7 @@ int daemon_start_grpc(struct daemon *d)
 		}
 		return 0;
 	}
-	if (check_settings(o, &buffer) || read_secrets(o, &s))
+	if (check_settings(o) || daemon_make_feed(d) || read_secrets(o, &s))
 		goto out;
 	if (s.token) {
 		sg_bearer_hash(s.token, hash);
@@ -141,18 +134,10 @@ int daemon_start_grpc(struct daemon *d)
 	cfg.tls_cert_pem = s.cert;
 	cfg.tls_key_pem = s.key;
 	cfg.client_ca_pem = s.ca;
-	d->feed = sg_feed_new(buffer);
-	if (!d->feed) {
-		fprintf(stderr, "sysguardd: out of memory for the gRPC buffer\n");
-		goto out;
-	}
 	if (sg_grpc_start(&d->grpc, &cfg, d->feed, err, sizeof(err))) {
 		fprintf(stderr, "sysguardd: %s\n", err);
-		sg_feed_free(d->feed);
-		d->feed = NULL;
 		goto out;
 	}
-	daemon_outputs_on(d);
 	if (cfg.unix_path)
 		daemon_note(d, "grpc_start", SG_SEV_INFO, "socket", daemon_shown_path(cfg.unix_path));
 	if (cfg.tcp_address)
@@ -167,8 +152,6 @@ out:
 void daemon_stop_grpc(struct daemon *d)
 {
 	sg_grpc_stop(d->grpc);
-	sg_feed_free(d->feed);
 	d->grpc = NULL;
-	d->feed = NULL;
 }
 #endif

@@ -262,6 +262,7 @@ int main(int argc, char **argv)
 	d.audit.on_line = NULL;
 	sg_api_stop(d.api);
 	daemon_stop_grpc(&d);
+	sg_feed_free(d.feed);
 	sg_metrics_http_stop(d.metrics);
 	sg_siem_stop(d.siem, SG_SIEM_STOP_DRAIN_MS);
 	sg_fleet_node_stop(d.fleet_node);

@@ -13,8 +13,6 @@ static void audit_line(void *ctx, const char *line, size_t len)
 {
 	struct daemon *d = ctx;
 
-	if (d->api)
-		sg_api_push_event(d->api, line, len);
 	if (d->feed)
 		sg_feed_push(d->feed, line, len);
 	if (d->siem)
@@ -97,6 +95,33 @@ out:
 	return rc;
 }
 
+/*
+ * The records the API and the gRPC service read, made by whichever starts
+ * first: as many as the gRPC buffer says, and at least what /events returns.
+ */
+int daemon_make_feed(struct daemon *d)
+{
+	unsigned records = SG_FEED_RECORDS_DEFAULT;
+
+	if (d->feed)
+		return 0;
+	if (d->opt.grpc_buffer &&
+	    sg_config_uint(d->opt.grpc_buffer, 1, SG_FEED_RECORDS_MAX, &records)) {
+		fprintf(stderr, "sysguardd: grpc buffer must be a number of records, 1-%u, not '%s'\n",
+			SG_FEED_RECORDS_MAX, d->opt.grpc_buffer);
+		return -EINVAL;
+	}
+	if (records < SG_API_EVENTS && d->opt.api_token_file)
+		records = SG_API_EVENTS;
+	d->feed = sg_feed_new(records);
+	if (!d->feed) {
+		fprintf(stderr, "sysguardd: out of memory for %u records in memory\n", records);
+		return -ENOMEM;
+	}
+	daemon_outputs_on(d);
+	return 0;
+}
+
 /* OPS-2: off unless a token file is given; a misconfigured API stops the start (2). */
 int daemon_start_api(struct daemon *d)
 {
@@ -117,13 +142,19 @@ int daemon_start_api(struct daemon *d)
 		port = strtoul(d->opt.api_port, &end, 10);
 		if (errno || *end || port == 0 || port > 65535) {
 			fprintf(stderr, "sysguardd: --api-port must be 1-65535\n");
+			sodium_memzero(token, len);
 			free(token);
 			return 2;
 		}
 	}
+	if (daemon_make_feed(d)) {
+		sodium_memzero(token, len);
+		free(token);
+		return 2;
+	}
 	snprintf(sock, sizeof(sock), "%s/api.sock", d->opt.state_dir);
 	rc = sg_api_start(&d->api, d->opt.api_socket ? d->opt.api_socket : sock, (unsigned)port,
-			  token, err, sizeof(err));
+			  token, d->feed, err, sizeof(err));
 	sodium_memzero(token, len);
 	free(token);
 	if (rc) {

@@ -19,11 +19,12 @@
 
 #include "report/bearer.h"
 #include "report/dashboard.h"
+#include "report/feed.h"
 
 #ifdef SG_API_NO_MHD
 /* Static builds (the VM test) have no libmicrohttpd: the API refuses to start. */
 int sg_api_start(struct sg_api **out, const char *unix_path, unsigned tcp_port,
-		 const char *token, char *err, size_t errlen)
+		 const char *token, struct sg_feed *feed, char *err, size_t errlen)
 {
 	snprintf(err, errlen, "this build has no monitoring API (built without libmicrohttpd)");
 	return -ENOTSUP;
@@ -32,7 +33,6 @@ void sg_api_stop(struct sg_api *a) {}
 void sg_api_set_status(struct sg_api *a, const char *json, size_t len) {}
 void sg_api_set_stats(struct sg_api *a, const char *json, size_t len) {}
 void sg_api_set_metrics(struct sg_api *a, const char *text, size_t len) {}
-void sg_api_push_event(struct sg_api *a, const char *line, size_t len) {}
 #else
 #include <microhttpd.h>
 
@@ -46,10 +46,8 @@ struct sg_api {
 	char unix_path[108];
 	uint8_t token_hash[SG_BEARER_HASH_LEN];
 	pthread_mutex_t lock;
-	pthread_cond_t changed;
 	struct text status, stats, metrics;
-	struct text events[SG_API_EVENTS];
-	uint64_t next_seq;		/* sequence number of the next event pushed */
+	struct sg_feed *feed;		/* the records, shared with the gRPC service */
 	bool stopping;
 	struct timespec started;	/* CLOCK_MONOTONIC, for /status uptime */
 };
@@ -57,6 +55,7 @@ struct sg_api {
 struct stream {
 	struct sg_api *a;
 	uint64_t seq;			/* next event this client gets */
+	uint64_t skipped;		/* records it was too slow for (the feed moved on) */
 	char *pending;			/* formatted but not yet delivered */
 	size_t pending_len, pending_off;
 };
@@ -92,30 +91,6 @@ void sg_api_set_metrics(struct sg_api *a, const char *text, size_t len)
 {
 	if (a)
 		set_text(a, &a->metrics, text, len);
-}
-
-void sg_api_push_event(struct sg_api *a, const char *line, size_t len)
-{
-	struct text *t;
-	char *copy;
-
-	if (!a)
-		return;
-	while (len && line[len - 1] == '\n')
-		len--;
-	copy = malloc(len + 1);
-	if (!copy)
-		return;
-	memcpy(copy, line, len);
-	copy[len] = '\0';
-	pthread_mutex_lock(&a->lock);
-	t = &a->events[a->next_seq % SG_API_EVENTS];
-	free(t->buf);
-	t->buf = copy;
-	t->len = len;
-	a->next_seq++;
-	pthread_cond_broadcast(&a->changed);
-	pthread_mutex_unlock(&a->lock);
 }
 
 static bool authorized(struct sg_api *a, struct MHD_Connection *c)
@@ -230,40 +205,63 @@ static enum MHD_Result reply_status(struct sg_api *a, struct MHD_Connection *c)
 	return ret;
 }
 
+struct array {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+/* Called under the feed's lock: append one record to the JSON array. */
+static void append_record(void *ctx, const char *line, size_t len)
+{
+	struct array *a = ctx;
+	size_t need = a->len + len + 4;
+	char *nb;
+
+	if (a->failed)
+		return;
+	if (need > a->cap) {
+		nb = realloc(a->buf, need * 2);
+		if (!nb) {
+			a->failed = true;
+			return;
+		}
+		a->buf = nb;
+		a->cap = need * 2;
+	}
+	if (a->len > 1)
+		a->buf[a->len++] = ',';
+	memcpy(a->buf + a->len, line, len);
+	a->len += len;
+}
+
 static enum MHD_Result reply_events(struct sg_api *a, struct MHD_Connection *c)
 {
-	size_t cap = 64, len = 0, need;
-	uint64_t first, s;
-	char *buf = malloc(cap), *nb;
+	struct array arr = { .cap = 64 };
+	uint64_t pos = sg_feed_live(a->feed), skipped = 0;
 	enum MHD_Result ret;
 
-	if (!buf)
+	arr.buf = malloc(arr.cap);
+	if (!arr.buf)
 		return MHD_NO;
-	buf[len++] = '[';
-	pthread_mutex_lock(&a->lock);
-	first = a->next_seq > SG_API_EVENTS ? a->next_seq - SG_API_EVENTS : 0;
-	for (s = first; s < a->next_seq; s++) {
-		struct text *t = &a->events[s % SG_API_EVENTS];
-
-		need = len + t->len + 4;
-		if (need > cap) {
-			cap = need * 2;
-			nb = realloc(buf, cap);
-			if (!nb)
-				break;
-			buf = nb;
-		}
-		if (s != first)
-			buf[len++] = ',';
-		memcpy(buf + len, t->buf, t->len);
-		len += t->len;
-	}
-	pthread_mutex_unlock(&a->lock);
-	buf[len++] = ']';
-	buf[len++] = '\n';
-	ret = reply(c, MHD_HTTP_OK, "application/json", buf, len);
-	free(buf);
+	arr.buf[arr.len++] = '[';
+	pos = pos > SG_API_EVENTS ? pos - SG_API_EVENTS : 0;
+	sg_feed_read(a->feed, &pos, SG_API_EVENTS, 0, &skipped, append_record, &arr);
+	arr.buf[arr.len++] = ']';
+	arr.buf[arr.len++] = '\n';
+	ret = reply(c, MHD_HTTP_OK, "application/json", arr.buf, arr.len);
+	free(arr.buf);
 	return ret;
+}
+
+/* Called under the feed's lock: the record as one SSE frame. */
+static void frame_record(void *ctx, const char *line, size_t len)
+{
+	struct stream *st = ctx;
+
+	st->pending = malloc(len + 16);
+	if (st->pending)
+		st->pending_len = (size_t)snprintf(st->pending, len + 16, "data: %.*s\n\n", (int)len, line);
 }
 
 /* SSE: one "data:" frame per record; a comment every second keeps proxies and clients awake. */
@@ -271,35 +269,26 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct stream *st = cls;
 	struct sg_api *a = st->a;
-	struct timespec until;
+	bool stopping;
 	size_t n;
+	int rc;
 
 	if (!st->pending) {
+		/* A slow client skips what left the feed; the audit log has it. */
+		rc = sg_feed_read(a->feed, &st->seq, 1, 1000, &st->skipped, frame_record, st);
 		pthread_mutex_lock(&a->lock);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 1;
-		while (!a->stopping && st->seq == a->next_seq &&
-		       pthread_cond_timedwait(&a->changed, &a->lock, &until) == 0)
-			;
-		if (a->stopping) {
-			pthread_mutex_unlock(&a->lock);
+		stopping = a->stopping;
+		pthread_mutex_unlock(&a->lock);
+		if (rc == -ESHUTDOWN || stopping) {
+			free(st->pending);
+			st->pending = NULL;
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		}
-		if (a->next_seq - st->seq > SG_API_EVENTS)
-			st->seq = a->next_seq - SG_API_EVENTS;	/* a slow client skips */
-		if (st->seq < a->next_seq) {
-			struct text *t = &a->events[st->seq % SG_API_EVENTS];
-
-			st->pending = malloc(t->len + 16);
-			if (st->pending)
-				st->pending_len = (size_t)sprintf(st->pending, "data: %s\n\n", t->buf);
-			st->seq++;
-		} else {
+		if (rc == 0) {
 			st->pending = strdup(": keepalive\n\n");
 			st->pending_len = st->pending ? strlen(st->pending) : 0;
 		}
 		st->pending_off = 0;
-		pthread_mutex_unlock(&a->lock);
 		if (!st->pending)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
@@ -332,9 +321,7 @@ static enum MHD_Result reply_stream(struct sg_api *a, struct MHD_Connection *c)
 	if (!st)
 		return MHD_NO;
 	st->a = a;
-	pthread_mutex_lock(&a->lock);
-	st->seq = a->next_seq;		/* from now on */
-	pthread_mutex_unlock(&a->lock);
+	st->seq = sg_feed_live(a->feed);	/* from now on */
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, stream_free);
 	if (!r) {
 		free(st);
@@ -447,7 +434,7 @@ static int start_listeners(struct sg_api *a, unsigned flags, const char *unix_pa
 }
 
 int sg_api_start(struct sg_api **out, const char *unix_path, unsigned tcp_port,
-		 const char *token, char *err, size_t errlen)
+		 const char *token, struct sg_feed *feed, char *err, size_t errlen)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION;
 	sigset_t all, old;
@@ -461,8 +448,8 @@ int sg_api_start(struct sg_api **out, const char *unix_path, unsigned tcp_port,
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
+	a->feed = feed;
 	pthread_mutex_init(&a->lock, NULL);
-	pthread_cond_init(&a->changed, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &a->started);
 	sg_bearer_hash(token, a->token_hash);
 	/*
@@ -484,13 +471,10 @@ int sg_api_start(struct sg_api **out, const char *unix_path, unsigned tcp_port,
 
 void sg_api_stop(struct sg_api *a)
 {
-	size_t i;
-
 	if (!a)
 		return;
 	pthread_mutex_lock(&a->lock);
 	a->stopping = true;
-	pthread_cond_broadcast(&a->changed);
 	pthread_mutex_unlock(&a->lock);
 	if (a->unix_d)
 		MHD_stop_daemon(a->unix_d);
@@ -501,9 +485,6 @@ void sg_api_stop(struct sg_api *a)
 	free(a->status.buf);
 	free(a->stats.buf);
 	free(a->metrics.buf);
-	for (i = 0; i < SG_API_EVENTS; i++)
-		free(a->events[i].buf);
-	pthread_cond_destroy(&a->changed);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }

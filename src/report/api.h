@@ -8,7 +8,8 @@
  *   /status   mode, backends, policy_version, uptime (the ready file's content)
  *   /stats    the stats.json counters
  *   /metrics  the same counters in Prometheus text format
- *   /events   the last SG_API_EVENTS audit records as a JSON array;
+ *   /events   the last SG_API_EVENTS audit records as a JSON array (from
+ *             the daemon's feed, report/feed.h, which the gRPC service shares);
  *             with "Accept: text/event-stream" or ?follow=1, a live
  *             Server-Sent Events stream of every record from then on
  *   /dashboard/  the read-only web dashboard (report/dashboard.h): its files
@@ -29,14 +30,15 @@
 struct sg_api;
 
 /* 0 or -errno with err set. unix_path NULL: no socket; tcp_port 0: no TCP. */
+struct sg_feed;
+
+/* feed: the records /events serves, filled by the daemon; it outlives the API. */
 int sg_api_start(struct sg_api **out, const char *unix_path, unsigned tcp_port,
-		 const char *token, char *err, size_t errlen);
+		 const char *token, struct sg_feed *feed, char *err, size_t errlen);
 void sg_api_stop(struct sg_api *a);
 
 void sg_api_set_status(struct sg_api *a, const char *json, size_t len);
 void sg_api_set_stats(struct sg_api *a, const char *json, size_t len);
 void sg_api_set_metrics(struct sg_api *a, const char *text, size_t len);
-/* One audit record (a JSON line, with or without its '\n'). */
-void sg_api_push_event(struct sg_api *a, const char *line, size_t len);
 
 #endif
