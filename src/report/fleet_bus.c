@@ -94,6 +94,8 @@ struct sg_fleet_bus {
 	char *stream;
 	unsigned replicas;
 	unsigned ack_wait_ms;
+	void (*on_stored)(void *ctx, unsigned i);
+	void *on_stored_ctx;
 	char *urls;
 	const char *servers[SG_FLEET_URLS_MAX];
 	int nservers;
@@ -132,6 +134,8 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
 			continue;
 		b->slot[i] = pa ? SLOT_OK : pae && pae->ErrCode == JSStreamMessageExceedsMaximumErr ?
 			     SLOT_REJECTED : SLOT_FAILED;
+		if (pa && b->on_stored)
+			b->on_stored(b->on_stored_ctx, i);
 		if (!pa && !b->slot_err[0])
 			snprintf(b->slot_err, sizeof(b->slot_err), "publish: %s",
 				 pae && pae->ErrText ? pae->ErrText :
@@ -197,6 +201,8 @@ struct sg_fleet_bus *sg_fleet_bus_open(const struct sg_fleet_bus_config *cfg, ch
 	}
 	b->replicas = cfg->replicas;
 	b->ack_wait_ms = cfg->ack_wait_ms;
+	b->on_stored = cfg->on_stored;
+	b->on_stored_ctx = cfg->on_stored_ctx;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->done, NULL);
 	s = set_options(b);

@@ -20,6 +20,13 @@ struct sg_fleet_bus_config {
 	const char *stream;
 	unsigned replicas;
 	unsigned ack_wait_ms;		/* per message */
+	/*
+	 * Optional (NULL in the daemon): called on libnats' thread when v[i] of
+	 * the batch in flight is stored, for a caller that times each message
+	 * (bench/fleet). It must not block or call back into the bus.
+	 */
+	void (*on_stored)(void *ctx, unsigned i);
+	void *on_stored_ctx;
 };
 
 struct sg_fleet_msg {
