@@ -178,6 +178,8 @@ struct reach *reach_start(const struct reach_config *cfg, char *err, size_t errl
 			.status = &st, .deliver = deliver, .ctx = &r->nodes[i],
 		};
 
+		if (i)
+			usleep(1000000 / cfg->ramp);
 		snprintf(id, sizeof(id), "node-%04u", i);
 		r->nodes[i].r = r;
 		r->nodes[i].node = sg_fleet_node_start(&nc, err, errlen);
@@ -187,8 +189,8 @@ struct reach *reach_start(const struct reach_config *cfg, char *err, size_t errl
 		}
 	}
 	/* Every node connects on its own thread (retrying each second): wait for the last watch. */
-	for (i = 0; atomic_load(&r->seen) < cfg->nodes && i < 300; i++)
-		sleep(1);
+	for (i = 0; atomic_load(&r->seen) < cfg->nodes && i < 3000; i++)
+		usleep(100 * 1000);
 	if (atomic_load(&r->seen) < cfg->nodes) {
 		snprintf(err, errlen, "only %u of %u watchers started in 300 s", atomic_load(&r->seen),
 			 cfg->nodes);

@@ -18,6 +18,7 @@ struct reach_config {
 	unsigned value_bytes;		/* of each value put, like a signed bundle */
 	unsigned timeout_ms;		/* for every node to see one value */
 	unsigned status_ttl_s;
+	unsigned ramp;			/* nodes started per second */
 };
 
 struct reach_result {

@@ -41,15 +41,20 @@
 struct opts {
 	const char *url, *stream;
 	unsigned nodes, rate, duration, per_conn, drain, replicas, rounds, bundle_bytes;
-	unsigned ack_wait_ms, reach_timeout_ms;
+	unsigned ack_wait_ms, reach_timeout_ms, ramp;
 	bool reach;
+	int pids[SERVERS_MAX];		/* the servers, for their CPU during the load */
+	unsigned npids;
 };
 
 struct run {
 	struct opts o;
 	char run_id[17];
 	uint64_t t0, t_end, t_stop;	/* start, end of the schedule, end of the drain */
-	atomic_bool go;
+	uint64_t t_launch;
+	pthread_mutex_t lock;
+	pthread_cond_t go_cond;
+	bool go;			/* under lock */
 	_Atomic unsigned ready, failed;
 	struct hist ack_lat;		/* handed to sg_fleet_bus_publish -> stored */
 	struct hist e2e_lat;		/* due -> stored */
@@ -132,7 +137,7 @@ static size_t exec_record(char *buf, unsigned g, uint64_t seq, const char *run_i
 		     "\"node_id\":\"node-%04u\",\"policy_version\":\"fleet-7\",\"type\":\"exec\","
 		     "\"severity\":\"info\",\"process\":{\"pid\":%u,\"ppid\":%u,\"uid\":1000,"
 		     "\"gid\":1000,\"comm\":\"%s\",\"exe\":\"/usr/bin/%s\",\"args\":[\"%s\","
-		     "\"--config\",\"/etc/app/worker.conf\",\"--run\",\"%s\"],\"args_truncated\":false,"
+		     "\"--run\",\"%s\"],\"args_truncated\":false,"
 		     "\"cgroup_id\":%u,\"container\":null},\"parent\":{\"pid\":%u,"
 		     "\"exe\":\"/usr/lib/systemd/systemd\"},\"file\":{\"dev\":64769,\"ino\":%u,"
 		     "\"sha256\":\"%016" PRIx64 "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822c"
@@ -279,8 +284,12 @@ static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
 	struct run *r = c->run;
-	uint64_t deadline = mono_ns() + 120ull * 1000000000ull;
+	uint64_t deadline;
 	char err[160];
+
+	/* A thousand daemons do not all start in the same second; a storm of them would time out. */
+	sleep_until(r->t_launch + (uint64_t)(c->first / r->o.per_conn) * 1000000000ull / r->o.ramp);
+	deadline = mono_ns() + 120ull * 1000000000ull;
 
 	while (!sg_fleet_bus_ready(c->bus, err, sizeof(err))) {
 		if (mono_ns() > deadline) {
@@ -291,8 +300,10 @@ static void *conn_main(void *arg)
 		usleep(200 * 1000);
 	}
 	atomic_fetch_add(&r->ready, 1);
-	while (!atomic_load(&r->go))
-		usleep(1000);
+	pthread_mutex_lock(&r->lock);
+	while (!r->go)
+		pthread_cond_wait(&r->go_cond, &r->lock);
+	pthread_mutex_unlock(&r->lock);
 	publish_loop(c);
 	return NULL;
 }
@@ -397,8 +408,14 @@ static void print_result(struct run *r, struct conn *conns, unsigned nconn, unsi
 	}
 	printf("{\"nodes\":%u,\"rate\":%u,\"duration\":%u,\"per_conn\":%u,\"connections\":%u,"
 	       "\"bench_threads\":%u,\"bench_rss_kb\":%" PRIu64 ",\"bench_cpu_pct\":%.0f,",
-	       r->o.nodes, r->o.rate, r->o.duration, r->o.per_conn, nconn, threads, proc_rss_kb(),
+	       r->o.nodes, r->o.rate, r->o.duration, r->o.per_conn, nconn, threads, proc_rss_kb(0),
 	       (u1->cpu_s - u0->cpu_s) / wall * 100);
+	printf("\"servers\":[");
+	for (i = 0; i < r->o.npids; i++)
+		printf("%s{\"pid\":%d,\"cpu_pct\":%.0f,\"rss_kb\":%" PRIu64 "}", i ? "," : "",
+		       r->o.pids[i], (u1->server_cpu_s[i] - u0->server_cpu_s[i]) / wall * 100,
+		       proc_rss_kb(r->o.pids[i]));
+	printf("],");
 	printf("\"offered_msgs_s\":%u,\"scheduled\":%" PRIu64 ",\"acked_window\":%" PRIu64 ","
 	       "\"acked_msgs_s\":%.0f,\"acked_mb_s\":%.2f,\"steady_msgs_s\":%" PRIu64 ","
 	       "\"acked_total\":%" PRIu64 ",\"backlog_end\":%" PRIu64 ",\"mean_record_bytes\":%.0f,",
@@ -425,8 +442,17 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: fleet-scale --url nats://127.0.0.1:P[,...] [--nodes N] [--rate R] [--duration S]\n"
 		"       [--per-conn G] [--drain S] [--stream NAME] [--replicas K] [--rounds P]\n"
-		"       [--no-reach] [--bundle-bytes B] [--ack-wait MS] [--reach-timeout MS]\n");
+		"       [--no-reach] [--bundle-bytes B] [--ack-wait MS] [--reach-timeout MS]\n"
+		"       [--ramp CONNS_PER_S] [--server-pids PID,PID,...]\n");
 	exit(2);
+}
+
+static void parse_pids(char *list, struct opts *o)
+{
+	char *p, *save = NULL;
+
+	for (p = strtok_r(list, ",", &save); p && o->npids < SERVERS_MAX; p = strtok_r(NULL, ",", &save))
+		o->pids[o->npids++] = atoi(p);
 }
 
 static void parse(int argc, char **argv, struct opts *o)
@@ -436,13 +462,15 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "duration", 1, 0, 'd' }, { "per-conn", 1, 0, 'g' }, { "drain", 1, 0, 'D' },
 		{ "stream", 1, 0, 's' }, { "replicas", 1, 0, 'k' }, { "rounds", 1, 0, 'p' },
 		{ "no-reach", 0, 0, 'N' }, { "bundle-bytes", 1, 0, 'b' }, { "ack-wait", 1, 0, 'a' },
-		{ "reach-timeout", 1, 0, 't' }, { 0, 0, 0, 0 },
+		{ "reach-timeout", 1, 0, 't' }, { "ramp", 1, 0, 'R' }, { "server-pids", 1, 0, 'P' },
+		{ 0, 0, 0, 0 },
 	};
 	int ch;
 
 	*o = (struct opts){ .stream = "SYSGUARD_EVENTS", .nodes = 1000, .rate = 100, .duration = 30,
 			    .per_conn = 1, .drain = 15, .replicas = 3, .rounds = 5,
 			    .bundle_bytes = 4096, .ack_wait_ms = 2000, .reach_timeout_ms = 30000,
+			    .ramp = 100,
 			    .reach = true };
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
@@ -459,11 +487,13 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'b': o->bundle_bytes = (unsigned)atoi(optarg); break;
 		case 'a': o->ack_wait_ms = (unsigned)atoi(optarg); break;
 		case 't': o->reach_timeout_ms = (unsigned)atoi(optarg); break;
+		case 'R': o->ramp = (unsigned)atoi(optarg); break;
+		case 'P': parse_pids(optarg, o); break;
 		default: usage();
 		}
 	}
 	if (!o->url || !o->nodes || !o->rate || !o->duration || !o->per_conn ||
-	    o->duration + o->drain + 2 >= MAX_SECONDS || o->bundle_bytes < 64)
+	    o->duration + o->drain + 2 >= MAX_SECONDS || o->bundle_bytes < 64 || !o->ramp)
 		usage();
 }
 
@@ -491,6 +521,9 @@ int main(int argc, char **argv)
 	conns = calloc(nconn, sizeof(*conns));
 	if (!conns)
 		return 1;
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.go_cond, NULL);
+	r.t_launch = mono_ns();
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	for (i = 0; i < nconn; i++) {
@@ -508,7 +541,8 @@ int main(int argc, char **argv)
 					    .group = SG_FLEET_GROUP_DEFAULT, .nodes = r.o.nodes,
 					    .value_bytes = r.o.bundle_bytes,
 					    .timeout_ms = r.o.reach_timeout_ms,
-					    .status_ttl_s = SG_FLEET_STATUS_TTL_DEFAULT };
+					    .status_ttl_s = SG_FLEET_STATUS_TTL_DEFAULT,
+					    .ramp = r.o.ramp };
 		reach = reach_start(&rc, err, sizeof(err));
 		if (!reach) {
 			fprintf(stderr, "fleet-scale: bundle reach: %s\n", err);
@@ -527,15 +561,18 @@ int main(int argc, char **argv)
 	r.t0 = mono_ns() + 200000000ull;
 	r.t_end = r.t0 + (uint64_t)r.o.duration * 1000000000ull;
 	r.t_stop = r.t_end + (uint64_t)r.o.drain * 1000000000ull;
-	usage_take(&u0);
-	atomic_store(&r.go, true);
+	usage_take(&u0, r.o.pids, r.o.npids);
+	pthread_mutex_lock(&r.lock);
+	r.go = true;
+	pthread_cond_broadcast(&r.go_cond);
+	pthread_mutex_unlock(&r.lock);
 	for (i = 0; reach && i < r.o.rounds; i++) {
 		sleep_until(r.t0 + (uint64_t)r.o.duration * 1000000000ull * (i + 1) / (r.o.rounds + 1));
 		if (reach_round(reach, &load[i], err, sizeof(err)))
 			fprintf(stderr, "fleet-scale: round %u under load: %s\n", i, err);
 	}
 	sleep_until(r.t_end);
-	usage_take(&u1);
+	usage_take(&u1, r.o.pids, r.o.npids);
 	for (i = 0; i < nconn; i++)
 		pthread_join(conns[i].th, NULL);
 	print_result(&r, conns, nconn, threads_up, &u0, &u1, idle, load);

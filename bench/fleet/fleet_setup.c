@@ -96,12 +96,18 @@ int setup_bus(const char *url, const char *stream, unsigned replicas, char *err,
 	return -EIO;
 }
 
-static uint64_t status_field(const char *name)
+static uint64_t status_field(int pid, const char *name)
 {
-	char line[256];
+	char line[256], path[64];
 	uint64_t v = 0;
 	size_t n = strlen(name);
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/status");
+	f = fopen(path, "r");
 
 	while (f && fgets(line, sizeof(line), f))
 		if (!strncmp(line, name, n) && line[n] == ':')
@@ -113,18 +119,43 @@ static uint64_t status_field(const char *name)
 
 unsigned proc_threads(void)
 {
-	return (unsigned)status_field("Threads");
+	return (unsigned)status_field(0, "Threads");
 }
 
-uint64_t proc_rss_kb(void)
+uint64_t proc_rss_kb(int pid)
 {
-	return status_field("VmRSS");
+	return status_field(pid, "VmRSS");
 }
 
-void usage_take(struct usage_snap *u)
+/* utime + stime of pid from /proc/<pid>/stat (fields 14 and 15, after the name). */
+static double pid_cpu_s(int pid)
+{
+	char buf[1024], path[64], *p;
+	unsigned long ut = 0, st = 0;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+void usage_take(struct usage_snap *u, const int *pids, unsigned npids)
 {
 	struct rusage ru;
 	struct timespec ts;
+	unsigned i;
+
+	for (i = 0; i < npids && i < SERVERS_MAX; i++)
+		u->server_cpu_s[i] = pid_cpu_s(pids[i]);
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	u->mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;

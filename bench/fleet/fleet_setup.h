@@ -10,9 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SERVERS_MAX	8
+
 struct usage_snap {
 	uint64_t mono_ns;
 	double cpu_s;		/* user + system, all threads */
+	double server_cpu_s[SERVERS_MAX];
 };
 
 /*
@@ -23,7 +26,9 @@ struct usage_snap {
 int setup_bus(const char *url, const char *stream, unsigned replicas, char *err, size_t errlen);
 
 unsigned proc_threads(void);
-uint64_t proc_rss_kb(void);
-void usage_take(struct usage_snap *u);
+/* Resident memory of pid (0: this process), kB. */
+uint64_t proc_rss_kb(int pid);
+/* This process's CPU time and that of the npids servers. */
+void usage_take(struct usage_snap *u, const int *pids, unsigned npids);
 
 #endif

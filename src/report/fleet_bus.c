@@ -357,11 +357,16 @@ static void wait_acks(struct sg_fleet_bus *b, void (*tick)(void *ctx), void *ctx
 	uint64_t deadline = mono_ms() + b->ack_wait_ms + 1000;
 	natsMsgList left = { 0 };
 	struct timespec ts;
+	uint64_t now, step;
 	bool done;
 
 	for (;;) {
+		/* Without a tick, one wait: a thousand simulated nodes in one process (bench/fleet). */
+		now = mono_ms();
+		step = tick ? TICK_MS : deadline > now ? deadline - now : 1;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += TICK_MS * 1000000L;
+		ts.tv_sec += (time_t)(step / 1000);
+		ts.tv_nsec += (long)(step % 1000) * 1000000L;
 		if (ts.tv_nsec >= 1000000000) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
