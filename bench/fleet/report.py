@@ -15,7 +15,8 @@ def main():
     varz = [json.load(open(p)) for p in sys.argv[2:]]
     case = f"{d['nodes']} x {d['rate']}/s"
     print(f"\n### {case}, {d['duration']} s, {d['connections']} publisher connections "
-          f"({d['per_conn']} node(s) each) + {d['nodes']} watcher connections\n")
+          f"({d['per_conn']} node(s) each) + "
+          f"{d['nodes'] if d['reach_idle'] else 'no'} watcher connections\n")
     print("| offered msgs/s | acked msgs/s (MB/s) | steady msgs/s | acked / offered | backlog at end "
           "| publish->ack ms p50 / p99 / max | due->ack ms p50 / p99 / max | batches (mean size) "
           "| errors | rejected |")

@@ -13,7 +13,8 @@
 # gets a new cluster (its own store under a temporary directory), made with
 # the stream (sysguard.>, file storage, K replicas, default 3) and both
 # buckets. Prints a markdown table per case, the servers' CPU during the
-# load and their RSS; raw JSON goes to build/bench/fleet-NxR.json.
+# load and their RSS; raw JSON goes to build/bench/fleet-NxR.json, the
+# servers' logs next to it.
 # Needs nats-server (NATS_SERVER, default /usr/sbin/nats-server).
 set -euo pipefail
 
@@ -119,4 +120,7 @@ for c in $cases; do
 	done
 	python3 "$here/report.py" "$out/fleet-$c.json" "$dir"/varz{0,1,2}.json
 	stop_servers
+	for i in 0 1 2; do
+		cp "$dir/server$i.log" "$out/fleet-$c-server$i.log"
+	done
 done

@@ -2,10 +2,9 @@
 /*
  * NATS JetStream for the fleet export (fleet_bus.h), on libnats.
  *
- * A batch is published with js_PublishMsgAsync (the library times each
- * message out after ack_wait_ms) and the worker waits for every
- * acknowledgement before the next batch, so at most one batch is in flight:
- * after a failure the caller re-sends from the first unacknowledged message
+ * A batch is published with js_PublishMsgAsync and the worker waits up to
+ * ack_wait_ms for every acknowledgement before the next batch, so at most
+ * one batch is in flight: after a failure the caller re-sends from the first unacknowledged message
  * and, the messages behind it having been in flight with it, a node's records
  * stay in order in the stream unless the stream's leader changed in the
  * middle of a batch (counted as late by the caller).
@@ -321,8 +320,14 @@ static bool send_one(struct sg_fleet_bus *b, unsigned i, const struct sg_fleet_m
 	if (s == NATS_OK)
 		s = natsMsgHeader_Set(msg, "Nats-Msg-Id", m->msgid);
 	if (s == NATS_OK) {
+		/*
+		 * No MaxWait: libnats would time the message out on its timer thread,
+		 * and on_ack free it, while this thread may still be blocked in
+		 * js_PublishMsgAsync writing it to a server that does not read (a
+		 * use-after-free seen with 1,000 nodes, bench/fleet). wait_acks
+		 * takes back what is left at its deadline, on this thread.
+		 */
 		jsPubOptions_Init(&po);
-		po.MaxWait = b->ack_wait_ms;
 		pthread_mutex_lock(&b->lock);
 		b->slot_msg[i] = msg;
 		b->slot[i] = SLOT_PENDING;
@@ -354,7 +359,7 @@ static bool send_one(struct sg_fleet_bus *b, unsigned i, const struct sg_fleet_m
 /* Until every sent message is resolved or the deadline; what is left is taken back. */
 static void wait_acks(struct sg_fleet_bus *b, void (*tick)(void *ctx), void *ctx)
 {
-	uint64_t deadline = mono_ms() + b->ack_wait_ms + 1000;
+	uint64_t deadline = mono_ms() + b->ack_wait_ms;
 	natsMsgList left = { 0 };
 	struct timespec ts;
 	uint64_t now, step;
