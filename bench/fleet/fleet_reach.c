@@ -248,7 +248,7 @@ static void *stop_some(void *arg)
 	return NULL;
 }
 
-/* A node takes up to 200 ms to notice its stop: stopping a thousand one by one would take minutes. */
+/* A node takes up to 200 ms to notice its stop: a thousand one by one would take minutes. */
 static void stop_nodes(struct reach *r)
 {
 	struct stopper sp[STOPPERS];

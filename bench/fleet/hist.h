@@ -56,10 +56,11 @@ static inline void hist_add(struct hist *h, uint64_t us)
 		;
 }
 
-/* The p-quantile (0 < p <= 1) in milliseconds; 0 when empty. */
+/* The p-quantile (0 < p <= 1) in milliseconds, never above the maximum; 0 when empty. */
 static inline double hist_ms(struct hist *h, double p)
 {
 	uint64_t n = atomic_load(&h->n), want, seen = 0;
+	double max = (double)atomic_load(&h->max_us);
 	unsigned i;
 
 	if (!n)
@@ -70,9 +71,9 @@ static inline double hist_ms(struct hist *h, double p)
 	for (i = 0; i < HIST_BUCKETS; i++) {
 		seen += atomic_load(&h->b[i]);
 		if (seen >= want)
-			return hist_value(i) / 1000.0;
+			return (hist_value(i) < max ? hist_value(i) : max) / 1000.0;
 	}
-	return (double)atomic_load(&h->max_us) / 1000.0;
+	return max / 1000.0;
 }
 
 #endif

@@ -36,10 +36,16 @@ def main():
         print("| put | nodes seen | put ack ms | p50 ms | p99 ms | max ms | all N ms |")
         print("|---:|---:|---:|---:|---:|---:|---:|")
         for i, r in enumerate(rounds, 1):
+            if not r['seen']:
+                print(f"| {i} | 0 | {r['put_ms']:.1f} (failed) | - | - | - | - |")
+                continue
             print(f"| {i} | {r['seen']} | {r['put_ms']:.1f} | {r['p50']:.1f} | {r['p99']:.1f} "
                   f"| {r['max']:.1f} | {r['all']:.1f} |")
+        rounds = [r for r in rounds if r['seen']]
+        if not rounds:
+            continue
         med = lambda k: statistics.median(r[k] for r in rounds)
-        print(f"| median | | {med('put_ms'):.1f} | {med('p50'):.1f} | {med('p99'):.1f} "
+        print(f"| median of {len(rounds)} | | {med('put_ms'):.1f} | {med('p50'):.1f} | {med('p99'):.1f} "
               f"| {med('max'):.1f} | {med('all'):.1f} |")
     print("\n| process | CPU % during the load | RSS MiB at end | messages in (whole run) | slow consumers |")
     print("|---|---:|---:|---:|---:|")
