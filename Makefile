@@ -59,7 +59,7 @@ GRPC_OBJS := $(O)/src/report/grpc/grpc_server.o $(O)/proto/sysguard/v1/sysguard.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all clean unit unit-asan static helper-audit fleet-reader fuzz FORCE
+.PHONY: all clean unit unit-asan static helper-audit fleet-reader fleet-scale fuzz FORCE
 .SECONDARY:
 all: $(O)/sysguardd $(O)/sysguardctl
 
@@ -168,6 +168,12 @@ fleet-reader: $(O)/tests/fleet_reader
 $(O)/tests/fleet_reader: tests/e2e/helpers/fleet_reader.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< -lnats -o $@
+
+# N simulated nodes on the daemon's own bus and watcher code (bench/fleet/run.sh).
+fleet-scale: $(O)/fleet-scale
+$(O)/fleet-scale: $(wildcard bench/fleet/*.c bench/fleet/*.h) $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c %.o,$^) -lyaml -lsodium -lelf -lz -lcurl -lmicrohttpd -lssl -lcrypto -lnats -lpthread -lm -o $@
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

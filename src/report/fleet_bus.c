@@ -2,10 +2,9 @@
 /*
  * NATS JetStream for the fleet export (fleet_bus.h), on libnats.
  *
- * A batch is published with js_PublishMsgAsync (the library times each
- * message out after ack_wait_ms) and the worker waits for every
- * acknowledgement before the next batch, so at most one batch is in flight:
- * after a failure the caller re-sends from the first unacknowledged message
+ * A batch is published with js_PublishMsgAsync and the worker waits up to
+ * ack_wait_ms for every acknowledgement before the next batch, so at most
+ * one batch is in flight: after a failure the caller re-sends from the first unacknowledged message
  * and, the messages behind it having been in flight with it, a node's records
  * stay in order in the stream unless the stream's leader changed in the
  * middle of a batch (counted as late by the caller).
@@ -94,6 +93,8 @@ struct sg_fleet_bus {
 	char *stream;
 	unsigned replicas;
 	unsigned ack_wait_ms;
+	void (*on_stored)(void *ctx, unsigned i);
+	void *on_stored_ctx;
 	char *urls;
 	const char *servers[SG_FLEET_URLS_MAX];
 	int nservers;
@@ -132,6 +133,8 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
 			continue;
 		b->slot[i] = pa ? SLOT_OK : pae && pae->ErrCode == JSStreamMessageExceedsMaximumErr ?
 			     SLOT_REJECTED : SLOT_FAILED;
+		if (pa && b->on_stored)
+			b->on_stored(b->on_stored_ctx, i);
 		if (!pa && !b->slot_err[0])
 			snprintf(b->slot_err, sizeof(b->slot_err), "publish: %s",
 				 pae && pae->ErrText ? pae->ErrText :
@@ -197,6 +200,8 @@ struct sg_fleet_bus *sg_fleet_bus_open(const struct sg_fleet_bus_config *cfg, ch
 	}
 	b->replicas = cfg->replicas;
 	b->ack_wait_ms = cfg->ack_wait_ms;
+	b->on_stored = cfg->on_stored;
+	b->on_stored_ctx = cfg->on_stored_ctx;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->done, NULL);
 	s = set_options(b);
@@ -315,8 +320,14 @@ static bool send_one(struct sg_fleet_bus *b, unsigned i, const struct sg_fleet_m
 	if (s == NATS_OK)
 		s = natsMsgHeader_Set(msg, "Nats-Msg-Id", m->msgid);
 	if (s == NATS_OK) {
+		/*
+		 * No MaxWait: libnats would time the message out on its timer thread,
+		 * and on_ack free it, while this thread may still be blocked in
+		 * js_PublishMsgAsync writing it to a server that does not read (a
+		 * use-after-free seen with 1,000 nodes, bench/fleet). wait_acks
+		 * takes back what is left at its deadline, on this thread.
+		 */
 		jsPubOptions_Init(&po);
-		po.MaxWait = b->ack_wait_ms;
 		pthread_mutex_lock(&b->lock);
 		b->slot_msg[i] = msg;
 		b->slot[i] = SLOT_PENDING;
@@ -348,14 +359,19 @@ static bool send_one(struct sg_fleet_bus *b, unsigned i, const struct sg_fleet_m
 /* Until every sent message is resolved or the deadline; what is left is taken back. */
 static void wait_acks(struct sg_fleet_bus *b, void (*tick)(void *ctx), void *ctx)
 {
-	uint64_t deadline = mono_ms() + b->ack_wait_ms + 1000;
+	uint64_t deadline = mono_ms() + b->ack_wait_ms;
 	natsMsgList left = { 0 };
 	struct timespec ts;
+	uint64_t now, step;
 	bool done;
 
 	for (;;) {
+		/* Without a tick, one wait: a thousand simulated nodes in one process (bench/fleet). */
+		now = mono_ms();
+		step = tick ? TICK_MS : deadline > now ? deadline - now : 1;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += TICK_MS * 1000000L;
+		ts.tv_sec += (time_t)(step / 1000);
+		ts.tv_nsec += (long)(step % 1000) * 1000000L;
 		if (ts.tv_nsec >= 1000000000) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;

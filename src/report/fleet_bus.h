@@ -20,6 +20,13 @@ struct sg_fleet_bus_config {
 	const char *stream;
 	unsigned replicas;
 	unsigned ack_wait_ms;		/* per message */
+	/*
+	 * Optional (NULL in the daemon): called on libnats' thread when v[i] of
+	 * the batch in flight is stored, for a caller that times each message
+	 * (bench/fleet). It must not block or call back into the bus.
+	 */
+	void (*on_stored)(void *ctx, unsigned i);
+	void *on_stored_ctx;
 };
 
 struct sg_fleet_msg {
@@ -54,7 +61,8 @@ bool sg_fleet_bus_ready(struct sg_fleet_bus *b, char *err, size_t errlen);
  * (the server's max_payload, the stream's max message size); *late: how many after the first failure were stored anyway (they
  * will be stored again, and dropped as duplicates, when the caller re-sends
  * from the first failure). tick(ctx) is called every few milliseconds while
- * waiting. 0 when all were acked, else -EAGAIN with err.
+ * waiting (NULL: no tick, no wake-ups before the last acknowledgement). 0
+ * when all were acked, else -EAGAIN with err.
  */
 int sg_fleet_bus_publish(struct sg_fleet_bus *b, const struct sg_fleet_msg *v, unsigned n,
 			 unsigned *acked, unsigned *rejected, unsigned *late, void (*tick)(void *ctx),
