@@ -146,14 +146,25 @@ static natsStatus subscribe(const struct events_opts *o, jsCtx *js, natsSubscrip
 	return s;
 }
 
-/* True while the consumer has messages not yet delivered to it. */
-static bool more_pending(natsSubscription *sub)
+/*
+ * True while the consumer has messages not yet delivered to it. Messages
+ * delivered to an earlier run that died before acking come back only after
+ * the ack wait: say so rather than exit as if there were none.
+ */
+static bool more_pending(natsConnection *nc, natsSubscription *sub)
 {
 	jsConsumerInfo *ci = NULL;
 	bool more = false;
 
-	if (natsSubscription_GetConsumerInfo(&ci, sub, NULL, NULL) == NATS_OK)
+	natsConnection_FlushTimeout(nc, 2000);	/* our own acks first */
+	if (natsSubscription_GetConsumerInfo(&ci, sub, NULL, NULL) == NATS_OK) {
 		more = ci->NumPending > 0;
+		if (!more && ci->NumAckPending > 0)
+			fprintf(stderr, "sysguardctl fleet events: %lld record(s) were handed to an "
+				"earlier reader that did not acknowledge them; they come again after "
+				"the consumer's ack wait (%lld s)\n", (long long)ci->NumAckPending,
+				(long long)(ci->Config ? ci->Config->AckWait / 1000000000LL : 0));
+	}
 	jsConsumerInfo_Destroy(ci);
 	return more;
 }
@@ -209,7 +220,7 @@ static int read_events(const struct events_opts *o, natsConnection *nc, jsCtx *j
 			rc = take_batch(o, &list, &printed);
 			natsMsgList_Destroy(&list);
 		} else if (s == NATS_TIMEOUT) {
-			if (!o->follow && !more_pending(sub))
+			if (!o->follow && !more_pending(nc, sub))
 				rc = SG_EXIT_OK;
 		} else if (s == NATS_CONNECTION_DISCONNECTED || s == NATS_NO_SERVER) {
 			/* libnats reconnects; with --follow, keep waiting for it. */
