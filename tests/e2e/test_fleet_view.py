@@ -111,12 +111,31 @@ def test_view_shows_denies_versions_and_a_silent_node(tools, workdir, daemon, bu
 
     table = ctl("fleet", "view", "--url", bus.url(), "--step", "1m")
     assert table.returncode == 0, table
+    print(table.stdout)
     rows = {line.split()[0]: line.split() for line in table.stdout.splitlines()[1:]}
     assert rows[NODE_A][4] == "silent" and rows[NODE_A][-1] == str(DENIED_A), table.stdout
     assert rows[NODE_A][2:4] == ["1", "yes"], table.stdout
     assert rows[NODE_B][2:5] == ["0", "NO", "live"], table.stdout
     assert rows[NODE_B][-1] == str(DENIED_B), table.stdout
     assert table.stdout.splitlines()[0].split()[-6:] == ["-6m", "-5m", "-4m", "-3m", "-2m", "-1m"]
+
+
+def test_a_restarted_node_adds_both_runs_denies(tools, workdir, daemon, bus):
+    denied = tools.make_bin(workdir, "fleet-view-restart")
+    policy = Policy([{"name": "no-denied", "action": "deny", "path": denied}])
+    flags = ["--fleet-url", bus.url(), "--fleet-status-ttl", str(TTL_S)]
+    for run_no, n in enumerate((2, 1)):
+        d = daemon(policy, node_id=NODE_A, extra=flags)
+        for i in range(n):
+            assert run([denied, workdir / f"m{run_no}-{i}"]).exec_errno == errno.EPERM
+        d.wait_exec(exe=denied, decision="deny", count=n)
+        wait_view(bus, lambda nodes: nodes.get(NODE_A, {}).get("denies_total") == n, 10,
+                  f"run {run_no}'s {n} denies")
+        if run_no == 0:
+            d.stop()
+    # The second run's counter began at 0 again: the view adds the two runs.
+    na = view(bus)[NODE_A]
+    assert na["live"] and na["denies_total"] == 1 and denies(na) == 3, na
 
 
 def test_view_bad_arguments_exit_2_and_no_bus_exits_1(bus):
