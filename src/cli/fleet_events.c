@@ -147,17 +147,28 @@ static natsStatus subscribe(const struct events_opts *o, jsCtx *js, natsSubscrip
 }
 
 /*
- * True while the consumer has messages not yet delivered to it. Messages
+ * 1 while the consumer has messages not yet delivered to it, 0 when not,
+ * -1 when the bus does not answer. Messages
  * delivered to an earlier run that died before acking come back only after
  * the ack wait: say so rather than exit as if there were none.
  */
-static bool more_pending(natsConnection *nc, natsSubscription *sub)
+static int more_pending(const struct events_opts *o, natsConnection *nc, jsCtx *js,
+			natsSubscription *sub)
 {
 	jsConsumerInfo *ci = NULL;
-	bool more = false;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	int more = -1;
 
 	natsConnection_FlushTimeout(nc, 2000);	/* our own acks first */
-	if (natsSubscription_GetConsumerInfo(&ci, sub, NULL, NULL) == NATS_OK) {
+	/* libnats 3.4 does not know the name of a durable it bound to rather than made. */
+	if (o->durable)
+		s = js_GetConsumerInfo(&ci, js, o->stream, o->durable, NULL, &jerr);
+	else
+		s = natsSubscription_GetConsumerInfo(&ci, sub, NULL, &jerr);
+	if (s != NATS_OK) {
+		fail("the consumer", s, jerr);
+	} else {
 		more = ci->NumPending > 0;
 		if (!more && ci->NumAckPending > 0)
 			fprintf(stderr, "sysguardctl fleet events: %lld record(s) were handed to an "
@@ -199,7 +210,7 @@ static int read_events(const struct events_opts *o, natsConnection *nc, jsCtx *j
 	natsSubscription *sub = NULL;
 	natsMsgList list;
 	uint64_t printed = 0;
-	int batch, rc = -1;
+	int batch, more, rc = -1;
 	jsErrCode jerr;
 	natsStatus s;
 
@@ -219,9 +230,12 @@ static int read_events(const struct events_opts *o, natsConnection *nc, jsCtx *j
 		if (s == NATS_OK) {
 			rc = take_batch(o, &list, &printed);
 			natsMsgList_Destroy(&list);
+		} else if (s == NATS_TIMEOUT && !o->follow) {
+			more = more_pending(o, nc, js, sub);
+			if (more <= 0)
+				rc = more ? SG_EXIT_FAILED : SG_EXIT_OK;
 		} else if (s == NATS_TIMEOUT) {
-			if (!o->follow && !more_pending(nc, sub))
-				rc = SG_EXIT_OK;
+			continue;
 		} else if (s == NATS_CONNECTION_DISCONNECTED || s == NATS_NO_SERVER) {
 			/* libnats reconnects; with --follow, keep waiting for it. */
 			if (!o->follow) {

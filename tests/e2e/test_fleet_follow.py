@@ -102,6 +102,12 @@ def test_node_filter_gives_exactly_that_nodes_records(bus, two_nodes):
     # The node id as given: the command makes it a token the way the daemon did.
     assert ids(events(bus, "--node", NODE_B)) == ids(b)
     assert ids(events(bus)) == ids(a) + ids(b)
+    # The text columns: time, node (as its subject token), type, decision, executable.
+    r = ctl("fleet", "events", "--url", bus.url(), "--node", NODE_B, "-o", "text")
+    assert r.returncode == 0, r
+    rows = [line.split() for line in r.stdout.splitlines()]
+    assert len(rows) == len(b) and {row[1] for row in rows} == {"e2e_fb"}, r.stdout
+    assert [row[2] for row in rows] == [rec["type"] for rec in b], r.stdout
 
 
 def test_type_filter_gives_only_that_type(bus, two_nodes):
