@@ -240,7 +240,8 @@ static int show_all(const struct view_opts *o, kvStore *hist, kvStore *status, k
 	struct sg_fleet_interval iv[SG_FLEET_INTERVALS_MAX];
 	struct node_view *v = malloc(sizeof(*v));
 	char **keys = calloc(MAX_NODES, sizeof(*keys));
-	uint64_t end = (uint64_t)time(NULL);
+	/* The newest interval includes this second: a sample written now is in it. */
+	uint64_t end = (uint64_t)time(NULL) + 1;
 	bool first = true;
 	int i, n = 0;
 
@@ -262,8 +263,8 @@ static int show_all(const struct view_opts *o, kvStore *hist, kvStore *status, k
 		free(keys[i]);
 		if (!v->np)
 			continue;
-		sg_fleet_intervals(v->p, v->np, end + 1, o->step, o->intervals, iv);
-		show(o, v, group_version(policy, v->last.group), iv, end + 1, first);
+		sg_fleet_intervals(v->p, v->np, end, o->step, o->intervals, iv);
+		show(o, v, group_version(policy, v->last.group), iv, end, first);
 		first = false;
 	}
 	if (o->out == SG_OUT_JSON)
