@@ -60,7 +60,7 @@ struct sg_fleet_node {
 	bool initial;			/* the watcher's first values: the bucket as it is */
 	uint64_t last_rev;
 	bool put_failing, open_failing, sample_failing;
-	uint64_t next_put_ms, next_try_ms, next_sample_ms;
+	uint64_t next_put_ms, next_try_ms, next_sample_ms, next_history_try_ms;
 	pthread_t thread;
 	atomic_bool stop;
 
@@ -216,7 +216,7 @@ static bool ready(struct sg_fleet_node *n, uint64_t now)
 {
 	natsStatus s = NATS_OK;
 
-	if (n->nc && n->status_kv && n->history_kv && (!n->policy_bucket || n->watcher))
+	if (n->nc && n->status_kv && (!n->policy_bucket || n->watcher))
 		return true;
 	if (now < n->next_try_ms)
 		return false;
@@ -226,15 +226,34 @@ static bool ready(struct sg_fleet_node *n, uint64_t now)
 	if (s == NATS_OK && !n->status_kv)
 		s = open_bucket(n, &n->status_kv, SG_FLEET_STATUS_BUCKET, 1,
 				(int64_t)n->cfg.status_ttl_s * 1000000000LL);
-	if (s == NATS_OK && !n->history_kv)
-		s = open_bucket(n, &n->history_kv, SG_FLEET_HISTORY_BUCKET, SG_FLEET_HISTORY_VALUES,
-				(int64_t)SG_FLEET_HISTORY_TTL_S * 1000000000LL);
 	if (s == NATS_OK && n->policy_bucket && !n->watcher)
 		s = start_watch(n);
 	if (s != NATS_OK && s != NATS_NO_SERVER && !n->open_failing)
 		warn(n, "the key-value buckets", s);
 	n->open_failing = s != NATS_OK;
 	return s == NATS_OK;
+}
+
+/*
+ * The history only feeds `fleet view`: a bus that will not make its bucket
+ * (limits, permissions) must not hold back the status entry or the policy
+ * watch, so it is opened apart, tried once a sample period.
+ */
+static void open_history(struct sg_fleet_node *n, uint64_t now)
+{
+	natsStatus s;
+
+	if (n->history_kv || now < n->next_history_try_ms)
+		return;
+	n->next_history_try_ms = now + SG_FLEET_HISTORY_PERIOD_S * 1000;
+	s = open_bucket(n, &n->history_kv, SG_FLEET_HISTORY_BUCKET, SG_FLEET_HISTORY_VALUES,
+			(int64_t)SG_FLEET_HISTORY_TTL_S * 1000000000LL);
+	if (s == NATS_OK)
+		return;
+	n->history_kv = NULL;
+	if (!n->sample_failing)
+		warn(n, "the status history bucket (fleet view shows no history of this node)", s);
+	n->sample_failing = true;
 }
 
 static void *node_main(void *arg)
@@ -254,7 +273,8 @@ static void *node_main(void *arg)
 			put_status(n);
 			n->next_put_ms = now + period;
 		}
-		if (now >= n->next_sample_ms) {
+		open_history(n, now);
+		if (n->history_kv && now >= n->next_sample_ms) {
 			put_sample(n);
 			n->next_sample_ms = now + SG_FLEET_HISTORY_PERIOD_S * 1000;
 		}
