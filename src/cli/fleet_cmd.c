@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "cli/fleet_cli.h"
 #include "policy/bundle.h"
 #include "report/fleet_bus.h"
 #include "report/fleet_status.h"
@@ -28,12 +29,16 @@
 enum { OPT_GROUP = 256, OPT_URL, OPT_BUCKET, OPT_PUB, OPT_JSON };
 
 static const struct sg_cli_cmd fleet_cmd = { "fleet",
-	"sysguardctl fleet publish|status [OPTIONS]\n"
+	"sysguardctl fleet publish|status|events|view [OPTIONS]\n"
 	"\n"
 	"  publish --url URLS --group G [--bucket NAME] [--pub PUB...] BUNDLE\n"
 	"                        put a signed bundle under policy.G of the policy bucket\n"
 	"  status --url URLS [--bucket NAME] [-o table|json | --json]\n"
-	"                        the nodes whose status entry has not expired\n" };
+	"                        the nodes whose status entry has not expired\n"
+	"  events [--follow] [--node N] [--type T] [--durable NAME] --url URLS\n"
+	"                        the fleet's audit records from the stream\n"
+	"  view --url URLS [--step D] [--intervals N]\n"
+	"                        nodes, versions and denies per node over time\n" };
 
 static const struct sg_cli_cmd publish_cmd = { "fleet publish",
 	"sysguardctl fleet publish --url URLS --group G [--bucket NAME] [--pub PUB...] BUNDLE\n"
@@ -111,6 +116,11 @@ static natsStatus bus_open(const char *url, natsConnection **nc, jsCtx **js)
 	if (s != NATS_OK)
 		nats_fail("cannot reach the bus", s);
 	return s;
+}
+
+natsStatus sg_fleet_cli_connect(const char *url, natsConnection **nc, jsCtx **js)
+{
+	return bus_open(url, nc, js);
 }
 
 static void bus_close(natsConnection *nc, jsCtx *js, kvStore *a, kvStore *b)
@@ -279,6 +289,11 @@ static int check_url(const char *url)
 	return 0;
 }
 
+int sg_fleet_cli_check_url(const char *url)
+{
+	return check_url(url);
+}
+
 static int read_bundle(const char *path, char **buf, size_t *len)
 {
 	char err[512];
@@ -395,10 +410,14 @@ int sg_cmd_fleet(const struct sg_cli *cli, int argc, char **argv)
 		return sg_cli_bad_option(&fleet_cmd, argc, argv, c);
 	}
 	if (optind >= argc)
-		return sg_cli_usage_error(&fleet_cmd, "which command? publish or status");
+		return sg_cli_usage_error(&fleet_cmd, "which command? publish, status, events or view");
 	if (!strcmp(argv[optind], "publish"))
 		return cmd_publish(cli, argc - optind, argv + optind);
 	if (!strcmp(argv[optind], "status"))
 		return cmd_status(cli, argc - optind, argv + optind);
+	if (!strcmp(argv[optind], "events"))
+		return sg_cmd_fleet_events(cli, argc - optind, argv + optind);
+	if (!strcmp(argv[optind], "view"))
+		return sg_cmd_fleet_view(cli, argc - optind, argv + optind);
 	return sg_cli_usage_error(&fleet_cmd, "unknown command '%s'", argv[optind]);
 }

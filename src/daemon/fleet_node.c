@@ -123,6 +123,8 @@ void daemon_fleet_node_status(struct daemon *d, const struct sg_counters *c)
 		off += (size_t)n;
 	}
 	st.fleet_dropped = c->fleet.dropped;
+	st.denies = c->decisions.denied;
+	st.kills = c->decisions.mitigations;
 	snprintf(st.last_error, sizeof(st.last_error), "%s", c->fleet.last_error);
 	sg_fleet_node_set_status(d->fleet_node, &st);
 }

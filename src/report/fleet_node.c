@@ -55,12 +55,12 @@ struct sg_fleet_node {
 	natsOptions *opts;
 	natsConnection *nc;
 	jsCtx *js;
-	kvStore *status_kv, *policy_kv;
+	kvStore *status_kv, *policy_kv, *history_kv;
 	kvWatcher *watcher;
 	bool initial;			/* the watcher's first values: the bucket as it is */
 	uint64_t last_rev;
-	bool put_failing, open_failing;
-	uint64_t next_put_ms, next_try_ms;
+	bool put_failing, open_failing, sample_failing;
+	uint64_t next_put_ms, next_try_ms, next_sample_ms, next_history_try_ms;
 	pthread_t thread;
 	atomic_bool stop;
 
@@ -145,7 +145,7 @@ static natsStatus start_watch(struct sg_fleet_node *n)
 	return s;
 }
 
-static void put_status(struct sg_fleet_node *n)
+static void put_entry(struct sg_fleet_node *n, kvStore *kv, bool *failing, const char *what)
 {
 	struct sg_json j;
 	natsStatus s;
@@ -156,13 +156,23 @@ static void put_status(struct sg_fleet_node *n)
 	sg_fleet_status_json(&n->status, &j);
 	pthread_mutex_unlock(&n->lock);
 	if (!j.oom) {
-		s = kvStore_Put(NULL, n->status_kv, n->status_key, j.buf, (int)j.len);
+		s = kvStore_Put(NULL, kv, n->status_key, j.buf, (int)j.len);
 		/* Once per failure, not at every renewal while the bus is away. */
-		if (s != NATS_OK && !n->put_failing)
-			warn(n, "cannot renew the status entry", s);
-		n->put_failing = s != NATS_OK;
+		if (s != NATS_OK && !*failing)
+			warn(n, what, s);
+		*failing = s != NATS_OK;
 	}
 	sg_json_free(&j);
+}
+
+static void put_status(struct sg_fleet_node *n)
+{
+	put_entry(n, n->status_kv, &n->put_failing, "cannot renew the status entry");
+}
+
+static void put_sample(struct sg_fleet_node *n)
+{
+	put_entry(n, n->history_kv, &n->sample_failing, "cannot write the status history");
 }
 
 /* One value of policy.<group>: handed over unless seen, deleted, or the one in force at start. */
@@ -224,6 +234,28 @@ static bool ready(struct sg_fleet_node *n, uint64_t now)
 	return s == NATS_OK;
 }
 
+/*
+ * The history only feeds `fleet view`: a bus that will not make its bucket
+ * (limits, permissions) must not hold back the status entry or the policy
+ * watch, so it is opened apart, tried once a sample period.
+ */
+static void open_history(struct sg_fleet_node *n, uint64_t now)
+{
+	natsStatus s;
+
+	if (n->history_kv || now < n->next_history_try_ms)
+		return;
+	n->next_history_try_ms = now + SG_FLEET_HISTORY_PERIOD_S * 1000;
+	s = open_bucket(n, &n->history_kv, SG_FLEET_HISTORY_BUCKET, SG_FLEET_HISTORY_VALUES,
+			(int64_t)SG_FLEET_HISTORY_TTL_S * 1000000000LL);
+	if (s == NATS_OK)
+		return;
+	n->history_kv = NULL;
+	if (!n->sample_failing)
+		warn(n, "the status history bucket (fleet view shows no history of this node)", s);
+	n->sample_failing = true;
+}
+
 static void *node_main(void *arg)
 {
 	struct sg_fleet_node *n = arg;
@@ -241,6 +273,11 @@ static void *node_main(void *arg)
 			put_status(n);
 			n->next_put_ms = now + period;
 		}
+		open_history(n, now);
+		if (n->history_kv && now >= n->next_sample_ms) {
+			put_sample(n);
+			n->next_sample_ms = now + SG_FLEET_HISTORY_PERIOD_S * 1000;
+		}
 		now = mono_ms();
 		wait = n->next_put_ms > now ? n->next_put_ms - now : 0;
 		/* Bounded, so that a stop never waits for a renewal. */
@@ -251,6 +288,9 @@ static void *node_main(void *arg)
 		else
 			usleep((useconds_t)(wait + 1) * 1000);
 	}
+	/* The counts at the stop; not when the bus is away (the put would wait for it). */
+	if (n->history_kv && natsConnection_Status(n->nc) == NATS_CONN_STATUS_CONNECTED)
+		put_sample(n);
 	return NULL;
 }
 
@@ -268,6 +308,7 @@ static void node_free(struct sg_fleet_node *n)
 	kvWatcher_Destroy(n->watcher);
 	kvStore_Destroy(n->policy_kv);
 	kvStore_Destroy(n->status_kv);
+	kvStore_Destroy(n->history_kv);
 	jsCtx_Destroy(n->js);
 	if (n->nc)
 		natsConnection_Close(n->nc);
@@ -306,6 +347,7 @@ struct sg_fleet_node *sg_fleet_node_start(const struct sg_fleet_node_config *cfg
 		n->status = *cfg->status;
 	snprintf(n->status.node_id, sizeof(n->status.node_id), "%s", n->node_id);
 	snprintf(n->status.group, sizeof(n->status.group), "%s", n->group);
+	n->status.started = (uint64_t)time(NULL);
 	if (pthread_create(&n->thread, NULL, node_main, n)) {
 		snprintf(err, errlen, "cannot start the fleet node thread");
 		goto fail;
@@ -318,10 +360,14 @@ fail:
 
 void sg_fleet_node_set_status(struct sg_fleet_node *n, const struct sg_fleet_status *s)
 {
+	uint64_t started;
+
 	if (!n)
 		return;
 	pthread_mutex_lock(&n->lock);
+	started = n->status.started;
 	n->status = *s;
+	n->status.started = started;
 	snprintf(n->status.node_id, sizeof(n->status.node_id), "%s", n->node_id);
 	snprintf(n->status.group, sizeof(n->status.group), "%s", n->group);
 	pthread_mutex_unlock(&n->lock);

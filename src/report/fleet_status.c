@@ -55,6 +55,9 @@ void sg_fleet_status_json(const struct sg_fleet_status *s, struct sg_json *j)
 	sg_json_kv_u64(j, "fleet_dropped", s->fleet_dropped);
 	sg_json_kv_str(j, "last_error", s->last_error[0] ? s->last_error : NULL);
 	sg_json_kv_u64(j, "last_seen", s->last_seen);
+	sg_json_kv_u64(j, "started", s->started);
+	sg_json_kv_u64(j, "denies", s->denies);
+	sg_json_kv_u64(j, "kills", s->kills);
 	sg_json_end_object(j);
 }
 
@@ -107,6 +110,10 @@ int sg_fleet_status_parse(const char *buf, size_t len, struct sg_fleet_status *o
 	out->policy_version = get_u64(&v, "policy_version");
 	out->fleet_dropped = get_u64(&v, "fleet_dropped");
 	out->last_seen = get_u64(&v, "last_seen");
+	/* Absent in entries of older daemons: 0, which fleet view reads as "no counts". */
+	out->started = get_u64(&v, "started");
+	out->denies = get_u64(&v, "denies");
+	out->kills = get_u64(&v, "kills");
 	sg_jv_free(&v);
 	return 0;
 }

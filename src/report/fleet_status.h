@@ -16,6 +16,14 @@
 #define SG_FLEET_GROUP_DEFAULT		"default"
 #define SG_FLEET_POLICY_BUCKET_DEFAULT	"SYSGUARD_POLICY"
 #define SG_FLEET_STATUS_BUCKET		"SYSGUARD_STATUS"
+/*
+ * Samples of the status entry kept for `fleet view`: a bucket of its own,
+ * since the status bucket's TTL (seconds) would expire any history with it.
+ */
+#define SG_FLEET_HISTORY_BUCKET		"SYSGUARD_STATUS_HISTORY"
+#define SG_FLEET_HISTORY_VALUES		64	/* per node: the most JetStream keeps */
+#define SG_FLEET_HISTORY_PERIOD_S	60u	/* 64 minutes of samples */
+#define SG_FLEET_HISTORY_TTL_S		(24u * 3600u)
 #define SG_FLEET_STATUS_TTL_DEFAULT	30u	/* seconds */
 #define SG_FLEET_STATUS_TTL_MAX		3600u
 #define SG_FLEET_NAME_MAX		64
@@ -30,6 +38,10 @@ struct sg_fleet_status {
 	uint64_t fleet_dropped;
 	char last_error[160];		/* the export's, "" for none */
 	uint64_t last_seen;		/* Unix seconds, when the entry was written */
+	/* Since the daemon started (Unix seconds, `started`): they go back to 0 at a restart. */
+	uint64_t started;
+	uint64_t denies;		/* the policy engine's deny verdicts */
+	uint64_t kills;			/* processes killed (mitigations carried out) */
 };
 
 /*

@@ -23,6 +23,7 @@ static void test_status_entry_reads_back_as_written(void **state)
 	struct sg_fleet_status s = {
 		.node_id = "web-1", .group = "prod", .policy_version = 7, .policy_name = "p-7",
 		.backends = "bpf_lsm,fanotify", .fleet_dropped = 3, .last_seen = 1764694800,
+		.started = 1764690000, .denies = 12, .kills = 1,
 	}, back;
 	struct sg_json j;
 
@@ -41,6 +42,9 @@ static void test_status_entry_reads_back_as_written(void **state)
 	assert_int_equal(back.fleet_dropped, 3);
 	assert_string_equal(back.last_error, "");
 	assert_int_equal(back.last_seen, 1764694800);
+	assert_int_equal(back.started, 1764690000);
+	assert_int_equal(back.denies, 12);
+	assert_int_equal(back.kills, 1);
 	sg_json_free(&j);
 }
 
