@@ -34,7 +34,7 @@
 #include "report/fleet_status.h"
 
 #define REC_MAX			768
-#define RETRY_NS		(200ull * 1000000ull)	/* the daemon's RETRY_MS */
+#define RETRY_NS		(SG_FLEET_RETRY_MS * 1000000ull)	/* while the bus is not ready */
 #define IDLE_NS			(100ull * 1000000ull)
 #define MAX_SECONDS		4096
 
@@ -66,6 +66,7 @@ struct conn {
 	struct run *run;
 	unsigned first, n;		/* its nodes: first .. first + n - 1 */
 	struct sg_fleet_bus *bus;
+	struct sg_fleet_pace pace;	/* the daemon's pacing (fleet_bus.h) */
 	uint64_t *due, *acked, *cursor;
 	_Atomic uint64_t stored_ns[SG_FLEET_BATCH_MAX];
 	unsigned slot_node[SG_FLEET_BATCH_MAX];
@@ -159,7 +160,7 @@ static unsigned fill_batch(struct conn *c)
 
 	for (j = 0; j < c->n; j++)
 		c->cursor[j] = c->acked[j];
-	while (k < SG_FLEET_BATCH_MAX) {
+	while (k < c->pace.window) {
 		best = c->n;
 		best_born = UINT64_MAX;
 		for (j = 0; j < c->n; j++) {
@@ -233,7 +234,7 @@ static uint64_t next_due(struct conn *c)
 static void publish_loop(struct conn *c)
 {
 	struct run *r = c->run;
-	unsigned n, j, acked, rejected, late;
+	unsigned n, j, acked, rejected, late, wait_ms;
 	uint64_t now, pending, t_hand, next;
 	char err[160];
 	int rc;
@@ -270,11 +271,11 @@ static void publish_loop(struct conn *c)
 		account(c, acked, t_hand);
 		c->rejected += rejected;
 		c->late += late;
-		if (rc) {
-			if (!c->errors++)
-				snprintf(c->first_err, sizeof(c->first_err), "%s", err);
-			sleep_until(mono_ns() + RETRY_NS);
-		}
+		wait_ms = sg_fleet_pace_after(&c->pace, acked, n);
+		if (rc && !c->errors++)
+			snprintf(c->first_err, sizeof(c->first_err), "%s", err);
+		if (wait_ms)
+			sleep_until(mono_ns() + wait_ms * 1000000ull);
 	}
 	for (j = 0; j < c->n; j++)
 		c->scheduled += c->due[j];
@@ -330,6 +331,7 @@ static int conn_init(struct run *r, struct conn *c, unsigned first, unsigned n, 
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	sg_fleet_pace_init(&c->pace);
 	c->bus = sg_fleet_bus_open(&bc, err, errlen);
 	return c->bus ? 0 : -EIO;
 }

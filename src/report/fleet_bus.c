@@ -443,3 +443,26 @@ void sg_fleet_bus_close(struct sg_fleet_bus *b)
 }
 
 #endif
+
+void sg_fleet_pace_init(struct sg_fleet_pace *p)
+{
+	p->window = SG_FLEET_BATCH_MAX;
+	p->retry_ms = SG_FLEET_RETRY_MS;
+}
+
+unsigned sg_fleet_pace_after(struct sg_fleet_pace *p, unsigned acked, unsigned n)
+{
+	if (acked >= n) {
+		p->window = p->window * 2 < SG_FLEET_BATCH_MAX ? p->window * 2 : SG_FLEET_BATCH_MAX;
+		p->retry_ms = SG_FLEET_RETRY_MS;
+		return 0;
+	}
+	p->window = p->window / 2 > SG_FLEET_WINDOW_MIN ? p->window / 2 : SG_FLEET_WINDOW_MIN;
+	p->retry_ms = p->retry_ms * 2 < SG_FLEET_RETRY_MAX_MS ? p->retry_ms * 2 : SG_FLEET_RETRY_MAX_MS;
+	return p->retry_ms;
+}
+
+void sg_fleet_pace_reconnected(struct sg_fleet_pace *p)
+{
+	p->retry_ms = SG_FLEET_RETRY_MS;
+}

@@ -70,4 +70,27 @@ int sg_fleet_bus_publish(struct sg_fleet_bus *b, const struct sg_fleet_msg *v, u
 
 void sg_fleet_bus_close(struct sg_fleet_bus *b);
 
+/*
+ * Pacing a publisher: how many records its next batch may have and how long
+ * to wait after a batch that was not stored whole. A bus that did not store
+ * a batch in time gets smaller batches, less often, until one is stored
+ * whole again; re-sending at once all that an overloaded cluster could not
+ * take only adds to its backlog (a thousand nodes doing so made one stop
+ * acknowledging anything, bench/fleet).
+ */
+#define SG_FLEET_RETRY_MS	200u
+#define SG_FLEET_RETRY_MAX_MS	3000u
+#define SG_FLEET_WINDOW_MIN	16u
+
+struct sg_fleet_pace {
+	unsigned window;	/* records the next batch may have */
+	unsigned retry_ms;	/* the wait after a batch that was not stored whole */
+};
+
+void sg_fleet_pace_init(struct sg_fleet_pace *p);
+/* After a batch of n of which the first acked were stored: the wait before the next, in ms. */
+unsigned sg_fleet_pace_after(struct sg_fleet_pace *p, unsigned acked, unsigned n);
+/* The bus is back after an outage: the back-off was for a slow bus, not a gone one. */
+void sg_fleet_pace_reconnected(struct sg_fleet_pace *p);
+
 #endif

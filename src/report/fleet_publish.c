@@ -33,7 +33,6 @@
 #include "report/spool.h"
 
 #define IDLE_MS			100
-#define RETRY_MS		200
 #define SYNC_MS			1000
 #define DROP_LOG_MS		60000
 /* A flood spilled to disk still leaves the worker time to replay between spills. */
@@ -77,6 +76,8 @@ struct sg_fleet {
 	struct sg_spool *spool;
 	uint64_t retry_at_ms, synced_at_ms, drop_logged_ms, drops_logged;
 	bool replaying;			/* the spool holds records the bus failed to take */
+	bool was_ready;
+	struct sg_fleet_pace pace;	/* smaller batches, less often, from a bus that is slow */
 	struct item items[SG_FLEET_BATCH_MAX];
 	struct sg_fleet_msg msgs[SG_FLEET_BATCH_MAX];
 	struct sg_spool_rec recs[SG_FLEET_BATCH_MAX];
@@ -276,10 +277,9 @@ static unsigned publish(struct sg_fleet *f, struct item *it, unsigned n)
 		snprintf(f->st.last_error, sizeof(f->st.last_error), "%s", err);
 	}
 	pthread_mutex_unlock(&f->lock);
-	if (acked < n) {
-		f->retry_at_ms = mono_ms() + RETRY_MS;
+	f->retry_at_ms = mono_ms() + sg_fleet_pace_after(&f->pace, acked, n);
+	if (acked < n)
 		f->replaying = true;
-	}
 	return acked;
 }
 
@@ -291,7 +291,7 @@ static void replay_batch(struct sg_fleet *f)
 	char why[SG_FLEET_ERROR_MAX];
 	int err;
 
-	err = sg_spool_peek(f->spool, f->recs, SG_FLEET_BATCH_MAX, &n);
+	err = sg_spool_peek(f->spool, f->recs, f->pace.window, &n);
 	lost = before - sg_spool_records(f->spool);
 	if (err || lost) {
 		snprintf(why, sizeof(why), "spool: %s", strerror(err ? -err : EBADMSG));
@@ -354,6 +354,12 @@ static bool step(struct sg_fleet *f)
 
 	ready = sg_fleet_bus_ready(f->bus, why, sizeof(why));
 	set_connected(f, ready);
+	/* Back after an outage: the back-off was for a bus that was slow, not gone. */
+	if (ready && !f->was_ready) {
+		sg_fleet_pace_reconnected(&f->pace);
+		f->retry_at_ms = now;
+	}
+	f->was_ready = ready;
 	if (!ready) {
 		set_error(f, why);
 		f->replaying = f->replaying || sg_spool_records(f->spool);
@@ -455,6 +461,7 @@ struct sg_fleet *sg_fleet_start(const struct sg_fleet_config *cfg, char *err, si
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->wake, NULL);
 	f->qcap = cfg->queue ? cfg->queue : SG_FLEET_QUEUE_DEFAULT;
+	sg_fleet_pace_init(&f->pace);
 	sg_fleet_token(f->node, sizeof(f->node), cfg->node_id, strlen(cfg->node_id));
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(f->run, sizeof(f->run), "%016" PRIx64,
