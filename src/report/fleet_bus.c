@@ -27,38 +27,11 @@
 #include <nats/nats.h>
 #endif
 
-#define RECONNECT_WAIT_MS	250
-#define CONNECT_TIMEOUT_MS	2000
 #define STREAM_RETRY_MS		1000
 /* How often the caller's tick runs while a batch waits for acknowledgements. */
 #define TICK_MS			5
 /* Messages JetStream still remembers by id: a re-send within it is dropped as a duplicate. */
 #define DUPLICATE_WINDOW_NS	(120LL * 1000000000LL)
-
-int sg_fleet_bus_check_url(const char *url, char *err, size_t errlen)
-{
-	const char *p = url, *end, *colon;
-	unsigned n = 0;
-
-	if (!url || !*url) {
-		snprintf(err, errlen, "no fleet URL; give nats://host:port");
-		return -EINVAL;
-	}
-	while (*p) {
-		end = strchr(p, ',');
-		if (!end)
-			end = p + strlen(p);
-		colon = end - p > 7 ? memchr(p + 7, ':', (size_t)(end - p - 7)) : NULL;
-		if (strncmp(p, "nats://", 7) || !colon || colon == p + 7 || colon + 1 >= end ||
-		    strspn(colon + 1, "0123456789") != (size_t)(end - colon - 1) || ++n > SG_FLEET_URLS_MAX) {
-			snprintf(err, errlen, "fleet URL '%.*s' is not nats://host:port (at most %u, "
-				 "separated by commas)", (int)(end - p), p, SG_FLEET_URLS_MAX);
-			return -EINVAL;
-		}
-		p = *end ? end + 1 : end;
-	}
-	return 0;
-}
 
 #ifdef SG_FLEET_NO_NATS
 
@@ -94,9 +67,6 @@ struct sg_fleet_bus {
 	char *stream;
 	unsigned replicas;
 	unsigned ack_wait_ms;
-	char *urls;
-	const char *servers[SG_FLEET_URLS_MAX];
-	int nservers;
 	natsOptions *opts;
 	natsConnection *nc;
 	jsCtx *js;
@@ -151,67 +121,48 @@ static void on_reconnect(natsConnection *nc, void *closure)
 	atomic_store(&b->stream_ok, false);
 }
 
-static int split_urls(struct sg_fleet_bus *b, const char *url)
+static natsOptions *set_options(struct sg_fleet_bus *b, const struct sg_fleet_conn_config *conn,
+				char *err, size_t errlen)
 {
-	char *p;
+	natsOptions *o = sg_fleet_conn_options(conn, err, errlen);
+	natsStatus s = o ? NATS_OK : NATS_ERR;
 
-	b->urls = strdup(url);
-	if (!b->urls)
-		return -ENOMEM;
-	for (p = strtok(b->urls, ","); p && b->nservers < SG_FLEET_URLS_MAX; p = strtok(NULL, ","))
-		b->servers[b->nservers++] = p;
-	return 0;
-}
-
-static natsStatus set_options(struct sg_fleet_bus *b)
-{
-	natsStatus s;
-
-	s = natsOptions_Create(&b->opts);
 	if (s == NATS_OK)
-		s = natsOptions_SetServers(b->opts, b->servers, b->nservers);
+		s = natsOptions_SetReconnectedCB(o, on_reconnect, b);
 	if (s == NATS_OK)
-		s = natsOptions_SetName(b->opts, "sysguardd");
+		s = natsOptions_SetRetryOnFailedConnect(o, true, on_reconnect, b);
 	if (s == NATS_OK)
-		s = natsOptions_SetMaxReconnect(b->opts, -1);
-	if (s == NATS_OK)
-		s = natsOptions_SetReconnectWait(b->opts, RECONNECT_WAIT_MS);
-	if (s == NATS_OK)
-		s = natsOptions_SetTimeout(b->opts, CONNECT_TIMEOUT_MS);
-	if (s == NATS_OK)
-		s = natsOptions_SetReconnectedCB(b->opts, on_reconnect, b);
-	if (s == NATS_OK)
-		s = natsOptions_SetRetryOnFailedConnect(b->opts, true, on_reconnect, b);
-	return s;
+		return o;
+	if (o)
+		snprintf(err, errlen, "NATS client: %s", natsStatus_GetText(s));
+	natsOptions_Destroy(o);
+	return NULL;
 }
 
 struct sg_fleet_bus *sg_fleet_bus_open(const struct sg_fleet_bus_config *cfg, char *err,
 				       size_t errlen)
 {
 	struct sg_fleet_bus *b = calloc(1, sizeof(*b));
-	natsStatus s;
+	struct sg_fleet_conn_config conn;
 
-	if (!b || split_urls(b, cfg->url) || !(b->stream = strdup(cfg->stream))) {
+	if (!b || !(b->stream = strdup(cfg->stream))) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		free(b);
+		return NULL;
 	}
 	b->replicas = cfg->replicas;
 	b->ack_wait_ms = cfg->ack_wait_ms;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->done, NULL);
-	s = set_options(b);
-	if (s != NATS_OK) {
-		snprintf(err, errlen, "NATS client: %s", natsStatus_GetText(s));
+	conn = *cfg->conn;
+	conn.name = "sysguardd";
+	conn.reconnect_forever = true;
+	b->opts = set_options(b, &conn, err, errlen);
+	if (!b->opts) {
 		sg_fleet_bus_close(b);
 		return NULL;
 	}
 	return b;
-fail:
-	if (b) {
-		free(b->urls);
-		free(b);
-	}
-	return NULL;
 }
 
 /*
@@ -238,7 +189,7 @@ static bool connect_once(struct sg_fleet_bus *b, char *err, size_t errlen)
 	}
 	if (s == NATS_OK)
 		return true;
-	snprintf(err, errlen, "NATS client: %s", natsStatus_GetText(s));
+	snprintf(err, errlen, "cannot connect to the bus: %s", sg_fleet_conn_error(s));
 	jsCtx_Destroy(b->js);
 	b->js = NULL;
 	natsConnection_Destroy(b->nc);
@@ -246,7 +197,12 @@ static bool connect_once(struct sg_fleet_bus *b, char *err, size_t errlen)
 	return false;
 }
 
-/* The stream, subjects sysguard.> on files, made unless it exists (whatever its settings). */
+/*
+ * The stream, subjects sysguard.> on files, made unless it exists (whatever
+ * its settings). Looked up first: a node may have the right to read the
+ * stream's information but not to make streams (docs/fleet.md, "Credentials
+ * and TLS"), and then a stream made for it is all it needs.
+ */
 static bool ensure_stream(struct sg_fleet_bus *b, char *err, size_t errlen)
 {
 	const char *subjects[] = { "sysguard.>" };
@@ -255,6 +211,17 @@ static bool ensure_stream(struct sg_fleet_bus *b, char *err, size_t errlen)
 	jsErrCode jerr = 0;
 	natsStatus s;
 
+	s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
+	jsStreamInfo_Destroy(si);
+	si = NULL;
+	if (s == NATS_OK)
+		return true;
+	if (s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) {
+		snprintf(err, errlen, "cannot look up the stream %s: %s", b->stream,
+			 s == NATS_TIMEOUT ? "no answer (is $JS.API.STREAM.INFO of it allowed?)" :
+			 sg_fleet_conn_error(s));
+		return false;
+	}
 	jsStreamConfig_Init(&c);
 	c.Name = b->stream;
 	c.Subjects = subjects;
@@ -266,9 +233,7 @@ static bool ensure_stream(struct sg_fleet_bus *b, char *err, size_t errlen)
 	jsStreamInfo_Destroy(si);
 	if (s == NATS_OK || jerr == JSStreamNameExistErr)
 		return true;
-	snprintf(err, errlen, "cannot make the stream %s: %s", b->stream,
-		 nats_GetLastError(NULL) && *nats_GetLastError(NULL) ? nats_GetLastError(NULL) :
-		 natsStatus_GetText(s));
+	snprintf(err, errlen, "cannot make the stream %s: %s", b->stream, sg_fleet_conn_error(s));
 	return false;
 }
 
@@ -421,7 +386,6 @@ void sg_fleet_bus_close(struct sg_fleet_bus *b)
 	natsOptions_Destroy(b->opts);
 	pthread_cond_destroy(&b->done);
 	pthread_mutex_destroy(&b->lock);
-	free(b->urls);
 	free(b->stream);
 	free(b);
 }

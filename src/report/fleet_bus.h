@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The fleet export's connection to NATS JetStream (docs/fleet.md): connects
- * and reconnects in the background, makes the stream when it is missing, and
- * publishes a batch of messages in order, each with its Nats-Msg-Id, waiting
- * for JetStream's acknowledgements. Used by one thread (the export's worker).
+ * and reconnects in the background, makes the stream when it is missing
+ * (looked up first, so that a node without the right to make streams uses
+ * one made for it), and publishes a batch of messages in order, each with
+ * its Nats-Msg-Id, waiting for JetStream's acknowledgements. Used by one
+ * thread (the export's worker).
  */
 #ifndef SG_FLEET_BUS_H
 #define SG_FLEET_BUS_H
@@ -11,12 +13,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "report/fleet_conn.h"
+
 /* Messages in flight at once; a batch is at most this long. */
 #define SG_FLEET_BATCH_MAX	512u
-#define SG_FLEET_URLS_MAX	16
 
 struct sg_fleet_bus_config {
-	const char *url;		/* nats://host:port[,nats://host:port...] */
+	const struct sg_fleet_conn_config *conn;	/* the servers, credentials, TLS */
 	const char *stream;
 	unsigned replicas;
 	unsigned ack_wait_ms;		/* per message */
@@ -30,9 +33,6 @@ struct sg_fleet_msg {
 };
 
 struct sg_fleet_bus;
-
-/* Check the URLs ("nats://host:port", comma-separated). 0, or -EINVAL with the reason in err. */
-int sg_fleet_bus_check_url(const char *url, char *err, size_t errlen);
 
 /*
  * Set up the client; nothing is connected yet (the first sg_fleet_bus_ready
