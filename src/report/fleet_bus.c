@@ -28,6 +28,8 @@
 #endif
 
 #define STREAM_RETRY_MS		1000
+/* As libnats' reconnection wait (fleet_conn.c), until the first connection. */
+#define CONNECT_RETRY_MS	250
 /* How often the caller's tick runs while a batch waits for acknowledgements. */
 #define TICK_MS			5
 /* Messages JetStream still remembers by id: a re-send within it is dropped as a duplicate. */
@@ -80,6 +82,7 @@ struct sg_fleet_bus {
 	int slot[SG_FLEET_BATCH_MAX];
 	unsigned nslots, resolved;
 	char slot_err[160];
+	char conn_err[160];	/* why the last first-connection attempt failed */
 };
 
 static uint64_t mono_ms(void)
@@ -129,8 +132,7 @@ static natsOptions *set_options(struct sg_fleet_bus *b, const struct sg_fleet_co
 
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectedCB(o, on_reconnect, b);
-	if (s == NATS_OK)
-		s = natsOptions_SetRetryOnFailedConnect(o, true, on_reconnect, b);
+
 	if (s == NATS_OK)
 		return o;
 	if (o)
@@ -166,9 +168,13 @@ struct sg_fleet_bus *sg_fleet_bus_open(const struct sg_fleet_bus_config *cfg, ch
 }
 
 /*
- * The first connection attempt, on the worker: a server that does not answer
- * would hold the daemon's start for the connect timeout. Later ones are
- * libnats' own (reconnect forever).
+ * The first connection, on the worker: a server that does not answer would
+ * hold the daemon's start for the connect timeout. Tried every
+ * CONNECT_RETRY_MS until it succeeds, each attempt on its own rather than
+ * with libnats' retry of a failed first connection, which loses the reason
+ * (a refused password, a certificate that does not verify) for "no server";
+ * err keeps it until the next attempt. Once connected, reconnections are
+ * libnats' own (forever).
  */
 static bool connect_once(struct sg_fleet_bus *b, char *err, size_t errlen)
 {
@@ -176,8 +182,6 @@ static bool connect_once(struct sg_fleet_bus *b, char *err, size_t errlen)
 	natsStatus s;
 
 	s = natsConnection_Connect(&b->nc, b->opts);
-	if (s == NATS_NOT_YET_CONNECTED)
-		s = NATS_OK;
 	if (s == NATS_OK)
 		s = jsOptions_Init(&jo);
 	if (s == NATS_OK) {
@@ -189,7 +193,9 @@ static bool connect_once(struct sg_fleet_bus *b, char *err, size_t errlen)
 	}
 	if (s == NATS_OK)
 		return true;
-	snprintf(err, errlen, "cannot connect to the bus: %s", sg_fleet_conn_error(s));
+	snprintf(b->conn_err, sizeof(b->conn_err), "cannot connect to the bus: %s",
+		 sg_fleet_conn_error(s));
+	snprintf(err, errlen, "%s", b->conn_err);
 	jsCtx_Destroy(b->js);
 	b->js = NULL;
 	natsConnection_Destroy(b->nc);
@@ -237,22 +243,32 @@ static bool ensure_stream(struct sg_fleet_bus *b, char *err, size_t errlen)
 	return false;
 }
 
+/* Why, when libnats knows: a server that went away, a reconnection it refused. */
+static void not_connected(struct sg_fleet_bus *b, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	natsConnection_GetLastError(b->nc, &why);
+	snprintf(err, errlen, "not connected to the bus%s%s", why && *why ? ": " : "",
+		 why && *why ? why : "");
+}
+
 bool sg_fleet_bus_ready(struct sg_fleet_bus *b, char *err, size_t errlen)
 {
 	uint64_t now = mono_ms();
 
 	if (!b->nc) {
 		if (now < b->next_stream_try_ms) {
-			snprintf(err, errlen, "not connected to the bus");
+			snprintf(err, errlen, "%s", b->conn_err[0] ? b->conn_err : "not connected to the bus");
 			return false;
 		}
 		if (!connect_once(b, err, errlen)) {
-			b->next_stream_try_ms = now + STREAM_RETRY_MS;
+			b->next_stream_try_ms = now + CONNECT_RETRY_MS;
 			return false;
 		}
 	}
 	if (natsConnection_Status(b->nc) != NATS_CONN_STATUS_CONNECTED) {
-		snprintf(err, errlen, "not connected to the bus");
+		not_connected(b, err, errlen);
 		return false;
 	}
 	if (atomic_load(&b->stream_ok))
