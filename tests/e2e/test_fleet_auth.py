@@ -15,7 +15,8 @@ only policy.default and write only its own status entry.
   another node's records, reading another group's policy, writing another
   node's status entry. A wrong password, a server certificate of another CA
   and a plain nats:// URL to the TLS server are refused too: the daemon keeps
-  running, spools, and says why in stats.json's last_error.
+  running, spools, and says why in stats.json's last_error. With mutual
+  TLS, a client without a certificate is refused and one with it publishes.
 - Bad credential or TLS files stop the start with the file's name.
 """
 import json
@@ -57,11 +58,11 @@ def make_ca(d, name):
             "-keyout", d / f"{name}.key", "-out", d / f"{name}.pem")
 
 
-def make_cert(d, name, ca):
-    """A server certificate for 127.0.0.1 and localhost, signed by ca."""
+def make_cert(d, name, ca, cn="127.0.0.1"):
+    """A certificate for 127.0.0.1 and localhost, signed by ca."""
     ext = d / f"{name}.ext"
     ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={cn}",
             "-keyout", d / f"{name}.key", "-out", d / f"{name}.csr")
     openssl("x509", "-req", "-in", d / f"{name}.csr", "-CA", d / f"{ca}.pem", "-CAkey",
             d / f"{ca}.key", "-CAcreateserial", "-days", "2", "-extfile", ext,
@@ -70,11 +71,12 @@ def make_cert(d, name, ca):
 
 @pytest.fixture
 def pki(workdir):
-    """ca.pem, server.pem/key signed by it; rogue.pem/key signed by another CA."""
+    """ca.pem, server.pem/key and client.pem/key signed by it; rogue.pem/key by another CA."""
     d = workdir / "pki"
     d.mkdir()
     make_ca(d, "ca")
     make_cert(d, "server", "ca")
+    make_cert(d, "client", "ca", cn=NODE)
     make_ca(d, "other-ca")
     make_cert(d, "rogue", "other-ca")
     return d
@@ -87,13 +89,16 @@ def secret(workdir, name, text):
     return f
 
 
-def server_conf(pki, cert):
-    """The shipped example, with this test's files, passwords and node."""
+def server_conf(pki, cert, mutual=False):
+    """The shipped example, with this test's files, passwords and node; mutual: verify: true."""
     text = EXAMPLE.read_text()
     # NatsBus gives -js and -sd: a store_dir of the file's own is a duplicate to nats-server.
     text = re.sub(r"\njetstream \{.*?\n\}\n", "\n", text, flags=re.S)
     text = text.replace("/etc/nats/tls/server.pem", str(pki / f"{cert}.pem"))
     text = text.replace("/etc/nats/tls/server.key", str(pki / f"{cert}.key"))
+    if mutual:
+        text = text.replace('# ca_file: "/etc/nats/tls/ca.pem"', f'ca_file: "{pki / "ca.pem"}"')
+        text = text.replace("# verify: true", "verify: true")
     head, rest = text.split("    # BEGIN nodes", 1)
     tail = rest.split("    # END nodes", 1)[1]
     block = subprocess.run([str(NODE_USER), NODE, GROUP], capture_output=True, text=True,
@@ -102,11 +107,11 @@ def server_conf(pki, cert):
     return head + block.stdout + tail
 
 
-def start_bus(workdir, pki, cert="server", name="bus"):
+def start_bus(workdir, pki, cert="server", name="bus", mutual=False):
     d = workdir / name
     d.mkdir()
     # The config's listen gives way to NatsBus's -a/-p.
-    return NatsBus(d, 1, server_conf(pki, cert), scheme="tls").start()
+    return NatsBus(d, 1, server_conf(pki, cert, mutual), scheme="tls").start()
 
 
 @pytest.fixture
@@ -242,6 +247,34 @@ def test_node_cannot_write_another_nodes_status(workdir, bus, pki, reader_bin):
     assert rc == 3, out
     rc, out = admin.do("kv-get", "SYSGUARD_STATUS", "node.web-2")
     assert rc == 3 and "forged" not in out, out
+
+
+def test_mutual_tls_node_with_its_certificate_publishes(tools, workdir, daemon, pki, reader_bin):
+    bus = start_bus(workdir, pki, name="mtls-bus", mutual=True)
+    try:
+        admin_pw = secret(workdir, "admin.pw", ADMIN_PW)
+        r = admin_ctl(bus, pki, admin_pw, "status", check=False)
+        assert r.returncode == 1 and "cannot reach the bus" in r.stderr, r
+        r = admin_ctl(bus, pki, admin_pw, "status", "--tls-cert", pki / "client.pem",
+                      "--tls-key", pki / "client.key", check=False)
+        assert "cannot reach the bus" not in r.stderr, r
+        r = admin_ctl(bus, pki, admin_pw, "publish", "--group", GROUP, "--tls-cert",
+                      pki / "client.pem", "/nonexistent.bundle", check=False)
+        assert r.returncode == 2 and "needs its key" in r.stderr, r
+        # As the admin (the reader has no client certificate to make the stream
+        # with): this daemon makes the stream and the status bucket itself.
+        extra = ["--fleet-url", bus.url(), "--fleet-tls-ca", str(pki / "ca.pem"),
+                 "--fleet-tls-cert", str(pki / "client.pem"), "--fleet-tls-key",
+                 str(pki / "client.key"), "--fleet-user", ADMIN, "--fleet-password-file",
+                 str(admin_pw), "--fleet-status-ttl", str(TTL_S)]
+        d = daemon(Policy([]).text, extra=extra)
+        x = tools.make_bin(workdir, "auth-m")
+        assert run([x, workdir / "m"]).returncode == 0
+        d.wait_exec(exe=x)
+        wait_stats(d, lambda s: s["connected"] and s["delivered"] > 0 and s["spooled"] == 0
+                   and s["queued"] == 0, 20, "all delivered over mutual TLS")
+    finally:
+        bus.close()
 
 
 def refused_daemon(daemon, reader_bin, bus, admin_ca, extra, tools, workdir):
