@@ -22,20 +22,21 @@
 #endif
 
 #define MAX_PUB_KEYS	16
-#define POLICY_HISTORY	5
 #define MAX_NODES	4096
 
 enum { OPT_GROUP = 256, OPT_BUCKET, OPT_PUB, OPT_JSON };
 
 static const struct sg_cli_cmd fleet_cmd = { "fleet",
-	"sysguardctl fleet publish|status [OPTIONS]\n"
+	"sysguardctl fleet setup|publish|status [OPTIONS]\n"
 	"\n"
+	"  setup --url URLS [--stream NAME] [--replicas N] [--status-ttl S]\n"
+	"                        make the stream and the buckets (as the bus's admin)\n"
 	"  publish --url URLS --group G [--bucket NAME] [--pub PUB...] BUNDLE\n"
 	"                        put a signed bundle under policy.G of the policy bucket\n"
 	"  status --url URLS [--bucket NAME] [-o table|json | --json]\n"
 	"                        the nodes whose status entry has not expired\n"
 	"\n"
-	"Both take the bus's credentials and TLS options (see their --help).\n" };
+	"Each takes the bus's credentials and TLS options (see its --help).\n" };
 
 static const struct sg_cli_cmd publish_cmd = { "fleet publish",
 	"sysguardctl fleet publish --url URLS --group G [--bucket NAME] [--pub PUB...] BUNDLE\n"
@@ -125,7 +126,7 @@ static int publish(const struct sg_fleet_conn_config *conn, const char *bucket, 
 		if (s == NATS_NOT_FOUND) {
 			kvConfig_Init(&c);
 			c.Bucket = bucket;
-			c.History = POLICY_HISTORY;
+			c.History = SG_FLEET_POLICY_HISTORY;
 			s = js_CreateKeyValue(&kv, js, &c);
 		}
 		if (s != NATS_OK)
@@ -370,7 +371,9 @@ int sg_cmd_fleet(const struct sg_cli *cli, int argc, char **argv)
 		return sg_cli_bad_option(&fleet_cmd, argc, argv, c);
 	}
 	if (optind >= argc)
-		return sg_cli_usage_error(&fleet_cmd, "which command? publish or status");
+		return sg_cli_usage_error(&fleet_cmd, "which command? setup, publish or status");
+	if (!strcmp(argv[optind], "setup"))
+		return sg_cmd_fleet_setup(cli, argc - optind, argv + optind);
 	if (!strcmp(argv[optind], "publish"))
 		return cmd_publish(cli, argc - optind, argv + optind);
 	if (!strcmp(argv[optind], "status"))

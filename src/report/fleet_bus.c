@@ -203,6 +203,26 @@ static bool connect_once(struct sg_fleet_bus *b, char *err, size_t errlen)
 	return false;
 }
 
+natsStatus sg_fleet_stream_make(jsCtx *js, const char *name, unsigned replicas)
+{
+	const char *subjects[] = { "sysguard.>" };
+	jsStreamInfo *si = NULL;
+	jsStreamConfig c;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	jsStreamConfig_Init(&c);
+	c.Name = name;
+	c.Subjects = subjects;
+	c.SubjectsLen = 1;
+	c.Storage = js_FileStorage;
+	c.Replicas = (int64_t)replicas;
+	c.Duplicates = DUPLICATE_WINDOW_NS;
+	s = js_AddStream(&si, js, &c, NULL, &jerr);
+	jsStreamInfo_Destroy(si);
+	return jerr == JSStreamNameExistErr ? NATS_OK : s;
+}
+
 /*
  * The stream, subjects sysguard.> on files, made unless it exists (whatever
  * its settings). Looked up first: a node may have the right to read the
@@ -211,15 +231,12 @@ static bool connect_once(struct sg_fleet_bus *b, char *err, size_t errlen)
  */
 static bool ensure_stream(struct sg_fleet_bus *b, char *err, size_t errlen)
 {
-	const char *subjects[] = { "sysguard.>" };
 	jsStreamInfo *si = NULL;
-	jsStreamConfig c;
 	jsErrCode jerr = 0;
 	natsStatus s;
 
 	s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
 	jsStreamInfo_Destroy(si);
-	si = NULL;
 	if (s == NATS_OK)
 		return true;
 	if (s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) {
@@ -228,16 +245,8 @@ static bool ensure_stream(struct sg_fleet_bus *b, char *err, size_t errlen)
 			 sg_fleet_conn_error(s));
 		return false;
 	}
-	jsStreamConfig_Init(&c);
-	c.Name = b->stream;
-	c.Subjects = subjects;
-	c.SubjectsLen = 1;
-	c.Storage = js_FileStorage;
-	c.Replicas = b->replicas;
-	c.Duplicates = DUPLICATE_WINDOW_NS;
-	s = js_AddStream(&si, b->js, &c, NULL, &jerr);
-	jsStreamInfo_Destroy(si);
-	if (s == NATS_OK || jerr == JSStreamNameExistErr)
+	s = sg_fleet_stream_make(b->js, b->stream, b->replicas);
+	if (s == NATS_OK)
 		return true;
 	snprintf(err, errlen, "cannot make the stream %s: %s", b->stream, sg_fleet_conn_error(s));
 	return false;

@@ -62,4 +62,13 @@ int sg_fleet_bus_publish(struct sg_fleet_bus *b, const struct sg_fleet_msg *v, u
 
 void sg_fleet_bus_close(struct sg_fleet_bus *b);
 
+#ifndef SG_FLEET_NO_NATS
+/*
+ * Make the fleet's stream as the daemon makes it (subjects sysguard.>, on
+ * files, `replicas` copies, the duplicate window); NATS_OK also when it
+ * exists already (whatever its settings). For `sysguardctl fleet setup` too.
+ */
+natsStatus sg_fleet_stream_make(jsCtx *js, const char *name, unsigned replicas);
+#endif
+
 #endif

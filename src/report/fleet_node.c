@@ -45,7 +45,6 @@ void sg_fleet_node_stop(struct sg_fleet_node *n)
 #include <nats/nats.h>
 
 #define RETRY_MS		1000
-#define POLICY_HISTORY		5
 #define STOP_CHECK_MS		200
 /* How often policy.<group> is read: a bundle is in force well within a second. */
 #define POLL_MS			500
@@ -191,7 +190,7 @@ static bool ready(struct sg_fleet_node *n, uint64_t now)
 		s = open_bucket(n, &n->status_kv, SG_FLEET_STATUS_BUCKET, 1,
 				(int64_t)n->cfg.status_ttl_s * 1000000000LL);
 	if (s == NATS_OK && n->policy_bucket && !n->policy_kv)
-		s = open_bucket(n, &n->policy_kv, n->policy_bucket, POLICY_HISTORY, 0);
+		s = open_bucket(n, &n->policy_kv, n->policy_bucket, SG_FLEET_POLICY_HISTORY, 0);
 	if (s != NATS_OK && s != NATS_NO_SERVER && !n->open_failing)
 		warn(n, "the key-value buckets", s);
 	n->open_failing = s != NATS_OK;

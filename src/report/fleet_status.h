@@ -16,6 +16,7 @@
 #define SG_FLEET_GROUP_DEFAULT		"default"
 #define SG_FLEET_POLICY_BUCKET_DEFAULT	"SYSGUARD_POLICY"
 #define SG_FLEET_STATUS_BUCKET		"SYSGUARD_STATUS"
+#define SG_FLEET_POLICY_HISTORY		5	/* revisions the policy bucket keeps */
 #define SG_FLEET_STATUS_TTL_DEFAULT	30u	/* seconds */
 #define SG_FLEET_STATUS_TTL_MAX		3600u
 #define SG_FLEET_NAME_MAX		64

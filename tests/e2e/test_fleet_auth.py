@@ -132,12 +132,11 @@ def as_node(reader_bin, bus, ca):
                    "FLEET_INBOX": f"_INBOX.{NODE}"})
 
 
-def admin_setup(admin):
+def admin_setup(bus, ca, workdir):
     """What the admin makes before the nodes start: the stream and both buckets."""
-    admin.make_stream(1)
-    for bucket, ttl in (("SYSGUARD_POLICY", 0), ("SYSGUARD_STATUS", TTL_S)):
-        rc, out = admin.do("make-kv", bucket, ttl)
-        assert rc == 0, out
+    r = ctl("fleet", "setup", "--url", bus.url(), "--tls-ca", ca, "--user", ADMIN,
+            "--password-file", secret(workdir, "admin.pw", ADMIN_PW), "--status-ttl", TTL_S)
+    assert "stream SYSGUARD_EVENTS: made" in r.stdout and "bucket SYSGUARD_STATUS: made" in r.stdout, r
 
 
 def node_args(bus, pki, password_file, url=None):
@@ -177,7 +176,7 @@ def test_node_over_tls_with_its_credentials_publishes_and_takes_its_groups_polic
         tools, workdir, daemon, bus, pki, keys, reader_bin):
     key, pub, _ = keys
     admin = as_admin(reader_bin, bus, pki / "ca.pem")
-    admin_setup(admin)
+    admin_setup(bus, pki / "ca.pem", workdir)
     admin_pw = secret(workdir, "admin.pw", ADMIN_PW)
     x = tools.make_bin(workdir, "auth-x")
     y = tools.make_bin(workdir, "auth-y")
@@ -212,7 +211,7 @@ def test_node_over_tls_with_its_credentials_publishes_and_takes_its_groups_polic
 
 
 def test_node_cannot_publish_another_nodes_records(workdir, bus, pki, reader_bin):
-    admin_setup(as_admin(reader_bin, bus, pki / "ca.pem"))
+    admin_setup(bus, pki / "ca.pem", workdir)
     node = as_node(reader_bin, bus, pki / "ca.pem")
     rc, out = node.do("pub", f"sysguard.{NODE}.exec", "{}")
     assert rc == 0, out
@@ -224,7 +223,7 @@ def test_node_cannot_publish_another_nodes_records(workdir, bus, pki, reader_bin
 
 def test_node_cannot_read_another_groups_policy(workdir, bus, pki, reader_bin):
     admin = as_admin(reader_bin, bus, pki / "ca.pem")
-    admin_setup(admin)
+    admin_setup(bus, pki / "ca.pem", workdir)
     for key, value in ((f"policy.{GROUP}", "mine"), ("policy.edge", "edge-secret")):
         rc, out = admin.do("kv-put", "SYSGUARD_POLICY", key, value)
         assert rc == 0, out
@@ -239,7 +238,7 @@ def test_node_cannot_read_another_groups_policy(workdir, bus, pki, reader_bin):
 
 def test_node_cannot_write_another_nodes_status(workdir, bus, pki, reader_bin):
     admin = as_admin(reader_bin, bus, pki / "ca.pem")
-    admin_setup(admin)
+    admin_setup(bus, pki / "ca.pem", workdir)
     node = as_node(reader_bin, bus, pki / "ca.pem")
     rc, out = node.do("kv-put", "SYSGUARD_STATUS", f"node.{NODE}", "{}")
     assert rc == 0, out
@@ -293,7 +292,7 @@ def refused_daemon(daemon, reader_bin, bus, admin_ca, extra, tools, workdir):
 
 def test_wrong_password_is_refused_and_the_daemon_spools(tools, workdir, daemon, bus, pki,
                                                          reader_bin):
-    admin_setup(as_admin(reader_bin, bus, pki / "ca.pem"))
+    admin_setup(bus, pki / "ca.pem", workdir)
     extra = node_args(bus, pki, secret(workdir, "wrong.pw", "not-the-password"))
     s = refused_daemon(daemon, reader_bin, bus, pki / "ca.pem", extra, tools, workdir)
     assert "authorization" in s["last_error"].lower(), s
@@ -302,7 +301,7 @@ def test_wrong_password_is_refused_and_the_daemon_spools(tools, workdir, daemon,
 def test_server_certificate_of_another_ca_is_refused(tools, workdir, daemon, pki, reader_bin):
     rogue = start_bus(workdir, pki, cert="rogue", name="rogue-bus")
     try:
-        admin_setup(as_admin(reader_bin, rogue, pki / "other-ca.pem"))
+        admin_setup(rogue, pki / "other-ca.pem", workdir)
         extra = node_args(rogue, pki, secret(workdir, "node.pw", NODE_PW))
         s = refused_daemon(daemon, reader_bin, rogue, pki / "other-ca.pem", extra, tools, workdir)
         assert "certificate" in s["last_error"] or "SSL" in s["last_error"], s
@@ -311,7 +310,7 @@ def test_server_certificate_of_another_ca_is_refused(tools, workdir, daemon, pki
 
 
 def test_plain_nats_url_to_a_tls_server_fails(tools, workdir, daemon, bus, pki, reader_bin):
-    admin_setup(as_admin(reader_bin, bus, pki / "ca.pem"))
+    admin_setup(bus, pki / "ca.pem", workdir)
     plain = bus.url().replace("tls://", "nats://")
     r = ctl("fleet", "status", "--url", plain, "--user", ADMIN, "--password-file",
             secret(workdir, "admin.pw", ADMIN_PW), check=False)

@@ -8,8 +8,7 @@
  *
  * Usage: fleet_reader URLS STREAM [make R]
  *        fleet_reader URLS - pub SUBJECT DATA | kv-get BUCKET KEY |
- *                            kv-put BUCKET KEY DATA | kv-watch BUCKET KEY |
- *                            make-kv BUCKET TTL_S
+ *                            kv-put BUCKET KEY DATA | kv-watch BUCKET KEY
  * With "make R", makes the stream (subjects sysguard.>, R replicas, files)
  * and exits instead. The other modes are for the permission tests
  * (test_fleet_auth.py): each does one thing as the user given, prints what
@@ -203,21 +202,6 @@ static int kv_watch(jsCtx *js, const char *bucket, const char *key)
 	return s == NATS_OK && e ? 0 : REFUSED;
 }
 
-static int make_kv(jsCtx *js, const char *bucket, int ttl_s)
-{
-	kvStore *kv = NULL;
-	kvConfig c;
-	natsStatus s;
-
-	kvConfig_Init(&c);
-	c.Bucket = bucket;
-	c.History = 5;
-	c.TTL = (int64_t)ttl_s * 1000000000LL;
-	s = js_CreateKeyValue(&kv, js, &c);
-	kvStore_Destroy(kv);
-	return s == NATS_OK ? 0 : fail("make key-value bucket", s);
-}
-
 static int run_mode(jsCtx *js, natsConnection *nc, int argc, char **argv)
 {
 	const char *m = argv[3];
@@ -230,8 +214,6 @@ static int run_mode(jsCtx *js, natsConnection *nc, int argc, char **argv)
 		return kv_put(js, argv[4], argv[5], argv[6]);
 	if (!strcmp(m, "kv-watch") && argc == 6)
 		return kv_watch(js, argv[4], argv[5]);
-	if (!strcmp(m, "make-kv") && argc == 6)
-		return make_kv(js, argv[4], atoi(argv[5]));
 	if (!strcmp(m, "make") && argc == 5)
 		return make_stream(js, argv[2], atoi(argv[4]));
 	fprintf(stderr, "fleet_reader: unknown mode or arguments\n");
