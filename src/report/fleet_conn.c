@@ -171,9 +171,14 @@ int sg_fleet_conn_check(const struct sg_fleet_conn_config *c, char *err, size_t 
 
 const char *sg_fleet_conn_error(natsStatus s)
 {
-	const char *last = nats_GetLastError(NULL);
+	const char *last = nats_GetLastError(NULL), *p;
 
-	return last && *last ? last : natsStatus_GetText(s);
+	if (!last || !*last)
+		return natsStatus_GetText(s);
+	/* libnats starts with where in its source it failed, "(conn.c:733): ": not the operator's. */
+	if (last[0] == '(' && (p = strstr(last, "): ")) && !memchr(last, ' ', (size_t)(p - last)))
+		return p + 3;
+	return last;
 }
 
 static bool wants_tls(const struct sg_fleet_conn_config *c)

@@ -76,9 +76,12 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* A request the server's permissions deny gets no answer at all: say so with the timeout. */
 static void warn(struct sg_fleet_node *n, const char *what, natsStatus s)
 {
-	fprintf(stderr, "sysguardd: fleet: %s: %s\n", what, sg_fleet_conn_error(s));
+	fprintf(stderr, "sysguardd: fleet: %s: %s%s\n", what, sg_fleet_conn_error(s),
+		s == NATS_TIMEOUT ? " (no answer: is it allowed to this node's user? "
+		"deploy/nats/node-user.sh)" : "");
 }
 
 static natsStatus connect_bus(struct sg_fleet_node *n)
