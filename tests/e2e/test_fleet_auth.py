@@ -16,10 +16,14 @@ only policy.default and write only its own status entry.
   node's status entry. A wrong password, a server certificate of another CA
   and a plain nats:// URL to the TLS server are refused too: the daemon keeps
   running, spools, and says why in stats.json's last_error. With mutual
-  TLS, a client without a certificate is refused and one with it publishes.
+  TLS, a client without a certificate is refused and one with it publishes;
+  with an nkey instead of a password the node publishes and keeps its entry.
 - Bad credential or TLS files stop the start with the file's name.
 """
+import base64
+import ctypes
 import json
+import os
 import re
 import subprocess
 import time
@@ -89,8 +93,36 @@ def secret(workdir, name, text):
     return f
 
 
-def server_conf(pki, cert, mutual=False):
-    """The shipped example, with this test's files, passwords and node; mutual: verify: true."""
+def crc16(data):
+    """CRC-16/XMODEM, the checksum at the end of an nkey."""
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
+    return crc
+
+
+def nkey_text(raw):
+    return base64.b32encode(raw + crc16(raw).to_bytes(2, "little")).decode().rstrip("=")
+
+
+def make_user_nkey():
+    """(seed "SU...", public key "U..."): a user nkey, its ed25519 key pair from libsodium."""
+    sodium = ctypes.CDLL("libsodium.so.23")
+    assert sodium.sodium_init() >= 0
+    seed, pk, sk = os.urandom(32), ctypes.create_string_buffer(32), ctypes.create_string_buffer(64)
+    assert sodium.crypto_sign_seed_keypair(pk, sk, seed) == 0
+    seed_prefix, user_prefix = 18 << 3, 20 << 3
+    return (nkey_text(bytes([seed_prefix | user_prefix >> 5, (user_prefix & 31) << 3]) + seed),
+            nkey_text(bytes([user_prefix]) + pk.raw))
+
+
+def server_conf(pki, cert, mutual=False, nkey=None):
+    """
+    The shipped example, with this test's files, passwords and node; mutual:
+    verify: true; nkey: the node's public key instead of its user and password.
+    """
     text = EXAMPLE.read_text()
     # NatsBus gives -js and -sd: a store_dir of the file's own is a duplicate to nats-server.
     text = re.sub(r"\njetstream \{.*?\n\}\n", "\n", text, flags=re.S)
@@ -104,14 +136,18 @@ def server_conf(pki, cert, mutual=False):
     block = subprocess.run([str(NODE_USER), NODE, GROUP], capture_output=True, text=True,
                            check=True, env={"NODE_PASSWORD": NODE_PW, "PATH": "/usr/bin:/bin"})
     head = head.replace('"REPLACE_WITH_BCRYPT_HASH"', json.dumps(ADMIN_PW), 1)
-    return head + block.stdout + tail
+    node = block.stdout
+    if nkey:
+        node = node.replace(f'user: "{NODE}"\n', f'nkey: "{nkey}"\n')
+        node = re.sub(r'\n\s*password: "[^"]*"', "", node)
+    return head + node + tail
 
 
-def start_bus(workdir, pki, cert="server", name="bus", mutual=False):
+def start_bus(workdir, pki, cert="server", name="bus", mutual=False, nkey=None):
     d = workdir / name
     d.mkdir()
     # The config's listen gives way to NatsBus's -a/-p.
-    return NatsBus(d, 1, server_conf(pki, cert, mutual), scheme="tls").start()
+    return NatsBus(d, 1, server_conf(pki, cert, mutual, nkey), scheme="tls").start()
 
 
 @pytest.fixture
@@ -272,6 +308,31 @@ def test_mutual_tls_node_with_its_certificate_publishes(tools, workdir, daemon, 
         d.wait_exec(exe=x)
         wait_stats(d, lambda s: s["connected"] and s["delivered"] > 0 and s["spooled"] == 0
                    and s["queued"] == 0, 20, "all delivered over mutual TLS")
+    finally:
+        bus.close()
+
+
+def test_node_with_an_nkey_publishes_and_keeps_its_status(tools, workdir, daemon, pki,
+                                                          reader_bin):
+    seed, public = make_user_nkey()
+    bus = start_bus(workdir, pki, name="nkey-bus", nkey=public)
+    try:
+        admin_setup(bus, pki / "ca.pem", workdir)
+        seed_file = secret(workdir, "node.nk", f"{seed}\n{public}")
+        d = daemon(Policy([]).text, extra=[
+            "--fleet-url", bus.url(), "--fleet-tls-ca", str(pki / "ca.pem"),
+            "--fleet-nkey-seed", str(seed_file), "--fleet-status-ttl", str(TTL_S)])
+        x = tools.make_bin(workdir, "auth-n")
+        assert run([x, workdir / "m"]).returncode == 0
+        d.wait_exec(exe=x)
+        wait_stats(d, lambda s: s["connected"] and s["delivered"] > 0 and s["spooled"] == 0
+                   and s["queued"] == 0, 20, "all delivered with the nkey")
+        msgs = as_admin(reader_bin, bus, pki / "ca.pem").messages()
+        assert msgs and all(subject.startswith(f"sysguard.{NODE}.") for _, subject, _, _ in msgs)
+        admin = as_admin(reader_bin, bus, pki / "ca.pem")
+        wait_until(lambda: admin.do("kv-get", "SYSGUARD_STATUS", f"node.{NODE}")[0] == 0, 2 * TTL_S,
+                   "the node's status entry written with the nkey")
+        assert "Permissions Violation" not in bus.log(0), bus.log(0)[-2000:]
     finally:
         bus.close()
 
