@@ -28,6 +28,8 @@ int sg_cmd_block(const struct sg_cli *cli, int argc, char **argv);
 int sg_cmd_shield(const struct sg_cli *cli, int argc, char **argv);
 /* fleet status exits 1 when a node is not converged. */
 int sg_cmd_fleet(const struct sg_cli *cli, int argc, char **argv);
+/* fleet_setup.c: `fleet setup`, the stream and buckets made by the admin. */
+int sg_cmd_fleet_setup(const struct sg_cli *cli, int argc, char **argv);
 
 /*
  * The running daemon's status (its ready file, with the uptime from

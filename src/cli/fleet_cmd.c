@@ -13,8 +13,8 @@
 
 #include "cli/commands.h"
 #include "cli/fleet_cli.h"
+#include "cli/fleet_connect.h"
 #include "policy/bundle.h"
-#include "report/fleet_bus.h"
 #include "report/fleet_status.h"
 #include "store/bundle_files.h"
 
@@ -23,14 +23,15 @@
 #endif
 
 #define MAX_PUB_KEYS	16
-#define POLICY_HISTORY	5
 #define MAX_NODES	4096
 
-enum { OPT_GROUP = 256, OPT_URL, OPT_BUCKET, OPT_PUB, OPT_JSON };
+enum { OPT_GROUP = 256, OPT_BUCKET, OPT_PUB, OPT_JSON };
 
 static const struct sg_cli_cmd fleet_cmd = { "fleet",
-	"sysguardctl fleet publish|status|events|view [OPTIONS]\n"
+	"sysguardctl fleet setup|publish|status|events|view [OPTIONS]\n"
 	"\n"
+	"  setup --url URLS [--stream NAME] [--replicas N] [--status-ttl S]\n"
+	"                        make the stream and the buckets (as the bus's admin)\n"
 	"  publish --url URLS --group G [--bucket NAME] [--pub PUB...] BUNDLE\n"
 	"                        put a signed bundle under policy.G of the policy bucket\n"
 	"  status --url URLS [--bucket NAME] [-o table|json | --json]\n"
@@ -38,7 +39,9 @@ static const struct sg_cli_cmd fleet_cmd = { "fleet",
 	"  events [--follow] [--node N] [--type T] [--durable NAME] --url URLS\n"
 	"                        the fleet's audit records from the stream\n"
 	"  view --url URLS [--step D] [--intervals N]\n"
-	"                        nodes, versions and denies per node over time\n" };
+	"                        nodes, versions and denies per node over time\n"
+	"\n"
+	"Each takes the bus's credentials and TLS options (see its --help).\n" };
 
 static const struct sg_cli_cmd publish_cmd = { "fleet publish",
 	"sysguardctl fleet publish --url URLS --group G [--bucket NAME] [--pub PUB...] BUNDLE\n"
@@ -47,7 +50,7 @@ static const struct sg_cli_cmd publish_cmd = { "fleet publish",
 	"policy.G (the bucket is made when missing, keeping 5 revisions). The nodes\n"
 	"of group G verify it with their own trusted keys before they run it.\n"
 	"\n"
-	"      --url=URLS        nats://host:port, several separated by commas\n"
+	SG_CLI_FLEET_CONN_HELP
 	"      --group=G         the nodes' --fleet-group\n"
 	"      --bucket=NAME     the policy bucket (default " SG_FLEET_POLICY_BUCKET_DEFAULT ")\n"
 	"      --pub=PUB         also verify the signature with this public key first\n"
@@ -61,7 +64,7 @@ static const struct sg_cli_cmd status_cmd = { "fleet status",
 	"(converged), and when the node last renewed its entry. Exit 1 when a node\n"
 	"is not converged.\n"
 	"\n"
-	"      --url=URLS        nats://host:port, several separated by commas\n"
+	SG_CLI_FLEET_CONN_HELP
 	"      --bucket=NAME     the policy bucket (default " SG_FLEET_POLICY_BUCKET_DEFAULT ")\n"
 	"  -o, --output=FORMAT   table (default) or json; --json is -o json\n"
 	"  -h, --help            this help\n" };
@@ -85,14 +88,14 @@ static int check_bundle(const char *path, const char *buf, size_t len,
 
 #ifdef SG_FLEET_NO_NATS
 
-static int publish(const char *url, const char *bucket, const char *key, const char *buf,
+static int publish(const struct sg_fleet_conn_config *conn, const char *bucket, const char *key, const char *buf,
 		   size_t len)
 {
 	fprintf(stderr, "sysguardctl: this build has no NATS client\n");
 	return SG_EXIT_FAILED;
 }
 
-static int status(const char *url, const char *bucket, enum sg_cli_output out)
+static int status(const struct sg_fleet_conn_config *conn, const char *bucket, enum sg_cli_output out)
 {
 	fprintf(stderr, "sysguardctl: this build has no NATS client\n");
 	return SG_EXIT_FAILED;
@@ -102,36 +105,17 @@ static int status(const char *url, const char *bucket, enum sg_cli_output out)
 
 static void nats_fail(const char *what, natsStatus s)
 {
-	const char *last = nats_GetLastError(NULL);
-
-	fprintf(stderr, "sysguardctl fleet: %s: %s\n", what, last && *last ? last : natsStatus_GetText(s));
-}
-
-static natsStatus bus_open(const char *url, natsConnection **nc, jsCtx **js)
-{
-	natsStatus s = natsConnection_ConnectTo(nc, url);
-
-	if (s == NATS_OK)
-		s = natsConnection_JetStream(js, *nc, NULL);
-	if (s != NATS_OK)
-		nats_fail("cannot reach the bus", s);
-	return s;
-}
-
-natsStatus sg_fleet_cli_connect(const char *url, natsConnection **nc, jsCtx **js)
-{
-	return bus_open(url, nc, js);
+	fprintf(stderr, "sysguardctl fleet: %s: %s\n", what, sg_fleet_conn_error(s));
 }
 
 static void bus_close(natsConnection *nc, jsCtx *js, kvStore *a, kvStore *b)
 {
 	kvStore_Destroy(a);
 	kvStore_Destroy(b);
-	jsCtx_Destroy(js);
-	natsConnection_Destroy(nc);
+	sg_cli_fleet_close(nc, js);
 }
 
-static int publish(const char *url, const char *bucket, const char *key, const char *buf,
+static int publish(const struct sg_fleet_conn_config *conn, const char *bucket, const char *key, const char *buf,
 		   size_t len)
 {
 	natsConnection *nc = NULL;
@@ -141,13 +125,13 @@ static int publish(const char *url, const char *bucket, const char *key, const c
 	kvConfig c;
 	natsStatus s;
 
-	s = bus_open(url, &nc, &js);
+	s = sg_cli_fleet_connect("sysguardctl fleet", conn, &nc, &js);
 	if (s == NATS_OK) {
 		s = js_KeyValue(&kv, js, bucket);
 		if (s == NATS_NOT_FOUND) {
 			kvConfig_Init(&c);
 			c.Bucket = bucket;
-			c.History = POLICY_HISTORY;
+			c.History = SG_FLEET_POLICY_HISTORY;
 			s = js_CreateKeyValue(&kv, js, &c);
 		}
 		if (s != NATS_OK)
@@ -246,7 +230,7 @@ static int show_nodes(kvStore *kv, kvStore *policy, enum sg_cli_output out)
 	return all ? SG_EXIT_OK : SG_EXIT_FAILED;
 }
 
-static int status(const char *url, const char *bucket, enum sg_cli_output out)
+static int status(const struct sg_fleet_conn_config *conn, const char *bucket, enum sg_cli_output out)
 {
 	natsConnection *nc = NULL;
 	kvStore *kv = NULL, *policy = NULL;
@@ -254,7 +238,7 @@ static int status(const char *url, const char *bucket, enum sg_cli_output out)
 	natsStatus s;
 	int rc = SG_EXIT_FAILED;
 
-	s = bus_open(url, &nc, &js);
+	s = sg_cli_fleet_connect("sysguardctl fleet", conn, &nc, &js);
 	if (s == NATS_OK) {
 		s = js_KeyValue(&kv, js, SG_FLEET_STATUS_BUCKET);
 		if (s == NATS_NOT_FOUND)
@@ -274,26 +258,6 @@ static int status(const char *url, const char *bucket, enum sg_cli_output out)
 
 #endif
 
-static int check_url(const char *url)
-{
-	char err[256];
-
-	if (!url) {
-		fprintf(stderr, "sysguardctl fleet: give --url nats://host:port\n");
-		return -1;
-	}
-	if (sg_fleet_bus_check_url(url, err, sizeof(err))) {
-		fprintf(stderr, "sysguardctl fleet: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-int sg_fleet_cli_check_url(const char *url)
-{
-	return check_url(url);
-}
-
 static int read_bundle(const char *path, char **buf, size_t *len)
 {
 	char err[512];
@@ -310,13 +274,14 @@ static int cmd_publish(const struct sg_cli *cli, int argc, char **argv)
 {
 	static const struct option longs[] = {
 		SG_CLI_OPT_HELP,
-		{ "url", required_argument, NULL, OPT_URL },
+		SG_CLI_FLEET_CONN_OPTS,
 		{ "group", required_argument, NULL, OPT_GROUP },
 		{ "bucket", required_argument, NULL, OPT_BUCKET },
 		{ "pub", required_argument, NULL, OPT_PUB },
 		{ 0 },
 	};
-	const char *url = NULL, *group = NULL, *bucket = SG_FLEET_POLICY_BUCKET_DEFAULT;
+	const char *group = NULL, *bucket = SG_FLEET_POLICY_BUCKET_DEFAULT;
+	struct sg_fleet_conn_config conn = { 0 };
 	struct sg_bundle_key keys[MAX_PUB_KEYS];
 	char key[96], err[512], *buf = NULL;
 	size_t nkeys = 0, len = 0;
@@ -325,8 +290,8 @@ static int cmd_publish(const struct sg_cli *cli, int argc, char **argv)
 	if (sg_cli_wants_help(argc, argv, ":h", longs))
 		return sg_cli_help(&publish_cmd);
 	while ((c = sg_cli_next(argc, argv, ":h", longs)) != -1) {
-		if (c == OPT_URL) {
-			url = optarg;
+		if (sg_cli_fleet_conn_opt(&conn, c, optarg)) {
+			continue;
 		} else if (c == OPT_GROUP) {
 			group = optarg;
 		} else if (c == OPT_BUCKET) {
@@ -349,14 +314,14 @@ static int cmd_publish(const struct sg_cli *cli, int argc, char **argv)
 		return sg_cli_usage_error(&publish_cmd, "--group needs 1-64 letters, digits, '-' or '_'");
 	if (!sg_fleet_name_ok(bucket))
 		return sg_cli_usage_error(&publish_cmd, "--bucket needs 1-64 letters, digits, '-' or '_'");
-	if (check_url(url))
+	if (sg_cli_fleet_conn_check("sysguardctl fleet", &conn))
 		return SG_EXIT_USAGE;
 	if (sodium_init() < 0 || read_bundle(argv[optind], &buf, &len))
 		return SG_EXIT_FAILED;
 	rc = SG_EXIT_FAILED;
 	sg_fleet_policy_key(group, key, sizeof(key));
 	if (!check_bundle(argv[optind], buf, len, keys, nkeys))
-		rc = publish(url, bucket, key, buf, len);
+		rc = publish(&conn, bucket, key, buf, len);
 	free(buf);
 	return rc;
 }
@@ -365,20 +330,21 @@ static int cmd_status(const struct sg_cli *cli, int argc, char **argv)
 {
 	static const struct option longs[] = {
 		SG_CLI_OPT_HELP, SG_CLI_OPT_OUTPUT,
-		{ "url", required_argument, NULL, OPT_URL },
+		SG_CLI_FLEET_CONN_OPTS,
 		{ "bucket", required_argument, NULL, OPT_BUCKET },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ 0 },
 	};
-	const char *url = NULL, *bucket = SG_FLEET_POLICY_BUCKET_DEFAULT;
+	const char *bucket = SG_FLEET_POLICY_BUCKET_DEFAULT;
+	struct sg_fleet_conn_config conn = { 0 };
 	enum sg_cli_output out = SG_OUT_TABLE;
 	int c;
 
 	if (sg_cli_wants_help(argc, argv, ":ho:", longs))
 		return sg_cli_help(&status_cmd);
 	while ((c = sg_cli_next(argc, argv, ":ho:", longs)) != -1) {
-		if (c == OPT_URL)
-			url = optarg;
+		if (sg_cli_fleet_conn_opt(&conn, c, optarg))
+			continue;
 		else if (c == OPT_BUCKET)
 			bucket = optarg;
 		else if (c == OPT_JSON)
@@ -393,9 +359,9 @@ static int cmd_status(const struct sg_cli *cli, int argc, char **argv)
 		return sg_cli_usage_error(&status_cmd, "takes no arguments");
 	if (!sg_fleet_name_ok(bucket))
 		return sg_cli_usage_error(&status_cmd, "--bucket needs 1-64 letters, digits, '-' or '_'");
-	if (check_url(url))
+	if (sg_cli_fleet_conn_check("sysguardctl fleet", &conn))
 		return SG_EXIT_USAGE;
-	return status(url, bucket, out);
+	return status(&conn, bucket, out);
 }
 
 int sg_cmd_fleet(const struct sg_cli *cli, int argc, char **argv)
@@ -410,7 +376,9 @@ int sg_cmd_fleet(const struct sg_cli *cli, int argc, char **argv)
 		return sg_cli_bad_option(&fleet_cmd, argc, argv, c);
 	}
 	if (optind >= argc)
-		return sg_cli_usage_error(&fleet_cmd, "which command? publish, status, events or view");
+		return sg_cli_usage_error(&fleet_cmd, "which command? setup, publish, status, events or view");
+	if (!strcmp(argv[optind], "setup"))
+		return sg_cmd_fleet_setup(cli, argc - optind, argv + optind);
 	if (!strcmp(argv[optind], "publish"))
 		return cmd_publish(cli, argc - optind, argv + optind);
 	if (!strcmp(argv[optind], "status"))

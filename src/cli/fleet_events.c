@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "cli/fleet_cli.h"
+#include "cli/fleet_connect.h"
 #include "report/fleet_record.h"
 #include "report/fleet_status.h"
 #include "report/json_read.h"
@@ -29,7 +30,7 @@
 /* How long a fetch waits: also how soon a signal is noticed with --follow. */
 #define FETCH_WAIT_MS		500
 
-enum { OPT_URL = 256, OPT_STREAM, OPT_NODE, OPT_TYPE, OPT_DURABLE, OPT_FOLLOW, OPT_MAX };
+enum { OPT_STREAM = 256, OPT_NODE, OPT_TYPE, OPT_DURABLE, OPT_FOLLOW, OPT_MAX };
 
 static const struct sg_cli_cmd events_cmd = { "fleet events",
 	"sysguardctl fleet events --url URLS [--follow] [--node N] [--type T] [--durable NAME]\n"
@@ -42,7 +43,7 @@ static const struct sg_cli_cmd events_cmd = { "fleet events",
 	"consumer NAME got: the next run with that name resumes after the last\n"
 	"record printed.\n"
 	"\n"
-	"      --url=URLS        nats://host:port, several separated by commas\n"
+	SG_CLI_FLEET_CONN_HELP
 	"  -f, --follow          wait for new records\n"
 	"      --node=N          only node N's records (its --node-id)\n"
 	"      --type=T          only records of type T (exec, file_open, ...)\n"
@@ -53,7 +54,8 @@ static const struct sg_cli_cmd events_cmd = { "fleet events",
 	"  -h, --help            this help\n" };
 
 struct events_opts {
-	const char *url, *stream, *node, *type, *durable;
+	struct sg_fleet_conn_config conn;
+	const char *stream, *node, *type, *durable;
 	bool follow, text;
 	uint64_t max;		/* 0: no limit */
 };
@@ -268,14 +270,10 @@ static int run(const struct events_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (sg_fleet_cli_connect(o->url, &nc, &js) != NATS_OK) {
-		jsCtx_Destroy(js);
-		natsConnection_Destroy(nc);
+	if (sg_cli_fleet_connect("sysguardctl fleet events", &o->conn, &nc, &js) != NATS_OK)
 		return SG_EXIT_FAILED;
-	}
 	rc = read_events(o, nc, js);
-	jsCtx_Destroy(js);
-	natsConnection_Destroy(nc);
+	sg_cli_fleet_close(nc, js);
 	return rc;
 }
 
@@ -298,7 +296,7 @@ int sg_cmd_fleet_events(const struct sg_cli *cli, int argc, char **argv)
 {
 	static const struct option longs[] = {
 		SG_CLI_OPT_HELP, SG_CLI_OPT_OUTPUT,
-		{ "url", required_argument, NULL, OPT_URL },
+		SG_CLI_FLEET_CONN_OPTS,
 		{ "stream", required_argument, NULL, OPT_STREAM },
 		{ "node", required_argument, NULL, OPT_NODE },
 		{ "type", required_argument, NULL, OPT_TYPE },
@@ -313,8 +311,8 @@ int sg_cmd_fleet_events(const struct sg_cli *cli, int argc, char **argv)
 	if (sg_cli_wants_help(argc, argv, ":ho:fn:", longs))
 		return sg_cli_help(&events_cmd);
 	while ((c = sg_cli_next(argc, argv, ":ho:fn:", longs)) != -1) {
-		if (c == OPT_URL)
-			o.url = optarg;
+		if (sg_cli_fleet_conn_opt(&o.conn, c, optarg))
+			continue;
 		else if (c == OPT_STREAM)
 			o.stream = optarg;
 		else if (c == OPT_NODE)
@@ -345,7 +343,7 @@ int sg_cmd_fleet_events(const struct sg_cli *cli, int argc, char **argv)
 		return sg_cli_usage_error(&events_cmd, "--durable needs 1-64 letters, digits, '-' or '_'");
 	if ((o.node && !*o.node) || (o.type && !*o.type))
 		return sg_cli_usage_error(&events_cmd, "--node and --type need a value");
-	if (sg_fleet_cli_check_url(o.url))
+	if (sg_cli_fleet_conn_check("sysguardctl fleet events", &o.conn))
 		return SG_EXIT_USAGE;
 #ifdef SG_FLEET_NO_NATS
 	fprintf(stderr, "sysguardctl: this build has no NATS client\n");

@@ -19,6 +19,7 @@
 
 #include "cli/commands.h"
 #include "cli/fleet_cli.h"
+#include "cli/fleet_connect.h"
 #include "report/fleet_history.h"
 #include "report/fleet_status.h"
 
@@ -27,7 +28,7 @@
 #define MAX_NODES		4096
 #define MAX_POINTS		(SG_FLEET_HISTORY_VALUES + 1)
 
-enum { OPT_URL = 256, OPT_BUCKET, OPT_STEP, OPT_INTERVALS };
+enum { OPT_BUCKET = 256, OPT_STEP, OPT_INTERVALS };
 
 static const struct sg_cli_cmd view_cmd = { "fleet view",
 	"sysguardctl fleet view --url URLS [--bucket NAME] [--step D] [--intervals N]\n"
@@ -39,7 +40,7 @@ static const struct sg_cli_cmd view_cmd = { "fleet view",
 	"intervals of D (a '-' where the node wrote nothing to tell). The counts\n"
 	"come from the samples the nodes write once a minute (64 kept a node).\n"
 	"\n"
-	"      --url=URLS        nats://host:port, several separated by commas\n"
+	SG_CLI_FLEET_CONN_HELP
 	"      --bucket=NAME     the policy bucket (default " SG_FLEET_POLICY_BUCKET_DEFAULT ")\n"
 	"      --step=D          interval: 30s, 10m (default), 1h, ...\n"
 	"      --intervals=N     how many, the newest last (default 6, at most 48)\n"
@@ -47,7 +48,8 @@ static const struct sg_cli_cmd view_cmd = { "fleet view",
 	"  -h, --help            this help\n" };
 
 struct view_opts {
-	const char *url, *bucket;
+	struct sg_fleet_conn_config conn;
+	const char *bucket;
 	uint64_t step;
 	unsigned intervals;
 	enum sg_cli_output out;
@@ -290,11 +292,8 @@ static int view(const struct view_opts *o)
 	kvStore *hist, *status, *policy;
 	int rc;
 
-	if (sg_fleet_cli_connect(o->url, &nc, &js) != NATS_OK) {
-		jsCtx_Destroy(js);
-		natsConnection_Destroy(nc);
+	if (sg_cli_fleet_connect("sysguardctl fleet view", &o->conn, &nc, &js) != NATS_OK)
 		return SG_EXIT_FAILED;
-	}
 	hist = open_kv(js, SG_FLEET_HISTORY_BUCKET);
 	status = open_kv(js, SG_FLEET_STATUS_BUCKET);
 	policy = open_kv(js, o->bucket);
@@ -303,8 +302,7 @@ static int view(const struct view_opts *o)
 	kvStore_Destroy(hist);
 	kvStore_Destroy(status);
 	kvStore_Destroy(policy);
-	jsCtx_Destroy(js);
-	natsConnection_Destroy(nc);
+	sg_cli_fleet_close(nc, js);
 	return rc;
 }
 
@@ -314,7 +312,7 @@ int sg_cmd_fleet_view(const struct sg_cli *cli, int argc, char **argv)
 {
 	static const struct option longs[] = {
 		SG_CLI_OPT_HELP, SG_CLI_OPT_OUTPUT,
-		{ "url", required_argument, NULL, OPT_URL },
+		SG_CLI_FLEET_CONN_OPTS,
 		{ "bucket", required_argument, NULL, OPT_BUCKET },
 		{ "step", required_argument, NULL, OPT_STEP },
 		{ "intervals", required_argument, NULL, OPT_INTERVALS },
@@ -329,8 +327,8 @@ int sg_cmd_fleet_view(const struct sg_cli *cli, int argc, char **argv)
 	if (sg_cli_wants_help(argc, argv, ":ho:", longs))
 		return sg_cli_help(&view_cmd);
 	while ((c = sg_cli_next(argc, argv, ":ho:", longs)) != -1) {
-		if (c == OPT_URL) {
-			o.url = optarg;
+		if (sg_cli_fleet_conn_opt(&o.conn, c, optarg)) {
+			continue;
 		} else if (c == OPT_BUCKET) {
 			o.bucket = optarg;
 		} else if (c == OPT_STEP) {
@@ -354,7 +352,7 @@ int sg_cmd_fleet_view(const struct sg_cli *cli, int argc, char **argv)
 		return sg_cli_usage_error(&view_cmd, "takes no arguments");
 	if (!sg_fleet_name_ok(o.bucket))
 		return sg_cli_usage_error(&view_cmd, "--bucket needs 1-64 letters, digits, '-' or '_'");
-	if (sg_fleet_cli_check_url(o.url))
+	if (sg_cli_fleet_conn_check("sysguardctl fleet view", &o.conn))
 		return SG_EXIT_USAGE;
 #ifdef SG_FLEET_NO_NATS
 	fprintf(stderr, "sysguardctl: this build has no NATS client\n");

@@ -16,5 +16,7 @@ const char *const sg_daemon_config_keys[] = {
 	"siem.enabled", "siem.address", "siem.transport", "siem.ca_file", "siem.server_name",
 	"siem.cert_file", "siem.key_file", "siem.queue", "siem.facility",
 	"fleet.url", "fleet.stream", "fleet.replicas", "fleet.spool_dir", "fleet.spool_max_bytes",
-	"fleet.queue", "fleet.group", "fleet.policy_bucket", "fleet.status_ttl", "host_mount_ns", NULL,
+	"fleet.queue", "fleet.group", "fleet.policy_bucket", "fleet.status_ttl",
+	"fleet.creds", "fleet.nkey_seed", "fleet.user", "fleet.password_file", "fleet.tls_ca",
+	"fleet.tls_cert", "fleet.tls_key", "host_mount_ns", NULL,
 };

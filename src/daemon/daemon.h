@@ -116,7 +116,8 @@ struct options {
 	const char *siem_queue;
 	const char *siem_facility;
 	/* FLEET-1 events to JetStream: off unless a URL is given. */
-	const char *fleet_url;
+	struct sg_fleet_conn_config fleet_conn;	/* url, credentials, TLS */
+	char fleet_inbox[300];			/* its inbox prefix, the node's own */
 	const char *fleet_stream;
 	const char *fleet_replicas;
 	const char *fleet_spool_dir;

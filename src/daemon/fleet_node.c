@@ -24,7 +24,7 @@ int daemon_check_fleet_node(struct daemon *d)
 	const struct options *o = &d->opt;
 	unsigned ttl;
 
-	if (!o->fleet_url) {
+	if (!o->fleet_conn.url) {
 		if (o->fleet_group || o->fleet_policy_bucket || o->fleet_status_ttl) {
 			fprintf(stderr, "sysguardd: the fleet settings need --fleet-url (fleet.url)\n");
 			return -EINVAL;
@@ -74,7 +74,7 @@ int daemon_start_fleet_node(struct daemon *d)
 {
 	const struct options *o = &d->opt;
 	struct sg_fleet_node_config cfg = {
-		.url = o->fleet_url,
+		.conn = &o->fleet_conn,
 		.node_id = d->audit.node_id,
 		.group = o->fleet_group ? o->fleet_group : SG_FLEET_GROUP_DEFAULT,
 		.policy_bucket = !policy_from_bus(o) ? NULL :
@@ -87,7 +87,7 @@ int daemon_start_fleet_node(struct daemon *d)
 	struct sg_fleet_status st = { .policy_version = d->bundle.version };
 	char err[256];
 
-	if (!o->fleet_url)
+	if (!o->fleet_conn.url)
 		return 0;
 	snprintf(st.policy_name, sizeof(st.policy_name), "%s", sg_policy_version(d->engine.policy));
 	cfg.status = &st;

@@ -66,7 +66,7 @@ static void usage(FILE *out)
 		"  --siem-queue N      records waiting while the receiver is slow or away (default 4096)\n"
 		"  --siem-facility F   syslog facility, kern..local7 (default authpriv)\n"
 		"  --fleet-url URLS    publish every audit record to NATS JetStream (docs/fleet.md),\n"
-		"                      nats://host:port, several separated by commas\n"
+		"                      nats://host:port or tls://host:port, several separated by commas\n"
 		"  --fleet-stream NAME     the stream (default " SG_FLEET_STREAM_DEFAULT "; made when missing)\n"
 		"  --fleet-replicas N      copies of the stream when the daemon makes it (default 1)\n"
 		"  --fleet-spool-dir DIR   records waiting for the bus, on disk (default <state-dir>/fleet-spool)\n"
@@ -75,6 +75,15 @@ static void usage(FILE *out)
 		"  --fleet-group G     take signed policy bundles from the bus, key policy.G of the\n"
 		"                      policy bucket (needs --trusted-key); the status entry's group\n"
 		"  --fleet-policy-bucket NAME  that bucket (default " SG_FLEET_POLICY_BUCKET_DEFAULT ")\n"
+		"  --fleet-creds FILE  log in to the bus with this NATS credentials file (JWT and seed)\n"
+		"  --fleet-nkey-seed FILE  ...or with this nkey: seed, then public key (nk -gen user -pubout)\n"
+		"  --fleet-user NAME   ...or as this user, with --fleet-password-file\n"
+		"  --fleet-password-file FILE  the user's password, on its first line\n"
+		"  --fleet-tls-ca FILE     TLS to the bus: the servers' certificates must chain to\n"
+		"                      these CAs and name the server's host (tls:// URLs alone:\n"
+		"                      the system's CAs)\n"
+		"  --fleet-tls-cert FILE   client certificate chain for mutual TLS (with --fleet-tls-key)\n"
+		"  --fleet-tls-key FILE    its private key\n"
 		"  --fleet-status-ttl S  the node's status entry expires S seconds after it was last\n"
 		"                      renewed (default 30; the status bucket is made with it)\n"
 		"  --host-mount-ns PATH  in a pod: work in this mount namespace, the host's\n"
@@ -103,6 +112,13 @@ enum {
 	OPT_FLEET_GROUP,
 	OPT_FLEET_POLICY_BUCKET,
 	OPT_FLEET_STATUS_TTL,
+	OPT_FLEET_CREDS,
+	OPT_FLEET_NKEY_SEED,
+	OPT_FLEET_USER,
+	OPT_FLEET_PASSWORD_FILE,
+	OPT_FLEET_TLS_CA,
+	OPT_FLEET_TLS_CERT,
+	OPT_FLEET_TLS_KEY,
 	OPT_RECORD_IMMUTABLE_REFUSALS,
 	OPT_CRASH_LIMIT,
 	OPT_RECORD_HASHES,
@@ -161,6 +177,13 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		{ "fleet-group", required_argument, NULL, OPT_FLEET_GROUP },
 		{ "fleet-policy-bucket", required_argument, NULL, OPT_FLEET_POLICY_BUCKET },
 		{ "fleet-status-ttl", required_argument, NULL, OPT_FLEET_STATUS_TTL },
+		{ "fleet-creds", required_argument, NULL, OPT_FLEET_CREDS },
+		{ "fleet-nkey-seed", required_argument, NULL, OPT_FLEET_NKEY_SEED },
+		{ "fleet-user", required_argument, NULL, OPT_FLEET_USER },
+		{ "fleet-password-file", required_argument, NULL, OPT_FLEET_PASSWORD_FILE },
+		{ "fleet-tls-ca", required_argument, NULL, OPT_FLEET_TLS_CA },
+		{ "fleet-tls-cert", required_argument, NULL, OPT_FLEET_TLS_CERT },
+		{ "fleet-tls-key", required_argument, NULL, OPT_FLEET_TLS_KEY },
 		{ "trusted-key", required_argument, NULL, 'K' },
 		{ "bundle-state", required_argument, NULL, 'B' },
 		{ "api-token-file", required_argument, NULL, 'a' },
@@ -276,7 +299,7 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		case OPT_SIEM_KEY_FILE: o->siem_key_file = optarg; break;
 		case OPT_SIEM_QUEUE: o->siem_queue = optarg; break;
 		case OPT_SIEM_FACILITY: o->siem_facility = optarg; break;
-		case OPT_FLEET_URL: o->fleet_url = optarg; break;
+		case OPT_FLEET_URL: o->fleet_conn.url = optarg; break;
 		case OPT_FLEET_STREAM: o->fleet_stream = optarg; break;
 		case OPT_FLEET_REPLICAS: o->fleet_replicas = optarg; break;
 		case OPT_FLEET_SPOOL_DIR: o->fleet_spool_dir = optarg; break;
@@ -285,6 +308,13 @@ int daemon_parse_args(int argc, char **argv, struct options *o)
 		case OPT_FLEET_GROUP: o->fleet_group = optarg; break;
 		case OPT_FLEET_POLICY_BUCKET: o->fleet_policy_bucket = optarg; break;
 		case OPT_FLEET_STATUS_TTL: o->fleet_status_ttl = optarg; break;
+		case OPT_FLEET_CREDS: o->fleet_conn.creds = optarg; break;
+		case OPT_FLEET_NKEY_SEED: o->fleet_conn.nkey_seed = optarg; break;
+		case OPT_FLEET_USER: o->fleet_conn.user = optarg; break;
+		case OPT_FLEET_PASSWORD_FILE: o->fleet_conn.password_file = optarg; break;
+		case OPT_FLEET_TLS_CA: o->fleet_conn.tls_ca = optarg; break;
+		case OPT_FLEET_TLS_CERT: o->fleet_conn.tls_cert = optarg; break;
+		case OPT_FLEET_TLS_KEY: o->fleet_conn.tls_key = optarg; break;
 		case 'V': printf("sysguardd %s\n", SG_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -362,7 +392,14 @@ int daemon_apply_config(struct options *o)
 	FROM_CONFIG(siem_key_file, "siem.key_file");
 	FROM_CONFIG(siem_queue, "siem.queue");
 	FROM_CONFIG(siem_facility, "siem.facility");
-	FROM_CONFIG(fleet_url, "fleet.url");
+	FROM_CONFIG(fleet_conn.url, "fleet.url");
+	FROM_CONFIG(fleet_conn.creds, "fleet.creds");
+	FROM_CONFIG(fleet_conn.nkey_seed, "fleet.nkey_seed");
+	FROM_CONFIG(fleet_conn.user, "fleet.user");
+	FROM_CONFIG(fleet_conn.password_file, "fleet.password_file");
+	FROM_CONFIG(fleet_conn.tls_ca, "fleet.tls_ca");
+	FROM_CONFIG(fleet_conn.tls_cert, "fleet.tls_cert");
+	FROM_CONFIG(fleet_conn.tls_key, "fleet.tls_key");
 	FROM_CONFIG(fleet_stream, "fleet.stream");
 	FROM_CONFIG(fleet_replicas, "fleet.replicas");
 	FROM_CONFIG(fleet_spool_dir, "fleet.spool_dir");

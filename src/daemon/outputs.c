@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "daemon/daemon.h"
+#include "report/fleet_record.h"
 #include "report/syslog5424.h"
 
 /* Every committed audit line goes to the API's event feed and the exports, when they run. */
@@ -250,7 +251,7 @@ int daemon_start_fleet(struct daemon *d)
 {
 	struct options *o = &d->opt;
 	struct sg_fleet_config cfg = {
-		.url = o->fleet_url,
+		.conn = &o->fleet_conn,
 		.stream = o->fleet_stream,
 		.node_id = d->audit.node_id,
 		.spool_dir = o->fleet_spool_dir,
@@ -259,9 +260,11 @@ int daemon_start_fleet(struct daemon *d)
 
 	if (daemon_check_fleet_node(d))
 		return -EINVAL;
-	if (!o->fleet_url) {
+	if (!o->fleet_conn.url) {
 		if (o->fleet_stream || o->fleet_replicas || o->fleet_spool_dir || o->fleet_spool_max_bytes ||
-		    o->fleet_queue) {
+		    o->fleet_queue || o->fleet_conn.creds || o->fleet_conn.nkey_seed || o->fleet_conn.user ||
+		    o->fleet_conn.password_file || o->fleet_conn.tls_ca || o->fleet_conn.tls_cert ||
+		    o->fleet_conn.tls_key) {
 			fprintf(stderr, "sysguardd: the fleet settings need --fleet-url (fleet.url)\n");
 			return -EINVAL;
 		}
@@ -279,6 +282,15 @@ int daemon_start_fleet(struct daemon *d)
 	if (o->fleet_spool_max_bytes && parse_bytes(o->fleet_spool_max_bytes, 4096, &cfg.spool_max_bytes)) {
 		fprintf(stderr, "sysguardd: fleet spool max bytes must be a size of at least 4096 "
 			"(e.g. 268435456, 256M, 1G), not '%s'\n", o->fleet_spool_max_bytes);
+		return -EINVAL;
+	}
+	/* Replies on an inbox of the node's own: its permissions can allow that one only. */
+	memcpy(o->fleet_inbox, "_INBOX.", 7);
+	sg_fleet_token(o->fleet_inbox + 7, sizeof(o->fleet_inbox) - 7, d->audit.node_id,
+		       strlen(d->audit.node_id));
+	o->fleet_conn.inbox_prefix = o->fleet_inbox;
+	if (sg_fleet_conn_check(&o->fleet_conn, err, sizeof(err))) {
+		fprintf(stderr, "sysguardd: %s (the fleet export does not start)\n", err);
 		return -EINVAL;
 	}
 	if (!cfg.spool_dir) {

@@ -26,38 +26,13 @@
 #include <nats/nats.h>
 #endif
 
-#define RECONNECT_WAIT_MS	250
-#define CONNECT_TIMEOUT_MS	2000
 #define STREAM_RETRY_MS		1000
+/* As libnats' reconnection wait (fleet_conn.c), until the first connection. */
+#define CONNECT_RETRY_MS	250
 /* How often the caller's tick runs while a batch waits for acknowledgements. */
 #define TICK_MS			5
 /* Messages JetStream still remembers by id: a re-send within it is dropped as a duplicate. */
 #define DUPLICATE_WINDOW_NS	(120LL * 1000000000LL)
-
-int sg_fleet_bus_check_url(const char *url, char *err, size_t errlen)
-{
-	const char *p = url, *end, *colon;
-	unsigned n = 0;
-
-	if (!url || !*url) {
-		snprintf(err, errlen, "no fleet URL; give nats://host:port");
-		return -EINVAL;
-	}
-	while (*p) {
-		end = strchr(p, ',');
-		if (!end)
-			end = p + strlen(p);
-		colon = end - p > 7 ? memchr(p + 7, ':', (size_t)(end - p - 7)) : NULL;
-		if (strncmp(p, "nats://", 7) || !colon || colon == p + 7 || colon + 1 >= end ||
-		    strspn(colon + 1, "0123456789") != (size_t)(end - colon - 1) || ++n > SG_FLEET_URLS_MAX) {
-			snprintf(err, errlen, "fleet URL '%.*s' is not nats://host:port (at most %u, "
-				 "separated by commas)", (int)(end - p), p, SG_FLEET_URLS_MAX);
-			return -EINVAL;
-		}
-		p = *end ? end + 1 : end;
-	}
-	return 0;
-}
 
 #ifdef SG_FLEET_NO_NATS
 
@@ -95,9 +70,6 @@ struct sg_fleet_bus {
 	unsigned ack_wait_ms;
 	void (*on_stored)(void *ctx, unsigned i);
 	void *on_stored_ctx;
-	char *urls;
-	const char *servers[SG_FLEET_URLS_MAX];
-	int nservers;
 	natsOptions *opts;
 	natsConnection *nc;
 	jsCtx *js;
@@ -111,6 +83,7 @@ struct sg_fleet_bus {
 	int slot[SG_FLEET_BATCH_MAX];
 	unsigned nslots, resolved;
 	char slot_err[160];
+	char conn_err[160];	/* why the last first-connection attempt failed */
 };
 
 static uint64_t mono_ms(void)
@@ -154,49 +127,33 @@ static void on_reconnect(natsConnection *nc, void *closure)
 	atomic_store(&b->stream_ok, false);
 }
 
-static int split_urls(struct sg_fleet_bus *b, const char *url)
+static natsOptions *set_options(struct sg_fleet_bus *b, const struct sg_fleet_conn_config *conn,
+				char *err, size_t errlen)
 {
-	char *p;
+	natsOptions *o = sg_fleet_conn_options(conn, err, errlen);
+	natsStatus s = o ? NATS_OK : NATS_ERR;
 
-	b->urls = strdup(url);
-	if (!b->urls)
-		return -ENOMEM;
-	for (p = strtok(b->urls, ","); p && b->nservers < SG_FLEET_URLS_MAX; p = strtok(NULL, ","))
-		b->servers[b->nservers++] = p;
-	return 0;
-}
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectedCB(o, on_reconnect, b);
 
-static natsStatus set_options(struct sg_fleet_bus *b)
-{
-	natsStatus s;
-
-	s = natsOptions_Create(&b->opts);
 	if (s == NATS_OK)
-		s = natsOptions_SetServers(b->opts, b->servers, b->nservers);
-	if (s == NATS_OK)
-		s = natsOptions_SetName(b->opts, "sysguardd");
-	if (s == NATS_OK)
-		s = natsOptions_SetMaxReconnect(b->opts, -1);
-	if (s == NATS_OK)
-		s = natsOptions_SetReconnectWait(b->opts, RECONNECT_WAIT_MS);
-	if (s == NATS_OK)
-		s = natsOptions_SetTimeout(b->opts, CONNECT_TIMEOUT_MS);
-	if (s == NATS_OK)
-		s = natsOptions_SetReconnectedCB(b->opts, on_reconnect, b);
-	if (s == NATS_OK)
-		s = natsOptions_SetRetryOnFailedConnect(b->opts, true, on_reconnect, b);
-	return s;
+		return o;
+	if (o)
+		snprintf(err, errlen, "NATS client: %s", natsStatus_GetText(s));
+	natsOptions_Destroy(o);
+	return NULL;
 }
 
 struct sg_fleet_bus *sg_fleet_bus_open(const struct sg_fleet_bus_config *cfg, char *err,
 				       size_t errlen)
 {
 	struct sg_fleet_bus *b = calloc(1, sizeof(*b));
-	natsStatus s;
+	struct sg_fleet_conn_config conn;
 
-	if (!b || split_urls(b, cfg->url) || !(b->stream = strdup(cfg->stream))) {
+	if (!b || !(b->stream = strdup(cfg->stream))) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		free(b);
+		return NULL;
 	}
 	b->replicas = cfg->replicas;
 	b->ack_wait_ms = cfg->ack_wait_ms;
@@ -204,25 +161,25 @@ struct sg_fleet_bus *sg_fleet_bus_open(const struct sg_fleet_bus_config *cfg, ch
 	b->on_stored_ctx = cfg->on_stored_ctx;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->done, NULL);
-	s = set_options(b);
-	if (s != NATS_OK) {
-		snprintf(err, errlen, "NATS client: %s", natsStatus_GetText(s));
+	conn = *cfg->conn;
+	conn.name = "sysguardd";
+	conn.reconnect_forever = true;
+	b->opts = set_options(b, &conn, err, errlen);
+	if (!b->opts) {
 		sg_fleet_bus_close(b);
 		return NULL;
 	}
 	return b;
-fail:
-	if (b) {
-		free(b->urls);
-		free(b);
-	}
-	return NULL;
 }
 
 /*
- * The first connection attempt, on the worker: a server that does not answer
- * would hold the daemon's start for the connect timeout. Later ones are
- * libnats' own (reconnect forever).
+ * The first connection, on the worker: a server that does not answer would
+ * hold the daemon's start for the connect timeout. Tried every
+ * CONNECT_RETRY_MS until it succeeds, each attempt on its own rather than
+ * with libnats' retry of a failed first connection, which loses the reason
+ * (a refused password, a certificate that does not verify) for "no server";
+ * err keeps it until the next attempt. Once connected, reconnections are
+ * libnats' own (forever).
  */
 static bool connect_once(struct sg_fleet_bus *b, char *err, size_t errlen)
 {
@@ -230,8 +187,6 @@ static bool connect_once(struct sg_fleet_bus *b, char *err, size_t errlen)
 	natsStatus s;
 
 	s = natsConnection_Connect(&b->nc, b->opts);
-	if (s == NATS_NOT_YET_CONNECTED)
-		s = NATS_OK;
 	if (s == NATS_OK)
 		s = jsOptions_Init(&jo);
 	if (s == NATS_OK) {
@@ -243,7 +198,9 @@ static bool connect_once(struct sg_fleet_bus *b, char *err, size_t errlen)
 	}
 	if (s == NATS_OK)
 		return true;
-	snprintf(err, errlen, "NATS client: %s", natsStatus_GetText(s));
+	snprintf(b->conn_err, sizeof(b->conn_err), "cannot connect to the bus: %s",
+		 sg_fleet_conn_error(s));
+	snprintf(err, errlen, "%s", b->conn_err);
 	jsCtx_Destroy(b->js);
 	b->js = NULL;
 	natsConnection_Destroy(b->nc);
@@ -251,8 +208,7 @@ static bool connect_once(struct sg_fleet_bus *b, char *err, size_t errlen)
 	return false;
 }
 
-/* The stream, subjects sysguard.> on files, made unless it exists (whatever its settings). */
-static bool ensure_stream(struct sg_fleet_bus *b, char *err, size_t errlen)
+natsStatus sg_fleet_stream_make(jsCtx *js, const char *name, unsigned replicas)
 {
 	const char *subjects[] = { "sysguard.>" };
 	jsStreamInfo *si = NULL;
@@ -261,20 +217,54 @@ static bool ensure_stream(struct sg_fleet_bus *b, char *err, size_t errlen)
 	natsStatus s;
 
 	jsStreamConfig_Init(&c);
-	c.Name = b->stream;
+	c.Name = name;
 	c.Subjects = subjects;
 	c.SubjectsLen = 1;
 	c.Storage = js_FileStorage;
-	c.Replicas = b->replicas;
+	c.Replicas = (int64_t)replicas;
 	c.Duplicates = DUPLICATE_WINDOW_NS;
-	s = js_AddStream(&si, b->js, &c, NULL, &jerr);
+	s = js_AddStream(&si, js, &c, NULL, &jerr);
 	jsStreamInfo_Destroy(si);
-	if (s == NATS_OK || jerr == JSStreamNameExistErr)
+	return jerr == JSStreamNameExistErr ? NATS_OK : s;
+}
+
+/*
+ * The stream, subjects sysguard.> on files, made unless it exists (whatever
+ * its settings). Looked up first: a node may have the right to read the
+ * stream's information but not to make streams (docs/fleet.md, "Credentials
+ * and TLS"), and then a stream made for it is all it needs.
+ */
+static bool ensure_stream(struct sg_fleet_bus *b, char *err, size_t errlen)
+{
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	s = js_GetStreamInfo(&si, b->js, b->stream, NULL, &jerr);
+	jsStreamInfo_Destroy(si);
+	if (s == NATS_OK)
 		return true;
-	snprintf(err, errlen, "cannot make the stream %s: %s", b->stream,
-		 nats_GetLastError(NULL) && *nats_GetLastError(NULL) ? nats_GetLastError(NULL) :
-		 natsStatus_GetText(s));
+	if (s != NATS_NOT_FOUND && jerr != JSStreamNotFoundErr) {
+		snprintf(err, errlen, "cannot look up the stream %s: %s", b->stream,
+			 s == NATS_TIMEOUT ? "no answer (is $JS.API.STREAM.INFO of it allowed?)" :
+			 sg_fleet_conn_error(s));
+		return false;
+	}
+	s = sg_fleet_stream_make(b->js, b->stream, b->replicas);
+	if (s == NATS_OK)
+		return true;
+	snprintf(err, errlen, "cannot make the stream %s: %s", b->stream, sg_fleet_conn_error(s));
 	return false;
+}
+
+/* Why, when libnats knows: a server that went away, a reconnection it refused. */
+static void not_connected(struct sg_fleet_bus *b, char *err, size_t errlen)
+{
+	const char *why = NULL;
+
+	natsConnection_GetLastError(b->nc, &why);
+	snprintf(err, errlen, "not connected to the bus%s%s", why && *why ? ": " : "",
+		 why && *why ? why : "");
 }
 
 bool sg_fleet_bus_ready(struct sg_fleet_bus *b, char *err, size_t errlen)
@@ -283,16 +273,16 @@ bool sg_fleet_bus_ready(struct sg_fleet_bus *b, char *err, size_t errlen)
 
 	if (!b->nc) {
 		if (now < b->next_stream_try_ms) {
-			snprintf(err, errlen, "not connected to the bus");
+			snprintf(err, errlen, "%s", b->conn_err[0] ? b->conn_err : "not connected to the bus");
 			return false;
 		}
 		if (!connect_once(b, err, errlen)) {
-			b->next_stream_try_ms = now + STREAM_RETRY_MS;
+			b->next_stream_try_ms = now + CONNECT_RETRY_MS;
 			return false;
 		}
 	}
 	if (natsConnection_Status(b->nc) != NATS_CONN_STATUS_CONNECTED) {
-		snprintf(err, errlen, "not connected to the bus");
+		not_connected(b, err, errlen);
 		return false;
 	}
 	if (atomic_load(&b->stream_ok))
@@ -437,7 +427,6 @@ void sg_fleet_bus_close(struct sg_fleet_bus *b)
 	natsOptions_Destroy(b->opts);
 	pthread_cond_destroy(&b->done);
 	pthread_mutex_destroy(&b->lock);
-	free(b->urls);
 	free(b->stream);
 	free(b);
 }

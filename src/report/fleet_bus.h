@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The fleet export's connection to NATS JetStream (docs/fleet.md): connects
- * and reconnects in the background, makes the stream when it is missing, and
- * publishes a batch of messages in order, each with its Nats-Msg-Id, waiting
- * for JetStream's acknowledgements. Used by one thread (the export's worker).
+ * and reconnects in the background, makes the stream when it is missing
+ * (looked up first, so that a node without the right to make streams uses
+ * one made for it), and publishes a batch of messages in order, each with
+ * its Nats-Msg-Id, waiting for JetStream's acknowledgements. Used by one
+ * thread (the export's worker).
  */
 #ifndef SG_FLEET_BUS_H
 #define SG_FLEET_BUS_H
@@ -11,12 +13,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "report/fleet_conn.h"
+
 /* Messages in flight at once; a batch is at most this long. */
 #define SG_FLEET_BATCH_MAX	512u
-#define SG_FLEET_URLS_MAX	16
 
 struct sg_fleet_bus_config {
-	const char *url;		/* nats://host:port[,nats://host:port...] */
+	const struct sg_fleet_conn_config *conn;	/* the servers, credentials, TLS */
 	const char *stream;
 	unsigned replicas;
 	unsigned ack_wait_ms;		/* per message */
@@ -37,9 +40,6 @@ struct sg_fleet_msg {
 };
 
 struct sg_fleet_bus;
-
-/* Check the URLs ("nats://host:port", comma-separated). 0, or -EINVAL with the reason in err. */
-int sg_fleet_bus_check_url(const char *url, char *err, size_t errlen);
 
 /*
  * Set up the client; nothing is connected yet (the first sg_fleet_bus_ready
@@ -92,5 +92,14 @@ void sg_fleet_pace_init(struct sg_fleet_pace *p);
 unsigned sg_fleet_pace_after(struct sg_fleet_pace *p, unsigned acked, unsigned n);
 /* The bus is back after an outage: the back-off was for a slow bus, not a gone one. */
 void sg_fleet_pace_reconnected(struct sg_fleet_pace *p);
+
+#ifndef SG_FLEET_NO_NATS
+/*
+ * Make the fleet's stream as the daemon makes it (subjects sysguard.>, on
+ * files, `replicas` copies, the duplicate window); NATS_OK also when it
+ * exists already (whatever its settings). For `sysguardctl fleet setup` too.
+ */
+natsStatus sg_fleet_stream_make(jsCtx *js, const char *name, unsigned replicas);
+#endif
 
 #endif

@@ -2,11 +2,15 @@
 /*
  * The node's keys in the bus (fleet_node.h), on libnats' key-value API.
  *
- * One thread does both jobs: it waits on the policy watcher for at most the
- * time left until the next status renewal, so neither delays the other by
- * more than that. The first value the watcher gives is the one already in
- * the bucket; when it is the bundle version in force (a restart) it is not
- * handed over again, since the daemon would refuse it as a rollback.
+ * One thread does both jobs: it reads policy.<group> every POLL_MS and
+ * renews the status entry every third of its TTL, each step short, so
+ * neither delays the other. The key is read with a direct get of that one
+ * subject, not watched: a watch is a consumer of the whole bucket, and a
+ * node allowed to make one could read every group's key; a direct get of
+ * one key is a request the server's permissions can allow for that key
+ * alone (deploy/nats/node-user.sh). The first value read is the one already
+ * in the bucket; when it is the bundle version in force (a restart) it is
+ * not handed over again, since the daemon would refuse it as a rollback.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -41,26 +45,22 @@ void sg_fleet_node_stop(struct sg_fleet_node *n)
 #include <nats/nats.h>
 
 #define RETRY_MS		1000
-#define RECONNECT_WAIT_MS	250
-#define CONNECT_TIMEOUT_MS	2000
-#define POLICY_HISTORY		5
 #define STOP_CHECK_MS		200
+/* How often policy.<group> is read: a bundle is in force well within a second. */
+#define POLL_MS			500
 
 struct sg_fleet_node {
 	struct sg_fleet_node_config cfg;
-	char *url, *node_id, *group, *policy_bucket;
+	char *node_id, *group, *policy_bucket;
 	char status_key[300], policy_key[80];
-	const char *servers[16];
-	int nservers;
 	natsOptions *opts;
 	natsConnection *nc;
 	jsCtx *js;
 	kvStore *status_kv, *policy_kv, *history_kv;
-	kvWatcher *watcher;
-	bool initial;			/* the watcher's first values: the bucket as it is */
+	bool initial;			/* no read yet: the bucket as it is at start */
 	uint64_t last_rev;
-	bool put_failing, open_failing, sample_failing;
-	uint64_t next_put_ms, next_try_ms, next_sample_ms, next_history_try_ms;
+	bool put_failing, open_failing, get_failing, sample_failing;
+	uint64_t next_put_ms, next_try_ms, next_poll_ms, next_sample_ms, next_history_try_ms;
 	pthread_t thread;
 	atomic_bool stop;
 
@@ -76,30 +76,19 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* A request the server's permissions deny gets no answer at all: say so with the timeout. */
 static void warn(struct sg_fleet_node *n, const char *what, natsStatus s)
 {
-	const char *last = nats_GetLastError(NULL);
-
-	fprintf(stderr, "sysguardd: fleet: %s: %s\n", what, last && *last ? last : natsStatus_GetText(s));
+	fprintf(stderr, "sysguardd: fleet: %s: %s%s\n", what, sg_fleet_conn_error(s),
+		s == NATS_TIMEOUT ? " (no answer: is it allowed to this node's user? "
+		"deploy/nats/node-user.sh)" : "");
 }
 
 static natsStatus connect_bus(struct sg_fleet_node *n)
 {
 	natsStatus s;
 
-	s = natsOptions_Create(&n->opts);
-	if (s == NATS_OK)
-		s = natsOptions_SetServers(n->opts, n->servers, n->nservers);
-	if (s == NATS_OK)
-		s = natsOptions_SetName(n->opts, "sysguardd-node");
-	if (s == NATS_OK)
-		s = natsOptions_SetMaxReconnect(n->opts, -1);
-	if (s == NATS_OK)
-		s = natsOptions_SetReconnectWait(n->opts, RECONNECT_WAIT_MS);
-	if (s == NATS_OK)
-		s = natsOptions_SetTimeout(n->opts, CONNECT_TIMEOUT_MS);
-	if (s == NATS_OK)
-		s = natsConnection_Connect(&n->nc, n->opts);
+	s = natsConnection_Connect(&n->nc, n->opts);
 	if (s == NATS_OK)
 		s = natsConnection_JetStream(&n->js, n->nc, NULL);
 	if (s != NATS_OK) {
@@ -107,13 +96,14 @@ static natsStatus connect_bus(struct sg_fleet_node *n)
 		n->js = NULL;
 		natsConnection_Destroy(n->nc);
 		n->nc = NULL;
-		natsOptions_Destroy(n->opts);
-		n->opts = NULL;
 	}
 	return s;
 }
 
-/* The bucket, made when missing (whoever comes first makes it with its settings). */
+/*
+ * The bucket, made when missing (whoever comes first makes it with its
+ * settings). Looked up first: a node may use a bucket it may not make.
+ */
 static natsStatus open_bucket(struct sg_fleet_node *n, kvStore **kv, const char *bucket,
 			      uint8_t history, int64_t ttl_ns)
 {
@@ -129,19 +119,6 @@ static natsStatus open_bucket(struct sg_fleet_node *n, kvStore **kv, const char 
 	s = js_CreateKeyValue(kv, n->js, &c);
 	if (s != NATS_OK)
 		s = js_KeyValue(kv, n->js, bucket);	/* another node made it first */
-	return s;
-}
-
-static natsStatus start_watch(struct sg_fleet_node *n)
-{
-	natsStatus s = NATS_OK;
-
-	if (!n->policy_kv)
-		s = open_bucket(n, &n->policy_kv, n->policy_bucket, POLICY_HISTORY, 0);
-	if (s == NATS_OK)
-		s = kvStore_Watch(&n->watcher, n->policy_kv, n->policy_key, NULL);
-	if (s == NATS_OK)
-		n->initial = true;
 	return s;
 }
 
@@ -193,22 +170,21 @@ static void take_entry(struct sg_fleet_node *n, kvEntry *e)
 	n->cfg.deliver(n->cfg.ctx, data, len);
 }
 
-static void watch_for(struct sg_fleet_node *n, uint64_t ms)
+static void poll_policy(struct sg_fleet_node *n)
 {
 	kvEntry *e = NULL;
 	natsStatus s;
 
-	s = kvWatcher_Next(&e, n->watcher, (int64_t)(ms ? ms : 1));
-	if (s == NATS_OK && !e) {
-		n->initial = false;	/* the bucket's state is through */
-		return;
-	}
-	if (s == NATS_OK) {
+	s = kvStore_Get(&e, n->policy_kv, n->policy_key);
+	if (s == NATS_OK)
 		take_entry(n, e);
-		kvEntry_Destroy(e);
-	} else if (s != NATS_TIMEOUT) {
-		usleep(100 * 1000);	/* disconnected: libnats resumes the watch once it is back */
-	}
+	kvEntry_Destroy(e);
+	/* Once per failure; a key not there (yet, or deleted) is no failure. */
+	if (s != NATS_OK && s != NATS_NOT_FOUND && !n->get_failing)
+		warn(n, "cannot read the policy key", s);
+	n->get_failing = s != NATS_OK && s != NATS_NOT_FOUND;
+	if (!n->get_failing)
+		n->initial = false;
 }
 
 /* Connect, open what is missing; false while the bus is not there (retried every second). */
@@ -216,7 +192,7 @@ static bool ready(struct sg_fleet_node *n, uint64_t now)
 {
 	natsStatus s = NATS_OK;
 
-	if (n->nc && n->status_kv && (!n->policy_bucket || n->watcher))
+	if (n->nc && n->status_kv && (!n->policy_bucket || n->policy_kv))
 		return true;
 	if (now < n->next_try_ms)
 		return false;
@@ -226,8 +202,8 @@ static bool ready(struct sg_fleet_node *n, uint64_t now)
 	if (s == NATS_OK && !n->status_kv)
 		s = open_bucket(n, &n->status_kv, SG_FLEET_STATUS_BUCKET, 1,
 				(int64_t)n->cfg.status_ttl_s * 1000000000LL);
-	if (s == NATS_OK && n->policy_bucket && !n->watcher)
-		s = start_watch(n);
+	if (s == NATS_OK && n->policy_bucket && !n->policy_kv)
+		s = open_bucket(n, &n->policy_kv, n->policy_bucket, SG_FLEET_POLICY_HISTORY, 0);
 	if (s != NATS_OK && s != NATS_NO_SERVER && !n->open_failing)
 		warn(n, "the key-value buckets", s);
 	n->open_failing = s != NATS_OK;
@@ -237,7 +213,7 @@ static bool ready(struct sg_fleet_node *n, uint64_t now)
 /*
  * The history only feeds `fleet view`: a bus that will not make its bucket
  * (limits, permissions) must not hold back the status entry or the policy
- * watch, so it is opened apart, tried once a sample period.
+ * read, so it is opened apart, tried once a sample period.
  */
 static void open_history(struct sg_fleet_node *n, uint64_t now)
 {
@@ -278,15 +254,18 @@ static void *node_main(void *arg)
 			put_sample(n);
 			n->next_sample_ms = now + SG_FLEET_HISTORY_PERIOD_S * 1000;
 		}
+		if (n->policy_kv && now >= n->next_poll_ms) {
+			poll_policy(n);
+			n->next_poll_ms = now + POLL_MS;
+		}
 		now = mono_ms();
 		wait = n->next_put_ms > now ? n->next_put_ms - now : 0;
+		if (n->policy_kv && n->next_poll_ms < now + wait)
+			wait = n->next_poll_ms > now ? n->next_poll_ms - now : 0;
 		/* Bounded, so that a stop never waits for a renewal. */
 		if (wait > STOP_CHECK_MS)
 			wait = STOP_CHECK_MS;
-		if (n->watcher)
-			watch_for(n, wait);
-		else
-			usleep((useconds_t)(wait + 1) * 1000);
+		usleep((useconds_t)(wait + 1) * 1000);
 	}
 	/* The counts at the stop; not when the bus is away (the put would wait for it). */
 	if (n->history_kv && natsConnection_Status(n->nc) == NATS_CONN_STATUS_CONNECTED)
@@ -294,18 +273,8 @@ static void *node_main(void *arg)
 	return NULL;
 }
 
-static int split_urls(struct sg_fleet_node *n)
-{
-	char *p;
-
-	for (p = strtok(n->url, ","); p && n->nservers < 16; p = strtok(NULL, ","))
-		n->servers[n->nservers++] = p;
-	return n->nservers ? 0 : -EINVAL;
-}
-
 static void node_free(struct sg_fleet_node *n)
 {
-	kvWatcher_Destroy(n->watcher);
 	kvStore_Destroy(n->policy_kv);
 	kvStore_Destroy(n->status_kv);
 	kvStore_Destroy(n->history_kv);
@@ -315,7 +284,6 @@ static void node_free(struct sg_fleet_node *n)
 	natsConnection_Destroy(n->nc);
 	natsOptions_Destroy(n->opts);
 	pthread_mutex_destroy(&n->lock);
-	free(n->url);
 	free(n->node_id);
 	free(n->group);
 	free(n->policy_bucket);
@@ -326,6 +294,7 @@ struct sg_fleet_node *sg_fleet_node_start(const struct sg_fleet_node_config *cfg
 					  size_t errlen)
 {
 	struct sg_fleet_node *n = calloc(1, sizeof(*n));
+	struct sg_fleet_conn_config conn;
 
 	if (!n) {
 		snprintf(err, errlen, "out of memory");
@@ -333,16 +302,23 @@ struct sg_fleet_node *sg_fleet_node_start(const struct sg_fleet_node_config *cfg
 	}
 	pthread_mutex_init(&n->lock, NULL);
 	n->cfg = *cfg;
-	n->url = strdup(cfg->url);
+	n->cfg.conn = NULL;	/* the caller's; only read here */
+	n->initial = true;
 	n->node_id = strdup(cfg->node_id);
 	n->group = strdup(cfg->group);
 	n->policy_bucket = cfg->policy_bucket ? strdup(cfg->policy_bucket) : NULL;
-	if (!n->url || !n->node_id || !n->group || (cfg->policy_bucket && !n->policy_bucket) ||
-	    split_urls(n) || sg_fleet_status_key(n->node_id, n->status_key, sizeof(n->status_key)) ||
+	if (!n->node_id || !n->group || (cfg->policy_bucket && !n->policy_bucket) ||
+	    sg_fleet_status_key(n->node_id, n->status_key, sizeof(n->status_key)) ||
 	    sg_fleet_policy_key(n->group, n->policy_key, sizeof(n->policy_key))) {
 		snprintf(err, errlen, "out of memory, or names too long");
 		goto fail;
 	}
+	conn = *cfg->conn;
+	conn.name = "sysguardd-node";
+	conn.reconnect_forever = true;
+	n->opts = sg_fleet_conn_options(&conn, err, errlen);
+	if (!n->opts)
+		goto fail;
 	if (cfg->status)
 		n->status = *cfg->status;
 	snprintf(n->status.node_id, sizeof(n->status.node_id), "%s", n->node_id);

@@ -4,18 +4,20 @@
  * own NATS connection, that watches policy.<group> in the policy bucket and
  * hands every new value to the daemon (which verifies it as any local
  * bundle: the bus is not trusted), and renews node.<node_id> in the status
- * bucket, whose entries expire after a TTL. Nothing here blocks the event
- * loop: it only copies a status snapshot in.
+ * bucket, whose entries expire after a TTL. Needs no right to make either
+ * bucket when it exists: both are looked up first. Nothing here blocks the
+ * event loop: it only copies a status snapshot in.
  */
 #ifndef SG_FLEET_NODE_H
 #define SG_FLEET_NODE_H
 
 #include <stddef.h>
 
+#include "report/fleet_conn.h"
 #include "report/fleet_status.h"
 
 struct sg_fleet_node_config {
-	const char *url;
+	const struct sg_fleet_conn_config *conn;	/* the servers, credentials, TLS */
 	const char *node_id;
 	const char *group;		/* of the status entry and, with policy on, the key watched */
 	const char *policy_bucket;	/* NULL: no policy from the bus */
@@ -32,7 +34,10 @@ struct sg_fleet_node_config {
 
 struct sg_fleet_node;
 
-/* Start the thread; nothing is connected yet (an unreachable bus holds nobody). NULL with err. */
+/*
+ * Start the thread; nothing is connected yet (an unreachable bus holds
+ * nobody), but the credential and TLS files are read. NULL with err.
+ */
 struct sg_fleet_node *sg_fleet_node_start(const struct sg_fleet_node_config *cfg, char *err,
 					  size_t errlen);
 

@@ -416,7 +416,7 @@ static void *worker(void *arg)
 
 static int check_config(const struct sg_fleet_config *cfg, char *err, size_t errlen)
 {
-	if (sg_fleet_bus_check_url(cfg->url, err, errlen))
+	if (!cfg->conn || sg_fleet_conn_check(cfg->conn, err, errlen))
 		return -EINVAL;
 	if (!cfg->spool_dir || !*cfg->spool_dir) {
 		snprintf(err, errlen, "the fleet export needs a spool directory");
@@ -443,7 +443,7 @@ static void fleet_free(struct sg_fleet *f)
 struct sg_fleet *sg_fleet_start(const struct sg_fleet_config *cfg, char *err, size_t errlen)
 {
 	struct sg_fleet_bus_config bc = {
-		.url = cfg->url,
+		.conn = cfg->conn,
 		.stream = cfg->stream ? cfg->stream : SG_FLEET_STREAM_DEFAULT,
 		.replicas = cfg->replicas ? cfg->replicas : 1,
 		.ack_wait_ms = SG_FLEET_ACK_WAIT_MS,

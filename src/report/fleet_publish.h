@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "report/fleet_conn.h"
+
 #define SG_FLEET_QUEUE_DEFAULT		65536u
 #define SG_FLEET_QUEUE_MAX		1000000u
 #define SG_FLEET_STREAM_DEFAULT		"SYSGUARD_EVENTS"
@@ -32,7 +34,7 @@ enum sg_fleet_drop {
 };
 
 struct sg_fleet_config {
-	const char *url;		/* nats://host:port[,nats://...] */
+	const struct sg_fleet_conn_config *conn;	/* the servers, credentials, TLS */
 	const char *stream;		/* NULL: SG_FLEET_STREAM_DEFAULT */
 	const char *node_id;		/* the records' node_id */
 	const char *spool_dir;

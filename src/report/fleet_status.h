@@ -24,6 +24,7 @@
 #define SG_FLEET_HISTORY_VALUES		64	/* per node: the most JetStream keeps */
 #define SG_FLEET_HISTORY_PERIOD_S	60u	/* 64 minutes of samples */
 #define SG_FLEET_HISTORY_TTL_S		(24u * 3600u)
+#define SG_FLEET_POLICY_HISTORY		5	/* revisions the policy bucket keeps */
 #define SG_FLEET_STATUS_TTL_DEFAULT	30u	/* seconds */
 #define SG_FLEET_STATUS_TTL_MAX		3600u
 #define SG_FLEET_NAME_MAX		64

@@ -652,3 +652,32 @@ def run(argv, timeout=20, cwd=None):
         raise AssertionError(f"{argv!r} still running after {timeout}s (held and never resumed?)")
     return Ran(argv, returncode=p.returncode, pid=p.pid)
 
+
+
+# --------------------------------------------------------------------------
+# sysguardctl and signed bundles (test_bundles.py, the fleet tests)
+# --------------------------------------------------------------------------
+
+def ctl(*args, check=True, timeout=30):
+    r = subprocess.run([str(CTL_BIN), *map(str, args)], capture_output=True, text=True,
+                       timeout=timeout)
+    if check:
+        assert r.returncode == 0, r
+    return r
+
+
+@pytest.fixture
+def keys(workdir):
+    """(ops.key, ops.pub, other.key): a trusted signing key and one that is not."""
+    ctl("policy", "keygen", workdir / "ops")
+    ctl("policy", "keygen", workdir / "other")
+    return workdir / "ops.key", workdir / "ops.pub", workdir / "other.key"
+
+
+def bundle(workdir, key, version, policy, name=None):
+    """The policy signed with key as bundle `version`."""
+    src = workdir / f"p{version}-{name or 'x'}.yaml"
+    src.write_text(policy.text)
+    out = workdir / f"b{version}-{name or 'x'}.bundle"
+    ctl("policy", "sign", "--key", key, "--version", version, src, "-o", out)
+    return out

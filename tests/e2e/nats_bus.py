@@ -2,18 +2,23 @@
 """
 Real NATS servers with JetStream for test_fleet_events.py, on 127.0.0.1 only.
 
-NatsBus(dir, size, conf=None)
+NatsBus(dir, size, conf=None, scheme="nats")
                      `size` nats-server processes (-js, file store under
                      dir), clustered (--cluster_name, --routes) when size > 1;
-                     conf: text of a config file they all read (-c).
+                     conf: text of a config file they all read (-c), e.g.
+                     a tls block and users; scheme: of the URLs url() gives.
                      start() / stop(i) (SIGTERM) / kill(i) (SIGKILL) /
                      restart(i) on the same ports and store; url() lists the
                      client ports the way --fleet-url takes them;
                      connected_to() says which server has the daemon's
                      connection (its monitoring port's /connz).
-Reader(bin, url)     the stream read back with tests/e2e/helpers/fleet_reader
+Reader(bin, url, stream, env=None)
+                     the stream read back with tests/e2e/helpers/fleet_reader
                      (there is no NATS client for Python here): messages()
-                     -> [(seq, subject, msg_id, record dict)], in stream order.
+                     -> [(seq, subject, msg_id, record dict)], in stream order;
+                     env: who connects (FLEET_USER, FLEET_PASSWORD,
+                     FLEET_TLS_CA, FLEET_INBOX); do(mode, *args) runs one of
+                     the reader's other modes (pub, kv-get, kv-put, ...).
 """
 import json
 import os
@@ -28,8 +33,9 @@ NATS_SERVER = "/usr/sbin/nats-server"
 
 
 class NatsBus:
-    def __init__(self, directory, size=3, conf=None):
+    def __init__(self, directory, size=3, conf=None, scheme="nats"):
         self.dir = directory
+        self.scheme = scheme
         self.conf = None
         if conf:
             self.conf = directory / "server.conf"
@@ -41,7 +47,7 @@ class NatsBus:
 
     def url(self, only=None):
         idx = range(len(self.ports)) if only is None else only
-        return ",".join(f"nats://127.0.0.1:{self.ports[i]}" for i in idx)
+        return ",".join(f"{self.scheme}://127.0.0.1:{self.ports[i]}" for i in idx)
 
     def _argv(self, i):
         argv = [NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(self.ports[i]),
@@ -133,17 +139,25 @@ class NatsBus:
 
 
 class Reader:
-    def __init__(self, binary, url, stream):
+    def __init__(self, binary, url, stream, env=None):
         self.bin = str(binary)
         self.url = url
         self.stream = stream
+        self.env = {**os.environ, **(env or {})}
+
+    def do(self, *args):
+        """One of the reader's modes; (exit status, what it printed)."""
+        r = subprocess.run([self.bin, self.url, "-", *map(str, args)], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=60, env=self.env)
+        return r.returncode, r.stdout
 
     def make_stream(self, replicas, timeout=30):
         """Make the stream (retried while the cluster elects its JetStream leader)."""
         deadline = time.monotonic() + timeout
         while True:
             r = subprocess.run([self.bin, self.url, self.stream, "make", str(replicas)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60,
+                               env=self.env)
             if r.returncode == 0:
                 return
             if time.monotonic() > deadline:
@@ -152,7 +166,7 @@ class Reader:
 
     def messages(self):
         r = subprocess.run([self.bin, self.url, self.stream], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=120)
+                           stderr=subprocess.PIPE, timeout=120, env=self.env)
         assert r.returncode == 0, r.stderr.decode(errors="replace")
         out = []
         for line in r.stdout.split(b"\n"):

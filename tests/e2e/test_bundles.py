@@ -7,33 +7,8 @@ Every refusal says why and leaves the running policy untouched.
 """
 import errno
 import json
-import subprocess
 
-import pytest
-
-from conftest import CTL_BIN, Policy, run
-
-
-def ctl(*args, check=True):
-    r = subprocess.run([str(CTL_BIN), *map(str, args)], capture_output=True, text=True, timeout=30)
-    if check:
-        assert r.returncode == 0, r
-    return r
-
-
-@pytest.fixture
-def keys(workdir):
-    ctl("policy", "keygen", workdir / "ops")
-    ctl("policy", "keygen", workdir / "other")
-    return workdir / "ops.key", workdir / "ops.pub", workdir / "other.key"
-
-
-def bundle(workdir, key, version, policy, name=None):
-    src = workdir / f"p{version}-{name or 'x'}.yaml"
-    src.write_text(policy.text)
-    out = workdir / f"b{version}-{name or 'x'}.bundle"
-    ctl("policy", "sign", "--key", key, "--version", version, src, "-o", out)
-    return out
+from conftest import Policy, bundle, ctl, run
 
 
 def start(daemon, workdir, pub, first, strict=True):

@@ -11,23 +11,15 @@ expires after the daemon stops.
 """
 import errno
 import json
-import subprocess
 import time
 
 import pytest
 
-from conftest import CTL_BIN, DaemonError, Policy, run
+from conftest import DaemonError, Policy, bundle, ctl, run
 from nats_bus import NatsBus
 
 GROUP = "e2e-g1"
 TTL_S = 3
-
-
-def ctl(*args, check=True):
-    r = subprocess.run([str(CTL_BIN), *map(str, args)], capture_output=True, text=True, timeout=30)
-    if check:
-        assert r.returncode == 0, r
-    return r
 
 
 @pytest.fixture
@@ -37,21 +29,6 @@ def bus(workdir):
     b = NatsBus(d, 1).start()
     yield b
     b.close()
-
-
-@pytest.fixture
-def keys(workdir):
-    ctl("policy", "keygen", workdir / "ops")
-    ctl("policy", "keygen", workdir / "other")
-    return workdir / "ops.key", workdir / "ops.pub", workdir / "other.key"
-
-
-def bundle(workdir, key, version, policy, name="x"):
-    src = workdir / f"p{version}-{name}.yaml"
-    src.write_text(policy.text)
-    out = workdir / f"b{version}-{name}.bundle"
-    ctl("policy", "sign", "--key", key, "--version", version, src, "-o", out)
-    return out
 
 
 def ready(d):
