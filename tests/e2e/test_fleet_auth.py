@@ -243,6 +243,9 @@ def test_node_over_tls_with_its_credentials_publishes_and_takes_its_groups_polic
         nodes = {n["node_id"]: n for n in json.loads(r.stdout or "[]")}
         return nodes.get(NODE, {}).get("converged")
     wait_until(converged, 2 * TTL_S + 2, "the node's status entry converged on 2")
+    # Its samples for `fleet view` too, in the bucket the admin made.
+    rc, out = admin.do("kv-get", "SYSGUARD_STATUS_HISTORY", f"node.{NODE}")
+    assert rc == 0 and f'"node_id":"{NODE}"' in out, out
     assert "Permissions Violation" not in bus.log(0), bus.log(0)[-2000:]
 
 
