@@ -16,9 +16,10 @@
 #
 # The node may: publish its own records (sysguard.NODE.>), look up the
 # stream and the buckets (never make them: the admin user does), read
-# policy.GROUP only, write its own status entry and samples only, and receive replies on
-# its own inbox only (_INBOX.NODE.>, the daemon's inbox prefix), so that it
-# cannot read another node's replies either.
+# policy.GROUP only (and hear of puts to it), write its own status entry and
+# samples only, and receive replies on its own inbox only (_INBOX.NODE.>,
+# the daemon's inbox prefix), so that it cannot read another node's replies
+# either.
 set -eu
 
 if [ $# -ne 2 ]; then
@@ -62,7 +63,11 @@ cat <<BLOCK
           ]
         }
         subscribe: {
-          allow: [ "_INBOX.$node.>" ]
+          allow: [
+            "_INBOX.$node.>"
+            # puts to policy.$group as they go by: the node reads the key at once
+            "\$KV.$policy.policy.$group"
+          ]
         }
       }
     }

@@ -2,13 +2,16 @@
 /*
  * The node's keys in the bus (fleet_node.h), on libnats' key-value API.
  *
- * One thread does both jobs: it reads policy.<group> every POLL_MS and
- * renews the status entry every third of its TTL, each step short, so
- * neither delays the other. The key is read with a direct get of that one
- * subject, not watched: a watch is a consumer of the whole bucket, and a
- * node allowed to make one could read every group's key; a direct get of
- * one key is a request the server's permissions can allow for that key
- * alone (deploy/nats/node-user.sh). The first value read is the one already
+ * One thread does both jobs: it reads policy.<group> and renews the status
+ * entry every third of its TTL, each step short, so neither delays the
+ * other. The key is read with a direct get of that one subject, not
+ * watched: a watch is a consumer of the whole bucket, and a node allowed to
+ * make one could read every group's key; a direct get of one key is a
+ * request the server's permissions can allow for that key alone
+ * (deploy/nats/node-user.sh). When to read: at once when a put to the key
+ * goes by (a plain subscription to the key's own subject, which the
+ * permissions can also allow alone), and every POLL_MS whatever happens, for
+ * a put that went by while the node was disconnected. The first value read is the one already
  * in the bucket; when it is the bundle version in force (a restart) it is
  * not handed over again, since the daemon would refuse it as a rollback.
  */
@@ -47,7 +50,7 @@ void sg_fleet_node_stop(struct sg_fleet_node *n)
 #define RETRY_MS		1000
 #define STOP_CHECK_MS		200
 /* How often policy.<group> is read: a bundle is in force well within a second. */
-#define POLL_MS			500
+#define POLL_MS			2000
 
 struct sg_fleet_node {
 	struct sg_fleet_node_config cfg;
@@ -57,6 +60,7 @@ struct sg_fleet_node {
 	natsConnection *nc;
 	jsCtx *js;
 	kvStore *status_kv, *policy_kv, *history_kv;
+	natsSubscription *policy_sub;	/* puts to policy.<group> as they go by; NULL: polling only */
 	bool initial;			/* no read yet: the bucket as it is at start */
 	uint64_t last_rev;
 	bool put_failing, open_failing, get_failing, sample_failing;
@@ -187,6 +191,39 @@ static void poll_policy(struct sg_fleet_node *n)
 		n->initial = false;
 }
 
+/*
+ * A put to policy.<group> is also a message on $KV.<bucket>.policy.<group>:
+ * seen there, the key is read at once instead of at the next poll. Only a
+ * wake-up: the value is taken from the direct get, with its revision. A
+ * server that refuses the subscription leaves the node polling.
+ */
+static void subscribe_policy(struct sg_fleet_node *n)
+{
+	char subject[sizeof(n->policy_key) + SG_FLEET_NAME_MAX + 8];
+
+	snprintf(subject, sizeof(subject), "$KV.%s.%s", n->policy_bucket, n->policy_key);
+	if (natsConnection_SubscribeSync(&n->policy_sub, n->nc, subject) != NATS_OK)
+		n->policy_sub = NULL;
+}
+
+/* Up to ms for a put to the policy key to go by; true when one did (all that came, taken). */
+static bool policy_put_seen(struct sg_fleet_node *n, uint64_t ms)
+{
+	natsMsg *m = NULL;
+	bool seen = false;
+
+	if (!n->policy_sub) {
+		usleep((useconds_t)(ms + 1) * 1000);
+		return false;
+	}
+	while (natsSubscription_NextMsg(&m, n->policy_sub, seen ? 1 : (int64_t)ms + 1) == NATS_OK) {
+		natsMsg_Destroy(m);
+		m = NULL;
+		seen = true;
+	}
+	return seen;
+}
+
 /* Connect, open what is missing; false while the bus is not there (retried every second). */
 static bool ready(struct sg_fleet_node *n, uint64_t now)
 {
@@ -204,6 +241,8 @@ static bool ready(struct sg_fleet_node *n, uint64_t now)
 				(int64_t)n->cfg.status_ttl_s * 1000000000LL);
 	if (s == NATS_OK && n->policy_bucket && !n->policy_kv)
 		s = open_bucket(n, &n->policy_kv, n->policy_bucket, SG_FLEET_POLICY_HISTORY, 0);
+	if (s == NATS_OK && n->policy_kv && !n->policy_sub)
+		subscribe_policy(n);
 	if (s != NATS_OK && s != NATS_NO_SERVER && !n->open_failing)
 		warn(n, "the key-value buckets", s);
 	n->open_failing = s != NATS_OK;
@@ -265,7 +304,8 @@ static void *node_main(void *arg)
 		/* Bounded, so that a stop never waits for a renewal. */
 		if (wait > STOP_CHECK_MS)
 			wait = STOP_CHECK_MS;
-		usleep((useconds_t)(wait + 1) * 1000);
+		if (policy_put_seen(n, wait))
+			n->next_poll_ms = 0;
 	}
 	/* The counts at the stop; not when the bus is away (the put would wait for it). */
 	if (n->history_kv && natsConnection_Status(n->nc) == NATS_CONN_STATUS_CONNECTED)
@@ -275,6 +315,7 @@ static void *node_main(void *arg)
 
 static void node_free(struct sg_fleet_node *n)
 {
+	natsSubscription_Destroy(n->policy_sub);
 	kvStore_Destroy(n->policy_kv);
 	kvStore_Destroy(n->status_kv);
 	kvStore_Destroy(n->history_kv);

@@ -12,6 +12,7 @@ expires after the daemon stops.
 import errno
 import json
 import time
+import urllib.request
 
 import pytest
 
@@ -61,6 +62,13 @@ def start(daemon, workdir, bus, pub, first):
     return daemon(first.read_bytes(), strict=True, extra=extra)
 
 
+def subjects_on(bus):
+    """The subjects the server has subscriptions on (its monitoring port's /subsz)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{bus.http_ports[0]}/subsz?subs=1",
+                                timeout=5) as r:
+        return {sub["subject"] for sub in json.load(r).get("subscriptions_list") or []}
+
+
 def test_policy_from_the_bus_needs_trusted_keys(workdir, daemon, bus):
     with pytest.raises(DaemonError) as e:
         daemon(Policy().text, extra=["--fleet-url", bus.url(), "--fleet-group", GROUP])
@@ -86,6 +94,10 @@ def test_bus_bundle_in_force_bad_ones_refused_status_converges_and_expires(tools
     d = start(daemon, workdir, bus, pub, v1)
     assert d.ready["bundle"]["version"] == 1
     assert run([y, workdir / "m"]).returncode == 0
+    # The node hears of puts to its group's key (and reads it at once) rather than waiting
+    # for its next read: its subscription to the key's own subject is on the server.
+    wait_until(lambda: f"$KV.SYSGUARD_POLICY.policy.{GROUP}" in subjects_on(bus), 5.0,
+               "the node's subscription to its policy key")
 
     t0 = time.monotonic()
     publish(bus, v2)
