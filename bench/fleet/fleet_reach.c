@@ -172,8 +172,9 @@ struct reach *reach_start(const struct reach_config *cfg, char *err, size_t errl
 		return NULL;
 	}
 	for (i = 0; i < cfg->nodes; i++) {
+		struct sg_fleet_conn_config conn = { .url = cfg->url };
 		struct sg_fleet_node_config nc = {
-			.url = cfg->url, .node_id = id, .group = cfg->group,
+			.conn = &conn, .node_id = id, .group = cfg->group,
 			.policy_bucket = cfg->bucket, .status_ttl_s = cfg->status_ttl_s,
 			.status = &st, .deliver = deliver, .ctx = &r->nodes[i],
 		};

@@ -312,8 +312,9 @@ static void *conn_main(void *arg)
 static int conn_init(struct run *r, struct conn *c, unsigned first, unsigned n, char *err,
 		     size_t errlen)
 {
+	struct sg_fleet_conn_config conn = { .url = r->o.url };
 	struct sg_fleet_bus_config bc = {
-		.url = r->o.url, .stream = r->o.stream, .replicas = r->o.replicas,
+		.conn = &conn, .stream = r->o.stream, .replicas = r->o.replicas,
 		.ack_wait_ms = r->o.ack_wait_ms, .on_stored = on_stored, .on_stored_ctx = c,
 	};
 

@@ -51,6 +51,14 @@ void sg_fleet_node_stop(struct sg_fleet_node *n)
 #define STOP_CHECK_MS		200
 /* How often policy.<group> is read: a bundle is in force well within a second. */
 #define POLL_MS			2000
+/*
+ * After a put went by, the key is read again every NOTIFIED_RETRY_MS until
+ * the new revision is there, at most NOTIFIED_TRIES times: a direct get may
+ * be answered by a replica that has not stored the put yet (bench/fleet: a
+ * read at once found the old value, and 1,000 nodes waited for their poll).
+ */
+#define NOTIFIED_RETRY_MS	50
+#define NOTIFIED_TRIES		40
 
 struct sg_fleet_node {
 	struct sg_fleet_node_config cfg;
@@ -65,6 +73,7 @@ struct sg_fleet_node {
 	uint64_t last_rev;
 	bool put_failing, open_failing, get_failing, sample_failing;
 	uint64_t next_put_ms, next_try_ms, next_poll_ms, next_sample_ms, next_history_try_ms;
+	unsigned notified;		/* reads left for the revision a put that went by made */
 	pthread_t thread;
 	atomic_bool stop;
 
@@ -294,8 +303,14 @@ static void *node_main(void *arg)
 			n->next_sample_ms = now + SG_FLEET_HISTORY_PERIOD_S * 1000;
 		}
 		if (n->policy_kv && now >= n->next_poll_ms) {
+			uint64_t rev = n->last_rev;
+
 			poll_policy(n);
-			n->next_poll_ms = now + POLL_MS;
+			if (n->last_rev != rev)
+				n->notified = 0;
+			else if (n->notified)
+				n->notified--;
+			n->next_poll_ms = now + (n->notified ? NOTIFIED_RETRY_MS : POLL_MS);
 		}
 		now = mono_ms();
 		wait = n->next_put_ms > now ? n->next_put_ms - now : 0;
@@ -304,8 +319,10 @@ static void *node_main(void *arg)
 		/* Bounded, so that a stop never waits for a renewal. */
 		if (wait > STOP_CHECK_MS)
 			wait = STOP_CHECK_MS;
-		if (policy_put_seen(n, wait))
+		if (policy_put_seen(n, wait)) {
 			n->next_poll_ms = 0;
+			n->notified = NOTIFIED_TRIES;
+		}
 	}
 	/* The counts at the stop; not when the bus is away (the put would wait for it). */
 	if (n->history_kv && natsConnection_Status(n->nc) == NATS_CONN_STATUS_CONNECTED)
