@@ -60,6 +60,8 @@ struct events_opts {
 	uint64_t max;		/* 0: no limit */
 };
 
+#ifndef SG_FLEET_NO_NATS
+
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
@@ -80,8 +82,6 @@ static int filter_subject(const struct events_opts *o, char *out, size_t outlen)
 	n = snprintf(out, outlen, "sysguard.%s.%s", node, type);
 	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
 }
-
-#ifndef SG_FLEET_NO_NATS
 
 static void print_text(const char *subject, const char *data, int len)
 {
