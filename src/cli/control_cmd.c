@@ -179,9 +179,11 @@ static int reset(const struct sg_cli *cli)
 	static const char *const dirs[] = { SG_SHIELD_PIN_DIR, SG_PIN_EXEC, SG_PIN_EGRESS };
 	char names[64][IF_NAMESIZE], err[256];
 	struct sg_shield *s = NULL;
-	size_t n = 0, i;
+	uint32_t progs[64];
+	size_t n = 0, i, nprogs = 0;
 	unsigned removed = 0;
 	int rc = SG_EXIT_OK;
+	bool daemon_runs = sg_daemon_pid(cli->state_dir) > 0;
 
 	if (sg_shield_open(SG_SHIELD_PIN_DIR, &s, err, sizeof(err)) == 0) {
 		sg_shield_attached(s, names, 64, &n);
@@ -196,6 +198,8 @@ static int reset(const struct sg_cli *cli)
 		}
 		sg_shield_close(s);
 	}
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		nprogs += sg_pins_prog_ids(dirs[i], progs + nprogs, 64 - nprogs);
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		int e = sg_pins_remove(dirs[i], say_removed, &removed);
 
@@ -208,8 +212,17 @@ static int reset(const struct sg_cli *cli)
 		printf("%s\n", err);
 		removed++;
 	}
+	/*
+	 * "Removed" must mean no longer enforcing: a tracepoint's program stays
+	 * hooked until the kernel frees its link, a moment after the unlink.
+	 */
+	if (!daemon_runs && !sg_pins_wait_gone(progs, nprogs, 3000)) {
+		fprintf(stderr, "sysguardctl: reset: a program is still loaded 3 s after its pin went "
+			"(held by another process?)\n");
+		rc = SG_EXIT_FAILED;
+	}
 	printf("reset: %u item(s) removed%s\n", removed, removed ? "" : " (nothing was pinned)");
-	if (sg_daemon_pid(cli->state_dir) > 0)
+	if (daemon_runs)
 		printf("note: a running sysguardd keeps its programs attached until it stops\n");
 	return rc;
 }

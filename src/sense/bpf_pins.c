@@ -130,3 +130,55 @@ void sg_pins_drop_links_except(const char *dir, const char *const *keep, size_t 
 	}
 	closedir(dd);
 }
+
+size_t sg_pins_prog_ids(const char *dir, uint32_t *ids, size_t max)
+{
+	struct bpf_link_info info;
+	char path[512];
+	struct dirent *d;
+	DIR *dd = opendir(dir);
+	size_t n = 0;
+	__u32 len;
+	int fd;
+
+	if (!dd)
+		return 0;
+	while (n < max && (d = readdir(dd))) {
+		if (strncmp(d->d_name, "link_", 5))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.prog_id)
+			ids[n++] = info.prog_id;
+		close(fd);
+	}
+	closedir(dd);
+	return n;
+}
+
+bool sg_pins_wait_gone(const uint32_t *ids, size_t n, unsigned ms)
+{
+	unsigned waited = 0;
+	size_t i;
+	int fd;
+
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			fd = bpf_prog_get_fd_by_id(ids[i]);
+			if (fd >= 0) {
+				close(fd);
+				break;
+			}
+		}
+		if (i == n)
+			return true;
+		if (waited >= ms)
+			return false;
+		usleep(10 * 1000);
+		waited += 10;
+	}
+}

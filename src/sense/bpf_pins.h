@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <bpf/libbpf.h>
 
@@ -42,5 +43,14 @@ void sg_pins_drop_links_except(const char *dir, const char *const *keep, size_t 
 
 /* True when dir holds any pin. */
 bool sg_pins_exist(const char *dir);
+
+/* The ids of the programs the links pinned in dir run (at most max), for sg_pins_wait_gone. */
+size_t sg_pins_prog_ids(const char *dir, uint32_t *ids, size_t max);
+/*
+ * Wait, at most ms, until none of these programs exists: a hook that cannot
+ * be detached (tracepoints) stays in place until the kernel frees its link,
+ * from a work queue, after the last reference went. True when all are gone.
+ */
+bool sg_pins_wait_gone(const uint32_t *ids, size_t n, unsigned ms);
 
 #endif

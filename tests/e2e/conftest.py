@@ -408,6 +408,8 @@ class Daemon:
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                          stdout=self.stdout, stderr=err)
         SESSION_LOGS.append(self.log_path)
+        if self.node_id != "e2e-node":
+            SESSION_NODE_IDS[self.log_path] = self.node_id
         ready = self.state_dir / "ready"
         deadline = time.monotonic() + timeout
         while True:

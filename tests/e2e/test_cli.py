@@ -86,6 +86,13 @@ class FakeDaemon:
         except FileNotFoundError:
             return 0
 
+    def wait_hups(self, n, timeout=5.0):
+        """The count once it reached n (the shell runs its trap after its sleep), or at timeout."""
+        deadline = time.monotonic() + timeout
+        while self.hup_count() < n and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.hup_count()
+
     def stop(self):
         self.proc.kill()
         self.proc.wait()
@@ -212,10 +219,10 @@ def test_the_checks_see_what_the_commands_do(workdir, fake, fake_pins):
     command_lines(w, fake)
     r = ctl("--state-dir", fake.state, "reload", "--timeout=0.5")
     assert r.returncode == 1 and "kept its policy" in r.stderr, r
-    assert fake.hup_count() == 1
+    assert fake.wait_hups(1) == 1
     r = ctl("--state-dir", fake.state, "break-glass", "on", "--reason", "drill", "--timeout", "0.3")
     assert r.returncode == 1, r
-    assert (fake.state / "break-glass").read_text() == "drill" and fake.hup_count() == 2
+    assert (fake.state / "break-glass").read_text() == "drill" and fake.wait_hups(2) == 2
     r = ctl("policy", "keygen", w / "k")
     assert r.returncode == 0 and (w / "k.key").exists(), r
     r = ctl("policy", "sign", "--key", w / "k.key", "--version=1", w / "p.yaml", "--output", w / "b")

@@ -198,7 +198,7 @@ def test_burst_through_a_killed_server_arrives_once_in_order(fleet_bins, workdir
     wait_stats(d, lambda s: s["connected"], what="connected")
     result = {}
     t = threading.Thread(target=lambda: result.update(
-        n=run_burst(burst_bin, workdir / "files", "f", BURST, rate=25000)))
+        n=run_burst(burst_bin, workdir / "files", "f", BURST, rate=10000)))
     t0 = time.monotonic()
     t.start()
     time.sleep(1.5)
@@ -349,7 +349,9 @@ def test_spool_survives_a_sigkill_and_replays_after_the_restart(fleet_bins, work
     wait_stats(d1, lambda s: s["connected"], what="connected")
     bus.stop(0)
     wait_stats(d1, lambda s: not s["connected"], timeout=20, what="disconnected")
-    run_burst(burst_bin, workdir / "files", "a", 5000)
+    # Paced: the test is of the spool, not of the kernel's ring buffer under a flood (a
+    # full-speed burst on two busy cores lost 6% of its file_open events there, counted).
+    run_burst(burst_bin, workdir / "files", "a", 5000, rate=2000)
     s1 = wait_stats(d1, lambda s: s["queued"] == 0 and s["spooled"] >= 5000, timeout=30,
                     what="spooled")
     settled1 = settled_ids(d1, s1)
@@ -358,7 +360,7 @@ def test_spool_survives_a_sigkill_and_replays_after_the_restart(fleet_bins, work
     d2 = daemon(burst_policy(burst_bin), extra=flags)
     s2 = wait_stats(d2, lambda s: s["recovered"] > 0, timeout=20, what="recovered")
     assert s2["recovered"] >= s1["spooled"], (s1, s2)
-    run_burst(burst_bin, workdir / "files", "b", 1000)
+    run_burst(burst_bin, workdir / "files", "b", 1000, rate=2000)
     bus.start()
     s2 = wait_stats(d2, lambda s: settled(s) and s["replayed"] >= s["recovered"], timeout=60,
                     what="replayed")
