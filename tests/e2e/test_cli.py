@@ -86,6 +86,14 @@ class FakeDaemon:
         except FileNotFoundError:
             return 0
 
+    def state(self):
+        """The fake's process state, for a failure's message (is it stopped? by whom?)."""
+        try:
+            st = open(f"/proc/{self.proc.pid}/status").read()
+            return [l for l in st.splitlines() if l.startswith(("State", "SigIgn", "SigBlk"))]
+        except OSError as e:
+            return str(e)
+
     def wait_hups(self, n, timeout=5.0):
         """The count once it reached n (the shell runs its trap after its sleep), or at timeout."""
         deadline = time.monotonic() + timeout
@@ -219,7 +227,7 @@ def test_the_checks_see_what_the_commands_do(workdir, fake, fake_pins):
     command_lines(w, fake)
     r = ctl("--state-dir", fake.state, "reload", "--timeout=0.5")
     assert r.returncode == 1 and "kept its policy" in r.stderr, r
-    assert fake.wait_hups(1) == 1
+    assert fake.wait_hups(1) == 1, (r, fake.state())
     r = ctl("--state-dir", fake.state, "break-glass", "on", "--reason", "drill", "--timeout", "0.3")
     assert r.returncode == 1, r
     assert (fake.state / "break-glass").read_text() == "drill" and fake.wait_hups(2) == 2
