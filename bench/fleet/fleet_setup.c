@@ -11,30 +11,8 @@
 #include <nats/nats.h>
 
 #include "fleet_setup.h"
+#include "report/fleet_bus.h"
 #include "report/fleet_status.h"
-
-#define DUPLICATE_WINDOW_NS	(120LL * 1000000000LL)	/* fleet_bus.c's */
-#define POLICY_HISTORY		5			/* fleet_node.c's */
-
-static natsStatus make_stream(jsCtx *js, const char *name, unsigned replicas)
-{
-	const char *subjects[] = { "sysguard.>" };
-	jsStreamInfo *si = NULL;
-	jsStreamConfig c;
-	jsErrCode jerr = 0;
-	natsStatus s;
-
-	jsStreamConfig_Init(&c);
-	c.Name = name;
-	c.Subjects = subjects;
-	c.SubjectsLen = 1;
-	c.Storage = js_FileStorage;
-	c.Replicas = replicas;
-	c.Duplicates = DUPLICATE_WINDOW_NS;
-	s = js_AddStream(&si, js, &c, NULL, &jerr);
-	jsStreamInfo_Destroy(si);
-	return jerr == JSStreamNameExistErr ? NATS_OK : s;
-}
 
 static natsStatus make_bucket(jsCtx *js, const char *name, uint8_t history, int64_t ttl_ns,
 			      unsigned replicas)
@@ -62,9 +40,9 @@ static natsStatus setup_once(natsConnection *nc, const char *stream, unsigned re
 	natsStatus s = natsConnection_JetStream(&js, nc, NULL);
 
 	if (s == NATS_OK)
-		s = make_stream(js, stream, replicas);
+		s = sg_fleet_stream_make(js, stream, replicas);
 	if (s == NATS_OK)
-		s = make_bucket(js, SG_FLEET_POLICY_BUCKET_DEFAULT, POLICY_HISTORY, 0, replicas);
+		s = make_bucket(js, SG_FLEET_POLICY_BUCKET_DEFAULT, SG_FLEET_POLICY_HISTORY, 0, replicas);
 	if (s == NATS_OK)
 		s = make_bucket(js, SG_FLEET_STATUS_BUCKET, 1,
 				(int64_t)SG_FLEET_STATUS_TTL_DEFAULT * 1000000000LL, replicas);
