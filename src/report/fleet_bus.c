@@ -82,6 +82,7 @@ struct sg_fleet_bus {
 	natsMsg *slot_msg[SG_FLEET_BATCH_MAX];
 	int slot[SG_FLEET_BATCH_MAX];
 	unsigned nslots, resolved;
+	bool slot_failed;	/* a message of the batch failed: send no more of it */
 	char slot_err[160];
 	char conn_err[160];	/* why the last first-connection attempt failed */
 };
@@ -108,6 +109,7 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
 			     SLOT_REJECTED : SLOT_FAILED;
 		if (pa && b->on_stored)
 			b->on_stored(b->on_stored_ctx, i);
+		b->slot_failed = b->slot_failed || !pa;
 		if (!pa && !b->slot_err[0])
 			snprintf(b->slot_err, sizeof(b->slot_err), "publish: %s",
 				 pae && pae->ErrText ? pae->ErrText :
@@ -305,7 +307,22 @@ static bool send_one(struct sg_fleet_bus *b, unsigned i, const struct sg_fleet_m
 	natsMsg *msg = NULL;
 	jsPubOptions po;
 	natsStatus s;
+	bool stop, lost;
 
+	/*
+	 * Behind a message that failed, or over a connection being replaced, a
+	 * later one could be stored first (a server killed with the earlier one
+	 * unread, a stream between leaders): stopping here keeps that to what
+	 * was already sent, and the caller re-sends in order from the failure.
+	 */
+	lost = natsConnection_Status(b->nc) != NATS_CONN_STATUS_CONNECTED;
+	pthread_mutex_lock(&b->lock);
+	stop = b->slot_failed || lost;
+	if (lost && !b->slot_err[0])
+		snprintf(b->slot_err, sizeof(b->slot_err), "publish: the connection to the bus was lost");
+	pthread_mutex_unlock(&b->lock);
+	if (stop)
+		return false;
 	s = natsMsg_Create(&msg, m->subject, NULL, m->data, (int)m->len);
 	if (s == NATS_OK)
 		s = natsMsgHeader_Set(msg, "Nats-Msg-Id", m->msgid);
@@ -391,6 +408,7 @@ int sg_fleet_bus_publish(struct sg_fleet_bus *b, const struct sg_fleet_msg *v, u
 		n = SG_FLEET_BATCH_MAX;
 	pthread_mutex_lock(&b->lock);
 	b->nslots = b->resolved = 0;
+	b->slot_failed = false;
 	b->slot_err[0] = '\0';
 	pthread_mutex_unlock(&b->lock);
 	while (sent < n && send_one(b, sent, &v[sent]))

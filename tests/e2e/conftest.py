@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -612,13 +613,31 @@ def open_dir():
     shutil.rmtree(d, ignore_errors=True)
 
 
+_GIVEN_PORTS = set()
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """
+    A TCP port on 127.0.0.1 that nothing listens on now, below the kernel's
+    range for outgoing connections: a server killed and restarted on it
+    (nats_bus.py) would otherwise find it taken as some connection's source
+    port ("address already in use").
+    """
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+    rng = random.Random()
+    for _ in range(1000):
+        port = rng.randrange(max(1024, low - 12000), low)
+        if port in _GIVEN_PORTS:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN_PORTS.add(port)
+        return port
+    raise AssertionError("no free TCP port below the ephemeral range")
 
 
 def tcp_connect(addr, port, family=None, kind=socket.SOCK_STREAM):

@@ -120,7 +120,17 @@ def node_messages(reader, node=NODE):
     return [m for m in reader.messages() if m[1].startswith(f"sysguard.{node}.")]
 
 
-def assert_exactly_once_in_order(msgs, runs):
+def stored_ahead(have, log):
+    """How many of have (stream order) were stored ahead of a record before them in log."""
+    where = {eid: i for i, eid in enumerate(log)}
+    ahead, lowest = 0, len(log)
+    for eid in reversed(have):
+        ahead += where[eid] > lowest
+        lowest = min(lowest, where[eid])
+    return ahead
+
+
+def assert_exactly_once_in_order(msgs, runs, late_acks=0):
     """
     runs: (settled, log) for each daemon run, oldest first: the event ids the
     run had handed over for good (delivered, spooled or dropped) and its whole
@@ -128,6 +138,9 @@ def assert_exactly_once_in_order(msgs, runs):
     holding at least the settled records, each once, in log order, run after
     run. (Records of the log after the settled ones may still be on their way,
     or, after a SIGKILL, lost with the in-memory queue; never one in between.)
+    The one exception the daemon allows (docs/fleet.md, "Order"): a message
+    JetStream stored while an earlier one of its batch failed, which the
+    daemon counted in late_acks; no more records than that may be out of order.
     """
     ids = [m[2] for m in msgs]
     assert len(ids) == len(set(ids)), f"{len(ids) - len(set(ids))} duplicate message ids"
@@ -142,11 +155,15 @@ def assert_exactly_once_in_order(msgs, runs):
             assert run not in run_order, "runs interleaved in the stream"
             run_order.append(run)
     assert len(run_order) == len(runs), (run_order, [len(r[1]) for r in runs])
+    ahead = 0
     for run_id, (settled, log) in zip(run_order, runs):
         have = [eid for run, eid in got if run == run_id]
         missing = set(settled) - set(have)
         assert not missing, f"{len(missing)} record(s) of run {run_id} never arrived (of {len(settled)})"
-        assert have == log[:len(have)], "records out of order in the stream, or not in the log"
+        assert set(have) == set(log[:len(have)]), "records in the stream that are not in the log, or a gap"
+        ahead += stored_ahead(have, log)
+    assert ahead <= late_acks, (f"{ahead} record(s) out of order in the stream, "
+                                f"{late_acks} counted as stored late by the daemon")
 
 
 def settled_ids(d, s):
@@ -224,7 +241,7 @@ def test_burst_through_a_killed_server_arrives_once_in_order(fleet_bins, workdir
           f"the burst began; stats {s}")
     assert len(opens) >= BURST * 0.99, f"only {len(opens)} file_open records for {BURST} files"
     assert s["dropped"] == 0, s
-    assert_exactly_once_in_order(msgs, [(done, log)])
+    assert_exactly_once_in_order(msgs, [(done, log)], s["late_acks"])
 
 
 def test_whole_bus_down_then_the_spool_replays_everything(fleet_bins, workdir, buses, daemon):
@@ -239,19 +256,21 @@ def test_whole_bus_down_then_the_spool_replays_everything(fleet_bins, workdir, b
     reader.make_stream(3)
     d = daemon(burst_policy(burst_bin), extra=fleet_flags(bus, "--fleet-replicas", 3))
     wait_stats(d, lambda s: s["connected"], what="connected")
-    run_burst(burst_bin, workdir / "files", "a", 5000)
+    # Paced, as in the SIGKILL test: at full speed on two busy cores the kernel's ring buffer
+    # lost 7% of the outage's file_open events in CI (counted there); this test is of the spool.
+    run_burst(burst_bin, workdir / "files", "a", 5000, rate=4000)
     wait_stats(d, settled, what="settled before the outage")
     down_at = time.monotonic()
     for i in range(3):
         bus.stop(i)
     wait_stats(d, lambda s: not s["connected"], timeout=20, what="disconnected")
-    run_burst(burst_bin, workdir / "files", "b", 20000)
-    s = wait_stats(d, lambda s: s["queued"] == 0 and s["spooled"] >= 20000, timeout=60,
+    run_burst(burst_bin, workdir / "files", "b", 20000, rate=4000)
+    s = wait_stats(d, lambda s: s["queued"] == 0 and s["spooled"] >= 20000 * 0.99, timeout=60,
                    what="spooling the outage's records")
     assert d.running()
     time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down_at)))
     s = stats(d)
-    assert not s["connected"] and s["spooled"] >= 20000 and s["spool_bytes"] > 0, s
+    assert not s["connected"] and s["spooled"] >= 20000 * 0.99 and s["spool_bytes"] > 0, s
     spooled = s["spooled"]
     up_at = time.monotonic()
     bus.start()
@@ -263,8 +282,8 @@ def test_whole_bus_down_then_the_spool_replays_everything(fleet_bins, workdir, b
     print(f"\nfleet outage: bus down {back:.0f}s, {spooled} records spooled, replayed within "
           f"{replay_s:.1f}s of the restart (servers' start included); {len(ids)} records settled, "
           f"{len(msgs)} in the stream; stats {s}")
-    assert s["dropped"] == 0 and s["replayed"] >= 20000, s
-    assert_exactly_once_in_order(msgs, [(ids, log_ids(d))])
+    assert s["dropped"] == 0 and s["replayed"] >= spooled, s
+    assert_exactly_once_in_order(msgs, [(ids, log_ids(d))], s["late_acks"])
 
 
 def test_tiny_spool_counts_its_drops_and_keeps_the_denies(fleet_bins, tools, workdir, buses, daemon):
@@ -370,4 +389,5 @@ def test_spool_survives_a_sigkill_and_replays_after_the_restart(fleet_bins, work
           f"went, {s2['recovered']} recovered from its spool), run 2 {len(settled2)} settled; "
           f"{len(msgs)} in the stream")
     assert s2["dropped"] == 0, s2
-    assert_exactly_once_in_order(msgs, [(settled1, run1), (settled2, log_ids(d2))])
+    assert_exactly_once_in_order(msgs, [(settled1, run1), (settled2, log_ids(d2))],
+                                 s1["late_acks"] + s2["late_acks"])
