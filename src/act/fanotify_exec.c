@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "decide/engine_script.h"
 #include "report/exec_record.h"
 #include "sense/host_mounts.h"
 #include "sense/kdev.h"
@@ -240,6 +241,26 @@ static void handle_one(struct sg_fanotify_exec *fx, const struct fanotify_event_
 		struct sg_inode_key key = { .ino = f.id.ino, .dev = sg_kdev_from_st(f.id.dev) };
 
 		sg_exec_bpf_forget_name(e->kern, &key);
+	}
+	/*
+	 * A copy of an interpreter, or a container's own, runs its script only
+	 * after the kernel knows to hold it: known before this answer, which
+	 * lets the exec go on to the exec tracepoint. (A container's layer
+	 * file behind the overlay one is not what the tracepoint sees.)
+	 */
+	if (v.action == SG_ACTION_ALLOW && !(f.workload.id[0] && f.has_path &&
+					     strncmp(f.path, f.workload.rootfs,
+						     strlen(f.workload.rootfs))) &&
+	    sg_engine_interp_learn(e, &f, m->fd) < 0) {
+		if (v.audit)
+			e->stats.audited--;
+		else
+			e->stats.allowed--;
+		e->stats.denied++;
+		v.action = SG_ACTION_DENY;
+		v.rule = NULL;
+		v.audit = NULL;
+		f.reason = "interpreter_untracked";
 	}
 	if (v.action == SG_ACTION_ALLOW) {
 		fx->stats.allowed++;

@@ -343,6 +343,20 @@ int sg_script_guard_apply(struct sg_script_guard *g, const struct sg_policy *p,
 	return marks;
 }
 
+int sg_script_guard_add_interpreter(struct sg_script_guard *g, const struct sg_file_id *id)
+{
+	struct sg_file_id *n;
+
+	pthread_mutex_lock(&g->lock);
+	n = realloc(g->interps, (g->ninterps + 1) * sizeof(*n));
+	if (n) {
+		g->interps = n;
+		g->interps[g->ninterps++] = *id;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return n ? 0 : -ENOMEM;
+}
+
 uint64_t sg_script_guard_denied(const struct sg_script_guard *g)
 {
 	return g ? __atomic_load_n(&g->denied, __ATOMIC_RELAXED) : 0;

@@ -33,6 +33,9 @@ void sg_script_guard_stop(struct sg_script_guard *g);
 int sg_script_guard_apply(struct sg_script_guard *g, const struct sg_policy *p,
 			  const struct sg_engine *e);
 
+/* One more interpreter whose opens of denied files are refused (a copy, a container's). */
+int sg_script_guard_add_interpreter(struct sg_script_guard *g, const struct sg_file_id *id);
+
 /* Opens refused so far. */
 uint64_t sg_script_guard_denied(const struct sg_script_guard *g);
 

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Start-up of exec enforcement: tracepoint and BPF LSM, fanotify (enforce mode only), kill, hold. */
+#include <errno.h>
 #include <sys/epoll.h>
 
 #include "daemon/daemon.h"
 #include "sense/bpf_pins.h"
+#include "sense/kdev.h"
 
 /* fanotify runs only in enforce mode: start or stop it to match the current mode. */
 void daemon_sync_fanotify(struct daemon *d)
@@ -58,6 +60,18 @@ void daemon_sync_fanotify(struct daemon *d)
 	}
 }
 
+/* A copy of an interpreter, or a container's: the kernel holds its runs, the guard its opens. */
+static int interpreter_found(void *ctx, const struct sg_file_id *id)
+{
+	struct daemon *d = ctx;
+	struct sg_inode_key key = { .ino = id->ino, .dev = sg_kdev_from_st(id->dev) };
+	int err = d->kern_up ? sg_exec_bpf_add_interpreter(&d->kern, &key) : -ENODEV;
+
+	if (!err && d->script_guard)
+		err = sg_script_guard_add_interpreter(d->script_guard, id);
+	return err;
+}
+
 int daemon_start_backends(struct daemon *d)
 {
 	bool enforce = sg_engine_mode(&d->engine) == SG_MODE_ENFORCE;
@@ -78,6 +92,8 @@ int daemon_start_backends(struct daemon *d)
 	}
 	d->kern_up = true;
 	d->engine.kern = &d->kern;
+	d->engine.interp_found = interpreter_found;
+	d->engine.interp_ctx = d;
 	daemon_pin_record(d, "bpf_pin", SG_PIN_EXEC, d->kern.adopted, d->kern.replaced_links);
 	daemon_backend_record(d, "exec_tracepoint", true, "tp_btf/sched_process_exec, ring buffer");
 	daemon_apply_policy(d);

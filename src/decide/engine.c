@@ -425,6 +425,38 @@ static void mark_filesystem(struct sg_engine *e, struct sg_exec_facts *f)
 	sg_record_fs_mark(e->audit, f, err);
 }
 
+/*
+ * A run fanotify did not see first (held for another reason, or no
+ * fanotify: monitor mode) of a copy of an interpreter, or a container's:
+ * from now on its runs are held as the listed interpreters' are, and this
+ * one's script is judged. One that cannot be held from now on is denied.
+ */
+static void learn_interpreter(struct sg_engine *e, struct sg_exec_facts *f, struct sg_verdict *v)
+{
+	int fd, r;
+
+	if (f->interp || f->loader || (!f->held && e->cache_allowed) ||
+	    !sg_policy_scripts(e->policy)->on)
+		return;
+	fd = open_exe(f);
+	r = fd >= 0 ? sg_engine_interp_learn(e, f, fd) : 0;
+	if (fd >= 0)
+		close(fd);
+	if (r > 0) {
+		f->interp = true;
+	} else if (r < 0 && v->action == SG_ACTION_ALLOW) {
+		if (v->audit)
+			e->stats.audited--;
+		else
+			e->stats.allowed--;
+		e->stats.denied++;
+		v->action = SG_ACTION_DENY;
+		v->rule = NULL;
+		v->audit = NULL;
+		f->reason = "interpreter_untracked";
+	}
+}
+
 static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct sg_exec_event *ev)
 {
 	enum sg_mode mode = sg_engine_mode(e);
@@ -455,6 +487,7 @@ static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct s
 			e->stats.denied++;
 		} else {
 			sg_engine_decide(e, f, fd, &v);
+			learn_interpreter(e, f, &v);
 			if (f->interp)
 				sg_engine_decide_script(e, f, &v);
 		}

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "policy/hash_cache.h"
 #include "policy/policy.h"
@@ -35,12 +36,24 @@ struct sg_engine_stats {
 struct sg_interp_entry {
 	struct sg_file_id id;
 	int kind;			/* enum sg_interp_kind */
+	bool listed;			/* the policy's own file (else a copy or a container's) */
+	bool multicall;			/* busybox and the like: argv[0] says which program runs */
+	bool hashed;			/* size and sha256 below are the file's */
+	off_t size;
+	uint8_t sha256[32];
 };
 
 struct sg_engine {
 	struct sg_policy *policy;
-	struct sg_interp_entry *interps;	/* the policy's interpreters, resolved */
-	size_t ninterps;
+	struct sg_interp_entry *interps;	/* the policy's interpreters, resolved, then copies */
+	size_t ninterps, interps_cap;
+	/*
+	 * A copy of an interpreter, or a container's own, was found: have its
+	 * runs held like the listed ones' (the kernel's map, the sourced-file
+	 * guard). 0, or -errno when it cannot be (then it may not run).
+	 */
+	int (*interp_found)(void *ctx, const struct sg_file_id *id);
+	void *interp_ctx;
 	struct sg_hash_cache *hashes;
 	struct sg_proc_table procs;
 	struct sg_host_mounts mounts;	/* the host's names for other namespaces' paths */

@@ -8,9 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "report/exec_record.h"
+#include "sense/file_hash.h"
 #include "sense/kdev.h"
 #include "sense/proc.h"
 #include "sense/proc_open.h"
@@ -24,6 +28,25 @@ static enum sg_interp_kind kind_of_path(const char *path)
 	return sg_interp_kind_of(basename(copy));
 }
 
+/* Its size and content, so that a copy of it is known for what it is. */
+static void hash_interp_fd(struct sg_engine *e, int fd, const struct stat *st,
+			   struct sg_interp_entry *t)
+{
+	t->hashed = sg_file_sha256(fd, e->hashes, t->sha256) == 0;
+	t->size = t->hashed ? st->st_size : 0;
+}
+
+static void hash_interp(struct sg_engine *e, const char *path, struct sg_interp_entry *t)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		hash_interp_fd(e, fd, &st, t);
+	if (fd >= 0)
+		close(fd);
+}
+
 int sg_engine_scripts_resolve(struct sg_engine *e, struct sg_inode_key *keys, size_t max,
 			      void (*unknown)(const char *path, void *ctx), void *ctx)
 {
@@ -33,7 +56,7 @@ int sg_engine_scripts_resolve(struct sg_engine *e, struct sg_inode_key *keys, si
 
 	free(e->interps);
 	e->interps = NULL;
-	e->ninterps = 0;
+	e->ninterps = e->interps_cap = 0;
 	if (!s->on)
 		return 0;
 	t = calloc(s->ninterpreters ? s->ninterpreters : 1, sizeof(*t));
@@ -48,6 +71,7 @@ int sg_engine_scripts_resolve(struct sg_engine *e, struct sg_inode_key *keys, si
 			continue;
 		/* /usr/bin/sh is dash, python3 is python3.11: the file's own name tells first. */
 		k = realpath(s->interpreters[i], real) ? kind_of_path(real) : SG_INTERP_NONE;
+		t[n].multicall = k == SG_INTERP_NONE;
 		if (k == SG_INTERP_NONE)
 			k = kind_of_path(s->interpreters[i]);
 		if (k == SG_INTERP_NONE) {
@@ -62,27 +86,191 @@ int sg_engine_scripts_resolve(struct sg_engine *e, struct sg_inode_key *keys, si
 		t[n].id.dev = st.st_dev;
 		t[n].id.ino = st.st_ino;
 		t[n].kind = k;
+		t[n].listed = true;
+		hash_interp(e, s->interpreters[i], &t[n]);
 		keys[n] = (struct sg_inode_key){ .ino = st.st_ino, .dev = sg_kdev_from_st(st.st_dev) };
 		n++;
 	}
 	e->interps = t;
 	e->ninterps = n;
+	e->interps_cap = s->ninterpreters ? s->ninterpreters : 1;
 	return (int)n;
 }
 
-static enum sg_interp_kind interp_kind(const struct sg_engine *e, const struct sg_file_id *id)
+static const struct sg_interp_entry *interp_of(const struct sg_engine *e,
+					       const struct sg_file_id *id)
 {
 	size_t i;
 
 	for (i = 0; i < e->ninterps; i++)
 		if (e->interps[i].id.dev == id->dev && e->interps[i].id.ino == id->ino)
-			return (enum sg_interp_kind)e->interps[i].kind;
-	return SG_INTERP_NONE;
+			return &e->interps[i];
+	return NULL;
+}
+
+static enum sg_interp_kind interp_kind(const struct sg_engine *e, const struct sg_file_id *id)
+{
+	const struct sg_interp_entry *t = interp_of(e, id);
+
+	return t ? (enum sg_interp_kind)t->kind : SG_INTERP_NONE;
+}
+
+/*
+ * A multi-call program (busybox) is the applet argv[0] names, or with
+ * argv[0] "busybox…" the one argv[1] names: a shell only when that is one.
+ * *skip: bytes of cmdline before the shell's own argv[0].
+ */
+static enum sg_interp_kind multicall_kind(const char *cmdline, size_t n, size_t *skip)
+{
+	const char *base = strrchr(cmdline, '/');
+	size_t first = strlen(cmdline) + 1;
+
+	base = base ? base + 1 : cmdline;
+	*skip = 0;
+	/* busybox runs as itself under any name it begins ("busybox.copy sh FILE"). */
+	if (strncmp(base, "busybox", 7))
+		return sg_interp_kind_of(base);
+	if (first >= n)
+		return SG_INTERP_NONE;
+	*skip = first;
+	return sg_interp_kind_of(cmdline + first);
 }
 
 bool sg_engine_is_interpreter(const struct sg_engine *e, const struct sg_file_id *id)
 {
 	return interp_kind(e, id) != SG_INTERP_NONE;
+}
+
+/* A file with the content of one we know: the same program under another name. */
+static enum sg_interp_kind copy_kind(struct sg_engine *e, int fd, const struct stat *st,
+				     struct sg_interp_entry *out)
+{
+	uint8_t sha[SG_SHA256_LEN];
+	bool hashed = false;
+	size_t i;
+
+	for (i = 0; i < e->ninterps; i++) {
+		if (!e->interps[i].hashed || e->interps[i].size != st->st_size)
+			continue;
+		if (!hashed && sg_file_sha256(fd, e->hashes, sha))
+			return SG_INTERP_NONE;
+		hashed = true;
+		if (!memcmp(sha, e->interps[i].sha256, sizeof(sha))) {
+			memcpy(out->sha256, sha, sizeof(sha));
+			out->size = st->st_size;
+			out->hashed = true;
+			out->multicall = e->interps[i].multicall;
+			return (enum sg_interp_kind)e->interps[i].kind;
+		}
+	}
+	return SG_INTERP_NONE;
+}
+
+/*
+ * The container's own interpreter: its file at one of the policy's paths
+ * under the container's root (resolved there, its symlinks too), or, for
+ * images without merged /usr, at /bin/NAME. Its content is learned, so its
+ * copies inside the container are known as well.
+ */
+static enum sg_interp_kind container_kind(struct sg_engine *e, const struct sg_exec_facts *f,
+					  int fd, const struct stat *st, struct sg_interp_entry *out)
+{
+	const struct sg_scripts *s = sg_policy_scripts(e->policy);
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	enum sg_interp_kind k = SG_INTERP_NONE;
+	size_t i, alt;
+	int root;
+
+	if (!f->workload.id[0] || !f->workload.rootfs[0])
+		return SG_INTERP_NONE;
+	root = open(f->workload.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return SG_INTERP_NONE;
+	for (i = 0; i < s->ninterpreters && k == SG_INTERP_NONE; i++) {
+		for (alt = 0; alt < 2 && k == SG_INTERP_NONE; alt++) {
+			char alt_name[PATH_MAX], target[PATH_MAX], link[64];
+			const char *name = s->interpreters[i];
+			struct stat at;
+			ssize_t n;
+			int pfd;
+
+			if (alt) {
+				const char *base = strrchr(name, '/');
+
+				if (!base || strncmp(name, "/usr/bin/", 9))
+					break;
+				snprintf(alt_name, sizeof(alt_name), "/bin%s", base);
+				name = alt_name;
+			}
+			pfd = (int)syscall(SYS_openat2, root, name, &how, sizeof(how));
+			if (pfd < 0)
+				continue;
+			if (fstat(pfd, &at) == 0 && at.st_dev == st->st_dev && at.st_ino == st->st_ino) {
+				snprintf(link, sizeof(link), "/proc/self/fd/%d", pfd);
+				n = readlink(link, target, sizeof(target) - 1);
+				target[n > 0 ? n : 0] = '\0';
+				k = n > 0 ? kind_of_path(target) : SG_INTERP_NONE;
+				out->multicall = k == SG_INTERP_NONE;
+				if (k == SG_INTERP_NONE)
+					k = kind_of_path(name);
+			}
+			close(pfd);
+		}
+	}
+	close(root);
+	if (k != SG_INTERP_NONE)
+		hash_interp_fd(e, fd, st, out);
+	return k;
+}
+
+static int add_interp(struct sg_engine *e, const struct sg_interp_entry *t)
+{
+	int err;
+
+	if (e->ninterps >= SG_INTERP_MAX)
+		return -ENOSPC;
+	if (e->ninterps == e->interps_cap) {
+		size_t cap = e->interps_cap ? e->interps_cap * 2 : 8;
+		struct sg_interp_entry *n = realloc(e->interps, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		e->interps = n;
+		e->interps_cap = cap;
+	}
+	err = e->interp_found ? e->interp_found(e->interp_ctx, &t->id) : 0;
+	if (!err)
+		e->interps[e->ninterps++] = *t;
+	return err;
+}
+
+int sg_engine_interp_learn(struct sg_engine *e, struct sg_exec_facts *f, int fd)
+{
+	struct sg_interp_entry t = { 0 };
+	enum sg_interp_kind k;
+	const char *how;
+	struct stat st;
+	int err;
+
+	if (!sg_policy_scripts(e->policy)->on || !e->ninterps || fd < 0 || fstat(fd, &st) ||
+	    !S_ISREG(st.st_mode))
+		return 0;
+	t.id.dev = st.st_dev;
+	t.id.ino = st.st_ino;
+	if (interp_kind(e, &t.id) != SG_INTERP_NONE)
+		return 0;
+	how = "container";
+	k = container_kind(e, f, fd, &st, &t);
+	if (k == SG_INTERP_NONE) {
+		how = "copy";
+		k = copy_kind(e, fd, &st, &t);
+	}
+	if (k == SG_INTERP_NONE)
+		return 0;
+	t.kind = k;
+	err = add_interp(e, &t);
+	sg_record_interpreter_found(e->audit, f, how, sg_interp_kind_name(k), err);
+	return err ? err : 1;
 }
 
 /* A terminal on stdin and no script: someone typing, not code handed over. */
@@ -181,9 +369,12 @@ static void script_subject(struct sg_engine *e, struct sg_exec_facts *f, int fd,
 	sg_engine_path_of_fd(e, f, fd);
 }
 
-/* Everything but a script file; 1 when v is final, 0 when *fd holds the script to judge. */
+/*
+ * Everything but a script file; 1 when v is final, 0 when *fd holds the
+ * script to judge, 2 when this run of a multi-call program is no interpreter.
+ */
 static int script_of(struct sg_engine *e, struct sg_exec_facts *f, enum sg_interp_kind kind,
-		     struct sg_verdict *v, int *fd)
+		     bool multicall, struct sg_verdict *v, int *fd)
 {
 	char cmdline[65536];
 	enum sg_script_kind sk;
@@ -200,6 +391,15 @@ static int script_of(struct sg_engine *e, struct sg_exec_facts *f, enum sg_inter
 		return 1;
 	}
 	cmdline[n] = '\0';
+	if (multicall) {
+		size_t skip;
+
+		kind = multicall_kind(cmdline, (size_t)n, &skip);
+		if (kind == SG_INTERP_NONE)
+			return 2;	/* another applet: the program's own verdict stands */
+		memmove(cmdline, cmdline + skip, (size_t)n - skip + 1);
+		n -= (ssize_t)skip;
+	}
 	sk = sg_script_of(kind, cmdline, (size_t)n, &file);
 	f->script = sg_script_kind_name(sk);
 	if (sk == SG_SCRIPT_NONE)
@@ -231,10 +431,10 @@ static int script_of(struct sg_engine *e, struct sg_exec_facts *f, enum sg_inter
 
 void sg_engine_decide_script(struct sg_engine *e, struct sg_exec_facts *f, struct sg_verdict *v)
 {
-	enum sg_interp_kind kind = f->has_id ? interp_kind(e, &f->id) : SG_INTERP_NONE;
-	int fd = -1;
+	const struct sg_interp_entry *t = f->has_id ? interp_of(e, &f->id) : NULL;
+	int fd = -1, r;
 
-	if (kind == SG_INTERP_NONE || v->action != SG_ACTION_ALLOW)
+	if (!t || v->action != SG_ACTION_ALLOW)
 		return;
 	memcpy(f->interpreter, f->path, f->path_len + 1);
 	f->has_interpreter = f->has_path;
@@ -243,7 +443,12 @@ void sg_engine_decide_script(struct sg_engine *e, struct sg_exec_facts *f, struc
 		e->stats.audited--;
 	else
 		e->stats.allowed--;
-	if (script_of(e, f, kind, v, &fd) == 0)
+	r = script_of(e, f, (enum sg_interp_kind)t->kind, t->multicall, v, &fd);
+	if (r == 2) {
+		f->has_interpreter = false;
+		f->interpreter[0] = '\0';
+	}
+	if (r == 0)
 		sg_engine_decide(e, f, fd, v);
 	else if (v->action == SG_ACTION_DENY)
 		e->stats.denied++;

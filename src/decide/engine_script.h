@@ -21,6 +21,16 @@ int sg_engine_scripts_resolve(struct sg_engine *e, struct sg_inode_key *keys, si
 bool sg_engine_is_interpreter(const struct sg_engine *e, const struct sg_file_id *id);
 
 /*
+ * Is the program behind fd (f's exec) an interpreter the policy did not
+ * list by its path: a copy of one (same size and sha256), or a container's
+ * own (its file at a listed path under the container's root)? Then it is
+ * added to e->interps and reported through e->interp_found: 1. 0 when it
+ * is none or known already; -errno when it is one but could not be added
+ * (enforce mode must not let it run unheld).
+ */
+int sg_engine_interp_learn(struct sg_engine *e, struct sg_exec_facts *f, int fd);
+
+/*
  * f is a run of an interpreter that v allowed: judge what it was handed.
  * The script file becomes the subject (f->path, f->id, the hash) and v its
  * verdict; inline code gets the policy's inline: answer. f->interpreter

@@ -221,6 +221,23 @@ void sg_record_fs_mark(struct sg_audit *a, const struct sg_exec_facts *f, int er
 	sg_json_free(&j);
 }
 
+void sg_record_interpreter_found(struct sg_audit *a, const struct sg_exec_facts *f,
+				 const char *how, const char *language, int err)
+{
+	struct sg_json j;
+
+	sg_json_init(&j);
+	sg_audit_begin(a, &j, "interpreter_found", err ? SG_SEV_CRITICAL : SG_SEV_INFO);
+	sg_json_kv_str(&j, "how", how);
+	sg_json_kv_str(&j, "language", language);
+	if (f->has_path)
+		sg_json_kv_bytes(&j, "path", f->path, f->path_len);
+	sg_json_kv_str(&j, "result", err ? strerror(-err) : "held_from_now_on");
+	sg_record_process(&j, f);
+	sg_audit_commit(a, &j);
+	sg_json_free(&j);
+}
+
 uint64_t sg_record_mitigation(struct sg_audit *a, struct sg_alerts *alerts,
 			      const struct sg_exec_facts *f, uint64_t decision_id,
 			      const char *backend, const char *action, int err)

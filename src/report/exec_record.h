@@ -35,6 +35,15 @@ uint64_t sg_record_mitigation(struct sg_audit *a, struct sg_alerts *alerts,
 void sg_record_fs_mark(struct sg_audit *a, const struct sg_exec_facts *f, int err);
 
 /*
+ * An interpreter the policy does not list by path was found in f's exec:
+ * `how` "copy" (the content of a listed one) or "container" (a container's
+ * file at a listed path); language its argv syntax. err: it could not be
+ * held from now on (its run is denied).
+ */
+void sg_record_interpreter_found(struct sg_audit *a, const struct sg_exec_facts *f,
+				 const char *how, const char *language, int err);
+
+/*
  * Hand the record `id` to the alert dispatcher (ALERT-5 fields: its event
  * id, node, severity, executable, rule, policy_version). No-op without alerts.
  */

@@ -337,6 +337,15 @@ int sg_exec_bpf_set_interpreters(struct sg_exec_bpf *x, const struct sg_inode_ke
 	return err ? err : stale;
 }
 
+int sg_exec_bpf_add_interpreter(struct sg_exec_bpf *x, const struct sg_inode_key *key)
+{
+	__u32 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.interpreters), key, &one, BPF_ANY))
+		return errno == E2BIG ? -ENOSPC : -errno;
+	return 0;
+}
+
 int sg_exec_bpf_cache_name(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 path_hash)
 {
 	if (bpf_map_update_elem(bpf_map__fd(x->skel->maps.name_cache), key, &path_hash, BPF_ANY))

@@ -91,6 +91,9 @@ int sg_exec_bpf_library_ok(struct sg_exec_bpf *x, const struct sg_inode_key *key
 /* The interpreters whose runs are held for their script's verdict (replaces the set). */
 int sg_exec_bpf_set_interpreters(struct sg_exec_bpf *x, const struct sg_inode_key *keys, size_t n);
 
+/* One more interpreter (a copy, a container's): -ENOSPC when the map is full. */
+int sg_exec_bpf_add_interpreter(struct sg_exec_bpf *x, const struct sg_inode_key *key);
+
 /* A loader-shaped file that is not a loader (static-pie), valid while its ctime holds. */
 int sg_exec_bpf_not_loader(struct sg_exec_bpf *x, const struct sg_inode_key *key, __u64 ctime_ns);
 

@@ -371,3 +371,35 @@ def test_cached_allow_of_an_image_file_does_not_cover_new_content(tools, workdir
     assert (out / "still-runs").exists(), (r.stdout, r.stderr)
     assert len([x for x in d.log_records() if x.get("type") == "exec"
                 and (x.get("rule") or {}).get("name") == "no-payload"]) >= 2
+
+
+def test_a_containers_own_shell_and_its_copy_judge_their_scripts(workdir, daemon, podman, out):
+    """
+    The image's busybox sh is not a file of the host's: it is the container's
+    interpreter by its place in the image (/bin/sh), and a copy of it by its
+    content. Its other applets (ls, cp) are not held to a script.
+    """
+    src = Path(workdir) / "scripts"
+    src.mkdir()
+    (src / "bad.sh").write_text("echo ran > /out/bad\n")
+    (src / "good.sh").write_text("echo ran > /out/good\n")
+    root = make_rootfs(Path(workdir) / "root-sh", {"/opt/bad.sh": str(src / "bad.sh"),
+                                                   "/opt/good.sh": str(src / "good.sh")})
+    ref = podman.build(unique("sh"), root)
+    p = Policy([{"name": "no-bad", "action": "deny", "sha256": sha256_of(src / "bad.sh")}])
+    p.text += "scripts: {}\n"
+    d = daemon(p)
+    r = podman.run(ref, "/bin/sh", "-c",
+                   "/bin/sh /opt/good.sh; /bin/sh /opt/bad.sh; echo $? > /out/rc1; "
+                   "cp /bin/busybox /tmp/busybox.copy; /tmp/busybox.copy sh /opt/bad.sh; "
+                   "echo $? > /out/rc2; ls /opt > /out/ls", extra=vol(out), check=False)
+    assert (out / "good").exists(), (r.stdout, r.stderr)
+    assert not (out / "bad").exists(), (r.stdout, r.stderr)
+    assert (out / "rc1").read_text().strip() == "137", (r.stdout, r.stderr)
+    assert (out / "rc2").read_text().strip() == "137", (r.stdout, r.stderr)
+    assert "bad.sh" in (out / "ls").read_text()
+    recs = d.wait_for(lambda x: x.get("type") == "exec" and x.get("decision") == "deny"
+                      and (x["rule"] or {}).get("name") == "no-bad", count=2, what="denies")
+    assert all(x["process"].get("container") for x in recs), recs
+    found = [x for x in d.log_records() if x.get("type") == "interpreter_found"]
+    assert {x["how"] for x in found} >= {"container", "copy"}, found

@@ -175,3 +175,94 @@ def test_a_denied_file_read_by_a_running_interpreter_is_refused(open_dir, daemon
     assert rec["process"]["interpreter"] == "/usr/bin/bash", rec
     # Anyone but an interpreter reads it as before.
     assert subprocess.run(["/usr/bin/cat", by_path], capture_output=True).returncode == 0
+
+
+def interpreter_found(d, path):
+    return d.wait_for(lambda r: r.get("type") == "interpreter_found" and r.get("path") == path,
+                      what=f"interpreter_found for {path}")[0]
+
+
+@pytest.mark.parametrize("user", [0, NOBODY], ids=["root", "nobody"])
+def test_a_copy_of_an_interpreter_is_one_too(open_dir, daemon, user):
+    """
+    cp /usr/bin/bash x; x denied.sh: the copy is another file with the same
+    content, known by it before its first instruction (as nobody too); its
+    scripts are judged and its opens of denied files refused, run after run.
+    """
+    m = os.path.join(open_dir, f"m{user}")
+    bad = make(open_dir, f"bad{user}", "bash", m + ".bad")
+    good = make(open_dir, f"good{user}", "bash", m + ".good")
+    bad_pl = make(open_dir, f"bad{user}", "perl", m + ".pl")
+    d = daemon(policy([{"name": "no-bad", "action": "deny", "path": bad},
+                       {"name": "no-bad-pl", "action": "deny", "path": bad_pl}]))
+    copy, perl = os.path.join(open_dir, f"notashell{user}"), os.path.join(open_dir, f"p{user}")
+    for src, dst in (("/usr/bin/bash", copy), ("/usr/bin/perl", perl)):
+        subprocess.run(as_user(["/usr/bin/cp", src, dst], user), check=True)
+    assert run_script([copy, good], user) == 0 and os.path.exists(m + ".good")
+    for _ in range(2):  # the second run has no fanotify event: the kernel holds it by itself
+        assert run_script([copy, bad], user) == -9 and not os.path.exists(m + ".bad")
+    assert run_script([copy, "-c", f". {bad}"], user) != 0 and not os.path.exists(m + ".bad")
+    assert run_script([perl, bad_pl], user) == -9 and not os.path.exists(m + ".pl")
+    rec = d.wait_exec(exe=bad, decision="deny")[0]
+    assert rec["process"]["interpreter"] == copy and rec["enforced_by"] == "bpf_hold", rec
+    found = interpreter_found(d, copy)
+    assert found["how"] == "copy" and found["language"] == "shell", found
+    assert interpreter_found(d, perl)["language"] == "perl"
+    # A program of another content is no interpreter.
+    other = os.path.join(open_dir, f"cat{user}")
+    subprocess.run(as_user(["/usr/bin/cp", "/usr/bin/cat", other], user), check=True)
+    assert run_script([other, bad], user) == 0
+    assert not [r for r in d.log_records() if r.get("type") == "interpreter_found"
+                and r.get("path") == other]
+
+
+@pytest.mark.parametrize("user", [0, NOBODY], ids=["root", "nobody"])
+def test_a_copy_of_an_interpreter_on_a_tmpfs_of_another_namespace(open_dir, daemon, user):
+    """
+    The copy's first run is from a filesystem fanotify never saw: held, known,
+    judged. (By hash: with a path rule, a program whose host path cannot be
+    known, as on this tmpfs, is denied itself.)
+    """
+    m = os.path.join(open_dir, f"ns{user}")
+    bad = make(open_dir, f"nsbad{user}", "bash", m + ".bad")
+    good = make(open_dir, f"nsgood{user}", "bash", m + ".good")
+    d = daemon(policy([{"name": "no-bad", "action": "deny",
+                        "sha256": hashlib.sha256(open(bad, "rb").read()).hexdigest()}]))
+    r = subprocess.run(as_user(["unshare", "-Urm", "sh", "-c",
+                                f"mount -t tmpfs t /mnt && cp /usr/bin/bash /mnt/x && "
+                                f"/mnt/x {good} && /mnt/x {bad}; echo rc=$?"], user),
+                       capture_output=True, text=True, timeout=30)
+    assert "rc=137" in r.stdout, r
+    assert os.path.exists(m + ".good") and not os.path.exists(m + ".bad")
+    rec = d.wait_exec(exe=bad, decision="deny")[0]
+    # No host path names a file of that tmpfs; the name it was run by does.
+    assert rec["process"]["filename"] == "/mnt/x" and rec["process"]["script"] == "file", rec
+
+
+def test_a_copy_is_still_known_after_a_reload(open_dir, daemon):
+    m = os.path.join(open_dir, "m")
+    bad = make(open_dir, "bad", "bash", m)
+    d = daemon(policy([{"name": "no-bad", "action": "deny", "path": bad}], version="r-1"))
+    copy = os.path.join(open_dir, "sh-copy")
+    subprocess.run(["/usr/bin/cp", "/usr/bin/bash", copy], check=True)
+    assert run_script([copy, bad]) == -9
+    d.reload(policy([{"name": "no-bad", "action": "deny", "path": bad}], version="r-2"))
+    d.wait_for(lambda r: r["type"] == "policy_reload" and r["new_policy_version"] == "r-2",
+               what="reload")
+    assert run_script([copy, bad]) == -9 and not os.path.exists(m)
+
+
+def test_allow_list_mode_holds_a_copy_to_its_scripts_too(open_dir, daemon):
+    """With default: deny an allowed copy of bash (by hash) still runs only allowed scripts."""
+    m = os.path.join(open_dir, "m")
+    good = make(open_dir, "good", "bash", m + ".good")
+    other = make(open_dir, "other", "bash", m + ".other")
+    copy = os.path.join(open_dir, "allowed-copy")
+    subprocess.run(["/usr/bin/cp", "/usr/bin/bash", copy], check=True)
+    daemon(policy([{"name": "system", "action": "allow", "glob": "/usr/**"},
+                   {"name": "the-copy", "action": "allow", "path": copy},
+                   {"name": "the-good-one", "action": "allow", "path": good}],
+                  scripts="{inline: deny}", default="deny"))
+    assert run_script([copy, good]) == 0 and os.path.exists(m + ".good")
+    assert run_script([copy, other]) == -9 and not os.path.exists(m + ".other")
+    assert run_script([copy, "-c", "true"]) == -9
