@@ -290,12 +290,23 @@ static bool stdin_is_terminal(pid_t pid)
 
 static bool same_ns(pid_t pid, const char *what)
 {
-	char link[64], self[64];
-	struct stat a, b;
+	/* The daemon's own mount namespace and root do not change: looked up once. */
+	static struct stat own_mnt, own_root;
+	static bool have_mnt, have_root;
+	bool mnt = !strcmp(what, "ns/mnt");
+	struct stat *own = mnt ? &own_mnt : &own_root;
+	bool *have = mnt ? &have_mnt : &have_root;
+	char link[64];
+	struct stat a;
 
+	if (!*have) {
+		snprintf(link, sizeof(link), "/proc/self/%s", what);
+		if (stat(link, own))
+			return false;
+		*have = true;
+	}
 	snprintf(link, sizeof(link), "/proc/%d/%s", pid, what);
-	snprintf(self, sizeof(self), "/proc/self/%s", what);
-	return !stat(link, &a) && !stat(self, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	return !stat(link, &a) && a.st_dev == own->st_dev && a.st_ino == own->st_ino;
 }
 
 /*
