@@ -251,17 +251,8 @@ static void handle_one(struct sg_fanotify_exec *fx, const struct fanotify_event_
 	if (v.action == SG_ACTION_ALLOW && !(f.workload.id[0] && f.has_path &&
 					     strncmp(f.path, f.workload.rootfs,
 						     strlen(f.workload.rootfs))) &&
-	    sg_engine_interp_learn(e, &f, m->fd) < 0) {
-		if (v.audit)
-			e->stats.audited--;
-		else
-			e->stats.allowed--;
-		e->stats.denied++;
-		v.action = SG_ACTION_DENY;
-		v.rule = NULL;
-		v.audit = NULL;
-		f.reason = "interpreter_untracked";
-	}
+	    sg_engine_interp_learn(e, &f, m->fd) < 0)
+		sg_engine_deny_untracked(e, &f, &v);
 	if (v.action == SG_ACTION_ALLOW) {
 		fx->stats.allowed++;
 		respond(fx, m->fd, true);

@@ -442,19 +442,10 @@ static void learn_interpreter(struct sg_engine *e, struct sg_exec_facts *f, stru
 	r = fd >= 0 ? sg_engine_interp_learn(e, f, fd) : 0;
 	if (fd >= 0)
 		close(fd);
-	if (r > 0) {
+	if (r > 0)
 		f->interp = true;
-	} else if (r < 0 && v->action == SG_ACTION_ALLOW) {
-		if (v->audit)
-			e->stats.audited--;
-		else
-			e->stats.allowed--;
-		e->stats.denied++;
-		v->action = SG_ACTION_DENY;
-		v->rule = NULL;
-		v->audit = NULL;
-		f->reason = "interpreter_untracked";
-	}
+	else if (r < 0)
+		sg_engine_deny_untracked(e, f, v);
 }
 
 static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct sg_exec_event *ev)

@@ -470,3 +470,15 @@ void sg_engine_decide_script(struct sg_engine *e, struct sg_exec_facts *f, struc
 	if (fd >= 0)
 		close(fd);
 }
+
+void sg_engine_deny_untracked(struct sg_engine *e, struct sg_exec_facts *f, struct sg_verdict *v)
+{
+	if (v->action != SG_ACTION_ALLOW)
+		return;
+	if (v->audit)
+		e->stats.audited--;
+	else
+		e->stats.allowed--;
+	e->stats.denied++;
+	deny(v, f, "interpreter_untracked");
+}

@@ -30,6 +30,9 @@ bool sg_engine_is_interpreter(const struct sg_engine *e, const struct sg_file_id
  */
 int sg_engine_interp_learn(struct sg_engine *e, struct sg_exec_facts *f, int fd);
 
+/* An allowed run of an interpreter found by sg_engine_interp_learn that could not be held: denied. */
+void sg_engine_deny_untracked(struct sg_engine *e, struct sg_exec_facts *f, struct sg_verdict *v);
+
 /*
  * f is a run of an interpreter that v allowed: judge what it was handed.
  * The script file becomes the subject (f->path, f->id, the hash) and v its

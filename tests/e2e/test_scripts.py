@@ -266,3 +266,20 @@ def test_allow_list_mode_holds_a_copy_to_its_scripts_too(open_dir, daemon):
     assert run_script([copy, good]) == 0 and os.path.exists(m + ".good")
     assert run_script([copy, other]) == -9 and not os.path.exists(m + ".other")
     assert run_script([copy, "-c", "true"]) == -9
+
+
+def test_copies_past_the_kernels_room_are_refused_not_let_through(open_dir, daemon):
+    """An attacker who makes more interpreter copies than the kernel map holds gets refusals."""
+    d = daemon(policy([]))
+    r = subprocess.run(["/usr/bin/bash", "-c",
+                        f"cd {open_dir} && for i in $(seq 300); do cp /usr/bin/dash d$i && "
+                        "{ ./d$i -c true 2>/dev/null && echo ran $i || echo refused $i; }; done"],
+                       capture_output=True, text=True, timeout=300)
+    ran = [int(x.split()[1]) for x in r.stdout.splitlines() if x.startswith("ran")]
+    refused = [int(x.split()[1]) for x in r.stdout.splitlines() if x.startswith("refused")]
+    assert len(ran) >= 200 and refused and min(refused) > max(ran), r.stdout[-2000:]
+    rec = d.wait_for(lambda x: x.get("type") == "exec" and x.get("reason") == "interpreter_untracked",
+                     what="a refused copy")[0]
+    assert rec["decision"] == "deny", rec
+    assert d.wait_for(lambda x: x.get("type") == "interpreter_found"
+                      and x.get("result") != "held_from_now_on", what="a copy not held")
