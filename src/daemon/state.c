@@ -147,6 +147,8 @@ void daemon_collect_counters(struct daemon *d, struct sg_counters *c)
 		.mitigation_failures = s->mitigation_failures,
 		.hash_errors = s->hash_errors,
 		.held = s->held,
+		.resumed = s->resumed,
+		.resume_wait_ns = s->resume_wait_ns,
 		.audited = s->audited,
 	};
 	if (d->kern_up && sg_exec_bpf_counters(&d->kern, c->kernel) == 0)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 
@@ -448,6 +449,19 @@ static void learn_interpreter(struct sg_engine *e, struct sg_exec_facts *f, stru
 		sg_engine_deny_untracked(e, f, v);
 }
 
+/* How long a held start waited for us: the kernel's stamp is on the boot clock. */
+static void count_resume(struct sg_engine *e, const struct sg_exec_event *ev)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	e->stats.resumed++;
+	if (now > ev->hdr.ts_ns)
+		e->stats.resume_wait_ns += now - ev->hdr.ts_ns;
+}
+
 static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct sg_exec_event *ev)
 {
 	enum sg_mode mode = sg_engine_mode(e);
@@ -526,6 +540,8 @@ static void on_exec(struct sg_engine *e, struct sg_exec_facts *f, const struct s
 		err = e->kern ? sg_exec_bpf_release(e->kern, f->pid) : 0;
 		if (!err)
 			err = sg_pidfd_signal(f->pid, SIGCONT, NULL);
+		if (!err)
+			count_resume(e, ev);
 		id = sg_record_exec(e->audit, e->alerts, f, &v, SG_MODE_ENFORCE, NULL);
 		if (err)
 			mitigate(e, f, id, "pidfd", "resume_held", err);

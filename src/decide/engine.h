@@ -30,6 +30,8 @@ struct sg_engine_stats {
 	uint64_t mitigation_failures;
 	uint64_t hash_errors;
 	uint64_t held;			/* execs held in the kernel for a user-space verdict */
+	uint64_t resumed;		/* held ones the daemon let go on... */
+	uint64_t resume_wait_ns;	/* ...and how long they waited, from exec to SIGCONT */
 };
 
 /* An interpreter of scripts: control, by identity, and how its argv reads. */

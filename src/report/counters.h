@@ -37,7 +37,7 @@ const char *sg_backend_name(int b);
 
 struct sg_counters_decisions {
 	uint64_t events, decode_errors, allowed, denied, audited, mitigations, mitigation_failures,
-		 hash_errors, held;
+		 hash_errors, held, resumed, resume_wait_ns;
 };
 
 struct sg_counters_fanotify {

@@ -35,6 +35,8 @@ static void decisions_json(const struct sg_counters_decisions *s, struct sg_json
 	sg_json_kv_u64(j, "mitigation_failures", s->mitigation_failures);
 	sg_json_kv_u64(j, "hash_errors", s->hash_errors);
 	sg_json_kv_u64(j, "held", s->held);
+	sg_json_kv_u64(j, "resumed", s->resumed);
+	sg_json_kv_u64(j, "resume_wait_us", s->resume_wait_ns / 1000);
 	sg_json_end_object(j);
 }
 

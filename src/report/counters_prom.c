@@ -69,6 +69,11 @@ static void exec(const struct sg_counters *c, struct sg_prom *p)
 		    d->hash_errors);
 	sg_prom_one(p, "sysguard_exec_held_total", C,
 		    "Program starts held in the kernel until the daemon decided.", d->held);
+	sg_prom_one(p, "sysguard_exec_resumed_total", C,
+		    "Held program starts the daemon let go on.", d->resumed);
+	sg_prom_one(p, "sysguard_exec_resume_wait_microseconds_total", C,
+		    "Time held program starts waited, from the exec to the daemon's go-ahead.",
+		    d->resume_wait_ns / 1000);
 	sg_prom_one(p, "sysguard_exec_deny_entries", G,
 		    "Denied programs the kernel knows by identity (in-kernel deny list entries).",
 		    c->deny_entries);
