@@ -71,9 +71,9 @@ static void exec(const struct sg_counters *c, struct sg_prom *p)
 		    "Program starts held in the kernel until the daemon decided.", d->held);
 	sg_prom_one(p, "sysguard_exec_resumed_total", C,
 		    "Held program starts the daemon let go on.", d->resumed);
-	sg_prom_one(p, "sysguard_exec_resume_wait_microseconds_total", C,
-		    "Time held program starts waited, from the exec to the daemon's go-ahead.",
-		    d->resume_wait_ns / 1000);
+	sg_prom_one_seconds(p, "sysguard_exec_resume_wait_seconds_total", C,
+			    "Time held program starts waited, from the exec to the daemon's go-ahead.",
+			    d->resume_wait_ns);
 	sg_prom_one(p, "sysguard_exec_deny_entries", G,
 		    "Denied programs the kernel knows by identity (in-kernel deny list entries).",
 		    c->deny_entries);

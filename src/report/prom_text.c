@@ -135,3 +135,15 @@ void sg_prom_one(struct sg_prom *p, const char *name, const char *type, const ch
 	sg_prom_family(p, name, type, help);
 	sg_prom_sample(p, name, NULL, NULL, NULL, NULL, value);
 }
+
+void sg_prom_one_seconds(struct sg_prom *p, const char *name, const char *type, const char *help,
+			 uint64_t ns)
+{
+	char v[48];
+
+	sg_prom_family(p, name, type, help);
+	snprintf(v, sizeof(v), " %llu.%09llu\n", (unsigned long long)(ns / 1000000000ull),
+		 (unsigned long long)(ns % 1000000000ull));
+	puts_(p, name);
+	puts_(p, v);
+}

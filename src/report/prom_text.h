@@ -32,5 +32,8 @@ void sg_prom_sample(struct sg_prom *p, const char *name, const char *k1, const c
 /* A family with a single unlabelled sample. */
 void sg_prom_one(struct sg_prom *p, const char *name, const char *type, const char *help,
 		 uint64_t value);
+/* The same for a duration counted in nanoseconds, written in seconds. */
+void sg_prom_one_seconds(struct sg_prom *p, const char *name, const char *type, const char *help,
+			 uint64_t ns);
 
 #endif

@@ -9,8 +9,10 @@ code on a pipe) gets the policy's inline: answer. A denied file a running
 interpreter reads (. FILE, source FILE) is refused at its open.
 """
 import hashlib
+import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -283,3 +285,29 @@ def test_copies_past_the_kernels_room_are_refused_not_let_through(open_dir, daem
     assert rec["decision"] == "deny", rec
     assert d.wait_for(lambda x: x.get("type") == "interpreter_found"
                       and x.get("result") != "held_from_now_on", what="a copy not held")
+
+
+def test_the_wait_of_held_runs_is_counted(open_dir, daemon):
+    """stats.json says how many held starts were let go on and how long they waited."""
+    good = make(open_dir, "good", "bash", os.path.join(open_dir, "m"))
+    d = daemon(policy([]))
+
+    def decisions():
+        try:
+            return json.loads((d.state_dir / "stats.json").read_text())["decisions"]
+        except (OSError, ValueError, KeyError):
+            return None
+    deadline = time.monotonic() + 10
+    while decisions() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    before = decisions()
+    for _ in range(5):
+        assert run_script(["/usr/bin/bash", good]) == 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        now = decisions()
+        if now["resumed"] >= before["resumed"] + 5:
+            break
+        time.sleep(0.2)
+    assert now["resumed"] >= before["resumed"] + 5, (before, now)
+    assert now["resume_wait_us"] > before["resume_wait_us"], (before, now)

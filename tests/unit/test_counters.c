@@ -46,7 +46,7 @@ static void fill_like_daemon(struct sg_counters *c)
 static const char daemon_stats_json[] =
 	"{\"uptime_s\":2,\"policy_version\":\"e2e-1\",\"decisions\":{\"events\":87,\"decode_errors\":0,"
 	"\"allowed\":82,\"denied\":1,\"audited\":0,\"mitigations\":1,\"mitigation_failures\":0,\"hash_errors\":0,"
-	"\"held\":0},\"kernel\":{\"ringbuf_drops\":0,\"execs_seen\":34,\"kills\":0,\"kill_failures\":0,"
+	"\"held\":0,\"resumed\":0,\"resume_wait_us\":0},\"kernel\":{\"ringbuf_drops\":0,\"execs_seen\":34,\"kills\":0,\"kill_failures\":0,"
 	"\"holds\":0,\"lsm_denies\":0,\"gate_kills\":0,\"library_kills\":0,\"library_unchecked\":0,\"deny_entries\":1},\"fanotify\":{\"active\":true,"
 	"\"events\":49,\"allowed\":48,\"denied\":1,\"ignore_marks\":12,\"response_errors\":0,"
 	"\"filesystems\":6},\"egress\":{\"denied\":0,\"matched\":0,\"ringbuf_drops\":0,\"prefixes\":1},"
@@ -191,7 +191,12 @@ static void test_prometheus_families_and_labels(void **state)
 	c.egress.ringbuf_drops = 2;
 	c.files.denied = 3;
 	c.audit.sinks[0].st.dropped = 6;
+	c.decisions.resumed = 3;
+	c.decisions.resume_wait_ns = 250001234;
 	t = render_prom(&c);
+	assert_line(t, "sysguard_exec_resumed_total 3");
+	assert_line(t, "# TYPE sysguard_exec_resume_wait_seconds_total counter");
+	assert_line(t, "sysguard_exec_resume_wait_seconds_total 0.250001234");
 	assert_line(t, "# HELP sysguard_exec_decisions_total Program starts decided, by decision; "
 		       "mode is the mode in force now.");
 	assert_line(t, "# TYPE sysguard_exec_decisions_total counter");
