@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +30,15 @@ struct watched_glob {
 	struct sg_rule rule;
 };
 
+/* A directory under a glob that reaches below its literal directory ("/srv/" then "**"). */
+struct watched_dir {
+	int wd;			/* its inotify watch: subdirectories made later are marked too */
+	char *path;
+};
+
+#define SG_GUARD_MAX_DIRS 4096
+#define SG_GUARD_MAX_DEPTH 64
+
 struct sg_script_guard {
 	int fan, stop_fd;
 	pthread_t thread;
@@ -43,6 +54,10 @@ struct sg_script_guard {
 	struct sg_file_id *interps;
 	size_t ninterps;
 	uint64_t denied;
+	/* The event loop's alone (apply, new directories): the thread never reads them. */
+	int dirs_fd;
+	struct watched_dir *dirs;
+	size_t ndirs, dirs_cap, dirs_skipped;
 };
 
 static struct sg_rule rule_copy(const struct sg_rule *r)
@@ -209,6 +224,7 @@ int sg_script_guard_start(struct sg_script_guard **out, struct sg_audit *audit,
 	g->audit = audit;
 	g->alerts = alerts;
 	g->stop_fd = -1;
+	g->dirs_fd = -1;
 	pthread_mutex_init(&g->lock, NULL);
 	g->fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
 			       O_RDONLY | O_LARGEFILE | O_CLOEXEC);
@@ -218,9 +234,11 @@ int sg_script_guard_start(struct sg_script_guard **out, struct sg_audit *audit,
 		goto fail;
 	}
 	g->stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (g->stop_fd < 0) {
+	g->dirs_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (g->stop_fd < 0 || g->dirs_fd < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "eventfd: %s", strerror(-rc));
+		snprintf(err, errlen, "%s: %s", g->stop_fd < 0 ? "eventfd" : "inotify_init1",
+			 strerror(-rc));
 		goto fail;
 	}
 	/* Signals are the event loop's (signalfd): the thread must never take SIGTERM. */
@@ -240,10 +258,14 @@ fail:
 		close(g->fan);
 	if (g->stop_fd >= 0)
 		close(g->stop_fd);
+	if (g->dirs_fd >= 0)
+		close(g->dirs_fd);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 	return rc;
 }
+
+static void unwatch_dirs(struct sg_script_guard *g);
 
 static void free_tables(struct sg_script_guard *g)
 {
@@ -275,6 +297,8 @@ void sg_script_guard_stop(struct sg_script_guard *g)
 	close(g->fan);
 	close(g->stop_fd);
 	free_tables(g);
+	unwatch_dirs(g);
+	close(g->dirs_fd);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }
@@ -284,15 +308,139 @@ static int mark(struct sg_script_guard *g, const char *path, uint64_t mask)
 	return fanotify_mark(g->fan, FAN_MARK_ADD, mask, AT_FDCWD, path) ? -errno : 0;
 }
 
+static bool is_dir_entry(const char *parent, const struct dirent *de)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return snprintf(path, sizeof(path), "%s/%s", parent, de->d_name) < (int)sizeof(path) &&
+	       lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void remember_dir(struct sg_script_guard *g, int wd, const char *path)
+{
+	struct watched_dir *n;
+	size_t i;
+
+	for (i = 0; i < g->ndirs; i++)
+		if (g->dirs[i].wd == wd)
+			return;
+	if (g->ndirs == g->dirs_cap) {
+		size_t cap = g->dirs_cap ? g->dirs_cap * 2 : 64;
+
+		n = realloc(g->dirs, cap * sizeof(*n));
+		if (!n)
+			return;
+		g->dirs = n;
+		g->dirs_cap = cap;
+	}
+	g->dirs[g->ndirs].path = strdup(path);
+	if (g->dirs[g->ndirs].path)
+		g->dirs[g->ndirs++].wd = wd;
+}
+
+/*
+ * The directory and every one below it (not through symlinks): an open of
+ * any file in them is asked about, and a directory made or moved in later
+ * is found by inotify and marked too. Bounded; what is left out is counted.
+ */
+static void watch_tree(struct sg_script_guard *g, const char *path, int depth)
+{
+	struct dirent *de;
+	DIR *d;
+	int wd;
+
+	if (g->ndirs >= SG_GUARD_MAX_DIRS || depth > SG_GUARD_MAX_DEPTH) {
+		g->dirs_skipped++;
+		return;
+	}
+	if (mark(g, path, FAN_OPEN_PERM | FAN_EVENT_ON_CHILD))
+		return;
+	wd = inotify_add_watch(g->dirs_fd, path, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW);
+	if (wd >= 0)
+		remember_dir(g, wd, path);
+	else
+		g->dirs_skipped++;
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char sub[PATH_MAX];
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !is_dir_entry(path, de))
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= (int)sizeof(sub))
+			g->dirs_skipped++;
+		else
+			watch_tree(g, sub, depth + 1);
+	}
+	closedir(d);
+}
+
+static void unwatch_dirs(struct sg_script_guard *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->ndirs; i++) {
+		inotify_rm_watch(g->dirs_fd, g->dirs[i].wd);
+		free(g->dirs[i].path);
+	}
+	free(g->dirs);
+	g->dirs = NULL;
+	g->ndirs = g->dirs_cap = g->dirs_skipped = 0;
+}
+
+int sg_script_guard_dirs_fd(const struct sg_script_guard *g)
+{
+	return g ? g->dirs_fd : -1;
+}
+
+void sg_script_guard_on_dirs(struct sg_script_guard *g)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t len;
+
+	while ((len = read(g->dirs_fd, buf, sizeof(buf))) > 0) {
+		const struct inotify_event *ev;
+		char *p;
+
+		for (p = buf; p < buf + len; p += sizeof(*ev) + ev->len) {
+			char sub[PATH_MAX];
+			size_t i;
+
+			ev = (const struct inotify_event *)p;
+			if (!(ev->mask & IN_ISDIR) || !(ev->mask & (IN_CREATE | IN_MOVED_TO)) || !ev->len)
+				continue;
+			for (i = 0; i < g->ndirs && g->dirs[i].wd != ev->wd; i++)
+				;
+			if (i == g->ndirs)
+				continue;
+			if (snprintf(sub, sizeof(sub), "%s/%s", g->dirs[i].path, ev->name) >=
+			    (int)sizeof(sub))
+				g->dirs_skipped++;
+			else
+				watch_tree(g, sub, 0);
+		}
+	}
+}
+
+size_t sg_script_guard_dirs_skipped(const struct sg_script_guard *g)
+{
+	return g ? g->dirs_skipped : 0;
+}
+
 int sg_script_guard_apply(struct sg_script_guard *g, const struct sg_policy *p,
 			  const struct sg_engine *e)
 {
-	size_t i, n = sg_policy_rule_count(p);
-	char dir[PATH_MAX];
+	size_t i, n = sg_policy_rule_count(p), ndeep = 0;
+	char dir[PATH_MAX], **deep = NULL;
 	int marks = 0;
 
 	pthread_mutex_lock(&g->lock);
 	free_tables(g);
+	unwatch_dirs(g);
 	fanotify_mark(g->fan, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL);
 	g->files = calloc(n ? n : 1, sizeof(*g->files));
 	g->globs = calloc(n ? n : 1, sizeof(*g->globs));
@@ -331,7 +479,20 @@ int sg_script_guard_apply(struct sg_script_guard *g, const struct sg_policy *p,
 			dir[len - 1] = '\0';
 			if (sg_glob_compile(r->pattern, &g->globs[g->nglobs].glob, &why))
 				continue;
-			if (mark(g, dir, FAN_OPEN_PERM | FAN_EVENT_ON_CHILD)) {
+			/*
+			 * A "**", or a "/" after the first wildcard: files below the
+			 * literal directory match too. Walked once the lock is let
+			 * go: the permission thread must not wait on a tree being read.
+			 */
+			if (strchr(r->pattern + len, '/') || strstr(r->pattern + len, "**")) {
+				char **more = realloc(deep, (ndeep + 1) * sizeof(*deep));
+
+				if (more) {
+					deep = more;
+					deep[ndeep] = strdup(dir);
+					ndeep += deep[ndeep] != NULL;
+				}
+			} else if (mark(g, dir, FAN_OPEN_PERM | FAN_EVENT_ON_CHILD)) {
 				sg_glob_free(g->globs[g->nglobs].glob);
 				continue;
 			}
@@ -340,6 +501,11 @@ int sg_script_guard_apply(struct sg_script_guard *g, const struct sg_policy *p,
 		}
 	}
 	pthread_mutex_unlock(&g->lock);
+	for (i = 0; i < ndeep; i++) {
+		watch_tree(g, deep[i], 0);
+		free(deep[i]);
+	}
+	free(deep);
 	return marks;
 }
 

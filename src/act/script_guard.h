@@ -2,8 +2,9 @@
 /*
  * Scripts read by a running interpreter (`. FILE`, `source FILE`, an
  * import): fanotify open-permission marks on the files the exec rules deny
- * by path or identity, and on the directories of deny globs, so only opens
- * of those cost a round trip. An interpreter (scripts:) opening a denied
+ * by path or identity, and on the directories of deny globs (every one
+ * below, for a glob that reaches deeper), so only opens of those cost a
+ * round trip. An interpreter (scripts:) opening a denied
  * one is refused; anyone else is let through.
  *
  * Its own fanotify group and thread: the daemon itself opens such files
@@ -35,6 +36,17 @@ int sg_script_guard_apply(struct sg_script_guard *g, const struct sg_policy *p,
 
 /* One more interpreter whose opens of denied files are refused (a copy, a container's). */
 int sg_script_guard_add_interpreter(struct sg_script_guard *g, const struct sg_file_id *id);
+
+/*
+ * Directories under deep globs are watched for new subdirectories: the
+ * event loop polls this descriptor and calls sg_script_guard_on_dirs, which
+ * marks them. -1 without a guard.
+ */
+int sg_script_guard_dirs_fd(const struct sg_script_guard *g);
+void sg_script_guard_on_dirs(struct sg_script_guard *g);
+
+/* Directories under deep globs left unwatched (too many, too deep, names too long). */
+size_t sg_script_guard_dirs_skipped(const struct sg_script_guard *g);
 
 /* Opens refused so far. */
 uint64_t sg_script_guard_denied(const struct sg_script_guard *g);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Pushing the policy in force into every active backend. */
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,18 +134,28 @@ static void sync_script_guard(struct daemon *d)
 	int n;
 
 	if (!want) {
+		daemon_unwatch_fd(d, sg_script_guard_dirs_fd(d->script_guard));
 		sg_script_guard_stop(d->script_guard);
 		d->script_guard = NULL;
 		return;
 	}
-	if (!d->script_guard &&
-	    sg_script_guard_start(&d->script_guard, &d->audit, d->alerts, err, sizeof(err))) {
-		daemon_note(d, "scripts", SG_SEV_WARNING, "sourced_files_unwatched", err);
-		return;
+	if (!d->script_guard) {
+		if (sg_script_guard_start(&d->script_guard, &d->audit, d->alerts, err, sizeof(err))) {
+			daemon_note(d, "scripts", SG_SEV_WARNING, "sourced_files_unwatched", err);
+			return;
+		}
+		daemon_watch_fd(d, sg_script_guard_dirs_fd(d->script_guard), EPOLLIN);
 	}
 	n = sg_script_guard_apply(d->script_guard, d->engine.policy, &d->engine);
 	if (n < 0)
 		daemon_note(d, "scripts", SG_SEV_WARNING, "sourced_files_unwatched", strerror(-n));
+	if (sg_script_guard_dirs_skipped(d->script_guard)) {
+		snprintf(err, sizeof(err), "%zu directories under deep globs are not watched (more "
+			 "than 4096, deeper than 64, or names too long): an interpreter's reads there "
+			 "are judged only by path and identity rules",
+			 sg_script_guard_dirs_skipped(d->script_guard));
+		daemon_note(d, "scripts", SG_SEV_WARNING, "sourced_files_partly_unwatched", err);
+	}
 }
 
 /* Push the current policy into every active backend. */

@@ -69,6 +69,8 @@ int daemon_setup_loop(struct daemon *d)
 		daemon_watch_fd(d, sg_egress_ringbuf_fd(&d->egress), EPOLLIN);
 	if (d->fa_loaded)
 		daemon_watch_fd(d, sg_open_audit_ringbuf_fd(&d->fa), EPOLLIN);
+	if (d->script_guard)
+		daemon_watch_fd(d, sg_script_guard_dirs_fd(d->script_guard), EPOLLIN);
 	/* POL-3: a changed policy file reloads like SIGHUP (editors, ConfigMap volumes). */
 	d->watch.fd = -1;
 	if (d->opt.policy_path && sg_policy_watch_init(&d->watch, d->opt.policy_path) == 0) {
@@ -143,6 +145,8 @@ void daemon_run(struct daemon *d)
 				sg_shield_ctl_handle(d->shield_ctl);
 			else if (d->files && fd == sg_files_create_fd(d->files))
 				sg_files_on_create(d->files);
+			else if (d->script_guard && fd == sg_script_guard_dirs_fd(d->script_guard))
+				sg_script_guard_on_dirs(d->script_guard);
 		}
 		/* Wake-ups are suppressed in the kernel: drain on every tick. */
 		sg_exec_bpf_consume(&d->kern);

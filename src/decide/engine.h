@@ -38,7 +38,6 @@ struct sg_engine_stats {
 struct sg_interp_entry {
 	struct sg_file_id id;
 	int kind;			/* enum sg_interp_kind */
-	bool listed;			/* the policy's own file (else a copy or a container's) */
 	bool multicall;			/* busybox and the like: argv[0] says which program runs */
 	bool hashed;			/* size and sha256 below are the file's */
 	off_t size;

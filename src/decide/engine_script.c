@@ -86,7 +86,6 @@ int sg_engine_scripts_resolve(struct sg_engine *e, struct sg_inode_key *keys, si
 		t[n].id.dev = st.st_dev;
 		t[n].id.ino = st.st_ino;
 		t[n].kind = k;
-		t[n].listed = true;
 		hash_interp(e, s->interpreters[i], &t[n]);
 		keys[n] = (struct sg_inode_key){ .ino = st.st_ino, .dev = sg_kdev_from_st(st.st_dev) };
 		n++;

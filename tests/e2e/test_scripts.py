@@ -311,3 +311,45 @@ def test_the_wait_of_held_runs_is_counted(open_dir, daemon):
         time.sleep(0.2)
     assert now["resumed"] >= before["resumed"] + 5, (before, now)
     assert now["resume_wait_us"] > before["resume_wait_us"], (before, now)
+
+
+@pytest.mark.parametrize("user", [0, NOBODY], ids=["root", "nobody"])
+def test_a_deep_glob_reaches_files_read_below_its_directory(open_dir, daemon, user):
+    """
+    deny glob DIR/**: a running interpreter's read of a file any depth below
+    DIR is refused, in directories there when the policy loaded, made later,
+    or moved in; anyone else reads them as before.
+    """
+    m = os.path.join(open_dir, f"m{user}")
+    top = os.path.join(open_dir, "tree")
+    deep_dir = os.path.join(top, "a", "b")
+    os.makedirs(deep_dir)
+    for p in (top, os.path.join(top, "a"), deep_dir):
+        os.chmod(p, 0o777)
+    deep = make(deep_dir, "deep", "bash", m + ".deep")
+    py = make(os.path.join(top, "a"), "deep-py", "python3", m + ".py")
+    d = daemon(policy([{"name": "no-tree", "action": "deny", "glob": f"{top}/**"}]))
+    assert run_script(["/usr/bin/bash", "-c", f". {deep}"], user) != 0
+    assert not os.path.exists(m + ".deep")
+    assert run_script(["/usr/bin/python3", "-c", f"exec(open('{py}').read())"], user) != 0
+    assert not os.path.exists(m + ".py")
+    rec = d.wait_exec(exe=deep, decision="deny")[0]
+    assert rec["process"]["script"] == "sourced" and rec["rule"]["name"] == "no-tree", rec
+    # Made after the policy loaded, by the user; and a tree made elsewhere, then moved in.
+    later = os.path.join(deep_dir, "later")
+    subprocess.run(as_user(["/usr/bin/mkdir", "-p", os.path.join(later, "x")], user), check=True)
+    outside = os.path.join(open_dir, f"outside{user}")
+    subprocess.run(as_user(["/usr/bin/mkdir", "-p", os.path.join(outside, "y")], user), check=True)
+    moved = make(os.path.join(outside, "y"), "moved", "bash", m + ".moved")
+    subprocess.run(as_user(["/usr/bin/mv", outside, os.path.join(top, "moved-in")], user), check=True)
+    moved = os.path.join(top, "moved-in", "y", "moved.sh")
+    time.sleep(0.5)  # inotify tells the daemon of the new directories; it marks them
+    # Put there by cp: this test's own python is an interpreter, refused there now.
+    staged = make(open_dir, f"staged{user}", "bash", m + ".later")
+    made_later = os.path.join(later, "x", "later.sh")
+    subprocess.run(as_user(["/usr/bin/cp", staged, made_later], user), check=True)
+    for f, marker in ((made_later, m + ".later"), (moved, m + ".moved")):
+        assert run_script(["/usr/bin/bash", "-c", f". {f}"], user) != 0, f
+        assert not os.path.exists(marker), f
+    # Anyone but an interpreter reads them as before.
+    assert subprocess.run(as_user(["/usr/bin/cat", deep], user), capture_output=True).returncode == 0
