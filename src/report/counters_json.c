@@ -238,6 +238,7 @@ static void fleet_json(const struct sg_fleet_stats *fs, struct sg_json *j)
 	sg_json_kv_u64(j, "recovered", fs->recovered);
 	sg_json_kv_u64(j, "publish_errors", fs->publish_errors);
 	sg_json_kv_u64(j, "late_acks", fs->late_acks);
+	sg_json_kv_u64(j, "disconnects", fs->disconnects);
 	sg_json_kv_str(j, "last_error", fs->last_error[0] ? fs->last_error : NULL);
 	sg_json_end_object(j);
 }

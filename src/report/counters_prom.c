@@ -279,6 +279,8 @@ static void fleet(const struct sg_counters *c, struct sg_prom *p)
 		    s->publish_errors);
 	sg_prom_one(p, "sysguard_fleet_late_acks_total", C,
 		    "Records stored behind an earlier one that failed (out of order in the stream).", s->late_acks);
+	sg_prom_one(p, "sysguard_fleet_disconnects_total", C,
+		    "Times the bus or the stream went away after being there.", s->disconnects);
 }
 
 static void files(const struct sg_counters *c, struct sg_prom *p)

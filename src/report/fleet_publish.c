@@ -338,10 +338,11 @@ static bool idle(struct sg_fleet *f, unsigned ms)
 	return go_on;
 }
 
-static void set_connected(struct sg_fleet *f, bool ready)
+static void set_connected(struct sg_fleet *f, bool ready, bool lost)
 {
 	pthread_mutex_lock(&f->lock);
 	f->st.connected = ready;
+	f->st.disconnects += lost;
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -353,7 +354,7 @@ static bool step(struct sg_fleet *f)
 	char why[SG_FLEET_ERROR_MAX];
 
 	ready = sg_fleet_bus_ready(f->bus, why, sizeof(why));
-	set_connected(f, ready);
+	set_connected(f, ready, f->was_ready && !ready);
 	/* Back after an outage: the back-off was for a bus that was slow, not gone. */
 	if (ready && !f->was_ready) {
 		sg_fleet_pace_reconnected(&f->pace);

@@ -55,6 +55,7 @@ struct sg_fleet_stats {
 	uint64_t recovered;		/* found in the spool at start (part of submitted) */
 	uint64_t publish_errors;	/* batches not fully acknowledged */
 	uint64_t late_acks;		/* stored behind an earlier one that failed: out of order */
+	uint64_t disconnects;		/* times the bus (or the stream) went away after being there */
 	bool connected;			/* connected and the stream is there */
 	char last_error[SG_FLEET_ERROR_MAX];		/* "" until something failed */
 	/* Under one lock: submitted = delivered + dropped + queued + spooled. */

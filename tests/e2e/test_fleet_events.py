@@ -283,6 +283,7 @@ def test_whole_bus_down_then_the_spool_replays_everything(fleet_bins, workdir, b
           f"{replay_s:.1f}s of the restart (servers' start included); {len(ids)} records settled, "
           f"{len(msgs)} in the stream; stats {s}")
     assert s["dropped"] == 0 and s["replayed"] >= spooled, s
+    assert s["disconnects"] >= 1, s
     assert_exactly_once_in_order(msgs, [(ids, log_ids(d))], s["late_acks"])
 
 

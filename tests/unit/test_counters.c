@@ -330,17 +330,19 @@ static void test_fleet_counters(void **state)
 	memset(&c, 0, sizeof(c));
 	c.fleet_present = true;
 	c.fleet = (struct sg_fleet_stats){ .submitted = 10, .delivered = 6, .dropped = 3, .spooled = 1,
-					   .dropped_by = { [SG_FLEET_DROP_SPOOL_FULL] = 3 } };
+					   .dropped_by = { [SG_FLEET_DROP_SPOOL_FULL] = 3 },
+					   .disconnects = 2 };
 	s = render_json(&c);
 	assert_non_null(strstr(s, "\"fleet\":{\"connected\":false,\"submitted\":10,\"delivered\":6,"
 			       "\"dropped\":3,\"dropped_by\":{\"queue_full\":0,\"spool_full\":3,"
 			       "\"too_large\":0,\"spool_error\":0},\"queued\":0,\"spooled\":1,"));
-	assert_non_null(strstr(s, "\"last_error\":null}"));
+	assert_non_null(strstr(s, "\"late_acks\":0,\"disconnects\":2,\"last_error\":null}"));
 	free(s);
 	s = render_prom(&c);
 	assert_line(s, "sysguard_fleet_dropped_total{reason=\"spool_full\"} 3");
 	assert_line(s, "sysguard_fleet_delivered_total 6");
 	assert_line(s, "sysguard_fleet_spooled 1");
+	assert_line(s, "sysguard_fleet_disconnects_total 2");
 	assert_non_null(strstr(doc, "| `sysguard_fleet_dropped_total` | counter |"));
 	assert_non_null(strstr(doc, "| `sysguard_fleet_spooled` | gauge |"));
 	free(s);
