@@ -411,11 +411,17 @@ void sg_script_guard_on_dirs(struct sg_script_guard *g)
 			size_t i;
 
 			ev = (const struct inotify_event *)p;
-			if (!(ev->mask & IN_ISDIR) || !(ev->mask & (IN_CREATE | IN_MOVED_TO)) || !ev->len)
-				continue;
 			for (i = 0; i < g->ndirs && g->dirs[i].wd != ev->wd; i++)
 				;
 			if (i == g->ndirs)
+				continue;
+			/* Removed (or unmounted): its slot goes back, for trees made and removed often. */
+			if (ev->mask & IN_IGNORED) {
+				free(g->dirs[i].path);
+				g->dirs[i] = g->dirs[--g->ndirs];
+				continue;
+			}
+			if (!(ev->mask & IN_ISDIR) || !(ev->mask & (IN_CREATE | IN_MOVED_TO)) || !ev->len)
 				continue;
 			if (snprintf(sub, sizeof(sub), "%s/%s", g->dirs[i].path, ev->name) >=
 			    (int)sizeof(sub))

@@ -353,3 +353,26 @@ def test_a_deep_glob_reaches_files_read_below_its_directory(open_dir, daemon, us
         assert not os.path.exists(marker), f
     # Anyone but an interpreter reads them as before.
     assert subprocess.run(as_user(["/usr/bin/cat", deep], user), capture_output=True).returncode == 0
+
+
+def test_a_deep_glob_keeps_up_with_directories_made_and_removed(open_dir, daemon):
+    """More directories made and removed under DIR/** than the watch holds at once: still judged."""
+    top = os.path.join(open_dir, "churn")
+    os.mkdir(top)
+    d = daemon(policy([{"name": "no-churn", "action": "deny", "glob": f"{top}/**"}]))
+    # Two rounds of 3,000: each round's directories are all there (and watched) at once,
+    # 6,000 in all against room for 4,096; the removed ones must give their room back.
+    for round_ in ("a", "b"):
+        r = subprocess.run(["/usr/bin/bash", "-c", f"cd {top} && mkdir {round_}{{1..3000}} && "
+                            f"sleep 2 && rmdir {round_}{{1..3000}} && sleep 1"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+    last = os.path.join(top, "last", "x")
+    subprocess.run(["/usr/bin/mkdir", "-p", last], check=True)
+    time.sleep(1)  # the daemon reads the churn's inotify events, then marks "last"
+    m = os.path.join(open_dir, "m")
+    staged = make(open_dir, "staged", "bash", m)
+    target = os.path.join(last, "s.sh")
+    subprocess.run(["/usr/bin/cp", staged, target], check=True)
+    assert run_script(["/usr/bin/bash", "-c", f". {target}"]) != 0 and not os.path.exists(m)
+    assert not [r for r in d.log_records() if r.get("sourced_files_partly_unwatched")]
