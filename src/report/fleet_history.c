@@ -43,8 +43,9 @@ int sg_fleet_intervals(const struct sg_fleet_point *p, size_t np, uint64_t end, 
 	start = end > n * step ? end - n * step : 0;
 	if (!np)
 		return 0;
-	first = p[0].t;
-	last = p[np - 1].t;
+	/* A sample at or after end is now: the newest interval's (below). */
+	first = p[0].t < end ? p[0].t : end - 1;
+	last = p[np - 1].t < end ? p[np - 1].t : end - 1;
 	for (i = 0; i < n; i++) {
 		uint64_t lo = start + i * step, hi = lo + step;
 
@@ -52,10 +53,11 @@ int sg_fleet_intervals(const struct sg_fleet_point *p, size_t np, uint64_t end, 
 		out[i].known = first < hi && last >= lo;
 	}
 	for (j = 0; j < np; j++) {
-		if (p[j].t < start || p[j].t >= end)
+		if (p[j].t < start)
 			continue;
 		added(j ? &p[j - 1] : NULL, &p[j], start, &d, &k);
-		i = (unsigned)((p[j].t - start) / step);
+		/* Written while the caller read (after its end): now, so the newest interval's. */
+		i = p[j].t >= end ? n - 1 : (unsigned)((p[j].t - start) / step);
 		out[i].denies += d;
 		out[i].kills += k;
 	}

@@ -29,7 +29,9 @@ struct sg_fleet_interval {
  * sample adds what its run counted since the sample before it (to the
  * interval it was written in); a sample of another run, or with a lower
  * count (a restart), adds its whole count, as does the first sample when
- * its run started inside the first interval or later. 0, or -EINVAL for
+ * its run started inside the first interval or later. A sample at or after
+ * end (written while the caller was reading) counts in the newest interval.
+ * 0, or -EINVAL for
  * n of 0 or more than SG_FLEET_INTERVALS_MAX, or a step of 0.
  */
 int sg_fleet_intervals(const struct sg_fleet_point *p, size_t np, uint64_t end, uint64_t step,

@@ -95,6 +95,30 @@ static void test_intervals_before_the_first_sample_are_unknown(void **state)
 	assert_int_equal(sg_fleet_intervals(p, 2, T0, STEP, SG_FLEET_INTERVALS_MAX + 1, out), -EINVAL);
 }
 
+/*
+ * fleet view takes its end before it reads the entries: a status entry
+ * renewed meanwhile is stamped at or after the end, and is still the
+ * newest interval's (it was dropped, and with it a new node's denies).
+ */
+static void test_a_sample_written_while_reading_is_the_newest_intervals(void **state)
+{
+	const struct sg_fleet_point p[] = {
+		{ T0 + 2 * STEP + 10, T0 + 2 * STEP + 10, 0, 0 },
+		{ T0 + 3 * STEP, T0 + 2 * STEP + 10, 2, 1 },
+	};
+	struct sg_fleet_interval out[3];
+
+	assert_int_equal(sg_fleet_intervals(p, 2, T0 + 3 * STEP, STEP, 3, out), 0);
+	assert_false(out[1].known);
+	assert_true(out[2].known);
+	assert_int_equal(out[2].denies, 2);
+	assert_int_equal(out[2].kills, 1);
+	/* Only the late one: the newest interval is known, and has its whole count. */
+	assert_int_equal(sg_fleet_intervals(&p[1], 1, T0 + 3 * STEP, STEP, 3, out), 0);
+	assert_true(out[2].known);
+	assert_int_equal(out[2].denies, 2);
+}
+
 static void test_step_durations(void **state)
 {
 	uint64_t s = 0;
@@ -124,6 +148,7 @@ int main(void)
 		cmocka_unit_test(test_a_restart_counts_the_new_run_from_zero),
 		cmocka_unit_test(test_a_run_started_in_the_window_brings_its_first_count),
 		cmocka_unit_test(test_intervals_before_the_first_sample_are_unknown),
+		cmocka_unit_test(test_a_sample_written_while_reading_is_the_newest_intervals),
 		cmocka_unit_test(test_step_durations),
 	};
 
