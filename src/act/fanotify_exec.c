@@ -210,6 +210,17 @@ static void facts_from_event(struct sg_fanotify_exec *fx, const struct fanotify_
 	sg_engine_container_path(f);
 }
 
+/*
+ * A container's exec asks twice: for its overlay file, which the exec
+ * tracepoint sees too, and for the layer's file behind it, outside the
+ * container's root, which only this event names.
+ */
+static bool is_layer_file(const struct sg_exec_facts *f)
+{
+	return f->workload.id[0] && f->has_path &&
+	       strncmp(f->path, f->workload.rootfs, strlen(f->workload.rootfs));
+}
+
 static int respond(struct sg_fanotify_exec *fx, int fd, bool allow)
 {
 	struct fanotify_response r = { .fd = fd, .response = allow ? FAN_ALLOW : FAN_DENY };
@@ -245,26 +256,22 @@ static void handle_one(struct sg_fanotify_exec *fx, const struct fanotify_event_
 	/*
 	 * A copy of an interpreter, or a container's own, runs its script only
 	 * after the kernel knows to hold it: known before this answer, which
-	 * lets the exec go on to the exec tracepoint. (A container's layer
-	 * file behind the overlay one is not what the tracepoint sees.)
+	 * lets the exec go on to the exec tracepoint (which never sees a layer
+	 * file).
 	 */
-	if (v.action == SG_ACTION_ALLOW && !(f.workload.id[0] && f.has_path &&
-					     strncmp(f.path, f.workload.rootfs,
-						     strlen(f.workload.rootfs))) &&
+	if (v.action == SG_ACTION_ALLOW && !is_layer_file(&f) &&
 	    sg_engine_interp_learn(e, &f, m->fd) < 0)
 		sg_engine_deny_untracked(e, &f, &v);
 	if (v.action == SG_ACTION_ALLOW) {
 		fx->stats.allowed++;
 		respond(fx, m->fd, true);
 		/*
-		 * A container's exec asks twice: for its overlay file, which the
-		 * exec sensor caches as on the host, and for the layer's file
-		 * behind it, which only this event names. An ignore mark on it
-		 * (cleared by the kernel on any write) spares the next exec the
-		 * round trip, as the host's execs are spared.
+		 * The overlay file the exec sensor caches as on the host; an
+		 * ignore mark on the layer's file (cleared by the kernel on any
+		 * write) spares the next exec the round trip, as the host's
+		 * execs are spared.
 		 */
-		if (f.workload.id[0] && v.file_only && !f.fileless && !f.loader && e->cache_allowed &&
-		    f.has_path && strncmp(f.path, f.workload.rootfs, strlen(f.workload.rootfs)))
+		if (is_layer_file(&f) && v.file_only && !f.fileless && !f.loader && e->cache_allowed)
 			e->cache_allowed(e->cache_ctx, m->fd);
 		return;
 	}

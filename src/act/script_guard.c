@@ -308,15 +308,14 @@ static int mark(struct sg_script_guard *g, const char *path, uint64_t mask)
 	return fanotify_mark(g->fan, FAN_MARK_ADD, mask, AT_FDCWD, path) ? -errno : 0;
 }
 
-static bool is_dir_entry(const char *parent, const struct dirent *de)
+/* A directory, not through a symlink; path is the entry's full name. */
+static bool is_dir_entry(const struct dirent *de, const char *path)
 {
-	char path[PATH_MAX];
 	struct stat st;
 
 	if (de->d_type != DT_UNKNOWN)
 		return de->d_type == DT_DIR;
-	return snprintf(path, sizeof(path), "%s/%s", parent, de->d_name) < (int)sizeof(path) &&
-	       lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static void remember_dir(struct sg_script_guard *g, int wd, const char *path)
@@ -369,11 +368,13 @@ static void watch_tree(struct sg_script_guard *g, const char *path, int depth)
 	while ((de = readdir(d))) {
 		char sub[PATH_MAX];
 
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !is_dir_entry(path, de))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= (int)sizeof(sub))
-			g->dirs_skipped++;
-		else
+		if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= (int)sizeof(sub)) {
+			g->dirs_skipped += de->d_type == DT_DIR || de->d_type == DT_UNKNOWN;
+			continue;
+		}
+		if (is_dir_entry(de, sub))
 			watch_tree(g, sub, depth + 1);
 	}
 	closedir(d);

@@ -48,7 +48,7 @@ void sg_engine_free(struct sg_engine *e)
 	sg_proc_table_free(&e->procs);
 	sg_host_mounts_free(&e->mounts);
 	sg_workloads_free(e->workloads);
-	free(e->interps);
+	sg_engine_scripts_free(e);
 	memset(e, 0, sizeof(*e));
 }
 

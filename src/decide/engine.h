@@ -39,9 +39,10 @@ struct sg_interp_entry {
 	struct sg_file_id id;
 	int kind;			/* enum sg_interp_kind */
 	bool multicall;			/* busybox and the like: argv[0] says which program runs */
-	bool hashed;			/* size and sha256 below are the file's */
+	bool hashed;			/* sha256 below is the file's */
 	off_t size;
-	uint8_t sha256[32];
+	uint8_t sha256[SG_SHA256_LEN];
+	char *path;			/* a listed one's: hashed when a file of its size first runs */
 };
 
 struct sg_engine {

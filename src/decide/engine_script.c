@@ -36,15 +36,37 @@ static void hash_interp_fd(struct sg_engine *e, int fd, const struct stat *st,
 	t->size = t->hashed ? st->st_size : 0;
 }
 
-static void hash_interp(struct sg_engine *e, const char *path, struct sg_interp_entry *t)
+/*
+ * A listed interpreter is hashed only when a file of its size first runs,
+ * not at every policy load (a node binary alone is 80 MB). The file at its
+ * path must still be the one resolved; else it is not compared.
+ */
+static bool listed_hashed(struct sg_engine *e, struct sg_interp_entry *t)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
+	int fd;
 
-	if (fd >= 0 && fstat(fd, &st) == 0)
-		hash_interp_fd(e, fd, &st, t);
+	if (t->hashed || !t->path)
+		return t->hashed;
+	fd = open(t->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	t->hashed = fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == t->id.dev &&
+		    st.st_ino == t->id.ino && sg_file_sha256(fd, e->hashes, t->sha256) == 0;
 	if (fd >= 0)
 		close(fd);
+	free(t->path);
+	t->path = NULL;	/* hashed, or never will be: not opened again */
+	return t->hashed;
+}
+
+void sg_engine_scripts_free(struct sg_engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->ninterps; i++)
+		free(e->interps[i].path);
+	free(e->interps);
+	e->interps = NULL;
+	e->ninterps = e->interps_cap = 0;
 }
 
 int sg_engine_scripts_resolve(struct sg_engine *e, struct sg_inode_key *keys, size_t max,
@@ -54,9 +76,7 @@ int sg_engine_scripts_resolve(struct sg_engine *e, struct sg_inode_key *keys, si
 	struct sg_interp_entry *t = NULL;
 	size_t i, j, n = 0;
 
-	free(e->interps);
-	e->interps = NULL;
-	e->ninterps = e->interps_cap = 0;
+	sg_engine_scripts_free(e);
 	if (!s->on)
 		return 0;
 	t = calloc(s->ninterpreters ? s->ninterpreters : 1, sizeof(*t));
@@ -86,7 +106,8 @@ int sg_engine_scripts_resolve(struct sg_engine *e, struct sg_inode_key *keys, si
 		t[n].id.dev = st.st_dev;
 		t[n].id.ino = st.st_ino;
 		t[n].kind = k;
-		hash_interp(e, s->interpreters[i], &t[n]);
+		t[n].size = st.st_size;
+		t[n].path = strdup(s->interpreters[i]);
 		keys[n] = (struct sg_inode_key){ .ino = st.st_ino, .dev = sg_kdev_from_st(st.st_dev) };
 		n++;
 	}
@@ -149,7 +170,7 @@ static enum sg_interp_kind copy_kind(struct sg_engine *e, int fd, const struct s
 	size_t i;
 
 	for (i = 0; i < e->ninterps; i++) {
-		if (!e->interps[i].hashed || e->interps[i].size != st->st_size)
+		if (e->interps[i].size != st->st_size || !listed_hashed(e, &e->interps[i]))
 			continue;
 		if (!hashed && sg_file_sha256(fd, e->hashes, sha))
 			return SG_INTERP_NONE;
@@ -340,6 +361,15 @@ static int open_script(pid_t pid, const char *file)
 	return n;
 }
 
+/* The allow (or audit) v was counted as; a later verdict on the same run counts instead. */
+static void uncount(struct sg_engine *e, const struct sg_verdict *v)
+{
+	if (v->audit)
+		e->stats.audited--;
+	else
+		e->stats.allowed--;
+}
+
 static void deny(struct sg_verdict *v, struct sg_exec_facts *f, const char *reason)
 {
 	v->action = SG_ACTION_DENY;
@@ -449,10 +479,7 @@ void sg_engine_decide_script(struct sg_engine *e, struct sg_exec_facts *f, struc
 	memcpy(f->interpreter, f->path, f->path_len + 1);
 	f->has_interpreter = f->has_path;
 	/* The interpreter's allow was counted; the script's verdict counts instead. */
-	if (v->audit)
-		e->stats.audited--;
-	else
-		e->stats.allowed--;
+	uncount(e, v);
 	r = script_of(e, f, (enum sg_interp_kind)t->kind, t->multicall, v, &fd);
 	if (r == 2) {
 		f->has_interpreter = false;
@@ -474,10 +501,7 @@ void sg_engine_deny_untracked(struct sg_engine *e, struct sg_exec_facts *f, stru
 {
 	if (v->action != SG_ACTION_ALLOW)
 		return;
-	if (v->audit)
-		e->stats.audited--;
-	else
-		e->stats.allowed--;
+	uncount(e, v);
 	e->stats.denied++;
 	deny(v, f, "interpreter_untracked");
 }

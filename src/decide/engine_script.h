@@ -17,6 +17,9 @@
 int sg_engine_scripts_resolve(struct sg_engine *e, struct sg_inode_key *keys, size_t max,
 			      void (*unknown)(const char *path, void *ctx), void *ctx);
 
+/* Free e->interps (at a new policy, and with the engine). */
+void sg_engine_scripts_free(struct sg_engine *e);
+
 /* Is the file `id` one of the policy's interpreters? */
 bool sg_engine_is_interpreter(const struct sg_engine *e, const struct sg_file_id *id);
 

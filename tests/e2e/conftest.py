@@ -432,6 +432,14 @@ class Daemon:
     def pid(self):
         return self.proc.pid
 
+    def stats(self, part=None):
+        """stats.json (or its `part`), None while it is not there or half written."""
+        try:
+            s = json.loads((self.state_dir / "stats.json").read_text())
+            return s[part] if part else s
+        except (OSError, ValueError, KeyError):
+            return None
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 

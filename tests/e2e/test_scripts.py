@@ -9,7 +9,6 @@ code on a pipe) gets the policy's inline: answer. A denied file a running
 interpreter reads (. FILE, source FILE) is refused at its open.
 """
 import hashlib
-import json
 import os
 import subprocess
 import time
@@ -291,21 +290,15 @@ def test_the_wait_of_held_runs_is_counted(open_dir, daemon):
     """stats.json says how many held starts were let go on and how long they waited."""
     good = make(open_dir, "good", "bash", os.path.join(open_dir, "m"))
     d = daemon(policy([]))
-
-    def decisions():
-        try:
-            return json.loads((d.state_dir / "stats.json").read_text())["decisions"]
-        except (OSError, ValueError, KeyError):
-            return None
     deadline = time.monotonic() + 10
-    while decisions() is None and time.monotonic() < deadline:
+    while d.stats("decisions") is None and time.monotonic() < deadline:
         time.sleep(0.2)
-    before = decisions()
+    before = d.stats("decisions")
     for _ in range(5):
         assert run_script(["/usr/bin/bash", good]) == 0
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        now = decisions()
+        now = d.stats("decisions")
         if now["resumed"] >= before["resumed"] + 5:
             break
         time.sleep(0.2)
