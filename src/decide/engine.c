@@ -201,7 +201,7 @@ void sg_engine_facts(struct sg_engine *e, const struct sg_exec_view *v, struct s
 {
 	const struct sg_exec_event *ev = v->ev;
 
-	memset(f, 0, sizeof(*f));
+	sg_exec_facts_clear(f);
 	f->sensor = ev->hdr.flags & SG_F_LSM_DENIED ? SG_SENSOR_BPF_LSM : SG_SENSOR_EXEC_TP;
 	f->pid = ev->hdr.tgid;
 	f->ppid = ev->hdr.ppid;

@@ -229,26 +229,58 @@ enum sg_severity sg_severity_for(bool denied, bool enforce, bool mitigation_fail
 	return SG_SEV_INFO;
 }
 
-/* RFC 3339 UTC with nanoseconds from CLOCK_REALTIME. */
-static void format_ts(char out[SG_TS_LEN])
+/* Nine decimal digits of v (below 10^9), most significant first. */
+static void put_nanos(char *out, uint32_t v)
+{
+	int i;
+
+	for (i = 8; i >= 0; i--) {
+		out[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * RFC 3339 UTC with nanoseconds from CLOCK_REALTIME. Under the audit lock:
+ * the date and time of day change once a second, so they are formatted
+ * then, not for every record.
+ */
+static void format_ts(struct sg_audit *a, char out[SG_TS_LEN])
 {
 	struct timespec ts;
 	struct tm tm;
-	size_t n;
 
-	if (clock_gettime(CLOCK_REALTIME, &ts) || !gmtime_r(&ts.tv_sec, &tm)) {
+	if (clock_gettime(CLOCK_REALTIME, &ts)) {
 		ts.tv_sec = 0;
 		ts.tv_nsec = 0;
-		gmtime_r(&ts.tv_sec, &tm);
 	}
-	n = strftime(out, SG_TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, SG_TS_LEN - n, ".%09uZ",
-		 (unsigned int)(ts.tv_nsec % 1000000000));
+	if (!a->ts_second[0] || a->ts_sec != (int64_t)ts.tv_sec) {
+		if (!gmtime_r(&ts.tv_sec, &tm)) {
+			ts.tv_sec = 0;
+			ts.tv_nsec = 0;
+			gmtime_r(&ts.tv_sec, &tm);
+		}
+		if (strftime(a->ts_second, sizeof(a->ts_second), "%Y-%m-%dT%H:%M:%S", &tm) != 19)
+			snprintf(a->ts_second, sizeof(a->ts_second), "0000-00-00T00:00:00");
+		a->ts_sec = (int64_t)ts.tv_sec;
+	}
+	memcpy(out, a->ts_second, 19);
+	out[19] = '.';
+	put_nanos(out + 20, (uint32_t)(ts.tv_nsec % 1000000000));
+	out[29] = 'Z';
+	out[30] = '\0';
 }
 
 static void format_event_id(char out[17], uint64_t id)
 {
-	snprintf(out, 17, "%016" PRIx64, id);
+	static const char hexdig[] = "0123456789abcdef";
+	int i;
+
+	for (i = 15; i >= 0; i--) {
+		out[i] = hexdig[id & 0xf];
+		id >>= 4;
+	}
+	out[16] = '\0';
 }
 
 uint64_t sg_audit_begin(struct sg_audit *a, struct sg_json *j, const char *type,
@@ -260,7 +292,7 @@ uint64_t sg_audit_begin(struct sg_audit *a, struct sg_json *j, const char *type,
 	pthread_mutex_lock(&a->lock);
 	event_id = a->next_event_id++;
 	format_event_id(id, event_id);
-	format_ts(ts);
+	format_ts(a, ts);
 
 	sg_json_reset(j);
 	sg_json_begin_object(j);
@@ -293,7 +325,7 @@ static void ascii_safe(char *out, size_t len, const char *s)
  * the event silently. Built on the stack, so it cannot fail for lack of
  * memory.
  */
-static size_t format_fallback(const struct sg_audit *a, const char *reason,
+static size_t format_fallback(struct sg_audit *a, const char *reason,
 			      char *out, size_t len)
 {
 	char id[17], ts[SG_TS_LEN], node[sizeof(a->node_id)];
@@ -302,7 +334,7 @@ static size_t format_fallback(const struct sg_audit *a, const char *reason,
 	int n;
 
 	format_event_id(id, a->next_event_id - 1);
-	format_ts(ts);
+	format_ts(a, ts);
 	ascii_safe(node, sizeof(node), a->node_id);
 	if (a->policy_version[0]) {
 		ascii_safe(pv, sizeof(pv), a->policy_version);

@@ -36,6 +36,9 @@ struct sg_audit {
 	char node_id[256];
 	char policy_version[96];	/* SG_POLICY_VERSION_MAX */
 	uint64_t next_event_id;	/* monotonic, unique per daemon run */
+	/* The time stamp's date and time of day, formatted once per second (under the lock). */
+	int64_t ts_sec;
+	char ts_second[20];
 	struct sg_audit_sink sinks[SG_AUDIT_MAX_SINKS];
 	unsigned nsinks;
 	char *path;		/* the log file, reopened by sg_audit_reopen; NULL: none */

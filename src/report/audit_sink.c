@@ -26,6 +26,14 @@
 
 #include "audit_sink.h"
 
+/*
+ * How long the writer lets lines gather after the first one before it
+ * writes them: a burst of records (the event loop drains its ring buffers
+ * every few milliseconds) becomes one write(2) and one wake-up, not one of
+ * each per record. It is also the most a line waits in memory.
+ */
+#define SG_AUDIT_GATHER_US 1000
+
 static uint64_t count_lines(const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len;
@@ -135,6 +143,22 @@ static void switch_to(struct sg_audit_sink *s, int fd)
 	s->need_newline = false;
 }
 
+/* Called with the lock held and lines queued; returns with the lock held. */
+static void gather(struct sg_audit_sink *s)
+{
+	struct timespec dl;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_nsec += SG_AUDIT_GATHER_US * 1000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	while (s->len < s->cap / 2 && !s->stop && !s->flushing && s->next_fd < 0)
+		if (pthread_cond_timedwait(&s->cond, &s->lock, &dl))
+			break;
+}
+
 static void *sink_run(void *arg)
 {
 	struct sg_audit_sink *s = arg;
@@ -149,6 +173,7 @@ static void *sink_run(void *arg)
 			pthread_cond_wait(&s->cond, &s->lock);
 		if (!s->len && s->next_fd < 0)
 			break;
+		gather(s);
 		buf = s->fill;
 		len = s->len;
 		s->fill = s->spare;
@@ -234,9 +259,13 @@ int sg_audit_sink_push(struct sg_audit_sink *s, const char *line, size_t len)
 		s->st.dropped++;
 		err = -ENOBUFS;
 	} else {
+		bool was_empty = !s->len;
+
 		memcpy(s->fill + s->len, line, len);
 		s->len += len;
-		pthread_cond_broadcast(&s->cond);
+		/* The writer gathers once woken: wake it for the first line, or when half full. */
+		if (was_empty || s->len >= s->cap / 2)
+			pthread_cond_broadcast(&s->cond);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return err;
@@ -260,10 +289,13 @@ int sg_audit_sink_flush(struct sg_audit_sink *s, int timeout_ms)
 
 	deadline_in(&dl, timeout_ms);
 	pthread_mutex_lock(&s->lock);
+	s->flushing++;
+	pthread_cond_broadcast(&s->cond);
 	while ((s->len || s->busy || s->next_fd >= 0) && !err)
 		err = pthread_cond_timedwait(&s->cond, &s->lock, &dl);
 	if (!s->len && !s->busy && s->next_fd < 0)
 		err = 0;
+	s->flushing--;
 	pthread_mutex_unlock(&s->lock);
 	return err ? -ETIMEDOUT : 0;
 }

@@ -34,6 +34,7 @@ struct sg_audit_sink {
 	bool need_newline;	/* a partial line could not be removed: end it first */
 	pthread_t thread;
 	bool started, stop, busy;
+	unsigned flushing;	/* callers of sg_audit_sink_flush waiting: write now */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;	/* work queued, stop asked, or a batch done */
 	char *fill, *spare;	/* producers append to fill; the writer drains spare */

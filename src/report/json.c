@@ -10,7 +10,8 @@
 
 #include "json.h"
 
-#define SG_JSON_MIN_CAP 256
+/* An exec record is about 650 bytes: most records fit without a realloc. */
+#define SG_JSON_MIN_CAP 1024
 
 static const char hexdig[] = "0123456789abcdef";
 
@@ -82,7 +83,10 @@ static void put(struct sg_json *j, const char *s, size_t n)
 
 static void putc_(struct sg_json *j, char c)
 {
-	put(j, &c, 1);
+	if (!reserve(j, 1))
+		return;
+	j->buf[j->len++] = c;
+	j->buf[j->len] = '\0';
 }
 
 /* A value or key about to be written: separate it from its predecessor. */
@@ -185,11 +189,16 @@ static bool is_line_separator(const unsigned char *p, size_t k)
 	       (p[2] == 0xa8 || p[2] == 0xa9);
 }
 
-/* The body of a JSON string (no quotes) from arbitrary bytes. */
-static void put_escaped(struct sg_json *j, const char *s, size_t n)
+/*
+ * The body of a JSON string (no quotes) from arbitrary bytes. True when
+ * some bytes were not valid UTF-8 (replaced by U+FFFD), which is what
+ * sg_json_kv_bytes needs to know without a second pass.
+ */
+static bool put_escaped(struct sg_json *j, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, start = 0, k, bad;
+	bool lossy = false;
 	unsigned char c;
 	char e;
 
@@ -216,6 +225,7 @@ static void put_escaped(struct sg_json *j, const char *s, size_t n)
 			if (!k) {
 				put(j, "\xef\xbf\xbd", 3);	/* U+FFFD */
 				i += bad;
+				lossy = true;
 			} else if (is_line_separator(p + i, k)) {
 				put(j, p[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
 				i += k;
@@ -227,17 +237,65 @@ static void put_escaped(struct sg_json *j, const char *s, size_t n)
 		start = i;
 	}
 	put(j, s + start, i - start);
+	return lossy;
 }
 
-static void put_string(struct sg_json *j, const char *s, size_t n)
+static bool put_string(struct sg_json *j, const char *s, size_t n)
 {
+	bool lossy;
+
 	putc_(j, '"');
-	put_escaped(j, s, n);
+	lossy = put_escaped(j, s, n);
 	putc_(j, '"');
+	return lossy;
 }
 
+/* Length of s when no byte of it needs escaping, else SIZE_MAX. */
+static size_t plain_len(const char *s)
+{
+	unsigned char c;
+	size_t n = 0;
+
+	if (!s)
+		return 0;
+	while ((c = (unsigned char)s[n])) {
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			return SIZE_MAX;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Keys are the program's own words, plain ASCII: written in one reserve,
+ * since every record has a few dozen of them. Anything else goes through
+ * the escaper.
+ */
 static void put_key(struct sg_json *j, const char *key, const char *suffix)
 {
+	size_t kn = plain_len(key), sn = plain_len(suffix);
+	char *p;
+
+	if (kn != SIZE_MAX && sn != SIZE_MAX) {
+		if (!reserve(j, kn + sn + 4))
+			return;
+		p = j->buf + j->len;
+		if (j->need_comma)
+			*p++ = ',';
+		*p++ = '"';
+		if (kn)
+			memcpy(p, key, kn);
+		p += kn;
+		if (sn)
+			memcpy(p, suffix, sn);
+		p += sn;
+		*p++ = '"';
+		*p++ = ':';
+		*p = '\0';
+		j->len = (size_t)(p - j->buf);
+		j->need_comma = false;
+		return;
+	}
 	sep(j);
 	putc_(j, '"');
 	if (key)
@@ -412,8 +470,16 @@ void sg_json_kv_hex(struct sg_json *j, const char *key, const uint8_t *b, size_t
 
 void sg_json_kv_bytes(struct sg_json *j, const char *key, const char *s, size_t n)
 {
-	sg_json_kv_strn(j, key, s, n);
-	if (s && !sg_utf8_valid(s, n)) {
+	bool lossy;
+
+	sg_json_key(j, key);
+	if (!s) {
+		sg_json_null(j);
+		return;
+	}
+	sep(j);
+	lossy = put_string(j, s, n);
+	if (lossy) {
 		put_key(j, key, "_hex");
 		put_hex_value(j, (const uint8_t *)s, n);
 	}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "policy/policy.h"
@@ -27,14 +28,10 @@ struct sg_exec_facts {
 	gid_t gid;
 	uint64_t cgroup_id;
 	struct sg_container container;	/* id "" when not in a container */
-	/* The container as its runtime recorded it; id "" on the host (or none known). */
-	struct sg_workload_info workload;
-	char container_path[PATH_MAX];	/* the path as the container sees it */
 	bool has_container_path;
 	const char *drift;		/* why the file is drift (not from the image), or NULL */
 	char comm[16];
-	char path[PATH_MAX];
-	size_t path_len;	/* path may hold any byte but NUL */
+	size_t path_len;	/* of path, which may hold any byte but NUL */
 	bool has_path;
 	struct sg_file_id id;
 	bool has_id;
@@ -42,7 +39,6 @@ struct sg_exec_facts {
 	uint8_t sha256[SG_SHA256_LEN];
 	bool has_sha256;
 	int hash_err;		/* why sha256 is missing when it was needed */
-	char parent_path[PATH_MAX];
 	bool has_parent;
 	const char *filename;	/* execve() argument, as given */
 	size_t filename_len;
@@ -54,12 +50,7 @@ struct sg_exec_facts {
 	bool via_mmap;		/* denied at mmap(PROT_EXEC), not at exec */
 	bool held;		/* stopped in the kernel until user space decided */
 	bool interp;		/* an interpreter of scripts: control: what it runs is judged */
-	/*
-	 * Set once a script or a library is the subject: the process's own
-	 * executable (the interpreter, or the program loading the library).
-	 */
-	char interpreter[PATH_MAX];
-	bool has_interpreter;
+	bool has_interpreter;	/* interpreter is set */
 	const char *script;	/* "file", "inline", "stdin", "stream", "interactive" or NULL */
 	bool audit_only;	/* allowed, on record as audit (inline code under inline: audit) */
 	bool library;		/* the subject is a shared object about to run as code (libraries:) */
@@ -71,7 +62,33 @@ struct sg_exec_facts {
 	 */
 	bool path_unknown;
 	const char *reason;	/* why, when no policy rule decided (e.g. "fileless_exec") */
+	/*
+	 * The large buffers last: sg_exec_facts_clear() zeroes what is before
+	 * them and empties them, as every exec's record would otherwise clear
+	 * about 40 KB.
+	 */
+	/* The container as its runtime recorded it; id "" on the host (or none known). */
+	struct sg_workload_info workload;
+	char container_path[PATH_MAX];	/* the path as the container sees it */
+	char path[PATH_MAX];
+	char parent_path[PATH_MAX];
+	/*
+	 * Set once a script or a library is the subject: the process's own
+	 * executable (the interpreter, or the program loading the library).
+	 */
+	char interpreter[PATH_MAX];
 };
+
+/* Empty facts: as zeroed, without writing the large buffers whole. */
+static inline void sg_exec_facts_clear(struct sg_exec_facts *f)
+{
+	memset(f, 0, offsetof(struct sg_exec_facts, workload));
+	sg_workload_info_clear(&f->workload);
+	f->container_path[0] = '\0';
+	f->path[0] = '\0';
+	f->parent_path[0] = '\0';
+	f->interpreter[0] = '\0';
+}
 
 /* One outbound connect or sendto that an egress rule matched (NET-1). */
 struct sg_net_facts {

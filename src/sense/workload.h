@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "policy/policy.h"
@@ -37,22 +38,35 @@ struct sg_workload_info {
 	char pod_name[SG_WL_TEXT_MAX];
 	char pod_uid[64];
 	char k8s_container[SG_WL_TEXT_MAX];	/* the container's name in its pod spec */
-	char rootfs[PATH_MAX];			/* the container's root as the daemon's mounts show it */
 	pid_t init_pid;
-	/* OCI annotations (podman --annotation, ctr --label): "key\0value\0" pairs. */
-	char labels[SG_WL_LABELS_BYTES];
 	size_t labels_len;
 	unsigned nlabels;
+	size_t layers_len;
+	size_t upper_len;	/* bytes of layers the upper layer takes (with its NUL), or 0 */
+	bool overlay;		/* the root is an overlay mount whose layers are known */
+	/*
+	 * The large buffers last, so sg_workload_info_clear() need not zero
+	 * them: every exec's facts start with a cleared one.
+	 */
+	char rootfs[PATH_MAX];			/* the container's root as the daemon's mounts show it */
+	/* OCI annotations (podman --annotation, ctr --label): "key\0value\0" pairs. */
+	char labels[SG_WL_LABELS_BYTES];
 	/*
 	 * An overlay root's layers as real host paths, NUL-separated: the upper
 	 * (writable) layer first when upper_len, then the lower (image) layers,
 	 * topmost first. The kernel may report a file by its layer's path.
 	 */
 	char layers[SG_WL_LAYERS_BYTES];
-	size_t layers_len;
-	size_t upper_len;	/* bytes of layers the upper layer takes (with its NUL), or 0 */
-	bool overlay;		/* the root is an overlay mount whose layers are known */
 };
+
+/* "No container": every field empty, without writing the large buffers whole. */
+static inline void sg_workload_info_clear(struct sg_workload_info *w)
+{
+	memset(w, 0, offsetof(struct sg_workload_info, rootfs));
+	w->rootfs[0] = '\0';
+	w->labels[0] = '\0';
+	w->layers[0] = '\0';
+}
 
 /* One container as the runtime's state shows it. */
 struct sg_workload {

@@ -285,6 +285,84 @@ static void test_ts_is_rfc3339_utc_with_nanoseconds(void **state)
 	free(buf);
 }
 
+/*
+ * The date and time of day are formatted once a second: records made
+ * across several second boundaries still carry their own second, in order,
+ * with nanoseconds that belong to it.
+ */
+static void test_ts_follows_the_clock_across_seconds(void **state)
+{
+	struct fixture *f = *state;
+	time_t lo[2000], hi[2000], t;
+	char prev[32] = "", *buf, *p, *nl;
+	struct timespec now, start;
+	struct sg_audit a;
+	struct sg_json j;
+	struct jc_doc d;
+	struct tm tm;
+	size_t len, n = 0, i = 0;
+
+	assert_int_equal(sg_audit_open(&a, f->path, false, "n1"), 0);
+	sg_json_init(&j);
+	clock_gettime(CLOCK_REALTIME, &start);
+	do {
+		clock_gettime(CLOCK_REALTIME, &now);
+		lo[n] = now.tv_sec;
+		sg_audit_begin(&a, &j, "test", SG_SEV_INFO);
+		assert_int_equal(sg_audit_commit(&a, &j), 0);
+		clock_gettime(CLOCK_REALTIME, &now);
+		hi[n++] = now.tv_sec;
+		usleep(2000);
+	} while (now.tv_sec < start.tv_sec + 2 && n < 2000);
+	sg_json_free(&j);
+	sg_audit_close(&a);
+	assert_true(hi[n - 1] >= lo[0] + 2);
+
+	buf = slurp(f->path, &len);
+	for (p = buf; p < buf + len; p = nl + 1, i++) {
+		nl = memchr(p, '\n', (size_t)(buf + len - p));
+		assert_non_null(nl);
+		assert_true(i < n);
+		check_record(p, (size_t)(nl - p), &d);
+		assert_rfc3339_utc_ns(jc_get(&d, "ts"));
+		/* Fixed width: string order is time order. */
+		assert_true(strcmp(jc_get(&d, "ts")->str, prev) > 0);
+		snprintf(prev, sizeof(prev), "%s", jc_get(&d, "ts")->str);
+		memset(&tm, 0, sizeof(tm));
+		assert_non_null(strptime(prev, "%Y-%m-%dT%H:%M:%S", &tm));
+		t = timegm(&tm);
+		assert_true(t >= lo[i] && t <= hi[i]);
+		jc_doc_free(&d);
+	}
+	assert_int_equal(i, n);
+	free(buf);
+}
+
+/* A committed line reaches the file by itself, soon, without a flush. */
+static void test_line_is_written_without_a_flush(void **state)
+{
+	struct fixture *f = *state;
+	struct sg_audit a;
+	struct sg_json j;
+	struct stat st;
+	int i;
+
+	assert_int_equal(sg_audit_open(&a, f->path, false, "n1"), 0);
+	sg_json_init(&j);
+	sg_audit_begin(&a, &j, "test", SG_SEV_INFO);
+	assert_int_equal(sg_audit_commit(&a, &j), 0);
+	for (i = 0; i < 500; i++) {
+		assert_int_equal(stat(f->path, &st), 0);
+		if (st.st_size > 0)
+			break;
+		usleep(1000);
+	}
+	/* Gathered for about a millisecond; half a second is the bound asserted. */
+	assert_true(st.st_size > 0);
+	sg_json_free(&j);
+	sg_audit_close(&a);
+}
+
 static void test_severity_for_table(void **state)
 {
 	static const struct {
@@ -966,6 +1044,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_appends_to_existing_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_has_common_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ts_is_rfc3339_utc_with_nanoseconds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ts_follows_the_clock_across_seconds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_is_written_without_a_flush, setup, teardown),
 		cmocka_unit_test(test_severity_for_table),
 		cmocka_unit_test(test_severity_names),
 		cmocka_unit_test(test_node_id_override_wins),
