@@ -173,7 +173,7 @@ static void facts_from_event(struct sg_fanotify_exec *fx, const struct fanotify_
 	struct stat st;
 	ssize_t n;
 
-	memset(f, 0, sizeof(*f));
+	sg_exec_facts_clear(f);
 	f->sensor = SG_SENSOR_FANOTIFY;
 	f->pid = m->pid;
 	if (sg_proc_ppid(m->pid, &f->ppid) == 0)

@@ -32,7 +32,7 @@
  * every few milliseconds) becomes one write(2) and one wake-up, not one of
  * each per record. It is also the most a line waits in memory.
  */
-#define SG_AUDIT_GATHER_US 1000
+#define SG_AUDIT_GATHER_MS 1
 
 static uint64_t count_lines(const char *buf, size_t len)
 {
@@ -143,17 +143,23 @@ static void switch_to(struct sg_audit_sink *s, int fd)
 	s->need_newline = false;
 }
 
+static void deadline_in(struct timespec *ts, int timeout_ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += timeout_ms / 1000;
+	ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 /* Called with the lock held and lines queued; returns with the lock held. */
 static void gather(struct sg_audit_sink *s)
 {
 	struct timespec dl;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_nsec += SG_AUDIT_GATHER_US * 1000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	deadline_in(&dl, SG_AUDIT_GATHER_MS);
 	while (s->len < s->cap / 2 && !s->stop && !s->flushing && s->next_fd < 0)
 		if (pthread_cond_timedwait(&s->cond, &s->lock, &dl))
 			break;
@@ -269,17 +275,6 @@ int sg_audit_sink_push(struct sg_audit_sink *s, const char *line, size_t len)
 	}
 	pthread_mutex_unlock(&s->lock);
 	return err;
-}
-
-static void deadline_in(struct timespec *ts, int timeout_ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += timeout_ms / 1000;
-	ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
 }
 
 int sg_audit_sink_flush(struct sg_audit_sink *s, int timeout_ms)

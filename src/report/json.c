@@ -352,14 +352,20 @@ void sg_json_key(struct sg_json *j, const char *key)
 	put_key(j, key, NULL);
 }
 
-void sg_json_strn(struct sg_json *j, const char *s, size_t n)
+/* A string value, or null for NULL; true when bytes were not valid UTF-8. */
+static bool put_string_value(struct sg_json *j, const char *s, size_t n)
 {
 	if (!s) {
 		sg_json_null(j);
-		return;
+		return false;
 	}
 	sep(j);
-	put_string(j, s, n);
+	return put_string(j, s, n);
+}
+
+void sg_json_strn(struct sg_json *j, const char *s, size_t n)
+{
+	put_string_value(j, s, n);
 }
 
 void sg_json_str(struct sg_json *j, const char *s)
@@ -470,16 +476,8 @@ void sg_json_kv_hex(struct sg_json *j, const char *key, const uint8_t *b, size_t
 
 void sg_json_kv_bytes(struct sg_json *j, const char *key, const char *s, size_t n)
 {
-	bool lossy;
-
 	sg_json_key(j, key);
-	if (!s) {
-		sg_json_null(j);
-		return;
-	}
-	sep(j);
-	lossy = put_string(j, s, n);
-	if (lossy) {
+	if (put_string_value(j, s, n)) {
 		put_key(j, key, "_hex");
 		put_hex_value(j, (const uint8_t *)s, n);
 	}
